@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// One config for every package: integration tests share the machine's MariaDB and Redis,
+// so files run one at a time within a package (each test file still gets its own database).
+export const sharedVitestConfig = defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    fileParallelism: false,
+    pool: 'forks',
+  },
+});
