@@ -1,0 +1,51 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { ENTITIES } from './entities.ts';
+import { Initial1732800000000 } from './migrations/1732800000000-Initial.ts';
+
+export const MIGRATIONS = [Initial1732800000000];
+
+export interface DatabaseSettings {
+  /** `mysql://user:pass@host:port/db`, `mariadb://…`, or `sqlite:///path/file.db` / `sqlite::memory:`. */
+  url: string;
+  /** Connection pool size (MySQL). */
+  poolSize?: number;
+  logging?: boolean;
+}
+
+export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
+  const { url } = settings;
+  const common = { entities: ENTITIES, migrations: MIGRATIONS, synchronize: false, migrationsRun: false, logging: settings.logging ?? false } as const;
+  if (url.startsWith('sqlite:')) {
+    const file = url === 'sqlite::memory:' ? ':memory:' : resolve(url.replace(/^sqlite:(\/\/)?/, ''));
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    return { ...common, type: 'better-sqlite3', database: file, enableWAL: file !== ':memory:', prepareDatabase: (db) => db.pragma('busy_timeout = 5000') } as DataSourceOptions;
+  }
+  if (/^(mysql|mariadb):\/\//.test(url)) {
+    return {
+      ...common,
+      type: 'mysql',
+      url: url.replace(/^mariadb:/, 'mysql:'),
+      charset: 'utf8mb4_unicode_ci',
+      timezone: 'Z',
+      poolSize: settings.poolSize ?? 10,
+      // Datetimes are stored and read as UTC regardless of the server's zone.
+      extra: { connectionLimit: settings.poolSize ?? 10, dateStrings: false },
+    } as DataSourceOptions;
+  }
+  throw new Error(`unsupported database url scheme in ${redactUrl(url)}`);
+}
+
+/** Hides the password of a database URL for logs and errors. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+export function createDataSource(settings: DatabaseSettings): DataSource {
+  return new DataSource(dataSourceOptions(settings));
+}
+
+export function isMysql(ds: DataSource): boolean {
+  return ds.options.type === 'mysql' || ds.options.type === 'mariadb';
+}

@@ -1,0 +1,3 @@
+export * from './entities.ts';
+export * from './data-source.ts';
+export { Initial1732800000000 } from './migrations/1732800000000-Initial.ts';

@@ -1,0 +1,54 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDataSource, ConnectionUserEntity, OrganizationEntity, UserEntity } from './index.ts';
+import { createTestMysqlDatabase } from './testing.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'doorman-model-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const engines = [
+  { name: 'mysql', url: async () => createTestMysqlDatabase() },
+  { name: 'sqlite', url: async () => ({ url: `sqlite:${join(tmp, `${randomUUID()}.db`)}`, drop: async () => {} }) },
+];
+
+describe.each(engines)('migrations on $name', ({ name, url }) => {
+  it('run up, enforce the unique keys, and run down to an empty schema', async () => {
+    const db = await url();
+    const ds = createDataSource({ url: db.url });
+    await ds.initialize();
+    try {
+      const applied = await ds.runMigrations({ transaction: 'each' });
+      expect(applied.map((m) => m.name)).toEqual(['Initial1732800000000']);
+      expect(await ds.showMigrations()).toBe(false);
+
+      const orgs = ds.getRepository(OrganizationEntity);
+      await orgs.insert({ id: randomUUID(), name: 'acme', displayName: null, seatLimit: null });
+      await expect(orgs.insert({ id: randomUUID(), name: 'acme', displayName: null, seatLimit: null })).rejects.toThrow();
+
+      // One account per email, case-insensitively (through the lower-cased twin column).
+      const users = ds.getRepository(UserEntity);
+      await users.insert({ id: randomUUID(), email: 'A@x.com', emailLc: 'a@x.com', username: 'a1', fullName: null });
+      await expect(users.insert({ id: randomUUID(), email: 'a@X.com', emailLc: 'a@x.com', username: 'a2', fullName: null })).rejects.toThrow();
+
+      // externalId is case-exact: two values differing only in case are distinct.
+      const cu = ds.getRepository(ConnectionUserEntity);
+      const base = { connectionId: 'c1', userId: 'u', userName: 'x', userNameLc: 'x', active: true, resource: { k: 'ü' }, version: 1 } as const;
+      await cu.insert({ ...base, id: randomUUID(), userId: 'u1', userNameLc: 'x1', externalId: 'ABC' });
+      await cu.insert({ ...base, id: randomUUID(), userId: 'u2', userNameLc: 'x2', externalId: 'abc' });
+      expect(await cu.countBy({ externalId: 'ABC' })).toBe(1);
+      expect((await cu.findOneByOrFail({ externalId: 'abc' })).resource).toEqual({ k: 'ü' });
+
+      await ds.undoLastMigration({ transaction: 'each' });
+      const tables = await ds.query(
+        name === 'mysql' ? 'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE()' : "SELECT name AS t FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'",
+      );
+      expect(tables.map((r: { t: string }) => r.t)).toEqual(['migrations']);
+    } finally {
+      await ds.destroy();
+      await db.drop();
+    }
+  });
+});
