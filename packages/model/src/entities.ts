@@ -6,6 +6,10 @@ import { EntitySchema } from 'typeorm';
  * case-insensitive SCIM comparisons index-friendly and identical on MySQL and SQLite.
  */
 
+/** A JSON column's value. (Written so TypeORM's deep-partial insert types accept it.) */
+export type JsonValue = string | number | boolean | null | object;
+export type JsonDocument = { [key: string]: JsonValue | undefined };
+
 export type OrgRole = 'member' | 'editor' | 'owner';
 export const ORG_ROLES: readonly OrgRole[] = ['member', 'editor', 'owner'];
 export type MembershipSource = 'scim' | 'jit' | 'manual';
@@ -286,7 +290,7 @@ export interface ConnectionUser {
   dockerTeamLc: string | null;
   employeeNumberLc: string | null;
   /** The whole SCIM resource as last accepted (unmodelled attributes included), minus id/meta. */
-  resource: Record<string, unknown>;
+  resource: JsonDocument;
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -405,7 +409,7 @@ export interface AuditEvent {
   action: string;
   targetType: string | null;
   targetId: string | null;
-  changes: Record<string, { before?: unknown; after?: unknown }> | null;
+  changes: JsonDocument | null;
   /** Hash chain per organization (org null = the deployment's own chain). */
   prevHash: string | null;
   hash: string;
@@ -438,7 +442,7 @@ export interface OutboxMessage {
   jobName: string;
   /** BullMQ job id: relaying twice never enqueues twice. */
   jobId: string;
-  payload: Record<string, unknown>;
+  payload: JsonDocument;
   createdAt: Date;
   relayedAt: Date | null;
   attempts: number;

@@ -1,0 +1,40 @@
+import type { EntityManager } from 'typeorm';
+import type { ActorType } from '@doorman/model';
+
+/** Who did it: a SCIM token, an admin token, a signed-in person, or a system job. */
+export interface Actor {
+  type: ActorType;
+  id: string | null;
+  requestId: string | null;
+}
+
+export const SYSTEM_ACTOR: Actor = { type: 'system', id: null, requestId: null };
+
+/** A provisioning change, published inside the transaction that made it. */
+export interface DomainEvent {
+  /** Dotted action name, e.g. `user.created`, `member.role_changed`. */
+  action: string;
+  orgId?: string | null;
+  connectionId?: string | null;
+  target?: { type: string; id: string } | null;
+  /** Changed fields, before and after. Never secrets. */
+  changes?: Record<string, { before?: unknown; after?: unknown }> | null;
+}
+
+export type EventSubscriber = (tx: EntityManager, actor: Actor, event: DomainEvent) => Promise<void>;
+
+/**
+ * In-transaction domain events: subscribers run inside the publisher's transaction, so what they
+ * write (e.g. audit events) commits or rolls back with the change. With no subscriber, nothing happens.
+ */
+export class EventBus {
+  private readonly subscribers: EventSubscriber[] = [];
+
+  subscribe(subscriber: EventSubscriber): void {
+    this.subscribers.push(subscriber);
+  }
+
+  async publish(tx: EntityManager, actor: Actor, ...events: DomainEvent[]): Promise<void> {
+    for (const event of events) for (const s of this.subscribers) await s(tx, actor, event);
+  }
+}

@@ -1,0 +1,262 @@
+import type { Server } from 'node:http';
+import Koa, { type Middleware } from 'koa';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import { Redis } from 'ioredis';
+import pino, { type Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { DataSource } from 'typeorm';
+import { createDataSource, redactUrl } from '@doorman/model';
+import { ConfigError, describeIssues, pluginEnvPrefix, type GatewayConfig } from './config.ts';
+import { createTransactionRunner } from './db.ts';
+import { AuthenticationError, MethodNotAllowedError } from './errors.ts';
+import { EventBus } from './events.ts';
+import { adminAuthMiddleware } from './http/admin-auth.ts';
+import { errorMiddleware } from './http/error-middleware.ts';
+import { observabilityMiddleware } from './http/observability.ts';
+import { JobRegistry } from './jobs.ts';
+import type { HttpSurface, PluginDefinition, PluginEnv, ServiceRef } from './plugin.ts';
+import { resolvePlugins } from './resolve.ts';
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  /** Raw per-plugin settings, validated here against each enabled plugin's schema. */
+  pluginSettings?: Record<string, Record<string, unknown>>;
+  /** Every plugin this build knows; `config.plugins` chooses among them. */
+  catalog: readonly PluginDefinition<any>[];
+  /** Plugins registered whatever the configuration says (the admin API). */
+  builtins?: readonly PluginDefinition<any>[];
+  logger?: Logger;
+  /** Use this data source instead of opening `config.databaseUrl` (tests). */
+  dataSource?: DataSource;
+  clock?: { now(): Date };
+}
+
+export interface Gateway {
+  app: Koa;
+  config: GatewayConfig;
+  db: DataSource;
+  redis: Redis | null;
+  logger: Logger;
+  events: EventBus;
+  jobs: JobRegistry;
+  metrics: Registry;
+  plugins: PluginDefinition<any>[];
+  transaction: PluginEnv<unknown>['transaction'];
+  get<T>(ref: ServiceRef<T>): T;
+  listen(): Promise<Server>;
+  /** Stops accepting, drains in-flight requests, runs shutdown hooks, closes pools. */
+  close(): Promise<void>;
+}
+
+/** Validates every enabled plugin's settings at once; throws ConfigError naming each bad setting. */
+export function validatePluginSettings(plugins: readonly PluginDefinition<any>[], settings: Record<string, Record<string, unknown>>) {
+  const problems: string[] = [];
+  const parsed = new Map<string, unknown>();
+  for (const p of plugins) {
+    if (!p.configSchema) continue;
+    const result = p.configSchema.safeParse(settings[p.id] ?? {});
+    if (result.success) parsed.set(p.id, result.data);
+    else {
+      const snake = (path: string) => pluginEnvPrefix(p.id) + path.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase();
+      problems.push(...describeIssues(result.error, snake));
+    }
+  }
+  return { parsed, problems };
+}
+
+/** The composition root's engine: config → core services → plugins → a Koa app. */
+export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config } = options;
+  const enabled = resolvePlugins(config.plugins, options.catalog);
+  const plugins = [...(options.builtins ?? []), ...enabled];
+  const { parsed, problems } = validatePluginSettings(plugins, options.pluginSettings ?? {});
+  if (problems.length) throw new ConfigError(problems);
+
+  const logger =
+    options.logger ??
+    pino({
+      level: config.logLevel,
+      base: { service: 'doorman', role: config.role },
+      redact: { paths: ['*.authorization', '*.cookie', '*.password', '*.secret', '*.clientSecret', '*.token'], censor: '[redacted]' },
+    });
+  const db = options.dataSource ?? createDataSource({ url: config.databaseUrl, poolSize: config.databasePoolSize });
+  if (!db.isInitialized) {
+    await db.initialize();
+    const ran = await db.runMigrations({ transaction: 'each' });
+    if (ran.length) logger.info({ migrations: ran.map((m) => m.name), database: redactUrl(config.databaseUrl) }, 'migrations applied');
+  }
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 })
+    : null;
+  // Without an error listener ioredis prints every reconnect failure; the readiness probe reports it instead.
+  redis?.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'doorman_' });
+  const events = new EventBus();
+  const jobs = new JobRegistry();
+  const transaction = createTransactionRunner(db);
+  const clock = options.clock ?? { now: () => new Date() };
+  const services = new Map<string, unknown>();
+  const shutdownHooks: Array<() => Promise<void> | void> = [];
+
+  const scimRouter = new Router({ prefix: '/scim/v2' });
+  const adminRouter = new Router({ prefix: '/admin/v1' });
+  const publicRouter = new Router();
+  const adminApps: Array<{ prefix: string; middleware: Middleware }> = [];
+  let scimAuthenticator: Middleware = async () => {
+    throw new AuthenticationError('SCIM authentication is not configured: enable the token-auth plugin', { headers: { 'WWW-Authenticate': 'Bearer' } });
+  };
+  const http: HttpSurface = {
+    scim: scimRouter,
+    admin: adminRouter,
+    public: publicRouter,
+    setScimAuthenticator(mw) {
+      scimAuthenticator = mw;
+    },
+    mountAdminApp(prefix, middleware) {
+      adminApps.push({ prefix, middleware });
+    },
+  };
+
+  for (const plugin of plugins) {
+    const env: PluginEnv<unknown> = {
+      pluginId: plugin.id,
+      config: parsed.get(plugin.id),
+      gateway: config,
+      logger: logger.child({ plugin: plugin.id }),
+      db,
+      transaction,
+      redis,
+      http,
+      events,
+      jobs,
+      metrics,
+      clock,
+      get<T>(ref: ServiceRef<T>): T {
+        if (!services.has(ref.id)) throw new Error(`plugin '${plugin.id}' asked for service '${ref.id}', which no registered plugin provides`);
+        return services.get(ref.id) as T;
+      },
+      provide<T>(ref: ServiceRef<T>, impl: T) {
+        if (services.has(ref.id)) throw new Error(`service '${ref.id}' provided twice (by '${plugin.id}')`);
+        services.set(ref.id, impl);
+      },
+      onShutdown(hook) {
+        shutdownHooks.push(hook);
+      },
+    };
+    await plugin.register(env);
+    logger.debug({ plugin: plugin.id }, 'plugin registered');
+  }
+
+  const app = new Koa({ proxy: config.trustProxy });
+  app.silent = true;
+  app.use(observabilityMiddleware(logger, metrics));
+  app.use(errorMiddleware());
+  app.use(
+    bodyParser({
+      enableTypes: ['json'],
+      extendTypes: { json: ['application/scim+json'] },
+      jsonLimit: config.bodyLimitBytes,
+      encoding: 'utf-8',
+    }),
+  );
+
+  const ops = new Router();
+  ops.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  ops.get('/readyz', async (ctx) => {
+    const checks: Record<string, 'ok' | string> = {};
+    try {
+      await db.query('SELECT 1');
+      checks.database = 'ok';
+    } catch (err) {
+      checks.database = `unreachable: ${(err as Error).message}`;
+    }
+    if (redis) {
+      try {
+        await redis.ping();
+        checks.redis = 'ok';
+      } catch (err) {
+        checks.redis = `unreachable: ${(err as Error).message}`;
+      }
+    }
+    const ready = Object.values(checks).every((v) => v === 'ok');
+    ctx.status = ready ? 200 : 503;
+    ctx.body = { status: ready ? 'ready' : 'not ready', checks };
+  });
+  ops.get('/metrics', async (ctx) => {
+    ctx.type = metrics.contentType;
+    ctx.body = await metrics.metrics();
+  });
+  app.use(ops.routes());
+  app.use(publicRouter.routes());
+  app.use(publicRouter.allowedMethods());
+
+  const adminAuth = adminAuthMiddleware(db, config.adminBootstrapToken);
+  const methodNotAllowed = () => new MethodNotAllowedError('method not allowed on this resource');
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/admin' || ctx.path.startsWith('/admin/')) return adminAuth(ctx, next);
+    if (ctx.path === '/scim/v2' || ctx.path.startsWith('/scim/v2/')) return scimAuthenticator(ctx, next);
+    return next();
+  });
+  app.use(adminRouter.routes());
+  app.use(adminRouter.allowedMethods({ throw: true, methodNotAllowed }));
+  app.use(scimRouter.routes());
+  app.use(scimRouter.allowedMethods({ throw: true, methodNotAllowed }));
+  for (const { prefix, middleware } of adminApps) {
+    app.use(async (ctx, next) => (ctx.path === prefix || ctx.path.startsWith(`${prefix}/`) ? middleware(ctx, next) : next()));
+  }
+
+  let server: Server | undefined;
+  let closing: Promise<void> | undefined;
+  const gateway: Gateway = {
+    app,
+    config,
+    db,
+    redis,
+    logger,
+    events,
+    jobs,
+    metrics,
+    plugins,
+    transaction,
+    get<T>(ref: ServiceRef<T>) {
+      if (!services.has(ref.id)) throw new Error(`no plugin provides service '${ref.id}'`);
+      return services.get(ref.id) as T;
+    },
+    async listen() {
+      server = app.listen(config.port, config.host);
+      await new Promise<void>((resolve, reject) => {
+        server!.once('listening', resolve);
+        server!.once('error', reject);
+      });
+      return server;
+    },
+    close() {
+      closing ??= (async () => {
+        if (server) {
+          const s = server;
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              logger.warn('shutdown timeout reached: closing remaining connections');
+              s.closeAllConnections();
+            }, config.shutdownTimeoutMs);
+            s.close(() => {
+              clearTimeout(timer);
+              resolve();
+            });
+            s.closeIdleConnections();
+          });
+        }
+        for (const hook of shutdownHooks.reverse()) await hook();
+        redis?.disconnect();
+        if (db.isInitialized && !options.dataSource) await db.destroy();
+      })();
+      return closing;
+    },
+  };
+  return gateway;
+}

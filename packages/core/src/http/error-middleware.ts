@@ -1,0 +1,59 @@
+import type { Context, Middleware } from 'koa';
+import { ZodError } from 'zod';
+import {
+  DoormanError,
+  InputError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  scimErrorBody,
+} from '../errors.ts';
+
+export const isScimRequest = (ctx: Context) => ctx.path === '/scim/v2' || ctx.path.startsWith('/scim/v2/');
+
+/** Maps what libraries throw (body parser, router, zod) onto the closed error set. */
+export function toDoormanError(err: unknown): DoormanError | undefined {
+  if (err instanceof DoormanError) return err;
+  if (err instanceof ZodError) {
+    const issue = err.issues[0];
+    const field = issue?.path.join('.') || undefined;
+    return new InputError(field ? `${field}: ${issue!.message}` : (issue?.message ?? 'invalid input'), { field, scimType: 'invalidValue' });
+  }
+  const e = err as { status?: number; type?: string; expose?: boolean; message?: string };
+  if (e?.type === 'entity.parse.failed' || (e?.status === 400 && /JSON/i.test(e.message ?? ''))) {
+    return new InputError('request body is not valid JSON', { scimType: 'invalidSyntax' });
+  }
+  if (e?.type === 'entity.too.large' || e?.status === 413) return new PayloadTooLargeError('request body is larger than the configured limit');
+  if (e?.status === 415) return new InputError('unsupported content type: send application/scim+json or application/json', { scimType: 'invalidSyntax' });
+  if (e?.status === 405) return new MethodNotAllowedError(e.message ?? 'method not allowed');
+  if (e?.status === 404) return new NotFoundError('not found');
+  if (e?.status && e.status >= 400 && e.status < 500 && e.expose) return new InputError(e.message ?? 'bad request');
+  return undefined;
+}
+
+/**
+ * The one place errors become responses: SCIM error JSON on SCIM routes, `{error:{code,message,field}}`
+ * elsewhere. Unknown errors are logged and answered 500 without details.
+ */
+export function errorMiddleware(): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new NotFoundError(`no route for ${ctx.method} ${ctx.path}`);
+    } catch (err) {
+      const known = toDoormanError(err);
+      const status = known?.status ?? 500;
+      if (!known) ctx.state.logger?.error({ err }, 'unhandled error');
+      const message = known?.message ?? 'internal error';
+      ctx.status = status;
+      for (const [k, v] of Object.entries(known?.headers ?? {})) ctx.set(k, v);
+      if (isScimRequest(ctx)) {
+        ctx.type = 'application/scim+json';
+        ctx.body = scimErrorBody(status, message, known?.scimType);
+      } else {
+        ctx.type = 'application/json';
+        ctx.body = { error: { code: known?.code ?? 'internal', message, ...(known?.field ? { field: known.field } : {}) } };
+      }
+    }
+  };
+}

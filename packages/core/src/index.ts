@@ -1,0 +1,12 @@
+export * from './errors.ts';
+export * from './plugin.ts';
+export * from './resolve.ts';
+export * from './config.ts';
+export * from './events.ts';
+export * from './jobs.ts';
+export * from './db.ts';
+export * from './secrets.ts';
+export * from './gateway.ts';
+export { isScimRequest, toDoormanError } from './http/error-middleware.ts';
+export type { AdminAuthState } from './http/admin-auth.ts';
+export * from './refs.ts';

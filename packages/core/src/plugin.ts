@@ -1,0 +1,93 @@
+import type Router from '@koa/router';
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import type { z } from 'zod';
+import type { GatewayConfig } from './config.ts';
+import type { EventBus } from './events.ts';
+import type { JobRegistry } from './jobs.ts';
+
+/** A typed handle to a service one plugin provides and others declare they need. */
+export interface ServiceRef<T> {
+  readonly id: string;
+  /** Phantom field carrying the type; never set. */
+  readonly __type?: T;
+}
+export function createServiceRef<T>(id: string): ServiceRef<T> {
+  return { id };
+}
+
+export interface HttpSurface {
+  /** Routes under `/scim/v2`, behind the SCIM authenticator (token-auth). */
+  scim: Router;
+  /** Routes under `/admin/v1`, behind admin authentication. */
+  admin: Router;
+  /** Routes at the root, unauthenticated (SSO sign-in pages, callbacks). */
+  public: Router;
+  /**
+   * Installs the middleware that authenticates SCIM requests and sets `ctx.state.auth`.
+   * Until one is installed every SCIM request is refused with 401.
+   */
+  setScimAuthenticator(middleware: Middleware): void;
+  /** Mounts a Koa middleware (e.g. a dashboard) under an admin-authenticated path prefix. */
+  mountAdminApp(prefix: string, middleware: Middleware): void;
+}
+
+/** What a plugin's `register` receives. Everything is scoped to that plugin. */
+export interface PluginEnv<C> {
+  pluginId: string;
+  /** This plugin's validated configuration slice. */
+  config: C;
+  gateway: GatewayConfig;
+  logger: Logger;
+  db: DataSource;
+  /** Runs `work` in one database transaction, retrying on deadlocks. */
+  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T>;
+  /** The shared Redis client, or null in embedded development mode. */
+  redis: Redis | null;
+  http: HttpSurface;
+  events: EventBus;
+  jobs: JobRegistry;
+  metrics: Registry;
+  clock: { now(): Date };
+  /** A service provided by a plugin this plugin depends on. */
+  get<T>(ref: ServiceRef<T>): T;
+  /** Provides a service to plugins that depend on this one. */
+  provide<T>(ref: ServiceRef<T>, impl: T): void;
+  /** Runs on shutdown, after HTTP has stopped accepting. */
+  onShutdown(hook: () => Promise<void> | void): void;
+}
+
+/** A CLI command that calls one of the plugin's admin routes in-process (`pnpm doorman <command>`). */
+export interface CliCommand {
+  /** e.g. `scim-tokens create <connectionId>`: positional args fill `:connectionId` in the path. */
+  command: string;
+  description: string;
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  /** Admin route under /admin/v1, e.g. `/connections/:connectionId/scim-tokens`. */
+  path: string;
+  /** Options sent as the JSON body (POST/PATCH/PUT) or query string (GET/DELETE). */
+  options?: ReadonlyArray<{ flag: string; field: string; description: string; type?: 'string' | 'number' | 'boolean' | 'list' }>;
+}
+
+export interface PluginDefinition<C = unknown> {
+  /** Stable id, used in DOORMAN_PLUGINS, config and logs. */
+  id: string;
+  description: string;
+  /** Validates this plugin's configuration slice (file `plugins.<id>` merged with `<ID>_*` env vars). */
+  configSchema?: z.ZodType<C>;
+  /** Plugins that must be enabled and registered before this one. */
+  dependencies?: readonly string[];
+  /** Plugins used when enabled (registered first), but not required. */
+  optionalDependencies?: readonly string[];
+  /** CLI commands mapped onto this plugin's admin routes. */
+  cli?: readonly CliCommand[];
+  register(env: PluginEnv<C>): Promise<void> | void;
+}
+
+/** Declares a plugin. The one value a plugin package exports. */
+export function definePlugin<C>(definition: PluginDefinition<C>): PluginDefinition<C> {
+  return definition;
+}

@@ -1,0 +1,55 @@
+import type { EntityManager } from 'typeorm';
+import type { OrgRole } from '@doorman/model';
+import type { Actor } from './events.ts';
+import { createServiceRef } from './plugin.ts';
+
+/**
+ * Contracts between plugins. A plugin that needs another's capability depends on its id and asks
+ * for the service here; it never imports the other plugin's package.
+ */
+
+/** What an IdP says about a person, as role mapping reads it. */
+export interface IdpAttributes {
+  dockerRole?: string | null;
+  dockerOrg?: string | null;
+  dockerTeam?: string | null;
+  /** `organization:team` group names (SAML group claims). */
+  groups?: string[];
+}
+
+export interface ApplyMappingRequest {
+  connectionId: string;
+  userId: string;
+  attributes: IdpAttributes;
+  flow: 'scim' | 'jit';
+  /** True on the person's first provisioning through this connection. */
+  firstTime: boolean;
+  actor: Actor;
+}
+
+export interface MappingSummary {
+  /** Human-readable changes made (empty when nothing changed). */
+  changes: Array<{ kind: string; orgId: string; [key: string]: unknown }>;
+  ignoredGroups: string[];
+}
+
+export interface RoleMappingService {
+  /** Decides and applies memberships in the caller's transaction. Throws InputError/NotAllowedError on bad values. */
+  apply(tx: EntityManager, request: ApplyMappingRequest): Promise<MappingSummary>;
+  /** What `apply` would do, without writing. */
+  preview(tx: EntityManager, request: Omit<ApplyMappingRequest, 'actor'>): Promise<MappingSummary>;
+  /** Removes every membership this connection's provisioning granted to the user (deactivation). */
+  revokeConnectionMemberships(tx: EntityManager, request: { connectionId: string; userId: string; actor: Actor }): Promise<MappingSummary>;
+}
+
+export const roleMappingServiceRef = createServiceRef<RoleMappingService>('role-mapping.service');
+
+/** Set on `ctx.state.auth` by the SCIM authenticator. */
+export interface ScimAuthState {
+  kind: 'scim';
+  connectionId: string;
+  tokenId: string;
+}
+
+/** Roles a membership can hold, lowest first. */
+export type { OrgRole };
