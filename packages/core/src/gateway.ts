@@ -91,6 +91,16 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     : null;
   // Without an error listener ioredis prints every reconnect failure; the readiness probe reports it instead.
   redis?.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
+  // Give Redis a moment to connect so the first requests do not fail open needlessly; an outage is not fatal here.
+  if (redis && redis.status !== 'ready') {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      redis.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'doorman_' });
@@ -157,7 +167,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   app.use(
     bodyParser({
       enableTypes: ['json'],
-      extendTypes: { json: ['application/scim+json'] },
+      // Listing types replaces the library's defaults, so plain JSON is named too.
+      extendTypes: { json: ['application/json', 'application/scim+json'] },
       jsonLimit: config.bodyLimitBytes,
       encoding: 'utf-8',
     }),

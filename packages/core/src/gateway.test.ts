@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConflictError, InputError } from './errors.ts';
+import { definePlugin } from './plugin.ts';
+import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from './testing/index.ts';
+
+let release: () => void = () => {};
+const probe = definePlugin({
+  id: 'probe',
+  description: 'routes exercising the shared middleware',
+  register({ http }) {
+    http.setScimAuthenticator(async (ctx, next) => {
+      if (ctx.get('authorization') !== 'Bearer scim-ok') throw new InputError('nope');
+      await next();
+    });
+    http.scim.get('/Things/:id', (ctx) => {
+      if (ctx.params.id === 'dup') throw new ConflictError('already there', { scimType: 'uniqueness' });
+      ctx.body = { id: ctx.params.id };
+    });
+    http.scim.post('/Things', (ctx) => {
+      ctx.status = 201;
+      ctx.body = ctx.request.body;
+    });
+    http.admin.post('/things', (ctx) => {
+      ctx.body = z.object({ name: z.string().min(1) }).strict().parse(ctx.request.body);
+    });
+    http.public.get('/slow', async (ctx) => {
+      await new Promise<void>((r) => (release = r));
+      ctx.body = 'done';
+    });
+    http.public.get('/boom', () => {
+      throw new Error('secret internals');
+    });
+  },
+});
+
+let t: TestGateway;
+beforeAll(async () => {
+  t = await startTestGateway({ plugins: [probe] });
+});
+afterAll(async () => t?.close());
+
+describe('gateway HTTP surface', () => {
+  it('answers health, readiness (database and Redis) and metrics', async () => {
+    expect((await t.http.get('/healthz')).status).toBe(200);
+    const ready = await t.http.get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks).toEqual({ database: 'ok', redis: 'ok' });
+    const metrics = await t.http.get('/metrics');
+    expect(metrics.text).toMatch(/doorman_http_requests_total\{method="GET",route="\/readyz",status="200"\} 1/);
+  });
+
+  it('gives every response a request id, and keeps a sane incoming one', async () => {
+    const a = await t.http.get('/healthz');
+    expect(a.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const b = await t.http.get('/healthz').set('X-Request-Id', 'abc-123');
+    expect(b.headers['x-request-id']).toBe('abc-123');
+  });
+
+  it('renders SCIM errors as RFC 7644 JSON', async () => {
+    const res = await t.http.get('/scim/v2/Things/dup').set('Authorization', 'Bearer scim-ok');
+    expect(res.status).toBe(409);
+    expect(res.headers['content-type']).toMatch(/application\/scim\+json/);
+    expect(res.body).toEqual({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '409', scimType: 'uniqueness', detail: 'already there' });
+  });
+
+  it('answers 400 invalidSyntax on malformed JSON, 413 over the body limit, 405 on unsupported methods', async () => {
+    const bad = await t.http.post('/scim/v2/Things').set('Authorization', 'Bearer scim-ok').set('Content-Type', 'application/scim+json').send('{"userName": ');
+    expect(bad.status).toBe(400);
+    expect(bad.body.scimType).toBe('invalidSyntax');
+    const ok = await t.http.post('/scim/v2/Things').set('Authorization', 'Bearer scim-ok').set('Content-Type', 'application/scim+json').send('{"a":1}');
+    expect(ok.status).toBe(201);
+    expect(ok.body).toEqual({ a: 1 });
+    const big = await t.http.post('/scim/v2/Things').set('Authorization', 'Bearer scim-ok').set('Content-Type', 'application/json').send(JSON.stringify({ a: 'x'.repeat(1_100_000) }));
+    expect(big.status).toBe(413);
+    expect(big.body.status).toBe('413');
+    const put = await t.http.put('/scim/v2/Things/1').set('Authorization', 'Bearer scim-ok');
+    expect(put.status).toBe(405);
+    expect(put.body.schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:Error']);
+  });
+
+  it('requires an admin token on /admin and names the bad field on admin routes', async () => {
+    const none = await t.http.post('/admin/v1/things').send({ name: 'x' });
+    expect(none.status).toBe(401);
+    expect(none.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect(none.body.error.code).toBe('unauthenticated');
+    const wrong = await t.http.post('/admin/v1/things').set('Authorization', 'Bearer wrong-token').send({ name: 'x' });
+    expect(wrong.status).toBe(401);
+    const bad = await t.admin('post', '/admin/v1/things').send({ name: '' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: 'invalid_input', field: 'name' });
+    const good = await t.admin('post', '/admin/v1/things').send({ name: 'x' });
+    expect(good.status).toBe(200);
+  });
+
+  it('answers 500 without internals, and logs neither tokens nor the error to the client', async () => {
+    const res = await t.http.get('/boom');
+    expect(res.status).toBe(500);
+    expect(JSON.stringify(res.body)).not.toContain('secret internals');
+    await t.admin('get', '/admin/v1/things');
+    expect(t.logs.join('\n')).not.toContain(TEST_ADMIN_TOKEN);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('finishes the in-flight request, then closes', async () => {
+    const g = await startTestGateway({ plugins: [probe] });
+    const server = await g.gateway.listen();
+    const port = (server.address() as { port: number }).port;
+    const inflight = fetch(`http://127.0.0.1:${port}/slow`).then(async (r) => ({ status: r.status, text: await r.text() }));
+    await new Promise((r) => setTimeout(r, 100));
+    const closed = g.close();
+    await new Promise((r) => setTimeout(r, 50));
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    release();
+    expect(await inflight).toEqual({ status: 200, text: 'done' });
+    await closed;
+    expect(server.listening).toBe(false);
+    expect(g.gateway.db.isInitialized).toBe(false);
+  });
+});
