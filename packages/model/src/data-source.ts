@@ -3,8 +3,9 @@ import { dirname, resolve } from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities.ts';
 import { Initial1732800000000 } from './migrations/1732800000000-Initial.ts';
+import { AuditChain1732800100000 } from './migrations/1732800100000-AuditChain.ts';
 
-export const MIGRATIONS = [Initial1732800000000];
+export const MIGRATIONS = [Initial1732800000000, AuditChain1732800100000];
 
 export interface DatabaseSettings {
   /** `mysql://user:pass@host:port/db`, `mariadb://…`, or `sqlite:///path/file.db` / `sqlite::memory:`. */

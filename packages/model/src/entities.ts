@@ -485,6 +485,24 @@ export const SsoSessionEntity = new EntitySchema<SsoSession>({
   },
 });
 
+/** The head of one audit hash chain (`org:<id>` or `deployment`), locked while appending to it. */
+export interface AuditChainHead {
+  chainKey: string;
+  lastSeq: number;
+  lastHash: string | null;
+  updatedAt: Date;
+}
+export const AuditChainHeadEntity = new EntitySchema<AuditChainHead>({
+  name: 'AuditChainHead',
+  tableName: 'audit_chain_heads',
+  columns: {
+    chainKey: { type: 'varchar', length: 64, primary: true, name: 'chain_key' },
+    lastSeq: { type: 'bigint', name: 'last_seq' },
+    lastHash: { type: 'varchar', length: 64, nullable: true, name: 'last_hash' },
+    updatedAt: { type: 'datetime', precision: 3, name: 'updated_at' },
+  },
+});
+
 export const ENTITIES = [
   OrganizationEntity,
   TeamEntity,
@@ -503,4 +521,5 @@ export const ENTITIES = [
   AuditEventEntity,
   OutboxMessageEntity,
   SsoSessionEntity,
+  AuditChainHeadEntity,
 ];
