@@ -1,0 +1,70 @@
+import { buildGateway, ConfigError } from '@doorman/core';
+import { redactUrl } from '@doorman/model';
+import { BUILTIN_PLUGINS, PLUGIN_CATALOG } from './catalog.ts';
+import { loadStartupSettings } from './startup.ts';
+import { startJobs } from './jobs.ts';
+
+/**
+ * The program people run: config → core services → enabled plugins → listen (role api/all),
+ * job workers (role worker/all). SIGTERM/SIGINT drain and exit 0.
+ */
+async function main() {
+  let settings;
+  try {
+    settings = loadStartupSettings(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`doorman: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const { config, pluginSettings } = settings;
+  const gateway = await buildGateway({ config, pluginSettings, catalog: PLUGIN_CATALOG, builtins: BUILTIN_PLUGINS });
+  const { logger } = gateway;
+  const jobs = await startJobs(gateway);
+  const server = await gateway.listen();
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info(
+    { role: config.role, port, plugins: gateway.plugins.map((p) => p.id), database: redactUrl(config.databaseUrl), redis: config.redisUrl ? redactUrl(config.redisUrl) : null },
+    'doorman started',
+  );
+  if (config.role !== 'worker') {
+    process.stdout.write(
+      [
+        '',
+        `  Doorman is listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`,
+        `  SCIM base URL:   ${config.publicUrl}/scim/v2`,
+        `  Get a token:     pnpm doorman orgs create acme`,
+        `                   pnpm doorman connections create "My IdP" --type saml --org-ids acme --domains example.com`,
+        `                   pnpm doorman scim-tokens create <connection id>   (SCIM needs the IdP settings: see README)`,
+        `  Admin API:       ${config.publicUrl}/admin/v1   (ADMIN_BOOTSTRAP_TOKEN or \`pnpm doorman admin-tokens create\`)`,
+        '',
+      ].join('\n') + '\n',
+    );
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining requests and jobs');
+    try {
+      await gateway.close();
+      await jobs.close();
+      logger.info('shutdown complete');
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`doorman: failed to start: ${(err as Error).message}\n`);
+  process.exit(1);
+});
