@@ -1,0 +1,127 @@
+import type { Context, Logger, Middleware } from './types.ts';
+import type { DataSource } from 'typeorm';
+import {
+  AuthenticationError,
+  NotAllowedError,
+  RateLimitedError,
+  ServiceUnavailableError,
+  bearerToken,
+  digestsEqual,
+  hashSecret,
+  type ScimAuthState,
+} from '@doorman/core';
+import { ScimTokenEntity, SsoConnectionEntity } from '@doorman/model';
+import type { LastUsedBuffer } from './last-used.ts';
+import { rateLimitHeaders, type AuthFailureLimiter, type TenantRateLimiter } from './limits.ts';
+import type { TokenCache, TokenRecord } from './token-cache.ts';
+
+/** The shape `issueSecret('scim', id)` produces: checked before any lookup. */
+export const SCIM_TOKEN_FORMAT = /^dmn_scim_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/;
+
+const REALM = 'Bearer realm="doorman-scim"';
+
+/** 401 with the RFC 6750 challenge; `invalid_token` when a credential was presented. */
+export function scimUnauthenticated(message: string, presented: boolean): AuthenticationError {
+  return new AuthenticationError(message, {
+    headers: { 'WWW-Authenticate': presented ? `${REALM}, error="invalid_token"` : REALM },
+  });
+}
+
+export interface AuthenticatorDeps {
+  db: DataSource;
+  cache: TokenCache;
+  lastUsed: LastUsedBuffer;
+  tenantLimiter: TenantRateLimiter;
+  failureLimiter: AuthFailureLimiter;
+  defaultRatePerSecond: number;
+  now: () => number;
+}
+
+/** Reads a token's row and its connection's flags; null for an unknown token. */
+export async function lookupToken(db: DataSource, hash: string): Promise<TokenRecord | null> {
+  const row = await db.getRepository(ScimTokenEntity).findOne({
+    where: { hash },
+    select: { id: true, connectionId: true, hash: true, expiresAt: true, revokedAt: true },
+  });
+  if (!row || !digestsEqual(row.hash, hash)) return null;
+  const connection = await db.getRepository(SsoConnectionEntity).findOne({
+    where: { id: row.connectionId },
+    select: { id: true, scimEnabled: true, rateLimitPerSecond: true },
+  });
+  return {
+    tokenId: row.id,
+    connectionId: row.connectionId,
+    hash: row.hash,
+    expiresAt: row.expiresAt ? row.expiresAt.getTime() : null,
+    revokedAt: row.revokedAt ? row.revokedAt.getTime() : null,
+    connection: connection ? { scimEnabled: Boolean(connection.scimEnabled), rateLimitPerSecond: connection.rateLimitPerSecond ?? null } : null,
+  };
+}
+
+/**
+ * The SCIM authenticator. Cache hit: one SHA-256, one map lookup and one Redis round trip (the
+ * tenant rate limit). Cache miss: two indexed primary/unique-key reads. Never a database write.
+ */
+export function scimAuthenticator(deps: AuthenticatorDeps): Middleware {
+  const { cache, lastUsed, tenantLimiter, failureLimiter, now } = deps;
+
+  // Every 401 passes here: counts the failure against the address, slows or refuses repeat offenders.
+  async function refuse(ctx: Context, error: AuthenticationError, reason: string, tokenId?: string): Promise<never> {
+    const verdict = await failureLimiter.recordFailure(ctx.ip);
+    const log: Logger | undefined = ctx.state.logger;
+    // Never the credential itself: only why it failed and, when known, the token id.
+    log?.info({ reason, ...(tokenId ? { tokenId } : {}), refused: verdict.refused }, 'SCIM authentication failed');
+    if (verdict.refused) {
+      throw new RateLimitedError('too many failed authentication attempts from this address; retry later', {
+        headers: { 'Retry-After': String(verdict.retryAfterSeconds) },
+      });
+    }
+    if (verdict.delayMs) await new Promise((resolve) => setTimeout(resolve, verdict.delayMs));
+    throw error;
+  }
+
+  return async (ctx, next) => {
+    const header = ctx.get('authorization');
+    const token = bearerToken(header || undefined);
+    if (!token) {
+      return refuse(ctx, scimUnauthenticated('SCIM bearer token required: send Authorization: Bearer <token>', Boolean(header)), header ? 'malformed' : 'missing');
+    }
+    if (!SCIM_TOKEN_FORMAT.test(token)) return refuse(ctx, scimUnauthenticated('bearer token is not a Doorman SCIM token', true), 'malformed');
+
+    const hash = hashSecret(token);
+    let record = cache.get(hash);
+    if (record) {
+      if (!digestsEqual(record.hash, hash)) record = undefined;
+    } else {
+      const startedAt = now();
+      let found: TokenRecord | null;
+      try {
+        found = await lookupToken(deps.db, hash);
+      } catch (err) {
+        ctx.state.logger?.error({ err: (err as Error).message }, 'SCIM token lookup failed');
+        throw new ServiceUnavailableError('authentication is temporarily unavailable', { headers: { 'Retry-After': '5' } });
+      }
+      if (found) {
+        cache.set(found, startedAt);
+        record = found;
+      }
+    }
+    if (!record) return refuse(ctx, scimUnauthenticated('bearer token is not valid', true), 'unknown');
+
+    const at = now();
+    if (record.revokedAt !== null && record.revokedAt <= at) return refuse(ctx, scimUnauthenticated('bearer token has been revoked', true), 'revoked', record.tokenId);
+    if (record.expiresAt !== null && record.expiresAt <= at) return refuse(ctx, scimUnauthenticated('bearer token has expired', true), 'expired', record.tokenId);
+    if (!record.connection) return refuse(ctx, scimUnauthenticated("bearer token's SSO connection no longer exists", true), 'connection_deleted', record.tokenId);
+    if (!record.connection.scimEnabled) throw new NotAllowedError('SCIM provisioning is disabled for this SSO connection');
+
+    lastUsed.touch(record.tokenId, at);
+    const decision = await tenantLimiter.consume(record.connectionId, record.connection.rateLimitPerSecond ?? deps.defaultRatePerSecond, at);
+    const headers = rateLimitHeaders(decision);
+    if (!decision.allowed) throw new RateLimitedError('rate limit exceeded for this SSO connection; retry later', { headers });
+    ctx.set(headers);
+
+    ctx.state.auth = { kind: 'scim', connectionId: record.connectionId, tokenId: record.tokenId } satisfies ScimAuthState;
+    ctx.state.actor = { type: 'scim_token', id: record.tokenId, requestId: ctx.state.requestId ?? null };
+    await next();
+  };
+}

@@ -1,0 +1,72 @@
+import { definePlugin } from '@doorman/core';
+import { mountAdminRoutes } from './admin-routes.ts';
+import { scimAuthenticator } from './authenticator.ts';
+import { tokenAuthCli } from './cli.ts';
+import { tokenAuthConfigSchema, type TokenAuthConfig } from './config.ts';
+import { InvalidationBus } from './invalidation.ts';
+import { LastUsedBuffer } from './last-used.ts';
+import { AuthFailureLimiter, TenantRateLimiter, createFailOpenCounter, throttledWarning, type LimiterName } from './limits.ts';
+import { TokenCache } from './token-cache.ts';
+
+export type { TokenAuthConfig } from './config.ts';
+
+/** Domain events after which a connection's cached token lookups must be dropped. */
+const CONNECTION_CHANGES = new Set(['connection.updated', 'connection.deleted']);
+
+/**
+ * SCIM bearer tokens per SSO connection, admin tokens, the SCIM authenticator, brute-force
+ * protection and per-connection rate limits. See README.md for settings and guarantees.
+ */
+export const tokenAuthPlugin = definePlugin<TokenAuthConfig>({
+  id: 'token-auth',
+  description: 'SCIM bearer tokens per SSO connection, admin tokens, SCIM authentication and per-connection rate limits',
+  configSchema: tokenAuthConfigSchema,
+  cli: tokenAuthCli,
+  async register(env) {
+    const { config, logger } = env;
+    const now = () => env.clock.now().getTime();
+
+    const cache = new TokenCache(config.cacheTtlMs, now);
+    const bus = new InvalidationBus(env.redis, logger, (invalidation) => cache.invalidate(invalidation));
+    await bus.start();
+
+    const failOpen = createFailOpenCounter(env.metrics);
+    const warn = throttledWarning(logger);
+    const onFailOpen = (limiter: LimiterName) => {
+      failOpen.inc(limiter);
+      warn({ limiter }, 'rate limiter cannot reach Redis: failing open to per-replica in-memory limits');
+    };
+    const tenantLimiter = new TenantRateLimiter({ redis: env.redis, onFailOpen }, config.burstSeconds);
+    const failureLimiter = new AuthFailureLimiter({ redis: env.redis, onFailOpen }, config.authFailuresPerMinute);
+
+    const lastUsed = new LastUsedBuffer();
+    const flushTimer = setInterval(() => void lastUsed.flush(env.db, logger), config.lastUsedFlushMs);
+    flushTimer.unref();
+
+    env.http.setScimAuthenticator(
+      scimAuthenticator({ db: env.db, cache, lastUsed, tenantLimiter, failureLimiter, defaultRatePerSecond: config.rateLimitPerSecond, now }),
+    );
+
+    mountAdminRoutes(env.http.admin, {
+      transaction: env.transaction,
+      events: env.events,
+      now: () => env.clock.now(),
+      invalidate: (invalidation) => bus.publish(invalidation),
+      pendingLastUsed: (tokenId) => lastUsed.peek(tokenId),
+    });
+
+    // SCIM toggled or connection deleted (admin plugin). This runs inside that transaction, before
+    // commit; TokenCache refuses to re-cache the connection for one TTL, which covers the race.
+    env.events.subscribe(async (_tx, _actor, event) => {
+      if (!CONNECTION_CHANGES.has(event.action)) return;
+      const connectionId = event.target?.id ?? event.connectionId;
+      if (connectionId) await bus.publish({ connectionIds: [connectionId] });
+    });
+
+    env.onShutdown(async () => {
+      clearInterval(flushTimer);
+      bus.stop();
+      await lastUsed.flush(env.db, logger);
+    });
+  },
+});

@@ -1,0 +1,197 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from './types.ts';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { PluginEnv } from '@doorman/core';
+
+type Registry = PluginEnv<unknown>['metrics'];
+export type LimiterName = 'tenant' | 'auth_failures';
+
+/**
+ * `doorman_rate_limiter_fail_open_total{limiter}`: requests decided without Redis.
+ * A hand-rolled prom-client metric (the registry only calls `get`/`reset`), because prom-client is
+ * not a dependency of this package; it renders like a prom-client Counter.
+ */
+export function createFailOpenCounter(registry: Registry) {
+  const name = 'doorman_rate_limiter_fail_open_total';
+  const help = 'Rate limiter decisions made without Redis (fail open to the in-process limiter)';
+  const counts = new Map<LimiterName, number>();
+  const metric = {
+    name,
+    help,
+    type: 'counter',
+    aggregator: 'sum',
+    get: async () => ({
+      name,
+      help,
+      type: 'counter',
+      aggregator: 'sum',
+      values: [...counts].map(([limiter, value]) => ({ value, labels: { limiter } })),
+    }),
+    reset: () => counts.clear(),
+  };
+  registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
+  return {
+    inc(limiter: LimiterName) {
+      counts.set(limiter, (counts.get(limiter) ?? 0) + 1);
+    },
+  };
+}
+
+/** Warns at most once per interval, counting what it swallowed: Redis outages must not flood the log. */
+export function throttledWarning(logger: Logger, intervalMs = 60_000) {
+  let last = 0;
+  let suppressed = 0;
+  return (fields: Record<string, unknown>, message: string) => {
+    const now = Date.now();
+    if (now - last < intervalMs) {
+      suppressed++;
+      return;
+    }
+    logger.warn({ ...fields, suppressed }, message);
+    last = now;
+    suppressed = 0;
+  };
+}
+
+/** The in-process fallback a Redis limiter uses when Redis errors; it reports each use. */
+class FailOpenInsurance extends RateLimiterMemory {
+  constructor(
+    opts: { points: number; duration: number; keyPrefix: string },
+    private readonly onUse: () => void,
+  ) {
+    super(opts);
+  }
+  override consume(key: string | number, points?: number, options?: { [key: string]: unknown }): Promise<RateLimiterRes> {
+    this.onUse();
+    return super.consume(key, points, options);
+  }
+}
+
+export interface LimiterDeps {
+  redis: Redis | null;
+  onFailOpen: (limiter: LimiterName) => void;
+}
+
+function createLimiter(deps: LimiterDeps, limiter: LimiterName, opts: { points: number; duration: number; keyPrefix: string }): RateLimiterAbstract {
+  if (!deps.redis) return new RateLimiterMemory(opts);
+  return new RateLimiterRedis({
+    ...opts,
+    storeClient: deps.redis,
+    // Do not wait on a reconnecting client: go straight to the insurance limiter.
+    rejectIfRedisNotReady: true,
+    insuranceLimiter: new FailOpenInsurance(opts, () => deps.onFailOpen(limiter)),
+  });
+}
+
+export interface RateDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Epoch seconds when the window resets. */
+  resetAt: number;
+  retryAfterSeconds: number;
+}
+
+const retryAfter = (msBeforeNext: number) => Math.max(1, Math.ceil(msBeforeNext / 1000));
+
+export function toRateDecision(res: RateLimiterRes, limit: number, allowed: boolean, nowMs: number): RateDecision {
+  return {
+    allowed,
+    limit,
+    remaining: allowed ? Math.max(0, res.remainingPoints) : 0,
+    resetAt: Math.ceil((nowMs + res.msBeforeNext) / 1000),
+    retryAfterSeconds: retryAfter(res.msBeforeNext),
+  };
+}
+
+export function rateLimitHeaders(d: RateDecision): Record<string, string> {
+  return {
+    'X-RateLimit-Limit': String(d.limit),
+    'X-RateLimit-Remaining': String(d.remaining),
+    'X-RateLimit-Reset': String(d.resetAt),
+    ...(d.allowed ? {} : { 'Retry-After': String(d.retryAfterSeconds) }),
+  };
+}
+
+/**
+ * Per-connection limit shared by all replicas: a fixed window of `burstSeconds` holding
+ * `perSecond × burstSeconds` points, i.e. the sustained rate averaged over the window, spendable in
+ * one burst (an IdP's initial sync or a push of a large group arrives as a burst, then idles).
+ * One Redis round trip (an atomic INCR+TTL script) per request.
+ */
+export class TenantRateLimiter {
+  private readonly limiters = new Map<number, RateLimiterAbstract>();
+
+  constructor(
+    private readonly deps: LimiterDeps,
+    private readonly burstSeconds: number,
+    private readonly keyPrefix = 'doorman:ratelimit',
+  ) {}
+
+  /** Points per window for a per-second rate. */
+  windowLimit(perSecond: number): number {
+    return perSecond * this.burstSeconds;
+  }
+
+  async consume(connectionId: string, perSecond: number, nowMs: number): Promise<RateDecision> {
+    const limit = this.windowLimit(perSecond);
+    let limiter = this.limiters.get(limit);
+    if (!limiter) {
+      // One limiter per distinct limit; all share the key space, so a changed limit keeps the count.
+      limiter = createLimiter(this.deps, 'tenant', { points: limit, duration: this.burstSeconds, keyPrefix: this.keyPrefix });
+      this.limiters.set(limit, limiter);
+    }
+    try {
+      return toRateDecision(await limiter.consume(connectionId), limit, true, nowMs);
+    } catch (err) {
+      if (err instanceof RateLimiterRes) return toRateDecision(err, limit, false, nowMs);
+      // Even the insurance failed (should not happen): serve the request.
+      this.deps.onFailOpen('tenant');
+      return { allowed: true, limit, remaining: limit, resetAt: Math.ceil(nowMs / 1000) + this.burstSeconds, retryAfterSeconds: 0 };
+    }
+  }
+}
+
+/**
+ * Milliseconds to hold a failed authentication before answering 401: nothing for the first half of
+ * the per-minute budget, then 100 ms more per failure, at most 1 s. Slows guessing without holding
+ * many sockets open for long.
+ */
+export function failureDelayMs(failures: number, budget: number): number {
+  const free = Math.floor(budget / 2);
+  if (failures <= free) return 0;
+  return Math.min(1_000, (failures - free) * 100);
+}
+
+export interface FailureVerdict {
+  refused: boolean;
+  retryAfterSeconds: number;
+  delayMs: number;
+}
+
+/**
+ * Counts failed authentications per client address (one-minute window). Only consulted when the
+ * presented credential is invalid, so a tenant whose valid token shares an address with a failing
+ * client (e.g. IdP egress IPs shared between tenants) is never refused.
+ */
+export class AuthFailureLimiter {
+  private readonly limiter: RateLimiterAbstract;
+
+  constructor(
+    deps: LimiterDeps,
+    private readonly perMinute: number,
+    keyPrefix = 'doorman:authfail',
+  ) {
+    this.limiter = createLimiter(deps, 'auth_failures', { points: perMinute, duration: 60, keyPrefix });
+  }
+
+  async recordFailure(address: string): Promise<FailureVerdict> {
+    try {
+      const res = await this.limiter.consume(address);
+      return { refused: false, retryAfterSeconds: 0, delayMs: failureDelayMs(res.consumedPoints, this.perMinute) };
+    } catch (err) {
+      if (err instanceof RateLimiterRes) return { refused: true, retryAfterSeconds: retryAfter(err.msBeforeNext), delayMs: 0 };
+      return { refused: false, retryAfterSeconds: 0, delayMs: 0 };
+    }
+  }
+}
