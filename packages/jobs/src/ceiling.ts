@@ -1,0 +1,49 @@
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { hashTaggedPrefix } from './runtime.ts';
+
+export interface CeilingResult {
+  jobs: number;
+  concurrency: number;
+  seconds: number;
+  jobsPerSecond: number;
+}
+
+/**
+ * Raw BullMQ throughput, the ceiling for anything built on it: `jobs` no-op jobs added with
+ * addBulk, one worker at `concurrency`, timed from the first add to the last completion.
+ * Exported so every jobs benchmark measures its ceiling the same way in the same run.
+ */
+export async function measureBullmqNoopThroughput(o: { redisUrl: string; prefix: string; jobs: number; concurrency: number; queue?: string }): Promise<CeilingResult> {
+  const prefix = hashTaggedPrefix(o.prefix);
+  const name = o.queue ?? 'ceiling';
+  const producer = new Redis(o.redisUrl, { maxRetriesPerRequest: 1 });
+  const workerConnection = new Redis(o.redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(name, { connection: producer, prefix });
+  let done = 0;
+  let resolveDone!: () => void;
+  const finished = new Promise<void>((r) => (resolveDone = r));
+  const worker = new Worker(
+    name,
+    async () => {
+      if (++done === o.jobs) resolveDone();
+    },
+    { connection: workerConnection, prefix, concurrency: o.concurrency, autorun: false },
+  );
+  worker.on('error', () => undefined);
+  await worker.waitUntilReady();
+  const started = performance.now();
+  void worker.run();
+  for (let i = 0; i < o.jobs; i += 1000) {
+    const n = Math.min(1000, o.jobs - i);
+    await queue.addBulk(Array.from({ length: n }, (_, k) => ({ name: 'noop', data: { i: i + k }, opts: { removeOnComplete: true, removeOnFail: true } })));
+  }
+  await finished;
+  const seconds = (performance.now() - started) / 1000;
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  await producer.quit();
+  await workerConnection.quit();
+  return { jobs: o.jobs, concurrency: o.concurrency, seconds, jobsPerSecond: o.jobs / seconds };
+}

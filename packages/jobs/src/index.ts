@@ -1,0 +1,18 @@
+export { startJobRuntime, hashTaggedPrefix, INLINE_WARNING, DEFAULT_PREFIX, type JobRuntime, type JobRuntimeOptions, type JobsLogger } from './runtime.ts';
+export {
+  PROVISIONING_QUEUE,
+  SYNC_QUEUE,
+  deactivateUserJob,
+  reactivateUserJob,
+  syncConnectionJob,
+  jobIntent,
+  assertJobId,
+  type JobSpec,
+  type DeactivateUserPayload,
+  type ReactivateUserPayload,
+  type SyncConnectionPayload,
+} from './specs.ts';
+export { toBullJobId, jobOptionsFor, DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS } from './job-options.ts';
+export { countPendingIntents } from './outbox.ts';
+export { measureBullmqNoopThroughput, type CeilingResult } from './ceiling.ts';
+export type { Queue } from 'bullmq';

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import type { JobIntent } from '@doorman/core';
+import type { JsonDocument } from '@doorman/model';
+
+/**
+ * The contract between a job's producers and its processor: queue, name and payload schema.
+ * Plugins spread a spec into `env.jobs.define({ ...spec, process })`, so both sides share one schema.
+ */
+export interface JobSpec<T> {
+  queue: string;
+  name: string;
+  schema: z.ZodType<T>;
+  /**
+   * BullMQ deduplication key: while a job with this key is waiting or active, a new one with the same
+   * key is not started alongside it (see `keepLastIfActive` in the README). Read by the runtime from
+   * the job definition, so spreading the spec into `define()` carries it over.
+   */
+  deduplicationKey?: (data: T) => string;
+}
+
+/** Membership changes for one person: deactivation and reactivation. */
+export const PROVISIONING_QUEUE = 'provisioning';
+/** Re-applying provisioning policy to every user of a connection. */
+export const SYNC_QUEUE = 'sync';
+
+const uuidLike = z.string().min(1).max(64);
+
+export const deactivateUserJob = {
+  queue: PROVISIONING_QUEUE,
+  name: 'deactivate-user',
+  schema: z.object({
+    connectionId: uuidLike,
+    connectionUserId: uuidLike,
+    userId: uuidLike,
+    reason: z.enum(['inactive', 'deleted']),
+  }),
+} satisfies JobSpec<unknown>;
+export type DeactivateUserPayload = z.infer<typeof deactivateUserJob.schema>;
+
+export const reactivateUserJob = {
+  queue: PROVISIONING_QUEUE,
+  name: 'reactivate-user',
+  schema: z.object({
+    connectionId: uuidLike,
+    connectionUserId: uuidLike,
+    userId: uuidLike,
+  }),
+} satisfies JobSpec<unknown>;
+export type ReactivateUserPayload = z.infer<typeof reactivateUserJob.schema>;
+
+const syncSchema = z.object({
+  connectionId: uuidLike,
+  trigger: z.enum(['schedule', 'default-changed', 'manual']),
+});
+export type SyncConnectionPayload = z.infer<typeof syncSchema>;
+
+export const syncConnectionJob: JobSpec<SyncConnectionPayload> & { schema: typeof syncSchema } = {
+  queue: SYNC_QUEUE,
+  name: 'sync-connection',
+  schema: syncSchema,
+  // One sync per connection at a time: a request while one is waiting is merged into it, and a
+  // request while one is running is kept (latest only) and started after it finishes.
+  deduplicationKey: (data) => `sync.${data.connectionId}`,
+};
+
+/**
+ * Checks that an id is usable as a BullMQ job id as given: BullMQ refuses ids that are integers or
+ * contain ':' (the runtime would escape them, but readable ids are nicer in the dashboard).
+ */
+export function assertJobId(id: string): void {
+  if (!id || id.length > 255) throw new Error(`job id must be 1..255 characters, got ${id.length}`);
+  if (id.includes(':')) throw new Error(`job id must not contain ':' (BullMQ reserves it): ${id}`);
+  if (`${parseInt(id, 10)}` === id) throw new Error(`job id must not be an integer (BullMQ reserves those): ${id}`);
+}
+
+/**
+ * A typed, validated job intent for `env.jobs.enqueue(tx, ...)`.
+ *
+ * The id must be unique per *intent*, not per subject: relaying the same id twice runs one job, and
+ * BullMQ keeps finished job ids for a day, so a repeat of the same intent with the same id would be
+ * dropped. E.g. deactivate → reactivate → deactivate of one user needs two ids: include the
+ * connection user's version (or another per-change counter), e.g. `deactivate-user.<cuId>.v<version>`.
+ */
+export function jobIntent<T>(spec: JobSpec<T>, id: string, data: NoInfer<T>): JobIntent {
+  assertJobId(id);
+  const parsed = spec.schema.parse(data);
+  return { queue: spec.queue, name: spec.name, id, data: parsed as JsonDocument };
+}
