@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { definePlugin, InputError, type Actor } from '@doorman/core';
+import { OrgMembershipEntity, UserEntity, isMysql, type JsonDocument } from '@doorman/model';
+import { chainKeyOf, hashEvent, sqlTime, type HashedFields } from '../src/chain.ts';
+
+const createUserBody = z
+  .object({ orgId: z.string().min(1), email: z.string().email(), fail: z.enum(['after-publish']).optional() })
+  .strict();
+const publishBody = z
+  .object({
+    orgId: z.string().nullable().optional(),
+    connectionId: z.string().optional(),
+    action: z.string().min(1),
+    target: z.object({ type: z.string(), id: z.string() }).optional(),
+    changes: z.record(z.string(), z.any()).optional(),
+  })
+  .strict();
+
+/**
+ * A stand-in producer, as scim-users will be: creates a user and its membership and publishes the
+ * events in one transaction; `fail: 'after-publish'` throws after publishing.
+ */
+export const producerPlugin = definePlugin({
+  id: 'producer',
+  description: 'test producer of domain events',
+  register({ http, transaction, events }) {
+    const actorOf = (state: { actor?: Actor }): Actor => state.actor ?? { type: 'system', id: null, requestId: null };
+    http.admin.post('/producer/users', async (ctx) => {
+      const body = createUserBody.parse(ctx.request.body);
+      const actor = actorOf(ctx.state);
+      ctx.body = await transaction(async (tx) => {
+        const userId = randomUUID();
+        await tx.getRepository(UserEntity).insert({ id: userId, email: body.email, emailLc: body.email.toLowerCase(), username: `u${userId.slice(0, 12)}`, fullName: null });
+        await tx.getRepository(OrgMembershipEntity).insert({ id: randomUUID(), orgId: body.orgId, userId, role: 'member', source: 'scim', connectionId: null });
+        await events.publish(
+          tx,
+          actor,
+          { action: 'user.created', orgId: body.orgId, target: { type: 'user', id: userId }, changes: { email: { after: body.email } } },
+          { action: 'member.added', orgId: body.orgId, target: { type: 'user', id: userId }, changes: { role: { after: 'member' } } },
+        );
+        if (body.fail) throw new InputError('forced failure after publishing', { field: 'fail' });
+        return { userId };
+      });
+    });
+    http.admin.post('/producer/events', async (ctx) => {
+      const body = publishBody.parse(ctx.request.body);
+      await transaction((tx) => events.publish(tx, actorOf(ctx.state), body));
+      ctx.status = 204;
+    });
+  },
+});
+
+export interface SeedEvent {
+  occurredAt: Date;
+  action?: string;
+  actorType?: HashedFields['actorType'];
+  actorId?: string | null;
+  targetId?: string | null;
+  changes?: JsonDocument | null;
+}
+
+/**
+ * Appends events to one chain directly in SQL (multi-row INSERTs of `chunk` rows), computing a valid
+ * chain from the current head and moving the head, as the plugin would. For large fixtures.
+ */
+export async function seedChain(db: DataSource, orgId: string | null, count: number, make: (i: number) => SeedEvent, chunk = 1000): Promise<void> {
+  const key = chainKeyOf(orgId);
+  const mysql = isMysql(db);
+  const [head] = await db.query('SELECT last_hash AS lastHash FROM audit_chain_heads WHERE chain_key = ?', [key]);
+  let prevHash: string | null = head?.lastHash ?? null;
+  const columns = 'id, occurred_at, org_id, connection_id, actor_type, actor_id, request_id, action, target_type, target_id, changes, prev_hash, hash';
+  for (let start = 0; start < count; start += chunk) {
+    const params: unknown[] = [];
+    const n = Math.min(chunk, count - start);
+    for (let i = start; i < start + n; i++) {
+      const s = make(i);
+      const e: HashedFields = {
+        id: randomUUID(),
+        occurredAt: s.occurredAt,
+        orgId,
+        connectionId: null,
+        actorType: s.actorType ?? 'system',
+        actorId: s.actorId ?? null,
+        requestId: null,
+        action: s.action ?? 'user.updated',
+        targetType: s.targetId ? 'user' : null,
+        targetId: s.targetId ?? null,
+        changes: s.changes ?? null,
+        prevHash,
+      };
+      const hash = hashEvent(e);
+      params.push(e.id, sqlTime(e.occurredAt), e.orgId, e.connectionId, e.actorType, e.actorId, e.requestId, e.action, e.targetType, e.targetId, e.changes === null ? null : JSON.stringify(e.changes), e.prevHash, hash);
+      prevHash = hash;
+    }
+    const row = `(${new Array(13).fill('?').join(',')})`;
+    await db.query(`INSERT INTO audit_events (${columns}) VALUES ${new Array(n).fill(row).join(',')}`, params);
+  }
+  const [{ lastSeq }] = await db.query('SELECT MAX(seq) AS lastSeq FROM audit_events WHERE hash = ?', [prevHash]);
+  await db.query(
+    mysql
+      ? 'INSERT INTO audit_chain_heads (chain_key, last_seq, last_hash) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE last_seq = VALUES(last_seq), last_hash = VALUES(last_hash)'
+      : 'INSERT INTO audit_chain_heads (chain_key, last_seq, last_hash) VALUES (?, ?, ?) ON CONFLICT(chain_key) DO UPDATE SET last_seq = excluded.last_seq, last_hash = excluded.last_hash',
+    [key, lastSeq, prevHash],
+  );
+}
