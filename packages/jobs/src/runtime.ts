@@ -365,7 +365,8 @@ async function startBullmqRuntime(options: JobRuntimeOptions & { redisUrl: strin
         if (i >= 0) registry.enqueueListeners.splice(i, 1);
         await relay.stop();
         for (const u of unregister) u();
-        await Promise.all(workers.map((w) => w.close()));
+        // A graceful close waits for Redis to acknowledge active jobs; with Redis away it would wait forever.
+        await Promise.all(workers.map((w, i) => (workerConnections[i]!.status === 'ready' ? w.close() : w.close(true))));
         await Promise.all([...queues.values()].map((q) => q.close()));
         for (const c of [producer, ...workerConnections]) {
           await c.quit().catch(() => c.disconnect());
