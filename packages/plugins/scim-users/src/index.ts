@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import { definePlugin, NotFoundError, roleMappingServiceRef, type Actor, type ScimAuthState } from '@doorman/core';
+import { isMysql } from '@doorman/model';
+import {
+  etagFor,
+  listResponse,
+  parseListParams,
+  projectAttributes,
+  resourceSchemaFor,
+  resourceTypes,
+  schemaDocuments,
+  serviceProviderConfig,
+  SEARCH_REQUEST_SCHEMA,
+} from '@doorman/scim';
+import { deactivateUserJob } from '@doorman/jobs';
+import { InputError } from '@doorman/core';
+import { ScimUserStore, type Tenant } from './store.ts';
+import { deprovisionUser } from './deprovision.ts';
+
+export const scimUsersConfigSchema = z
+  .object({
+    /** Largest page a list returns (count is capped to it); advertised as filter.maxResults. */
+    maxPageSize: z.coerce.number().int().min(1).max(10_000).default(200),
+    /** Page size when the IdP sends no count. */
+    defaultPageSize: z.coerce.number().int().min(1).max(10_000).default(100),
+  })
+  .strict();
+export type ScimUsersConfig = z.infer<typeof scimUsersConfigSchema>;
+
+const USER_SCHEMA_DEF = resourceSchemaFor('User');
+const SCIM_JSON = 'application/scim+json; charset=utf-8';
+
+/**
+ * SCIM 2.0 Users (RFC 7643/7644) as Okta and Entra ID provision against it, plus the discovery
+ * endpoints. The token (token-auth) decides the tenant; role mapping turns the Docker extension
+ * attributes into memberships; deactivation runs as a job through the outbox.
+ */
+export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
+  id: 'scim-users',
+  description: 'SCIM 2.0 Users service with discovery endpoints',
+  dependencies: ['token-auth', 'role-mapping'],
+  optionalDependencies: ['audit'],
+  configSchema: scimUsersConfigSchema,
+  register({ config, gateway, http, db, transaction, events, jobs, clock, get }) {
+    const baseUrl = `${gateway.publicUrl}/scim/v2`;
+    const roleMapping = get(roleMappingServiceRef);
+    const dialect = isMysql(db) ? 'mysql' : 'sqlite';
+    const store = new ScimUserStore({ transaction, events, jobs, roleMapping, dialect, baseUrl, now: () => clock.now() });
+
+    jobs.define({
+      ...deactivateUserJob,
+      attempts: 10,
+      backoffMs: 2000,
+      process: (data) => transaction((tx) => deprovisionUser(tx, { roleMapping, events, dialect, now: () => clock.now() }, data)),
+    });
+
+    const r = http.scim;
+    const tenantOf = (ctx: { state: { auth?: ScimAuthState; actor?: Actor } }): Tenant => ({ connectionId: ctx.state.auth!.connectionId, actor: ctx.state.actor! });
+    const listOptions = { maxCount: config.maxPageSize, defaultCount: Math.min(config.defaultPageSize, config.maxPageSize) };
+    const userResourceOnly = (rt: { id: string }) => rt.id === 'User';
+
+    r.get('/ServiceProviderConfig', (ctx) => {
+      ctx.type = SCIM_JSON;
+      ctx.body = serviceProviderConfig({ baseUrl, maxResults: config.maxPageSize, maxPayloadSize: gateway.bodyLimitBytes });
+    });
+    r.get('/ResourceTypes', (ctx) => {
+      const all = resourceTypes(baseUrl).filter(userResourceOnly);
+      ctx.type = SCIM_JSON;
+      ctx.body = listResponse(all, { totalResults: all.length, startIndex: 1 });
+    });
+    r.get('/ResourceTypes/:name', (ctx) => {
+      const found = resourceTypes(baseUrl).filter(userResourceOnly).find((rt) => rt.id === ctx.params.name);
+      if (!found) throw new NotFoundError(`ResourceType ${ctx.params.name} not found`);
+      ctx.type = SCIM_JSON;
+      ctx.body = found;
+    });
+    const userSchemas = () => schemaDocuments(baseUrl).filter((s) => !s.id.endsWith(':Group'));
+    r.get('/Schemas', (ctx) => {
+      const all = userSchemas();
+      ctx.type = SCIM_JSON;
+      ctx.body = listResponse(all, { totalResults: all.length, startIndex: 1 });
+    });
+    r.get('/Schemas/:id', (ctx) => {
+      const found = userSchemas().find((s) => s.id === ctx.params.id);
+      if (!found) throw new NotFoundError(`Schema ${ctx.params.id} not found`);
+      ctx.type = SCIM_JSON;
+      ctx.body = found;
+    });
+
+    const list = async (ctx: any, source: Record<string, unknown>) => {
+      const params = parseListParams(source, listOptions);
+      const { resources, totalResults } = await store.list(tenantOf(ctx), params);
+      ctx.type = SCIM_JSON;
+      ctx.body = listResponse(
+        resources.map((res) => projectAttributes(res, params, USER_SCHEMA_DEF)),
+        { totalResults, startIndex: params.startIndex },
+      );
+    };
+    r.get('/Users', (ctx) => list(ctx, ctx.query));
+    r.post('/Users/.search', async (ctx) => {
+      const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+      const schemas = body.schemas;
+      if (!Array.isArray(schemas) || !schemas.includes(SEARCH_REQUEST_SCHEMA)) {
+        throw new InputError(`schemas must include "${SEARCH_REQUEST_SCHEMA}"`, { scimType: 'invalidValue', field: 'schemas' });
+      }
+      const { schemas: _s, ...params } = body;
+      void _s;
+      await list(ctx, params);
+    });
+
+    const respond = (ctx: any, resource: Record<string, unknown> & { meta?: { version?: unknown } }, status = 200) => {
+      ctx.status = status;
+      ctx.type = SCIM_JSON;
+      ctx.set('ETag', String(resource.meta?.version));
+      ctx.body = projectAttributes(resource as any, { attributes: ctx.query.attributes, excludedAttributes: ctx.query.excludedAttributes }, USER_SCHEMA_DEF);
+    };
+
+    r.post('/Users', async (ctx) => {
+      const created = await store.create(tenantOf(ctx), ctx.request.body);
+      ctx.set('Location', String((created.meta as { location: string }).location));
+      respond(ctx, created, 201);
+    });
+    r.get('/Users/:id', async (ctx) => {
+      const { resource, version } = await store.get(tenantOf(ctx), ctx.params.id!);
+      const ifNoneMatch = ctx.get('if-none-match');
+      if (ifNoneMatch && (ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').map((t) => t.trim()).includes(etagFor(version)))) {
+        ctx.status = 304;
+        ctx.set('ETag', etagFor(version));
+        return;
+      }
+      respond(ctx, resource);
+    });
+    r.put('/Users/:id', async (ctx) => {
+      respond(ctx, await store.replace(tenantOf(ctx), ctx.params.id!, ctx.request.body, ctx.get('if-match') || undefined));
+    });
+    r.patch('/Users/:id', async (ctx) => {
+      respond(ctx, await store.patch(tenantOf(ctx), ctx.params.id!, ctx.request.body, ctx.get('if-match') || undefined));
+    });
+    r.delete('/Users/:id', async (ctx) => {
+      await store.delete(tenantOf(ctx), ctx.params.id!, ctx.get('if-match') || undefined);
+      ctx.status = 204;
+    });
+  },
+});

@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import {
+  ConflictError,
+  InputError,
+  isDuplicateKeyError,
+  NotFoundError,
+  type Actor,
+  type DomainEvent,
+  type EventBus,
+  type JobRegistry,
+  type RoleMappingService,
+} from '@doorman/core';
+import { ConnectionUserEmailEntity, ConnectionUserEntity, GroupMemberEntity, UserEntity, type ConnectionUser, type User } from '@doorman/model';
+import { applyPatch, assertIfMatch, compileFilter, compileSort, USER_ATTRIBUTES, type Dialect, type ListParams, type ScimResource } from '@doorman/scim';
+import { deactivateUserJob, jobIntent } from '@doorman/jobs';
+import { toScimUser, toUserColumns, type EmailRow, type UserColumns } from './user-resource.ts';
+import { candidateUsername } from './usernames.ts';
+
+export interface ScimUserStoreDeps {
+  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T>;
+  events: EventBus;
+  jobs: JobRegistry;
+  roleMapping: RoleMappingService;
+  dialect: Dialect;
+  /** `<public url>/scim/v2` */
+  baseUrl: string;
+  now(): Date;
+}
+
+export interface Tenant {
+  connectionId: string;
+  actor: Actor;
+}
+
+/** Fields whose change is worth an audit line (the stored JSON is compared as a whole too). */
+const AUDITED: Array<keyof UserColumns> = ['userName', 'externalId', 'displayName', 'givenName', 'familyName', 'active', 'dockerRole', 'dockerOrg', 'dockerTeam'];
+
+function diff(before: Partial<UserColumns> | null, after: Partial<UserColumns>) {
+  const changes: Record<string, { before?: unknown; after?: unknown }> = {};
+  for (const k of AUDITED) {
+    const b = before?.[k] ?? null;
+    const a = after[k] ?? null;
+    if (b !== a) changes[k] = before ? { before: b, after: a } : { after: a };
+  }
+  return changes;
+}
+
+const mappingAttributes = (c: Pick<UserColumns, 'dockerRole' | 'dockerOrg' | 'dockerTeam'>) => ({ dockerRole: c.dockerRole, dockerOrg: c.dockerOrg, dockerTeam: c.dockerTeam });
+
+/**
+ * The SCIM Users service: every write is one transaction holding the change, its role-mapping
+ * effects, its domain events (audit) and its job intents (outbox).
+ */
+export class ScimUserStore {
+  constructor(private readonly deps: ScimUserStoreDeps) {}
+
+  private event(tenant: Tenant, row: Pick<ConnectionUser, 'id' | 'userId'>, action: string, changes?: DomainEvent['changes']): DomainEvent {
+    return { action, connectionId: tenant.connectionId, target: { type: 'user', id: row.userId }, changes: { ...(changes ?? {}), scimId: { after: row.id } } };
+  }
+
+  async create(tenant: Tenant, body: unknown): Promise<ScimResource> {
+    const { columns, emails } = toUserColumns(body);
+    // A concurrent create of the same account through another connection can race us to the
+    // users row: retry once, and the second attempt links the account that now exists.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deps.transaction((tx) => this.createIn(tx, tenant, columns, emails));
+      } catch (err) {
+        if (err instanceof AccountRace && attempt < 3) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async createIn(tx: EntityManager, tenant: Tenant, columns: UserColumns, emails: EmailRow[]): Promise<ScimResource> {
+    const users = tx.getRepository(ConnectionUserEntity);
+    if (await users.exists({ where: { connectionId: tenant.connectionId, userNameLc: columns.userNameLc } })) {
+      throw new ConflictError(`a user with userName '${columns.userName}' already exists`, { scimType: 'uniqueness', field: 'userName' });
+    }
+    const { account, created } = await this.findOrCreateAccount(tx, columns);
+    const now = this.deps.now();
+    const row: ConnectionUser = { id: randomUUID(), connectionId: tenant.connectionId, userId: account.id, ...columns, version: 1, createdAt: now, updatedAt: now };
+    try {
+      await users.insert(row);
+    } catch (err) {
+      if (isDuplicateKeyError(err)) throw new ConflictError(`a user with userName '${columns.userName}' already exists`, { scimType: 'uniqueness', field: 'userName' });
+      throw err;
+    }
+    await this.writeEmails(tx, row.id, emails);
+    const events = [this.event(tenant, row, created ? 'user.created' : 'user.linked', diff(null, columns))];
+    if (row.active) {
+      await this.deps.roleMapping.apply(tx, { connectionId: tenant.connectionId, userId: account.id, attributes: mappingAttributes(columns), flow: 'scim', firstTime: true, actor: tenant.actor });
+    }
+    await this.deps.events.publish(tx, tenant.actor, ...events);
+    return toScimUser(row, this.deps.baseUrl);
+  }
+
+  /** Docker: "If the user already exists by email, they are assigned to the organization" — link, don't duplicate. */
+  private async findOrCreateAccount(tx: EntityManager, columns: UserColumns): Promise<{ account: User; created: boolean }> {
+    const accounts = tx.getRepository(UserEntity);
+    const existing = await accounts.findOneBy({ emailLc: columns.userNameLc });
+    if (existing) return { account: existing, created: false };
+    const fullName = [columns.givenName, columns.familyName].filter(Boolean).join(' ') || columns.formattedName || null;
+    for (let i = 0; i < 5; i++) {
+      const now = this.deps.now();
+      const account: User = { id: randomUUID(), email: columns.userName, emailLc: columns.userNameLc, username: candidateUsername(columns.userName), fullName, createdAt: now, updatedAt: now };
+      try {
+        // A failed INSERT rolls back only itself (MySQL and SQLite), so the transaction goes on.
+        await accounts.insert(account);
+        return { account, created: true };
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+        if (await accounts.exists({ where: { emailLc: columns.userNameLc } })) throw new AccountRace();
+      }
+    }
+    throw new ConflictError('could not generate a unique username; retry', { scimType: 'uniqueness' });
+  }
+
+  private async writeEmails(tx: EntityManager, connectionUserId: string, emails: EmailRow[]) {
+    const repo = tx.getRepository(ConnectionUserEmailEntity);
+    await repo.delete({ connectionUserId });
+    if (emails.length) await repo.insert(emails.map((e) => ({ id: randomUUID(), connectionUserId, ...e })));
+  }
+
+  async get(tenant: Tenant, id: string): Promise<{ resource: ScimResource; version: number }> {
+    const row = await this.deps.transaction((tx) => this.load(tx, tenant, id, false));
+    return { resource: toScimUser(row, this.deps.baseUrl), version: row.version };
+  }
+
+  private async load(tx: EntityManager, tenant: Tenant, id: string, forUpdate: boolean): Promise<ConnectionUser> {
+    const row = await tx.getRepository(ConnectionUserEntity).findOne({
+      where: { id, connectionId: tenant.connectionId },
+      ...(forUpdate && this.deps.dialect === 'mysql' ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
+    // Another tenant's id answers exactly like an unknown one.
+    if (!row) throw new NotFoundError(`User ${id} not found`);
+    return row;
+  }
+
+  async list(tenant: Tenant, params: ListParams): Promise<{ resources: ScimResource[]; totalResults: number }> {
+    const where = params.filter ? compileFilter(params.filter, USER_ATTRIBUTES, this.deps.dialect, 'f') : undefined;
+    const sort = params.sortBy ? compileSort(params.sortBy, params.sortOrder, USER_ATTRIBUTES) : undefined;
+    return this.deps.transaction(async (tx) => {
+      const base = () => {
+        const qb = tx.getRepository(ConnectionUserEntity).createQueryBuilder('u').where('u.connection_id = :connectionId', { connectionId: tenant.connectionId });
+        if (where) qb.andWhere(`(${where.sql})`, where.params);
+        return qb;
+      };
+      const totalResults = await base().getCount();
+      if (params.count === 0 || totalResults < params.startIndex) return { resources: [], totalResults };
+      const page = base()
+        .orderBy(sort ? sort.column : 'u.created_at', sort?.direction ?? 'ASC')
+        .addOrderBy('u.id', 'ASC')
+        .offset(params.startIndex - 1)
+        .limit(params.count);
+      const rows = await page.getMany();
+      return { resources: rows.map((r) => toScimUser(r, this.deps.baseUrl)), totalResults };
+    });
+  }
+
+  async replace(tenant: Tenant, id: string, body: unknown, ifMatch?: string): Promise<ScimResource> {
+    return this.deps.transaction(async (tx) => {
+      const current = await this.load(tx, tenant, id, true);
+      assertIfMatch(ifMatch, current.version);
+      const bodyId = typeof body === 'object' && body && 'id' in body ? (body as { id: unknown }).id : undefined;
+      if (bodyId !== undefined && bodyId !== id) throw new InputError('id is immutable and does not match the URL', { scimType: 'mutability', field: 'id' });
+      const { columns, emails } = toUserColumns(body, current.active);
+      return this.write(tx, tenant, current, columns, emails);
+    });
+  }
+
+  async patch(tenant: Tenant, id: string, body: unknown, ifMatch?: string): Promise<ScimResource> {
+    return this.deps.transaction(async (tx) => {
+      const current = await this.load(tx, tenant, id, true);
+      assertIfMatch(ifMatch, current.version);
+      const before = toScimUser(current, this.deps.baseUrl);
+      const after = applyPatch(before, body, { schema: 'User' });
+      const { columns, emails } = toUserColumns(after, current.active);
+      return this.write(tx, tenant, current, columns, emails);
+    });
+  }
+
+  /** Applies a new state of the user: columns, emails, role mapping, (de)activation, events. */
+  private async write(tx: EntityManager, tenant: Tenant, current: ConnectionUser, columns: UserColumns, emails: EmailRow[]): Promise<ScimResource> {
+    const changes = diff(current, columns);
+    const resourceChanged = JSON.stringify(current.resource) !== JSON.stringify(columns.resource);
+    if (!Object.keys(changes).length && !resourceChanged) return toScimUser(current, this.deps.baseUrl);
+    if (columns.userNameLc !== current.userNameLc && (await tx.getRepository(ConnectionUserEntity).exists({ where: { connectionId: tenant.connectionId, userNameLc: columns.userNameLc } }))) {
+      throw new ConflictError(`a user with userName '${columns.userName}' already exists`, { scimType: 'uniqueness', field: 'userName' });
+    }
+    const next: ConnectionUser = { ...current, ...columns, version: current.version + 1, updatedAt: this.deps.now() };
+    try {
+      await tx.getRepository(ConnectionUserEntity).update({ id: current.id }, { ...columns, version: next.version, updatedAt: next.updatedAt });
+    } catch (err) {
+      if (isDuplicateKeyError(err)) throw new ConflictError(`a user with userName '${columns.userName}' already exists`, { scimType: 'uniqueness', field: 'userName' });
+      throw err;
+    }
+    await this.writeEmails(tx, current.id, emails);
+    const events: DomainEvent[] = [];
+    if (current.active && !next.active) {
+      // Deprovisioning runs as a job: committed with this change through the outbox, never lost.
+      await this.deps.jobs.enqueue(
+        tx,
+        jobIntent(deactivateUserJob, `deactivate-user.${current.id}.v${next.version}`, { connectionId: tenant.connectionId, connectionUserId: current.id, userId: current.userId, reason: 'inactive' }),
+      );
+      events.push(this.event(tenant, next, 'user.deactivated', changes));
+    } else if (next.active) {
+      // Reactivation and attribute changes re-apply role mapping in this transaction.
+      await this.deps.roleMapping.apply(tx, { connectionId: tenant.connectionId, userId: current.userId, attributes: mappingAttributes(columns), flow: 'scim', firstTime: !current.active, actor: tenant.actor });
+      events.push(this.event(tenant, next, current.active ? 'user.updated' : 'user.reactivated', changes));
+    } else {
+      events.push(this.event(tenant, next, 'user.updated', changes));
+    }
+    await this.deps.events.publish(tx, tenant.actor, ...events);
+    return toScimUser(next, this.deps.baseUrl);
+  }
+
+  async delete(tenant: Tenant, id: string, ifMatch?: string): Promise<void> {
+    await this.deps.transaction(async (tx) => {
+      const current = await this.load(tx, tenant, id, true);
+      assertIfMatch(ifMatch, current.version);
+      await tx.getRepository(ConnectionUserEmailEntity).delete({ connectionUserId: current.id });
+      await tx.getRepository(GroupMemberEntity).delete({ connectionUserId: current.id });
+      await tx.getRepository(ConnectionUserEntity).delete({ id: current.id });
+      await this.deps.jobs.enqueue(
+        tx,
+        jobIntent(deactivateUserJob, `deactivate-user.${current.id}.deleted`, { connectionId: tenant.connectionId, connectionUserId: current.id, userId: current.userId, reason: 'deleted' }),
+      );
+      await this.deps.events.publish(tx, tenant.actor, this.event(tenant, current, 'user.deleted', { userName: { before: current.userName } }));
+    });
+  }
+}
+
+/** The account for this email was created concurrently: retry the transaction to link it. */
+class AccountRace extends Error {}

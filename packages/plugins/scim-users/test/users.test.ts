@@ -1,0 +1,288 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectionUserEntity, OrgMembershipEntity, OutboxMessageEntity, TeamMembershipEntity, UserEntity } from '@doorman/model';
+import { DOCKER, ENTERPRISE, newUser, PATCH_OP, startScimTestBed, USER, type ScimTestBed } from './setup.ts';
+
+let bed: ScimTestBed;
+beforeAll(async () => {
+  bed = await startScimTestBed();
+});
+afterAll(async () => bed?.t.close());
+
+const scimError = (res: { status: number; body: any; headers: any }, status: number, scimType?: string) => {
+  expect(res.status, JSON.stringify(res.body)).toBe(status);
+  expect(res.headers['content-type']).toMatch(/application\/scim\+json/);
+  expect(res.body.schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:Error']);
+  expect(res.body.status).toBe(String(status));
+  if (scimType) expect(res.body.scimType).toBe(scimType);
+};
+
+describe('discovery', () => {
+  it('advertises only what is real', async () => {
+    const spc = await bed.scim(bed.a, 'get', '/ServiceProviderConfig');
+    expect(spc.status).toBe(200);
+    expect(spc.body).toMatchObject({ patch: { supported: true }, bulk: { supported: false }, filter: { supported: true, maxResults: 200 }, sort: { supported: true }, etag: { supported: true }, changePassword: { supported: false } });
+    const types = await bed.scim(bed.a, 'get', '/ResourceTypes');
+    expect(types.body.Resources.map((r: { id: string }) => r.id)).toEqual(['User']);
+    expect((await bed.scim(bed.a, 'get', '/ResourceTypes/User')).body.schemaExtensions).toHaveLength(2);
+    const schemas = await bed.scim(bed.a, 'get', '/Schemas');
+    expect(schemas.body.Resources.map((s: { id: string }) => s.id)).toEqual([USER, ENTERPRISE, DOCKER]);
+    expect((await bed.scim(bed.a, 'get', `/Schemas/${USER}`)).body.attributes.find((a: { name: string }) => a.name === 'userName')).toMatchObject({ required: true, uniqueness: 'server', caseExact: false });
+    scimError(await bed.scim(bed.a, 'get', '/Schemas/urn:nope'), 404);
+  });
+});
+
+describe('Okta provisioning sequence (Okta SCIM 2.0 developer guide)', () => {
+  let id: string;
+  it('checks the user does not exist, creates it, reads it back', async () => {
+    const lookup = await bed.scim(bed.a, 'get', '/Users?filter=userName%20eq%20%22ada%40acme.test%22&startIndex=1&count=100');
+    expect(lookup.status).toBe(200);
+    expect(lookup.body).toEqual({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 0, startIndex: 1, itemsPerPage: 0, Resources: [] });
+
+    const created = await bed.scim(bed.a, 'post', '/Users').send(newUser('ada@acme.test', { displayName: 'Ada Lovelace', locale: 'en-US', externalId: '00u1abcd', groups: [] }));
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    id = created.body.id;
+    expect(created.headers.location).toMatch(new RegExp(`^http://localhost:\\d+/scim/v2/Users/${id}$`));
+    expect(created.headers.etag).toBe('W/"1"');
+    expect(created.body).toMatchObject({ schemas: [USER], userName: 'ada@acme.test', active: true, locale: 'en-US', meta: { resourceType: 'User', version: 'W/"1"' } });
+
+    const got = await bed.scim(bed.a, 'get', `/Users/${id}`);
+    expect(got.body).toEqual(created.body);
+    const found = await bed.scim(bed.a, 'get', '/Users?filter=userName%20eq%20%22ADA%40acme.TEST%22');
+    expect(found.body.totalResults).toBe(1);
+    expect(found.body.Resources[0].id).toBe(id);
+  });
+
+  it('puts the default org and team membership in place (role mapping)', async () => {
+    const cu = await bed.t.gateway.db.getRepository(ConnectionUserEntity).findOneByOrFail({ id });
+    const m = await bed.t.gateway.db.getRepository(OrgMembershipEntity).findBy({ userId: cu.userId });
+    expect(m).toMatchObject([{ orgId: bed.orgs.acme, role: 'member', source: 'scim', connectionId: bed.a.connectionId }]);
+    expect(await bed.t.gateway.db.getRepository(TeamMembershipEntity).countBy({ userId: cu.userId })).toBe(1);
+  });
+
+  it('pushes a profile update with PUT and keeps unmodelled attributes', async () => {
+    const put = await bed.scim(bed.a, 'put', `/Users/${id}`).send(newUser('ada@acme.test', { id, name: { givenName: 'Augusta', familyName: 'King' }, title: 'Countess', [DOCKER]: { dockerRole: 'editor' } }));
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect(put.body).toMatchObject({ name: { givenName: 'Augusta', familyName: 'King' }, title: 'Countess', schemas: [USER, DOCKER], meta: { version: 'W/"2"' } });
+    const cu = await bed.t.gateway.db.getRepository(ConnectionUserEntity).findOneByOrFail({ id });
+    expect((await bed.t.gateway.db.getRepository(OrgMembershipEntity).findOneByOrFail({ userId: cu.userId })).role).toBe('editor');
+  });
+
+  it('deactivates with Okta\'s path-less replace, keeping the user listed, and hands deprovisioning to a job', async () => {
+    const res = await bed.scim(bed.a, 'patch', `/Users/${id}`).send({ schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { active: false } }] });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.active).toBe(false);
+    expect((await bed.scim(bed.a, 'get', '/Users?filter=active%20eq%20false')).body.totalResults).toBe(1);
+    const outbox = await bed.t.gateway.db.getRepository(OutboxMessageEntity).findBy({ jobName: 'deactivate-user' });
+    expect(outbox).toHaveLength(1);
+    // Run the job's unit of work (the runtime that relays it is tested in @doorman/jobs).
+    const job = bed.t.gateway.jobs.definitions.get('provisioning/deactivate-user')!;
+    const ctx = { id: 'x', attemptsMade: 0, logger: bed.t.gateway.logger, updateProgress: async () => {} };
+    const first = (await job.process(outbox[0]!.payload, ctx)) as { removed: number };
+    expect(first.removed).toBeGreaterThan(0);
+    const cu = await bed.t.gateway.db.getRepository(ConnectionUserEntity).findOneByOrFail({ id });
+    expect(await bed.t.gateway.db.getRepository(OrgMembershipEntity).countBy({ userId: cu.userId })).toBe(0);
+    expect(await bed.t.gateway.db.getRepository(UserEntity).countBy({ id: cu.userId })).toBe(1);
+    expect(((await job.process(outbox[0]!.payload, ctx)) as { removed: number }).removed).toBe(0);
+  });
+
+  it('reactivates with active=true and restores memberships through role mapping', async () => {
+    const res = await bed.scim(bed.a, 'patch', `/Users/${id}`).send({ schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: true }] });
+    expect(res.body.active).toBe(true);
+    const cu = await bed.t.gateway.db.getRepository(ConnectionUserEntity).findOneByOrFail({ id });
+    expect((await bed.t.gateway.db.getRepository(OrgMembershipEntity).findOneByOrFail({ userId: cu.userId })).role).toBe('editor');
+  });
+});
+
+describe('Microsoft Entra ID provisioning sequence (Entra SCIM docs)', () => {
+  let id: string;
+  it('creates with externalId and the enterprise extension, then finds by externalId case-exactly', async () => {
+    const body = {
+      schemas: [USER, ENTERPRISE],
+      externalId: 'E58e2bb8-Abc',
+      userName: 'Test_User_ab6490ee@contoso.test',
+      active: true,
+      emails: [{ primary: true, type: 'work', value: 'Test_User_fd0ea19b@contoso.test' }],
+      meta: { resourceType: 'User' },
+      name: { formatted: 'givenName familyName', familyName: 'familyName', givenName: 'givenName' },
+      roles: [],
+      [ENTERPRISE]: { employeeNumber: '701984', department: 'Tour Operations', manager: { value: '123456' } },
+    };
+    const created = await bed.scim(bed.a, 'post', '/Users').send(body);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    id = created.body.id;
+    expect(created.body[ENTERPRISE]).toEqual(body[ENTERPRISE]);
+    expect((await bed.scim(bed.a, 'get', '/Users?filter=externalId%20eq%20%22E58e2bb8-Abc%22')).body.totalResults).toBe(1);
+    expect((await bed.scim(bed.a, 'get', '/Users?filter=externalId%20eq%20%22e58e2bb8-abc%22')).body.totalResults).toBe(0);
+  });
+
+  it("applies Entra's PATCH dialect: capitalised ops, string booleans, URN paths, path-less dotted keys", async () => {
+    const res = await bed.scim(bed.a, 'patch', `/Users/${id}`).send({
+      schemas: [PATCH_OP],
+      Operations: [
+        { op: 'Replace', path: `${ENTERPRISE}:manager`, value: '654321' },
+        { op: 'Add', path: 'emails[type eq "work"].value', value: 'updated@contoso.test' },
+        { op: 'Replace', value: { 'name.givenName': 'Grace', displayName: 'Grace H' } },
+        { op: 'Replace', path: `${DOCKER}:dockerRole`, value: 'owner' },
+      ],
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body[ENTERPRISE].manager.value).toBe('654321');
+    expect(res.body.emails[0].value).toBe('updated@contoso.test');
+    expect(res.body.name.givenName).toBe('Grace');
+    expect(res.body[DOCKER].dockerRole).toBe('owner');
+    const off = await bed.scim(bed.a, 'patch', `/Users/${id}`).send({ schemas: [PATCH_OP], Operations: [{ op: 'Replace', path: 'active', value: 'False' }] });
+    expect(off.body.active).toBe(false);
+  });
+
+  it('deletes: 204, then 404 and out of the list', async () => {
+    expect((await bed.scim(bed.a, 'delete', `/Users/${id}`)).status).toBe(204);
+    scimError(await bed.scim(bed.a, 'get', `/Users/${id}`), 404);
+    expect((await bed.scim(bed.a, 'get', '/Users?filter=userName%20eq%20%22Test_User_ab6490ee%40contoso.test%22')).body.totalResults).toBe(0);
+    expect(await bed.t.gateway.db.getRepository(OutboxMessageEntity).countBy({ jobName: 'deactivate-user' })).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('queries', () => {
+  beforeAll(async () => {
+    for (let i = 0; i < 12; i++) {
+      const res = await bed.scim(bed.a, 'post', '/Users').send(
+        newUser(`q${String(i).padStart(2, '0')}@${i % 2 ? 'odd' : 'even'}.test`, { displayName: `Q ${i}`, emails: [{ value: `q${i}@${i % 2 ? 'odd' : 'even'}.test`, type: i % 3 ? 'work' : 'home' }] }),
+      );
+      expect(res.status).toBe(201);
+    }
+  });
+  const list = async (query: string) => bed.scim(bed.a, 'get', `/Users?${query}`);
+
+  it.each([
+    ['filter=userName sw "q0"', 10],
+    ['filter=userName ew "@odd.test"', 6],
+    ['filter=emails[type eq "work" and value co "@odd"]', 4],
+    ['filter=not (emails.type eq "home") and userName sw "q"', 8],
+    ['filter=(userName eq "q00@even.test" or userName eq "q01@odd.test") and active eq true', 2],
+    ['filter=displayName pr and userName co "even"', 6],
+    ['filter=USERNAME Eq "Q03@ODD.TEST"', 1],
+    ['filter=meta.created gt "2000-01-01T00:00:00Z" and userName sw "q"', 12],
+  ])('%s → %i users', async (query, expected) => {
+    const res = await list(encodeURI(query));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.totalResults).toBe(expected);
+  });
+
+  it('pages with startIndex and count, itemsPerPage = returned, count=0 = totals only, sorts', async () => {
+    const page = await list(encodeURI('filter=userName sw "q"&startIndex=11&count=5&sortBy=userName&sortOrder=descending'));
+    expect(page.body).toMatchObject({ totalResults: 12, startIndex: 11, itemsPerPage: 2 });
+    expect(page.body.Resources.map((r: { userName: string }) => r.userName)).toEqual(['q01@odd.test', 'q00@even.test']);
+    const none = await list(encodeURI('filter=userName sw "q"&count=0'));
+    expect(none.body).toMatchObject({ totalResults: 12, itemsPerPage: 0, Resources: [] });
+    const zero = await list(encodeURI('filter=userName sw "q"&startIndex=0&count=1&sortBy=userName'));
+    expect(zero.body.startIndex).toBe(1);
+    expect(zero.body.Resources[0].userName).toBe('q00@even.test');
+  });
+
+  it('projects attributes and excludedAttributes on list, get and writes; searches with POST /.search', async () => {
+    const res = await list(encodeURI('filter=userName eq "q02@even.test"&attributes=userName,name.givenName'));
+    expect(Object.keys(res.body.Resources[0]).sort()).toEqual(['id', 'name', 'schemas', 'userName']);
+    expect(res.body.Resources[0].name).toEqual({ givenName: 'Ada' });
+    const ex = await list(encodeURI('filter=userName eq "q02@even.test"&excludedAttributes=emails,name'));
+    expect(ex.body.Resources[0].emails).toBeUndefined();
+    expect(ex.body.Resources[0].userName).toBe('q02@even.test');
+    const search = await bed.scim(bed.a, 'post', '/Users/.search').send({ schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: 'userName sw "q1"', attributes: ['userName'], count: 10 });
+    expect(search.status, JSON.stringify(search.body)).toBe(200);
+    expect(search.body.totalResults).toBe(2);
+  });
+
+  it.each([
+    ['filter=nickName eq "x"', 'invalidFilter'],
+    ['filter=userName eq', 'invalidFilter'],
+    ['filter=userName eq "a" and', 'invalidFilter'],
+    ['filter=active gt true', 'invalidFilter'],
+    ['count=abc', 'invalidValue'],
+    ['sortBy=emails', 'invalidValue'],
+  ])('%s → 400 %s, never "everything"', async (query, scimType) => {
+    scimError(await list(encodeURI(query)), 400, scimType);
+  });
+});
+
+describe('errors', () => {
+  it.each([
+    ['malformed JSON', '{"schemas": [', 400, 'invalidSyntax'],
+    ['missing userName', JSON.stringify({ schemas: [USER] }), 400, 'invalidValue'],
+    ['wrong schemas', JSON.stringify({ schemas: ['urn:x'], userName: 'x@y.test' }), 400, 'invalidValue'],
+    ['no schemas', JSON.stringify({ userName: 'x@y.test' }), 400, 'invalidValue'],
+    ['userName not an email', JSON.stringify({ schemas: [USER], userName: 'bob' }), 400, 'invalidValue'],
+    ['active not boolean', JSON.stringify({ schemas: [USER], userName: 'x@y.test', active: 'maybe' }), 400, 'invalidValue'],
+  ])('POST with %s is refused and writes nothing', async (_name, body, status, scimType) => {
+    const before = await bed.t.gateway.db.getRepository(ConnectionUserEntity).count();
+    scimError(await bed.scim(bed.a, 'post', '/Users').send(body), status, scimType);
+    expect(await bed.t.gateway.db.getRepository(ConnectionUserEntity).count()).toBe(before);
+  });
+
+  it('refuses a duplicate userName with 409 uniqueness, changing an id with 400 mutability, unknown ids with 404', async () => {
+    const created = await bed.scim(bed.a, 'post', '/Users').send(newUser('dup@acme.test'));
+    scimError(await bed.scim(bed.a, 'post', '/Users').send(newUser('DUP@acme.test')), 409, 'uniqueness');
+    scimError(await bed.scim(bed.a, 'put', `/Users/${created.body.id}`).send(newUser('dup@acme.test', { id: 'other' })), 400, 'mutability');
+    scimError(await bed.scim(bed.a, 'patch', `/Users/${created.body.id}`).send({ schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'id', value: 'x' }] }), 400, 'mutability');
+    scimError(await bed.scim(bed.a, 'patch', `/Users/${created.body.id}`).send({ schemas: [PATCH_OP], Operations: [{ op: 'remove', path: 'emails[type eq "nope"]' }] }), 400, 'noTarget');
+    scimError(await bed.scim(bed.a, 'get', '/Users/00000000-0000-4000-8000-000000000000'), 404);
+    scimError(await bed.scim(bed.a, 'put', '/Users/nope').send(newUser('x@y.test')), 404);
+    scimError(await bed.scim(bed.a, 'post', `/Users/${created.body.id}`).send(newUser('x@y.test')), 405);
+  });
+
+  it('honours If-Match (412) and If-None-Match (304)', async () => {
+    const created = await bed.scim(bed.a, 'post', '/Users').send(newUser('etag@acme.test'));
+    const id = created.body.id;
+    expect((await bed.scim(bed.a, 'get', `/Users/${id}`).set('If-None-Match', 'W/"1"')).status).toBe(304);
+    scimError(await bed.scim(bed.a, 'patch', `/Users/${id}`).set('If-Match', 'W/"7"').send({ schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: 'x' }] }), 412);
+    const ok = await bed.scim(bed.a, 'patch', `/Users/${id}`).set('If-Match', 'W/"1"').send({ schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: 'x' }] });
+    expect(ok.headers.etag).toBe('W/"2"');
+    scimError(await bed.scim(bed.a, 'delete', `/Users/${id}`).set('If-Match', 'W/"1"'), 412);
+  });
+
+  it('refuses an unknown dockerRole and a dockerOrg the connection does not serve, writing nothing', async () => {
+    const before = await bed.t.gateway.db.getRepository(UserEntity).count();
+    scimError(await bed.scim(bed.a, 'post', '/Users').send(newUser('role@acme.test', { [DOCKER]: { dockerRole: 'admin' } })), 400, 'invalidValue');
+    scimError(await bed.scim(bed.a, 'post', '/Users').send(newUser('org@acme.test', { [DOCKER]: { dockerOrg: 'initech' } })), 400, 'invalidValue');
+    expect(await bed.t.gateway.db.getRepository(UserEntity).count()).toBe(before);
+  });
+});
+
+describe('tenancy', () => {
+  it("gives another tenant's token 404 on every method for this tenant's user, and never lists it", async () => {
+    const created = await bed.scim(bed.a, 'post', '/Users').send(newUser('tenant@acme.test'));
+    const id = created.body.id;
+    scimError(await bed.scim(bed.b, 'get', `/Users/${id}`), 404);
+    scimError(await bed.scim(bed.b, 'put', `/Users/${id}`).send(newUser('tenant@acme.test')), 404);
+    scimError(await bed.scim(bed.b, 'patch', `/Users/${id}`).send({ schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] }), 404);
+    scimError(await bed.scim(bed.b, 'delete', `/Users/${id}`), 404);
+    expect((await bed.scim(bed.b, 'get', '/Users?filter=userName%20eq%20%22tenant%40acme.test%22')).body.totalResults).toBe(0);
+    expect((await bed.scim(bed.a, 'get', `/Users/${id}`)).body.active).toBe(true);
+  });
+
+  it("links an existing account (same email) into another connection's scope instead of duplicating it", async () => {
+    const inB = await bed.scim(bed.b, 'post', '/Users').send(newUser('tenant@acme.test'));
+    expect(inB.status).toBe(201);
+    expect(inB.body.id).not.toBe((await bed.scim(bed.a, 'get', '/Users?filter=userName%20eq%20%22tenant%40acme.test%22')).body.Resources[0].id);
+    expect(await bed.t.gateway.db.getRepository(UserEntity).countBy({ emailLc: 'tenant@acme.test' })).toBe(1);
+  });
+});
+
+describe('concurrency', () => {
+  it('20 simultaneous POSTs of one userName: exactly one 201, the rest 409', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, () => bed.scim(bed.a, 'post', '/Users').send(newUser('race@acme.test'))));
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(19);
+    expect(await bed.t.gateway.db.getRepository(UserEntity).countBy({ emailLc: 'race@acme.test' })).toBe(1);
+  });
+
+  it('concurrent PATCHes of one user never lose an update', async () => {
+    const created = await bed.scim(bed.a, 'post', '/Users').send(newUser('patchy@acme.test', { phoneNumbers: [] }));
+    const id = created.body.id;
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => bed.scim(bed.a, 'patch', `/Users/${id}`).send({ schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'phoneNumbers', value: [{ value: `+1555000${i}`, type: 'work' }] }] })),
+    );
+    const final = await bed.scim(bed.a, 'get', `/Users/${id}`);
+    expect(final.body.phoneNumbers.map((p: { value: string }) => p.value).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `+1555000${i}`));
+    expect(final.body.meta.version).toBe('W/"11"');
+  });
+});
