@@ -1,0 +1,94 @@
+/** Admin routes: the mapping dry run and the on-demand sync. */
+import { z } from 'zod';
+import { NotAllowedError, NotFoundError, type CliCommand, type PluginEnv } from '@doorman/core';
+import { SsoConnectionEntity, UserEntity } from '@doorman/model';
+import { previewMapping } from './service.ts';
+import { syncIntent } from './sync.ts';
+
+const attributeFields = {
+  dockerRole: z.string().max(64).nullable().optional(),
+  dockerOrg: z.string().max(255).nullable().optional(),
+  dockerTeam: z.string().max(255).nullable().optional(),
+  groups: z.array(z.string().max(1024)).max(1000).optional(),
+};
+
+/**
+ * `attributes` nested, or the same four fields flat at the top level (what the CLI sends).
+ * `userId` or `email` names an existing user; with neither, the preview is for a person with no
+ * memberships yet.
+ */
+export const previewBody = z
+  .object({
+    userId: z.string().min(1).max(36).optional(),
+    email: z.email().max(320).optional(),
+    attributes: z.object(attributeFields).strict().optional(),
+    ...attributeFields,
+    flow: z.enum(['scim', 'jit']).default('scim'),
+    firstTime: z.boolean().optional(),
+  })
+  .strict()
+  .refine((b) => !(b.userId && b.email), { path: ['email'], message: 'give userId or email, not both' })
+  .refine((b) => !(b.attributes && Object.keys(attributeFields).some((k) => b[k as keyof typeof attributeFields] !== undefined)), {
+    path: ['attributes'],
+    message: 'give the attributes either under "attributes" or at the top level, not both',
+  });
+
+export const syncBody = z.object({}).strict();
+
+export const CLI_COMMANDS: readonly CliCommand[] = [
+  {
+    command: 'role-mapping preview <connectionId>',
+    description: 'Show what the given IdP attributes would change for a user (dry run, writes nothing)',
+    method: 'POST',
+    path: '/connections/:connectionId/role-mapping/preview',
+    options: [
+      { flag: '--email', field: 'email', description: "the user's email (omit for a person not provisioned yet)" },
+      { flag: '--user-id', field: 'userId', description: "the user's id, instead of --email" },
+      { flag: '--docker-role', field: 'dockerRole', description: 'member, editor or owner' },
+      { flag: '--docker-org', field: 'dockerOrg', description: 'organization name overriding the default organization' },
+      { flag: '--docker-team', field: 'dockerTeam', description: 'team within the effective organization' },
+      { flag: '--groups', field: 'groups', description: 'organization:team group names', type: 'list' },
+      { flag: '--flow', field: 'flow', description: 'scim (default) or jit' },
+      { flag: '--first-time', field: 'firstTime', description: 'JIT: treat as the first sign-in', type: 'boolean' },
+    ],
+  },
+  {
+    command: 'sync <connectionId>',
+    description: "Re-apply role mapping to every SCIM user of a connection now (background job)",
+    method: 'POST',
+    path: '/connections/:connectionId/sync',
+  },
+];
+
+export function registerAdminRoutes(env: PluginEnv<unknown>): void {
+  env.http.admin.post('/connections/:connectionId/role-mapping/preview', async (ctx) => {
+    const body = previewBody.parse(ctx.request.body ?? {});
+    const connectionId = ctx.params.connectionId!;
+    const attributes = body.attributes ?? { dockerRole: body.dockerRole, dockerOrg: body.dockerOrg, dockerTeam: body.dockerTeam, groups: body.groups };
+    const tx = env.db.manager;
+    let userId: string | null = body.userId ?? null;
+    if (body.email !== undefined) {
+      const user = await tx.getRepository(UserEntity).findOne({ where: { emailLc: body.email.toLowerCase() }, select: { id: true } });
+      if (!user) throw new NotFoundError(`no user with email '${body.email}'`, { field: 'email' });
+      userId = user.id;
+    }
+    // Read-only: nothing is locked or written, so no transaction is needed.
+    const result = await previewMapping(tx, { connectionId, userId, attributes, flow: body.flow, firstTime: body.firstTime });
+    ctx.body = { ...result, userId };
+  });
+
+  env.http.admin.post('/connections/:connectionId/sync', async (ctx) => {
+    syncBody.parse(ctx.request.body ?? {});
+    const connectionId = ctx.params.connectionId!;
+    const jobId = await env.transaction(async (tx) => {
+      const connection = await tx.getRepository(SsoConnectionEntity).findOne({ where: { id: connectionId }, select: { id: true, scimEnabled: true } });
+      if (!connection) throw new NotFoundError(`SSO connection '${connectionId}' not found`, { field: 'connectionId' });
+      if (!connection.scimEnabled) throw new NotAllowedError('SCIM is disabled on this connection: there is nothing to sync');
+      const intent = syncIntent(connectionId, 'manual', env.clock.now());
+      await env.jobs.enqueue(tx, intent);
+      return intent.id;
+    });
+    ctx.status = 202;
+    ctx.body = { jobId };
+  });
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { definePlugin, roleMappingServiceRef } from '@doorman/core';
+import { CLI_COMMANDS, registerAdminRoutes } from './http.ts';
+import { createRoleMappingService } from './service.ts';
+import { createSyncAllProcessor, createSyncConnectionProcessor, syncAllJob, syncConnectionJob, syncIntent } from './sync.ts';
+
+const CRON = /^(\S+\s+){4,5}\S+$/;
+
+const configSchema = z
+  .object({
+    /** When to re-apply the mapping to every SCIM user of every SCIM-enabled connection; '' disables. */
+    syncCron: z
+      .string()
+      .trim()
+      .refine((s) => s === '' || CRON.test(s), 'a cron pattern with 5 or 6 fields (e.g. "0 3 * * *"), or empty to disable')
+      .default('0 3 * * *'),
+    /** Users read per batch by the sync job. */
+    syncBatchSize: z.coerce.number().int().min(1).max(10_000).default(500),
+  })
+  .strict();
+export type RoleMappingConfig = z.infer<typeof configSchema>;
+
+const DEFAULTS_CHANGED = ['defaultOrgId', 'defaultTeam'] as const;
+
+export const roleMappingPlugin = definePlugin<RoleMappingConfig>({
+  id: 'role-mapping',
+  description: 'Turns dockerRole/dockerOrg/dockerTeam and organization:team groups into org and team memberships (SCIM and JIT), with a dry run and a sync job',
+  configSchema,
+  cli: CLI_COMMANDS,
+  register(env) {
+    const service = createRoleMappingService(env.events);
+    env.provide(roleMappingServiceRef, service);
+
+    registerAdminRoutes(env);
+
+    const deps = { db: env.db, transaction: env.transaction, service, events: env.events, jobs: env.jobs, clock: env.clock, batchSize: env.config.syncBatchSize };
+    env.jobs.define({
+      ...syncConnectionJob,
+      process: createSyncConnectionProcessor(deps),
+      // Retries cover a database outage and a manual/default-changed run meeting a running sync.
+      attempts: 8,
+      backoffMs: 60_000,
+    });
+    env.jobs.define({ ...syncAllJob, process: createSyncAllProcessor(deps), attempts: 3, backoffMs: 60_000 });
+    if (env.config.syncCron) {
+      env.jobs.schedule({ id: 'role-mapping-sync-all', queue: syncAllJob.queue, name: syncAllJob.name, pattern: env.config.syncCron, data: {} });
+    }
+
+    // A new default org or team changes what every user of the connection should hold: sync, in
+    // the transaction that made the change (the job exists iff the change committed).
+    env.events.subscribe(async (tx, _actor, event) => {
+      if (event.action !== 'connection.updated') return;
+      const changes = event.changes ?? {};
+      const changed = DEFAULTS_CHANGED.some((k) => k in changes && changes[k]?.before !== changes[k]?.after);
+      const connectionId = event.connectionId ?? (event.target?.type === 'connection' ? event.target.id : null);
+      if (!changed || !connectionId) return;
+      await env.jobs.enqueue(tx, syncIntent(connectionId, 'default-changed', env.clock.now()));
+    });
+  },
+});

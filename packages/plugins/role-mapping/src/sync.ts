@@ -1,0 +1,196 @@
+/**
+ * The sync job: re-applies the provisioning policy to every SCIM user of a connection, so that
+ * drift (memberships changed behind the mapping's back, a changed default org or team) is repaired.
+ */
+import type { DataSource, EntityManager } from 'typeorm';
+import { MoreThan } from 'typeorm';
+import { z } from 'zod';
+import { DoormanError, SYSTEM_ACTOR, type EventBus, type JobContext, type JobIntent, type JobRegistry } from '@doorman/core';
+import { ConnectionUserEntity, isMysql, SsoConnectionEntity } from '@doorman/model';
+import type { ApplySummary, RoleMappingServiceImpl } from './service.ts';
+
+// Local copies of what @doorman/jobs will export (SYNC_QUEUE, syncConnectionJob): that package has
+// no exports yet. Same queue, name and schema, so switching to the import is a one-line change.
+export const SYNC_QUEUE = 'sync';
+export const syncConnectionJob = {
+  queue: SYNC_QUEUE,
+  name: 'sync-connection',
+  schema: z.object({ connectionId: z.string(), trigger: z.enum(['schedule', 'default-changed', 'manual']) }),
+} as const;
+export type SyncConnectionData = z.infer<typeof syncConnectionJob.schema>;
+export type SyncTrigger = SyncConnectionData['trigger'];
+
+/** Fans the schedule out: one sync-connection job per SCIM-enabled connection. */
+export const syncAllJob = { queue: SYNC_QUEUE, name: 'sync-all', schema: z.object({}).loose() } as const;
+
+/** `sync:<connectionId>:<timestamp>`: relaying the same intent twice enqueues one job. */
+export function syncIntent(connectionId: string, trigger: SyncTrigger, now: Date): JobIntent {
+  return {
+    queue: syncConnectionJob.queue,
+    name: syncConnectionJob.name,
+    id: `sync:${connectionId}:${now.getTime()}`,
+    data: { connectionId, trigger },
+  };
+}
+
+export interface SyncSummary {
+  /** Users looked at (active and inactive). */
+  users: number;
+  /** Users whose memberships changed. */
+  changed: number;
+  /** Users the policy refused (bad stored attribute, seats, last owner): left as they are. */
+  failed: number;
+  changes: { added: number; removed: number; roleChanged: number; teamsCreated: number };
+  /** The first refusals, for the operator. */
+  errors: Array<{ userId: string; message: string }>;
+}
+
+export type SyncResult = SyncSummary | { skipped: string };
+
+/** Thrown when another sync of the connection holds the lock and this one must run later. */
+export class SyncAlreadyRunningError extends Error {}
+
+const MAX_REPORTED_ERRORS = 20;
+const inProcessLocks = new Set<string>();
+
+/**
+ * One sync per connection at a time, across processes: MySQL's GET_LOCK on a dedicated connection,
+ * held for the whole run (released on RELEASE_LOCK or when that connection closes, so a crashed
+ * worker never leaves it behind). SQLite (embedded, one process): an in-process lock.
+ * Returns the release function, or null when the lock is taken.
+ */
+export async function acquireSyncLock(db: DataSource, connectionId: string): Promise<(() => Promise<void>) | null> {
+  const name = `doorman-sync-${connectionId}`;
+  if (!isMysql(db)) {
+    if (inProcessLocks.has(name)) return null;
+    inProcessLocks.add(name);
+    return async () => void inProcessLocks.delete(name);
+  }
+  const runner = db.createQueryRunner();
+  await runner.connect();
+  try {
+    const [row] = await runner.query('SELECT GET_LOCK(?, 0) AS got', [name]);
+    if (Number(row?.got) !== 1) {
+      await runner.release();
+      return null;
+    }
+  } catch (err) {
+    await runner.release();
+    throw err;
+  }
+  return async () => {
+    try {
+      await runner.query('SELECT RELEASE_LOCK(?)', [name]);
+    } finally {
+      await runner.release();
+    }
+  };
+}
+
+export interface SyncDeps {
+  db: DataSource;
+  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T>;
+  service: RoleMappingServiceImpl;
+  events: EventBus;
+  jobs: JobRegistry;
+  clock: { now(): Date };
+  batchSize: number;
+}
+
+function tally(summary: SyncSummary, result: ApplySummary): void {
+  if (!result.changes.length) return;
+  summary.changed += 1;
+  for (const c of result.changes) {
+    if (c.kind === 'addOrgMembership' || c.kind === 'addTeamMembership') summary.changes.added += 1;
+    else if (c.kind === 'removeOrgMembership' || c.kind === 'removeTeamMembership') summary.changes.removed += 1;
+    else if (c.kind === 'changeRole') summary.changes.roleChanged += 1;
+    else if (c.kind === 'createTeam') summary.changes.teamsCreated += 1;
+  }
+}
+
+/**
+ * The sync-connection processor. Users come from `connection_users` in batches (keyset on
+ * uq_connection_users_account), each applied in its own short transaction with flow `scim` and
+ * `firstTime: false` (for SCIM users the mapping is authoritative); inactive users have their
+ * connection memberships revoked. A refusal for one user is counted and reported, not fatal;
+ * anything else (database down) fails the job so it is retried (every step is idempotent).
+ */
+export function createSyncConnectionProcessor(deps: SyncDeps) {
+  return async function processSyncConnection(data: SyncConnectionData, job: JobContext): Promise<SyncResult> {
+    const { connectionId, trigger } = data;
+    const connection = await deps.db.getRepository(SsoConnectionEntity).findOne({ where: { id: connectionId }, select: { id: true, scimEnabled: true } });
+    if (!connection) return { skipped: 'connection not found' };
+    // "Disable SCIM: SCIM-provisioned users remain; sync stops."
+    if (!connection.scimEnabled) return { skipped: 'SCIM is disabled on this connection' };
+
+    const release = await acquireSyncLock(deps.db, connectionId);
+    if (!release) {
+      // A scheduled run can be dropped: the running sync does the same work. A manual or
+      // default-changed run may carry newer settings than the running one read, so it retries.
+      if (trigger === 'schedule') return { skipped: 'already running' };
+      throw new SyncAlreadyRunningError(`a sync of connection ${connectionId} is already running; this one will be retried`);
+    }
+    try {
+      const users = deps.db.getRepository(ConnectionUserEntity);
+      const total = await users.countBy({ connectionId });
+      const summary: SyncSummary = { users: 0, changed: 0, failed: 0, changes: { added: 0, removed: 0, roleChanged: 0, teamsCreated: 0 }, errors: [] };
+      let after = '';
+      for (;;) {
+        const batch = await users.find({
+          where: { connectionId, userId: MoreThan(after) },
+          order: { userId: 'ASC' },
+          take: deps.batchSize,
+          select: { userId: true, active: true, dockerRole: true, dockerOrg: true, dockerTeam: true },
+        });
+        for (const u of batch) {
+          try {
+            const result = await deps.transaction((tx) =>
+              u.active
+                ? deps.service.apply(tx, {
+                    connectionId,
+                    userId: u.userId,
+                    attributes: { dockerRole: u.dockerRole, dockerOrg: u.dockerOrg, dockerTeam: u.dockerTeam },
+                    flow: 'scim',
+                    firstTime: false,
+                    actor: SYSTEM_ACTOR,
+                  })
+                : deps.service.revokeConnectionMemberships(tx, { connectionId, userId: u.userId, actor: SYSTEM_ACTOR }),
+            );
+            tally(summary, result);
+          } catch (err) {
+            if (!(err instanceof DoormanError)) throw err;
+            summary.failed += 1;
+            if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push({ userId: u.userId, message: err.message });
+            job.logger.warn({ connectionId, userId: u.userId, err: err.message }, 'sync: mapping refused for user');
+          }
+        }
+        summary.users += batch.length;
+        if (batch.length) after = batch[batch.length - 1]!.userId;
+        await job.updateProgress({ processed: summary.users, total: Math.max(total, summary.users) });
+        if (batch.length < deps.batchSize) break;
+      }
+      await deps.transaction((tx) =>
+        deps.events.publish(tx, SYSTEM_ACTOR, {
+          action: 'sync.completed',
+          connectionId,
+          target: { type: 'connection', id: connectionId },
+          changes: { summary: { after: { ...summary, trigger } } },
+        }),
+      );
+      job.logger.info({ connectionId, trigger, ...summary, errors: undefined }, 'sync completed');
+      return summary;
+    } finally {
+      await release();
+    }
+  };
+}
+
+/** The sync-all processor: one sync-connection intent per SCIM-enabled connection, in one transaction. */
+export function createSyncAllProcessor(deps: Pick<SyncDeps, 'db' | 'transaction' | 'jobs' | 'clock'>) {
+  return async function processSyncAll(): Promise<{ enqueued: number }> {
+    const connections = await deps.db.getRepository(SsoConnectionEntity).find({ where: { scimEnabled: true }, select: { id: true } });
+    const now = deps.clock.now();
+    await deps.transaction((tx) => deps.jobs.enqueue(tx, ...connections.map((c) => syncIntent(c.id, 'schedule', now))));
+    return { enqueued: connections.length };
+  };
+}
