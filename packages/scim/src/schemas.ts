@@ -1,0 +1,364 @@
+/**
+ * Schema URNs, the attribute definitions of the resources we serve, and the discovery documents
+ * (RFC 7643 §5–§7, RFC 7644 §4). The attribute definitions are also the source of truth for the
+ * PATCH normalizer (canonical names, booleans, mutability) and for attribute projection.
+ */
+
+export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+export const ENTERPRISE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+/** Docker's extension for role/org/team mapping (docker-scim-spec §1.8). */
+export const DOCKER_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:docker:2.0:User';
+export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+export const SEARCH_REQUEST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
+export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
+export const SERVICE_PROVIDER_CONFIG_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
+export const RESOURCE_TYPE_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
+export const SCHEMA_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
+
+export type AttributeType =
+  | 'string'
+  | 'boolean'
+  | 'decimal'
+  | 'integer'
+  | 'dateTime'
+  | 'reference'
+  | 'complex'
+  | 'binary';
+export type Mutability = 'readOnly' | 'readWrite' | 'immutable' | 'writeOnly';
+export type Returned = 'always' | 'never' | 'default' | 'request';
+export type Uniqueness = 'none' | 'server' | 'global';
+
+/** RFC 7643 §7 attribute definition. */
+export interface AttributeDefinition {
+  name: string;
+  type: AttributeType;
+  multiValued: boolean;
+  description: string;
+  required: boolean;
+  caseExact: boolean;
+  mutability: Mutability;
+  returned: Returned;
+  uniqueness: Uniqueness;
+  canonicalValues?: readonly string[];
+  referenceTypes?: readonly string[];
+  subAttributes?: readonly AttributeDefinition[];
+}
+
+export interface SchemaDefinition {
+  id: string;
+  name: string;
+  description: string;
+  attributes: readonly AttributeDefinition[];
+}
+
+/** A resource type's schemas: what PATCH and projection need to know about a resource. */
+export interface ResourceSchema {
+  resourceType: 'User' | 'Group';
+  endpoint: string;
+  core: SchemaDefinition;
+  extensions: readonly SchemaDefinition[];
+}
+
+// RFC 7643 defaults (§2.2) so each definition below only states what differs.
+function attr(
+  name: string,
+  description: string,
+  overrides: Partial<Omit<AttributeDefinition, 'name' | 'description'>> = {},
+): AttributeDefinition {
+  return {
+    name,
+    type: 'string',
+    multiValued: false,
+    description,
+    required: false,
+    caseExact: false,
+    mutability: 'readWrite',
+    returned: 'default',
+    uniqueness: 'none',
+    ...overrides,
+  };
+}
+
+/**
+ * RFC 7643 §3.1 common attributes. They belong to every resource but are not part of any schema
+ * document, so they are kept apart from the schema attribute lists.
+ */
+export const COMMON_ATTRIBUTES: readonly AttributeDefinition[] = [
+  attr('id', 'Unique identifier for the SCIM resource, assigned by the service provider.', {
+    caseExact: true,
+    mutability: 'readOnly',
+    returned: 'always',
+    uniqueness: 'server',
+  }),
+  attr('externalId', 'Identifier of the resource as defined by the provisioning client.', {
+    caseExact: true,
+  }),
+  attr('meta', 'Resource metadata.', {
+    type: 'complex',
+    mutability: 'readOnly',
+    subAttributes: [
+      attr('resourceType', 'Name of the resource type.', { caseExact: true, mutability: 'readOnly' }),
+      attr('created', 'When the resource was added.', { type: 'dateTime', mutability: 'readOnly' }),
+      attr('lastModified', 'When the resource was last modified.', {
+        type: 'dateTime',
+        mutability: 'readOnly',
+      }),
+      attr('location', 'URI of the resource.', {
+        type: 'reference',
+        referenceTypes: ['uri'],
+        caseExact: true,
+        mutability: 'readOnly',
+      }),
+      attr('version', 'Version (ETag) of the resource.', { caseExact: true, mutability: 'readOnly' }),
+    ],
+  }),
+];
+
+export const USER_SCHEMA_DEFINITION: SchemaDefinition = {
+  id: USER_SCHEMA,
+  name: 'User',
+  description: 'User Account',
+  attributes: [
+    attr('userName', "The user's email address; unique identifier of the user.", {
+      required: true,
+      uniqueness: 'server',
+    }),
+    attr('name', "The components of the user's name.", {
+      type: 'complex',
+      subAttributes: [
+        attr('formatted', 'The full name.'),
+        attr('familyName', 'The family name (last name).'),
+        attr('givenName', 'The given name (first name).'),
+      ],
+    }),
+    attr('displayName', 'The name of the user, suitable for display.'),
+    attr('active', "The user's administrative status; false deprovisions the user.", {
+      type: 'boolean',
+    }),
+    attr('emails', 'Email addresses of the user.', {
+      type: 'complex',
+      multiValued: true,
+      subAttributes: [
+        attr('value', 'Email address.'),
+        attr('display', 'A human-readable name.'),
+        attr('type', 'A label for the address.', { canonicalValues: ['work', 'home', 'other'] }),
+        attr('primary', 'Whether this is the primary address.', { type: 'boolean' }),
+      ],
+    }),
+    attr('groups', 'Groups the user belongs to; managed through the Group resource.', {
+      type: 'complex',
+      multiValued: true,
+      mutability: 'readOnly',
+      subAttributes: [
+        attr('value', 'The id of the group.', { caseExact: true, mutability: 'readOnly' }),
+        attr('$ref', 'The URI of the group.', {
+          type: 'reference',
+          referenceTypes: ['Group'],
+          caseExact: true,
+          mutability: 'readOnly',
+        }),
+        attr('display', 'The display name of the group.', { mutability: 'readOnly' }),
+      ],
+    }),
+  ],
+};
+
+export const ENTERPRISE_USER_SCHEMA_DEFINITION: SchemaDefinition = {
+  id: ENTERPRISE_USER_SCHEMA,
+  name: 'EnterpriseUser',
+  description: 'Enterprise User',
+  attributes: [
+    attr('employeeNumber', 'Identifier assigned to the person by the organization.'),
+    attr('costCenter', 'Name of a cost center.'),
+    attr('organization', 'Name of an organization.'),
+    attr('division', 'Name of a division.'),
+    attr('department', 'Name of a department.'),
+    attr('manager', "The user's manager.", {
+      type: 'complex',
+      subAttributes: [
+        attr('value', 'The id of the manager.', { caseExact: true }),
+        attr('$ref', 'The URI of the manager.', {
+          type: 'reference',
+          referenceTypes: ['User'],
+          caseExact: true,
+        }),
+        attr('displayName', 'The display name of the manager.', { mutability: 'readOnly' }),
+      ],
+    }),
+  ],
+};
+
+export const DOCKER_USER_SCHEMA_DEFINITION: SchemaDefinition = {
+  id: DOCKER_USER_SCHEMA,
+  name: 'DockerUser',
+  description: 'Docker role, organization and team mapping',
+  attributes: [
+    attr('dockerRole', 'Organization role; member when unset.', {
+      canonicalValues: ['member', 'editor', 'owner'],
+    }),
+    attr('dockerOrg', "Organization name; overrides the connection's default organization."),
+    attr('dockerTeam', 'Team name inside the organization; created when missing.'),
+  ],
+};
+
+export const GROUP_SCHEMA_DEFINITION: SchemaDefinition = {
+  id: GROUP_SCHEMA,
+  name: 'Group',
+  description: 'Group, mapped to a team by its organization:team display name',
+  attributes: [
+    attr('displayName', 'Group name in the organization:team format.', { required: true }),
+    attr('members', 'Members of the group.', {
+      type: 'complex',
+      multiValued: true,
+      subAttributes: [
+        attr('value', 'The id of the member.', { caseExact: true, mutability: 'immutable' }),
+        attr('$ref', 'The URI of the member.', {
+          type: 'reference',
+          referenceTypes: ['User'],
+          caseExact: true,
+          mutability: 'immutable',
+        }),
+        attr('display', 'The display name of the member.', { mutability: 'readOnly' }),
+        attr('type', 'The type of the member.', {
+          canonicalValues: ['User'],
+          mutability: 'immutable',
+        }),
+      ],
+    }),
+  ],
+};
+
+export const USER_RESOURCE: ResourceSchema = {
+  resourceType: 'User',
+  endpoint: '/Users',
+  core: USER_SCHEMA_DEFINITION,
+  extensions: [ENTERPRISE_USER_SCHEMA_DEFINITION, DOCKER_USER_SCHEMA_DEFINITION],
+};
+
+export const GROUP_RESOURCE: ResourceSchema = {
+  resourceType: 'Group',
+  endpoint: '/Groups',
+  core: GROUP_SCHEMA_DEFINITION,
+  extensions: [],
+};
+
+export function resourceSchemaFor(resourceType: 'User' | 'Group'): ResourceSchema {
+  return resourceType === 'User' ? USER_RESOURCE : GROUP_RESOURCE;
+}
+
+/** Finds an attribute by name (case-insensitive, RFC 7644 §3.10); `urn` undefined means the core schema. */
+export function findAttribute(
+  schema: ResourceSchema,
+  urn: string | undefined,
+  name: string,
+): AttributeDefinition | undefined {
+  const lc = name.toLowerCase();
+  const pool =
+    urn === undefined
+      ? [...COMMON_ATTRIBUTES, ...schema.core.attributes]
+      : (schema.extensions.find((e) => e.id === urn)?.attributes ?? []);
+  return pool.find((a) => a.name.toLowerCase() === lc);
+}
+
+export function findSubAttribute(
+  parent: AttributeDefinition | undefined,
+  name: string,
+): AttributeDefinition | undefined {
+  const lc = name.toLowerCase();
+  return parent?.subAttributes?.find((a) => a.name.toLowerCase() === lc);
+}
+
+function trimBase(baseUrl: string): string {
+  return baseUrl.replace(/\/+$/, '');
+}
+
+export interface ServiceProviderConfigOptions {
+  baseUrl: string;
+  /** Largest page a list or filter returns (RFC 7644 §5 filter.maxResults). */
+  maxResults: number;
+  /** Largest accepted request body, in bytes. */
+  maxPayloadSize: number;
+  documentationUri?: string;
+}
+
+/** RFC 7643 §5. */
+export function serviceProviderConfig(opts: ServiceProviderConfigOptions) {
+  return {
+    schemas: [SERVICE_PROVIDER_CONFIG_SCHEMA],
+    ...(opts.documentationUri ? { documentationUri: opts.documentationUri } : {}),
+    patch: { supported: true },
+    bulk: { supported: false, maxOperations: 0, maxPayloadSize: opts.maxPayloadSize },
+    filter: { supported: true, maxResults: opts.maxResults },
+    changePassword: { supported: false },
+    sort: { supported: true },
+    etag: { supported: true },
+    authenticationSchemes: [
+      {
+        type: 'oauthbearertoken',
+        name: 'OAuth Bearer Token',
+        description: 'Authentication with the SCIM API token as an OAuth 2.0 bearer token',
+        specUri: 'https://www.rfc-editor.org/info/rfc6750',
+        primary: true,
+      },
+    ],
+    meta: {
+      resourceType: 'ServiceProviderConfig',
+      location: `${trimBase(opts.baseUrl)}/ServiceProviderConfig`,
+    },
+  };
+}
+
+/** RFC 7643 §6: the User type (with the enterprise and Docker extensions) and the Group type. */
+export function resourceTypes(baseUrl: string) {
+  const base = trimBase(baseUrl);
+  return [USER_RESOURCE, GROUP_RESOURCE].map((rt) => ({
+    schemas: [RESOURCE_TYPE_SCHEMA],
+    id: rt.resourceType,
+    name: rt.resourceType,
+    description: rt.core.description,
+    endpoint: rt.endpoint,
+    schema: rt.core.id,
+    ...(rt.extensions.length > 0
+      ? { schemaExtensions: rt.extensions.map((e) => ({ schema: e.id, required: false })) }
+      : {}),
+    meta: { resourceType: 'ResourceType', location: `${base}/ResourceTypes/${rt.resourceType}` },
+  }));
+}
+
+function renderAttribute(a: AttributeDefinition): Record<string, unknown> {
+  return {
+    name: a.name,
+    type: a.type,
+    multiValued: a.multiValued,
+    description: a.description,
+    required: a.required,
+    caseExact: a.caseExact,
+    mutability: a.mutability,
+    returned: a.returned,
+    uniqueness: a.uniqueness,
+    ...(a.canonicalValues ? { canonicalValues: [...a.canonicalValues] } : {}),
+    ...(a.referenceTypes ? { referenceTypes: [...a.referenceTypes] } : {}),
+    ...(a.subAttributes ? { subAttributes: a.subAttributes.map(renderAttribute) } : {}),
+  };
+}
+
+/** RFC 7643 §7: User, Enterprise User, Docker User and Group schema representations. */
+export function schemaDocuments(baseUrl: string) {
+  const base = trimBase(baseUrl);
+  const all = [
+    USER_SCHEMA_DEFINITION,
+    ENTERPRISE_USER_SCHEMA_DEFINITION,
+    DOCKER_USER_SCHEMA_DEFINITION,
+    GROUP_SCHEMA_DEFINITION,
+  ];
+  return all.map((s) => ({
+    schemas: [SCHEMA_SCHEMA],
+    id: s.id,
+    name: s.name,
+    description: s.description,
+    attributes: s.attributes.map(renderAttribute),
+    meta: { resourceType: 'Schema', location: `${base}/Schemas/${s.id}` },
+  }));
+}
