@@ -42,8 +42,12 @@ export interface Gateway {
   jobs: JobRegistry;
   metrics: Registry;
   plugins: PluginDefinition<any>[];
+  /** The HTTP surface plugins received, for the composition root (e.g. to mount the job dashboard). */
+  http: HttpSurface;
   transaction: PluginEnv<unknown>['transaction'];
   get<T>(ref: ServiceRef<T>): T;
+  /** Runs on close, before plugins' hooks and before pools close (last added runs first). */
+  addShutdownHook(hook: () => Promise<void> | void): void;
   listen(): Promise<Server>;
   /** Stops accepting, drains in-flight requests, runs shutdown hooks, closes pools. */
   close(): Promise<void>;
@@ -203,22 +207,28 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     ctx.body = await metrics.metrics();
   });
   app.use(ops.routes());
-  app.use(publicRouter.routes());
-  app.use(publicRouter.allowedMethods());
+  // A worker-role process serves only health, readiness and metrics.
+  if (config.role !== 'worker') mountApiRoutes();
+  function mountApiRoutes() {
+    app.use(publicRouter.routes());
+    app.use(publicRouter.allowedMethods());
 
-  const adminAuth = adminAuthMiddleware(db, config.adminBootstrapToken);
-  const methodNotAllowed = () => new MethodNotAllowedError('method not allowed on this resource');
-  app.use(async (ctx, next) => {
-    if (ctx.path === '/admin' || ctx.path.startsWith('/admin/')) return adminAuth(ctx, next);
-    if (ctx.path === '/scim/v2' || ctx.path.startsWith('/scim/v2/')) return scimAuthenticator(ctx, next);
-    return next();
-  });
-  app.use(adminRouter.routes());
-  app.use(adminRouter.allowedMethods({ throw: true, methodNotAllowed }));
-  app.use(scimRouter.routes());
-  app.use(scimRouter.allowedMethods({ throw: true, methodNotAllowed }));
-  for (const { prefix, middleware } of adminApps) {
-    app.use(async (ctx, next) => (ctx.path === prefix || ctx.path.startsWith(`${prefix}/`) ? middleware(ctx, next) : next()));
+    const adminAuth = adminAuthMiddleware(db, config.adminBootstrapToken);
+    const methodNotAllowed = () => new MethodNotAllowedError('method not allowed on this resource');
+    app.use(async (ctx, next) => {
+      if (ctx.path === '/admin' || ctx.path.startsWith('/admin/')) return adminAuth(ctx, next);
+      if (ctx.path === '/scim/v2' || ctx.path.startsWith('/scim/v2/')) return scimAuthenticator(ctx, next);
+      return next();
+    });
+    app.use(adminRouter.routes());
+    app.use(adminRouter.allowedMethods({ throw: true, methodNotAllowed }));
+    app.use(scimRouter.routes());
+    app.use(scimRouter.allowedMethods({ throw: true, methodNotAllowed }));
+    // Looked up per request, so the composition root can mount apps (the job dashboard) after build.
+    app.use(async (ctx, next) => {
+      const mounted = adminApps.find(({ prefix }) => ctx.path === prefix || ctx.path.startsWith(`${prefix}/`));
+      return mounted ? mounted.middleware(ctx, next) : next();
+    });
   }
 
   let server: Server | undefined;
@@ -233,10 +243,14 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     jobs,
     metrics,
     plugins,
+    http,
     transaction,
     get<T>(ref: ServiceRef<T>) {
       if (!services.has(ref.id)) throw new Error(`no plugin provides service '${ref.id}'`);
       return services.get(ref.id) as T;
+    },
+    addShutdownHook(hook) {
+      shutdownHooks.push(hook);
     },
     async listen() {
       server = app.listen(config.port, config.host);

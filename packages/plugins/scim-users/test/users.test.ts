@@ -222,7 +222,7 @@ describe('errors', () => {
     scimError(await bed.scim(bed.a, 'post', '/Users').send(newUser('DUP@acme.test')), 409, 'uniqueness');
     scimError(await bed.scim(bed.a, 'put', `/Users/${created.body.id}`).send(newUser('dup@acme.test', { id: 'other' })), 400, 'mutability');
     scimError(await bed.scim(bed.a, 'patch', `/Users/${created.body.id}`).send({ schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'id', value: 'x' }] }), 400, 'mutability');
-    scimError(await bed.scim(bed.a, 'patch', `/Users/${created.body.id}`).send({ schemas: [PATCH_OP], Operations: [{ op: 'remove', path: 'emails[type eq "nope"]' }] }), 400, 'noTarget');
+    scimError(await bed.scim(bed.a, 'patch', `/Users/${created.body.id}`).send({ schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'emails[type eq "nope"]', value: { value: 'n@acme.test', type: 'nope' } }] }), 400, 'noTarget');
     scimError(await bed.scim(bed.a, 'get', '/Users/00000000-0000-4000-8000-000000000000'), 404);
     scimError(await bed.scim(bed.a, 'put', '/Users/nope').send(newUser('x@y.test')), 404);
     scimError(await bed.scim(bed.a, 'post', `/Users/${created.body.id}`).send(newUser('x@y.test')), 405);
