@@ -1,6 +1,6 @@
 /** Admin routes: the mapping dry run and the on-demand sync. */
 import { z } from 'zod';
-import { NotAllowedError, NotFoundError, type CliCommand, type PluginEnv } from '@doorman/core';
+import { InputError, NotAllowedError, NotFoundError, type CliCommand, type PluginEnv } from '@doorman/core';
 import { SsoConnectionEntity, UserEntity } from '@doorman/model';
 import { previewMapping } from './service.ts';
 import { syncIntent } from './sync.ts';
@@ -35,6 +35,18 @@ export const previewBody = z
 
 export const syncBody = z.object({}).strict();
 
+/** Parses a body; an unknown key is reported by its own name (zod reports the enclosing object). */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  if (issue?.code === 'unrecognized_keys') {
+    const field = [...issue.path, issue.keys[0]].join('.');
+    throw new InputError(`${field}: unknown field`, { field, scimType: 'invalidValue' });
+  }
+  throw result.error;
+}
+
 export const CLI_COMMANDS: readonly CliCommand[] = [
   {
     command: 'role-mapping preview <connectionId>',
@@ -62,7 +74,7 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
 
 export function registerAdminRoutes(env: PluginEnv<unknown>): void {
   env.http.admin.post('/connections/:connectionId/role-mapping/preview', async (ctx) => {
-    const body = previewBody.parse(ctx.request.body ?? {});
+    const body = parseBody(previewBody, ctx.request.body);
     const connectionId = ctx.params.connectionId!;
     const attributes = body.attributes ?? { dockerRole: body.dockerRole, dockerOrg: body.dockerOrg, dockerTeam: body.dockerTeam, groups: body.groups };
     const tx = env.db.manager;
@@ -78,7 +90,7 @@ export function registerAdminRoutes(env: PluginEnv<unknown>): void {
   });
 
   env.http.admin.post('/connections/:connectionId/sync', async (ctx) => {
-    syncBody.parse(ctx.request.body ?? {});
+    parseBody(syncBody, ctx.request.body);
     const connectionId = ctx.params.connectionId!;
     const jobId = await env.transaction(async (tx) => {
       const connection = await tx.getRepository(SsoConnectionEntity).findOne({ where: { id: connectionId }, select: { id: true, scimEnabled: true } });
