@@ -4,7 +4,9 @@ import { z } from 'zod';
 import type { DataSource } from 'typeorm';
 import { openTestDataSource } from '@doorman/model/testing';
 import { OutboxMessageEntity } from '@doorman/model';
-import { INLINE_WARNING, countPendingIntents, startJobRuntime, toBullJobId, type JobRuntime } from '../src/index.ts';
+import { definePlugin } from '@doorman/core';
+import { startTestGateway } from '@doorman/core/testing';
+import { INLINE_WARNING, SYNC_QUEUE, countPendingIntents, jobIntent, startJobRuntime, syncConnectionJob, toBullJobId, type JobRuntime } from '../src/index.ts';
 import { memoryLogger, recordJobRegistry, runsOf, TEST_QUEUE, TEST_REDIS_URL, uniquePrefix, waitFor } from './helpers.ts';
 
 let db: DataSource;
@@ -140,6 +142,77 @@ describe('outbox → BullMQ', () => {
 
     const second = await start({ registry: recordJobRegistry(db), prefix, role: 'api' });
     await waitFor(async () => (await second.queues.get(TEST_QUEUE)!.getJobSchedulers()).length === 0, 'scheduler removed');
+  });
+});
+
+describe('sync deduplication', () => {
+  it('never runs two syncs of one connection at once, and keeps the latest request made during a run', async () => {
+    const running = new Map<string, number>();
+    let maxPerConnection = 0;
+    let maxOverall = 0;
+    const runs: Array<{ connectionId: string; trigger: string }> = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const registry = recordJobRegistry(db, (r) =>
+      r.define({
+        ...syncConnectionJob,
+        concurrency: 5,
+        async process(data) {
+          running.set(data.connectionId, (running.get(data.connectionId) ?? 0) + 1);
+          maxPerConnection = Math.max(maxPerConnection, running.get(data.connectionId)!);
+          maxOverall = Math.max(maxOverall, [...running.values()].reduce((a, b) => a + b, 0));
+          runs.push(data);
+          if (data.trigger === 'manual') await gate;
+          running.set(data.connectionId, running.get(data.connectionId)! - 1);
+        },
+      }),
+    );
+    const runtime = await start({ registry });
+    const request = (connectionId: string, n: number, trigger: 'manual' | 'schedule' | 'default-changed') =>
+      db.transaction((tx) => registry.enqueue(tx, jobIntent(syncConnectionJob, `sync-connection.${connectionId}.r${n}`, { connectionId, trigger })));
+
+    await request('c1', 1, 'manual');
+    await request('c2', 1, 'manual');
+    await waitFor(() => runs.length === 2, 'both connections syncing');
+    await request('c1', 2, 'schedule');
+    await request('c1', 3, 'default-changed');
+    await waitFor(async () => (await countPendingIntents(db)) === 0, 'requests relayed');
+    release();
+
+    const queue = runtime.queues.get(SYNC_QUEUE)!;
+    await waitFor(async () => {
+      const c = await queue.getJobCounts('waiting', 'active', 'delayed');
+      return runs.length === 3 && c.waiting + c.active + c.delayed === 0;
+    }, 'syncs settled');
+    expect(maxOverall).toBe(2); // different connections do run side by side
+    expect(maxPerConnection).toBe(1);
+    expect(runs.slice(2)).toEqual([{ connectionId: 'c1', trigger: 'default-changed' }]);
+  });
+});
+
+describe('metrics', () => {
+  it('exposes queue counts and the outbox backlog on the gateway registry', async () => {
+    const probe = definePlugin({
+      id: 'jobs-probe',
+      description: 'defines the test job',
+      register(env) {
+        for (const d of recordJobRegistry(env.db).definitions.values()) env.jobs.define(d);
+      },
+    });
+    const t = await startTestGateway({
+      plugins: [probe],
+      afterBuild: (g) =>
+        startJobRuntime({ registry: g.jobs, db: g.db, redisUrl: TEST_REDIS_URL, role: 'api', mode: 'production', logger: g.logger, metrics: g.metrics, prefix: uniquePrefix() }),
+    });
+    try {
+      await t.gateway.transaction((tx) => t.gateway.jobs.enqueue(tx, intent(`m-${randomUUID()}`)));
+      await waitFor(async () => /doorman_jobs_queue_jobs\{queue="test",state="waiting"\} 1/.test((await t.http.get('/metrics')).text), 'waiting job counted');
+      const text = (await t.http.get('/metrics')).text;
+      expect(text).toMatch(/^doorman_jobs_outbox_pending 0$/m);
+      expect(text).toMatch(/^doorman_jobs_queue_jobs\{queue="test",state="failed"\} 0$/m);
+    } finally {
+      await t.close();
+    }
   });
 });
 
