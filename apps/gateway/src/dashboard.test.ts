@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { definePlugin } from '@doorman/core';
+import { startTestGateway, TEST_REDIS_URL, type TestGateway } from '@doorman/core/testing';
+import { deactivateUserJob, jobIntent, PROVISIONING_QUEUE, startJobRuntime, SYNC_QUEUE, type JobRuntime } from '@doorman/jobs';
+import { mountJobDashboard } from './dashboard.ts';
+
+let healthy = false;
+const probe = definePlugin({
+  id: 'dashboard-probe',
+  description: 'a deactivation job that fails until told otherwise',
+  register({ jobs }) {
+    jobs.define({
+      ...deactivateUserJob,
+      attempts: 1,
+      async process() {
+        if (!healthy) throw new Error('directory unavailable');
+      },
+    });
+  },
+});
+
+let t: TestGateway;
+let runtime: JobRuntime;
+beforeAll(async () => {
+  t = await startTestGateway({
+    plugins: [probe],
+    afterBuild: async (g) => {
+      runtime = await startJobRuntime({
+        registry: g.jobs,
+        db: g.db,
+        redisUrl: TEST_REDIS_URL,
+        role: 'all',
+        mode: 'production',
+        logger: g.logger,
+        prefix: `{doorman-test-${randomUUID()}}`,
+        extraQueues: [PROVISIONING_QUEUE, SYNC_QUEUE],
+      });
+      mountJobDashboard(g.http, runtime.queues);
+      return {
+        async close() {
+          for (const q of runtime.queues.values()) await q.obliterate({ force: true });
+          await runtime.close();
+        },
+      };
+    },
+  });
+});
+afterAll(async () => t?.close());
+
+async function until(check: () => Promise<boolean>, what: string) {
+  for (let i = 0; !(await check()); i++) {
+    if (i > 400) throw new Error(`gave up waiting for: ${what}`);
+    await delay(50);
+  }
+}
+
+describe('job dashboard', () => {
+  it('refuses requests without an admin token', async () => {
+    for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
+      const res = await t.http.get(path);
+      expect(res.status, path).toBe(401);
+      expect(res.headers['www-authenticate']).toMatch(/Bearer/);
+    }
+    expect((await t.http.get('/admin/queues').set('Authorization', 'Bearer not-the-token')).status).toBe(401);
+  });
+
+  it('serves the dashboard page to admins', async () => {
+    const res = await t.admin('get', '/admin/queues');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/html/);
+    expect(res.text).toMatch(/<base href="\/admin\/queues\/?"/);
+    const script = /src="(static\/js\/main[^"]+)"/.exec(res.text)![1];
+    expect((await t.http.get(`/admin/queues/${script}`)).status).toBe(401);
+    const asset = await t.admin('get', `/admin/queues/${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers['content-type']).toMatch(/javascript/);
+  });
+
+  it('lists both queues, and retries and cleans failed jobs', async () => {
+    const list = await t.admin('get', '/admin/queues/api/queues');
+    expect(list.status).toBe(200);
+    expect(list.body.queues.map((q: { name: string }) => q.name).sort()).toEqual([PROVISIONING_QUEUE, SYNC_QUEUE]);
+
+    const queue = runtime.queues.get(PROVISIONING_QUEUE)!;
+    const ids = { connectionId: 'c1', connectionUserId: 'cu1', userId: 'u1' };
+    await t.gateway.transaction((tx) =>
+      t.gateway.jobs.enqueue(
+        tx,
+        jobIntent(deactivateUserJob, 'deactivate-user.cu1.v1', { ...ids, reason: 'inactive' }),
+        jobIntent(deactivateUserJob, 'deactivate-user.cu1.v2', { ...ids, reason: 'deleted' }),
+      ),
+    );
+    await until(async () => (await queue.getJobCounts('failed')).failed === 2, 'both jobs failed');
+
+    healthy = true;
+    const retry = await t.admin('put', `/admin/queues/api/queues/${PROVISIONING_QUEUE}/deactivate-user.cu1.v1/retry`);
+    expect(retry.status).toBeLessThan(300);
+    await until(async () => (await queue.getJob('deactivate-user.cu1.v1'))?.finishedOn !== undefined && (await queue.getJobCounts('completed')).completed === 1, 'retried job completed');
+
+    // (The bulk "clean all" spares jobs younger than bull-board's grace period; the per-job action does not.)
+    const clean = await t.admin('put', `/admin/queues/api/queues/${PROVISIONING_QUEUE}/deactivate-user.cu1.v2/clean`);
+    expect(clean.status).toBeLessThan(300);
+    expect(await queue.getJobCounts('failed', 'completed')).toEqual({ failed: 0, completed: 1 });
+  });
+});
