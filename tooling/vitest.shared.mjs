@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// One config for every package: integration tests share the machine's MariaDB and Redis,
-// so files run one at a time within a package (each test file still gets its own database).
+// One config for every package: integration tests share the machine's MariaDB and Redis, so files
+// run one at a time within a package (each test file still gets its own database). The JSON report
+// lets `npm test` print one closing "N passed, N failed" line for the whole workspace.
 export const sharedVitestConfig = defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
@@ -9,5 +10,7 @@ export const sharedVitestConfig = defineConfig({
     hookTimeout: 60_000,
     fileParallelism: false,
     pool: 'forks',
+    reporters: ['default', 'json'],
+    outputFile: { json: '.vitest-report.json' },
   },
 });
