@@ -1,6 +1,22 @@
 import type { Gateway } from '@doorman/core';
+import { startJobRuntime, PROVISIONING_QUEUE, SYNC_QUEUE, type JobRuntime } from '@doorman/jobs';
 
-/** Starts the job runtime for this process's role. (Wired to @doorman/jobs.) */
-export async function startJobs(_gateway: Gateway): Promise<{ close(): Promise<void> }> {
-  return { close: async () => {} };
+/**
+ * Starts the job runtime for this process's role: the outbox relay everywhere, BullMQ workers in
+ * `worker` and `all`; inline (in-process) only in development without Redis. The runtime closes
+ * before the plugins' hooks and the database pool, so workers finish their active jobs first.
+ */
+export async function startJobs(gateway: Gateway): Promise<JobRuntime> {
+  const runtime = await startJobRuntime({
+    registry: gateway.jobs,
+    db: gateway.db,
+    redisUrl: gateway.config.redisUrl ?? null,
+    role: gateway.config.role,
+    mode: gateway.config.mode,
+    logger: gateway.logger.child({ component: 'jobs' }),
+    metrics: gateway.metrics,
+    extraQueues: [PROVISIONING_QUEUE, SYNC_QUEUE],
+  });
+  gateway.addShutdownHook(() => runtime.close());
+  return runtime;
 }

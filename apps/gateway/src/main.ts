@@ -3,6 +3,7 @@ import { redactUrl } from '@doorman/model';
 import { BUILTIN_PLUGINS, PLUGIN_CATALOG } from './catalog.ts';
 import { loadStartupSettings } from './startup.ts';
 import { startJobs } from './jobs.ts';
+import { mountJobDashboard } from './dashboard.ts';
 
 /**
  * The program people run: config → core services → enabled plugins → listen (role api/all),
@@ -23,6 +24,7 @@ async function main() {
   const gateway = await buildGateway({ config, pluginSettings, catalog: PLUGIN_CATALOG, builtins: BUILTIN_PLUGINS });
   const { logger } = gateway;
   const jobs = await startJobs(gateway);
+  if (jobs.driver === 'bullmq') mountJobDashboard(gateway.http, [...jobs.queues.values()]);
   const server = await gateway.listen();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -52,7 +54,6 @@ async function main() {
     logger.info({ signal }, 'shutting down: draining requests and jobs');
     try {
       await gateway.close();
-      await jobs.close();
       logger.info('shutdown complete');
       process.exit(0);
     } catch (err) {
