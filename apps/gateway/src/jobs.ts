@@ -13,7 +13,7 @@ export async function startJobs(gateway: Gateway): Promise<JobRuntime> {
     redisUrl: gateway.config.redisUrl ?? null,
     role: gateway.config.role,
     mode: gateway.config.mode,
-    logger: gateway.logger.child({ component: 'jobs' }),
+    logger: gateway.logger,
     metrics: gateway.metrics,
     extraQueues: [PROVISIONING_QUEUE, SYNC_QUEUE],
   });
