@@ -1,0 +1,25 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError, definePlugin } from '@doorman/core';
+import { configSchema, type JitProvisioningConfig } from './config.ts';
+import { registerRoutes } from './routes.ts';
+import { memoryStore, redisStore } from './store.ts';
+
+export const jitProvisioningPlugin = definePlugin<JitProvisioningConfig>({
+  id: 'jit-provisioning',
+  description: 'SSO sign-in (OIDC and SAML 2.0) that provisions people just in time, with a signed session cookie',
+  configSchema,
+  dependencies: ['role-mapping'],
+  register(env) {
+    let sessionSecret = env.config.sessionSecret;
+    if (!sessionSecret) {
+      if (env.gateway.mode === 'production') throw new ConfigError(['JIT_PROVISIONING_SESSION_SECRET: required in production mode']);
+      sessionSecret = randomBytes(32).toString('base64url');
+      env.logger.warn(
+        'JIT_PROVISIONING_SESSION_SECRET is not set: using a random secret for this process only. SSO sessions will not survive a restart and will not work across replicas. Set it in production.',
+      );
+    }
+    const store = env.redis ? redisStore(env.redis) : memoryStore(() => env.clock.now().getTime());
+    if (!env.redis) env.logger.warn('no Redis: SSO sign-in state is kept in this process only (embedded mode; one replica)');
+    registerRoutes(env, { store, sessionSecret });
+  },
+});
