@@ -15,6 +15,7 @@ export async function startJobs(gateway: Gateway): Promise<JobRuntime> {
     mode: gateway.config.mode,
     logger: gateway.logger,
     metrics: gateway.metrics,
+    prefix: gateway.config.jobsPrefix,
     extraQueues: [PROVISIONING_QUEUE, SYNC_QUEUE],
   });
   gateway.addShutdownHook(() => runtime.close());

@@ -18,6 +18,7 @@ export const gatewayConfigSchema = z
       .default('sqlite:./data/doorman.db'),
     databasePoolSize: z.coerce.number().int().min(1).max(500).default(10),
     redisUrl: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+    jobsPrefix: z.string().min(1).max(64).default('{doorman}'),
     plugins: z
       .string()
       .default('token-auth,scim-users,role-mapping,audit')
@@ -42,6 +43,7 @@ export const GATEWAY_ENV: Record<string, keyof z.input<typeof gatewayConfigSchem
   DATABASE_URL: 'databaseUrl',
   DATABASE_POOL_SIZE: 'databasePoolSize',
   REDIS_URL: 'redisUrl',
+  JOBS_PREFIX: 'jobsPrefix',
   DOORMAN_PLUGINS: 'plugins',
   ADMIN_BOOTSTRAP_TOKEN: 'adminBootstrapToken',
   LOG_LEVEL: 'logLevel',
@@ -102,10 +104,11 @@ export function describeIssues(error: z.ZodError, nameOf: (path: string) => stri
 
 export function parseGatewayConfig(raw: Record<string, unknown>): { config?: GatewayConfig; problems: string[] } {
   const parsed = gatewayConfigSchema.safeParse(raw);
-  if (!parsed.success) return { problems: describeIssues(parsed.error, envNameFor) };
+  // Cross-field rules are checked on the raw values too, so one run reports every problem.
+  const problems: string[] = parsed.success ? [] : describeIssues(parsed.error, envNameFor);
+  if (raw.mode === 'production' && !raw.redisUrl) problems.push('REDIS_URL: required in production mode (jobs need Redis)');
+  if (!parsed.success) return { problems };
   const c = parsed.data;
-  const problems: string[] = [];
-  if (c.mode === 'production' && !c.redisUrl) problems.push('REDIS_URL: required in production mode (jobs need Redis)');
   const publicUrl = (c.publicUrl ?? `http://localhost:${c.port}`).replace(/\/$/, '');
   return { config: { ...c, publicUrl }, problems };
 }
