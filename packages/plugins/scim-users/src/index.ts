@@ -57,7 +57,9 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
     const r = http.scim;
     const tenantOf = (ctx: { state: { auth?: ScimAuthState; actor?: Actor } }): Tenant => ({ connectionId: ctx.state.auth!.connectionId, actor: ctx.state.actor! });
     const listOptions = { maxCount: config.maxPageSize, defaultCount: Math.min(config.defaultPageSize, config.maxPageSize) };
-    const userResourceOnly = (rt: { id: string }) => rt.id === 'User';
+    // Group is advertised only when the scim-groups plugin serves /Groups in this deployment.
+    const groupsEnabled = gateway.plugins.includes('scim-groups');
+    const userResourceOnly = (rt: { id: string }) => rt.id === 'User' || (groupsEnabled && rt.id === 'Group');
 
     r.get('/ServiceProviderConfig', (ctx) => {
       ctx.type = SCIM_JSON;
@@ -74,7 +76,7 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
       ctx.type = SCIM_JSON;
       ctx.body = found;
     });
-    const userSchemas = () => schemaDocuments(baseUrl).filter((s) => !s.id.endsWith(':Group'));
+    const userSchemas = () => schemaDocuments(baseUrl).filter((s) => groupsEnabled || !s.id.endsWith(':Group'));
     r.get('/Schemas', (ctx) => {
       const all = userSchemas();
       ctx.type = SCIM_JSON;

@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { definePlugin, InputError, type Actor, type ScimAuthState } from '@doorman/core';
+import { isMysql } from '@doorman/model';
+import { etagFor, GROUP_SCHEMA, listResponse, parseListParams, projectAttributes, resourceSchemaFor, SEARCH_REQUEST_SCHEMA } from '@doorman/scim';
+import { ScimGroupStore, type MembersMode, type Tenant } from './store.ts';
+
+const scimGroupsConfigSchema = z
+  .object({
+    /** GET/POST/PUT responses carry `members` only while the group has at most this many (all of them with `attributes=members`). */
+    maxMembersInResponse: z.coerce.number().int().min(0).max(1_000_000).default(1000),
+    /** Largest page a list returns. */
+    maxPageSize: z.coerce.number().int().min(1).max(10_000).default(200),
+    /** Page size when the IdP sends no count. */
+    defaultPageSize: z.coerce.number().int().min(1).max(10_000).default(100),
+    /** Member ids named in a group.members_added / group.members_removed event (the count is always exact). */
+    eventMemberSample: z.coerce.number().int().min(0).max(10_000).default(100),
+  })
+  .strict();
+export type ScimGroupsConfig = z.infer<typeof scimGroupsConfigSchema>;
+
+const GROUP_SCHEMA_DEF = resourceSchemaFor('Group');
+const SCIM_JSON = 'application/scim+json; charset=utf-8';
+
+const names = (v: unknown): string[] =>
+  (Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : [])
+    .flatMap((s) => String(s).split(','))
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)
+    .map((s) => (s.startsWith(`${GROUP_SCHEMA.toLowerCase()}:`) ? s.slice(GROUP_SCHEMA.length + 1) : s));
+const namesMembers = (v: unknown) => names(v).some((n) => n === 'members' || n.startsWith('members.'));
+
+/**
+ * Members are loaded only when a response will show them: never when excluded or when `attributes`
+ * leaves them out; all of them when `attributes` names them; otherwise (a single group, no
+ * projection) only up to `maxMembersInResponse`. Lists show them only when asked.
+ */
+function membersMode(query: Record<string, unknown>, single: boolean): MembersMode {
+  const attributes = query.attributes;
+  if (attributes !== undefined && names(attributes).length) return namesMembers(attributes) ? 'always' : 'never';
+  if (namesMembers(query.excludedAttributes)) return 'never';
+  return single ? 'capped' : 'never';
+}
+
+/**
+ * SCIM 2.0 Groups mapped to teams: `displayName` is `organization:team`; membership in the group is
+ * membership in the team (granted by 'group'). Okta Push Groups and Entra group provisioning.
+ */
+export const scimGroupsPlugin = definePlugin<ScimGroupsConfig>({
+  id: 'scim-groups',
+  description: 'SCIM 2.0 Groups mapped to teams (organization:team), with set-based membership sync',
+  dependencies: ['token-auth', 'scim-users', 'role-mapping'],
+  optionalDependencies: ['audit'],
+  configSchema: scimGroupsConfigSchema,
+  register({ config, gateway, http, db, transaction, events, clock }) {
+    const baseUrl = `${gateway.publicUrl}/scim/v2`;
+    const store = new ScimGroupStore({
+      transaction,
+      events,
+      dialect: isMysql(db) ? 'mysql' : 'sqlite',
+      baseUrl,
+      now: () => clock.now(),
+      maxMembersInResponse: config.maxMembersInResponse,
+      eventIdSample: config.eventMemberSample,
+    });
+
+    // Deactivation revokes every membership the connection granted (scim-users' job); reactivation
+    // only re-applies role mapping, so the groups' memberships are restored here, in that transaction.
+    events.subscribe(async (tx, _actor, event) => {
+      if (event.action !== 'user.reactivated') return;
+      const scimId = event.changes?.scimId?.after;
+      if (typeof scimId === 'string') await store.regrantForUser(tx, scimId);
+    });
+
+    const r = http.scim;
+    const tenantOf = (ctx: { state: { auth?: ScimAuthState; actor?: Actor } }): Tenant => ({ connectionId: ctx.state.auth!.connectionId, actor: ctx.state.actor! });
+    const listOptions = { maxCount: config.maxPageSize, defaultCount: Math.min(config.defaultPageSize, config.maxPageSize) };
+    const projection = (query: Record<string, unknown>) => ({ attributes: query.attributes as string | undefined, excludedAttributes: query.excludedAttributes as string | undefined });
+
+    const list = async (ctx: any, source: Record<string, unknown>) => {
+      const params = parseListParams(source, listOptions);
+      const { resources, totalResults } = await store.list(tenantOf(ctx), params, membersMode(source, false));
+      ctx.type = SCIM_JSON;
+      ctx.body = listResponse(
+        resources.map((res) => projectAttributes(res, params, GROUP_SCHEMA_DEF)),
+        { totalResults, startIndex: params.startIndex },
+      );
+    };
+    r.get('/Groups', (ctx) => list(ctx, ctx.query));
+    r.post('/Groups/.search', async (ctx) => {
+      const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+      if (!Array.isArray(body.schemas) || !body.schemas.includes(SEARCH_REQUEST_SCHEMA)) {
+        throw new InputError(`schemas must include "${SEARCH_REQUEST_SCHEMA}"`, { scimType: 'invalidValue', field: 'schemas' });
+      }
+      const { schemas: _s, ...params } = body;
+      void _s;
+      await list(ctx, params);
+    });
+
+    const respond = (ctx: any, resource: Record<string, unknown>, version: number, status = 200) => {
+      ctx.status = status;
+      ctx.type = SCIM_JSON;
+      ctx.set('ETag', etagFor(version));
+      ctx.body = projectAttributes(resource, projection(ctx.query), GROUP_SCHEMA_DEF);
+    };
+
+    r.post('/Groups', async (ctx) => {
+      const created = await store.create(tenantOf(ctx), ctx.request.body, membersMode(ctx.query, true));
+      ctx.set('Location', String((created.meta as { location: string }).location));
+      respond(ctx, created, 1, 201);
+    });
+    r.get('/Groups/:id', async (ctx) => {
+      const { resource, version } = await store.get(tenantOf(ctx), ctx.params.id!, membersMode(ctx.query, true));
+      const ifNoneMatch = ctx.get('if-none-match');
+      if (ifNoneMatch && (ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').map((t) => t.trim()).includes(etagFor(version)))) {
+        ctx.status = 304;
+        ctx.set('ETag', etagFor(version));
+        return;
+      }
+      respond(ctx, resource, version);
+    });
+    r.put('/Groups/:id', async (ctx) => {
+      const { resource, version } = await store.replace(tenantOf(ctx), ctx.params.id!, ctx.request.body, ctx.get('if-match') || undefined, membersMode(ctx.query, true));
+      respond(ctx, resource, version);
+    });
+    // RFC 7644 §3.5.2: 204 unless the client asks for attributes — a per-member PATCH never echoes
+    // the member list (anchors §1.8 item 3).
+    r.patch('/Groups/:id', async (ctx) => {
+      const asked = ctx.query.attributes !== undefined || ctx.query.excludedAttributes !== undefined;
+      const { resource, version } = await store.patch(tenantOf(ctx), ctx.params.id!, ctx.request.body, ctx.get('if-match') || undefined, asked ? membersMode(ctx.query, true) : null);
+      if (!resource) {
+        ctx.status = 204;
+        ctx.set('ETag', etagFor(version));
+        return;
+      }
+      respond(ctx, resource, version);
+    });
+    r.delete('/Groups/:id', async (ctx) => {
+      await store.delete(tenantOf(ctx), ctx.params.id!, ctx.get('if-match') || undefined);
+      ctx.status = 204;
+    });
+  },
+});
