@@ -20,6 +20,9 @@ const configSchema = z
   .strict();
 export type RoleMappingConfig = z.infer<typeof configSchema>;
 
+/** Users a sync applies at once (each in its own transaction, so this many pool connections). */
+const SYNC_CONCURRENCY = 4;
+
 const DEFAULTS_CHANGED = ['defaultOrgId', 'defaultTeam'] as const;
 
 export const roleMappingPlugin = definePlugin<RoleMappingConfig>({
@@ -33,7 +36,7 @@ export const roleMappingPlugin = definePlugin<RoleMappingConfig>({
 
     registerAdminRoutes(env);
 
-    const deps = { db: env.db, transaction: env.transaction, service, events: env.events, jobs: env.jobs, clock: env.clock, batchSize: env.config.syncBatchSize };
+    const deps = { db: env.db, transaction: env.transaction, service, events: env.events, jobs: env.jobs, clock: env.clock, batchSize: env.config.syncBatchSize, concurrency: SYNC_CONCURRENCY };
     env.jobs.define({
       ...syncConnectionJob,
       process: createSyncConnectionProcessor(deps),

@@ -95,6 +95,8 @@ export interface SyncDeps {
   jobs: JobRegistry;
   clock: { now(): Date };
   batchSize: number;
+  /** Users applied at once within a batch. */
+  concurrency: number;
 }
 
 function tally(summary: SyncSummary, result: ApplySummary): void {
@@ -142,7 +144,11 @@ export function createSyncConnectionProcessor(deps: SyncDeps) {
           take: deps.batchSize,
           select: { userId: true, active: true, dockerRole: true, dockerOrg: true, dockerTeam: true },
         });
-        for (const u of batch) {
+        // A few users at a time: distinct users do not contend (each locks only its own user row),
+        // and the pool keeps connections free for API traffic.
+        let next = 0;
+        let fatal: { error: unknown } | undefined;
+        const syncUser = async (u: (typeof batch)[number]) => {
           try {
             const result = await deps.transaction((tx) =>
               u.active
@@ -158,12 +164,21 @@ export function createSyncConnectionProcessor(deps: SyncDeps) {
             );
             tally(summary, result);
           } catch (err) {
-            if (!(err instanceof DoormanError)) throw err;
+            if (!(err instanceof DoormanError)) {
+              fatal ??= { error: err };
+              return;
+            }
             summary.failed += 1;
             if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push({ userId: u.userId, message: err.message });
             job.logger.warn({ connectionId, userId: u.userId, err: err.message }, 'sync: mapping refused for user');
           }
-        }
+        };
+        await Promise.all(
+          Array.from({ length: Math.min(deps.concurrency, batch.length) }, async () => {
+            while (!fatal && next < batch.length) await syncUser(batch[next++]!);
+          }),
+        );
+        if (fatal) throw fatal.error;
         summary.users += batch.length;
         if (batch.length) after = batch[batch.length - 1]!.userId;
         await job.updateProgress({ processed: summary.users, total: Math.max(total, summary.users) });
