@@ -1,5 +1,5 @@
 /** The public SSO routes (unauthenticated): sign-in, callbacks, SP metadata, the session. */
-import { In } from 'typeorm';
+import { In, IsNull } from 'typeorm';
 import {
   InputError,
   NotFoundError,
@@ -87,14 +87,9 @@ export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionS
       const identity = identityOrDeny(result, traceId);
       note.email = identity.email;
       await requireVerifiedDomain(connection, identity.email, traceId);
-      const session = await signIn(env, {
-        connection,
-        identity,
-        requestId: traceId,
-        sessionMinutes: identity.sessionMinutes ?? env.config.sessionMinutes,
-        protocol,
-      });
-      const maxAge = (session.expiresAt.getTime() - env.clock.now().getTime()) / 1000;
+      const sessionMinutes = identity.sessionMinutes ?? env.config.sessionMinutes;
+      const session = await signIn(env, { connection, identity, requestId: traceId, sessionMinutes, protocol });
+      const maxAge = sessionMinutes * 60;
       ctx.set('Set-Cookie', sessionCookie(cookie, signSessionId(deps.sessionSecret, session.sessionId), maxAge));
       ctx.set('Cache-Control', 'no-store');
       ctx.body = { user: session.user, connectionId: connection.id, expiresAt: session.expiresAt.toISOString(), firstTime: session.firstTime, accountCreated: session.accountCreated };
@@ -231,7 +226,7 @@ export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionS
 
   r.post('/sso/logout', async (ctx) => {
     const id = verifySessionCookie(deps.sessionSecret, readCookie(ctx.get('cookie'), cookie.name));
-    if (id) await env.db.getRepository(SsoSessionEntity).update({ id, endedAt: null as never }, { endedAt: env.clock.now() });
+    if (id) await env.db.getRepository(SsoSessionEntity).update({ id, endedAt: IsNull() }, { endedAt: env.clock.now() });
     ctx.set('Set-Cookie', clearedCookie(cookie));
     ctx.status = 204;
   });
