@@ -3,12 +3,13 @@ import { adminPlugin } from '@doorman/plugin-admin';
 import { auditPlugin } from '@doorman/plugin-audit';
 import { roleMappingPlugin } from '@doorman/plugin-role-mapping';
 import { scimUsersPlugin } from '@doorman/plugin-scim-users';
+import { scimGroupsPlugin } from '@doorman/plugin-scim-groups';
 import { tokenAuthPlugin } from '@doorman/plugin-token-auth';
 
 /**
  * Every plugin this build of Doorman knows. `DOORMAN_PLUGINS` chooses among them per deployment;
  * the admin API is always on.
  */
-export const PLUGIN_CATALOG: readonly PluginDefinition<any>[] = [tokenAuthPlugin, roleMappingPlugin, scimUsersPlugin, auditPlugin];
+export const PLUGIN_CATALOG: readonly PluginDefinition<any>[] = [tokenAuthPlugin, roleMappingPlugin, scimUsersPlugin, auditPlugin, scimGroupsPlugin];
 
 export const BUILTIN_PLUGINS: readonly PluginDefinition<any>[] = [adminPlugin];
