@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
 import type { Actor, DomainEvent } from '@doorman/core';
 import { AuditChainHeadEntity, AuditEventEntity, isMysql, type AuditEvent, type JsonDocument } from '@doorman/model';
 import { cleanField, sanitizeChanges } from './redact.ts';
@@ -63,18 +63,77 @@ export function eventRow(actor: Actor, event: DomainEvent, now: Date): Omit<Hash
   };
 }
 
+type EventRow = Omit<HashedFields, 'prevHash'>;
+interface Pending {
+  row: EventRow;
+  /** Transaction depth at publish time: a rolled-back savepoint drops what was published inside it. */
+  depth: number;
+}
+const depthOf = (qr: QueryRunner) => (qr as unknown as { transactionDepth?: number }).transactionDepth ?? 1;
+
 /**
- * Appends events to their chains inside the caller's transaction. The chain head row is locked
- * (SELECT … FOR UPDATE) from the moment the event is appended until the caller commits, so a second
- * transaction appending to the same chain waits and then links to this event: the chain cannot fork.
- * Heads are created on first use with an upsert; chains this process has seen skip that statement.
+ * Appends events to their chains inside the publisher's transaction.
+ *
+ * Concurrency: the chain head row is locked (SELECT … FOR UPDATE) while an event is linked to it and
+ * stays locked until the transaction commits, so a second transaction appending to the same chain
+ * waits and then links to the committed event: a chain cannot fork, and a rolled-back event never
+ * becomes anyone's prev_hash. To hold that lock as briefly as possible, events are only recorded at
+ * publish time and written just before COMMIT (TypeORM's beforeTransactionCommit hook): lock, one
+ * multi-row INSERT, head UPDATE, COMMIT. A failure there fails the commit, so the change and its events
+ * still commit or roll back together. Several chains in one transaction are locked in key order
+ * (no deadlocks between two such transactions). Heads are created on first use with an upsert.
  */
-export class ChainWriter {
+export class ChainWriter implements EntitySubscriberInterface {
   private readonly knownHeads = new Set<string>();
+  private readonly pending = new WeakMap<QueryRunner, Pending[]>();
   private readonly mysql: boolean;
 
-  constructor(db: DataSource) {
+  constructor(private readonly db: DataSource) {
     this.mysql = isMysql(db);
+    db.subscribers.push(this);
+  }
+
+  /** Called by the event bus at publish time. */
+  async record(tx: EntityManager, actor: Actor, event: DomainEvent, now: Date): Promise<void> {
+    const row = eventRow(actor, event, now);
+    const qr = tx.queryRunner;
+    if (!qr?.isTransactionActive) {
+      // Published outside a transaction: the lock and the append still need one.
+      await this.db.transaction((inner) => this.appendRows(inner, [row]));
+      return;
+    }
+    const list = this.pending.get(qr) ?? [];
+    list.push({ row, depth: depthOf(qr) });
+    this.pending.set(qr, list);
+  }
+
+  async beforeTransactionCommit(event: TransactionCommitEvent): Promise<void> {
+    const qr = event.queryRunner;
+    const list = this.pending.get(qr);
+    if (!list?.length) return;
+    const depth = depthOf(qr);
+    if (depth > 1) {
+      // A savepoint is released: its events now belong to the enclosing level.
+      for (const p of list) if (p.depth >= depth) p.depth = depth - 1;
+      return;
+    }
+    this.pending.delete(qr);
+    await this.appendRows(qr.manager, list.map((p) => p.row));
+  }
+
+  beforeTransactionRollback(event: TransactionRollbackEvent): void {
+    const qr = event.queryRunner;
+    const depth = depthOf(qr);
+    const list = this.pending.get(qr);
+    if (!list) return;
+    if (depth <= 1) this.pending.delete(qr);
+    else this.pending.set(qr, list.filter((p) => p.depth < depth));
+  }
+
+  /** Appends one event now, in `tx` (which must be a transaction). */
+  async append(tx: EntityManager, actor: Actor, event: DomainEvent, now: Date): Promise<AuditEvent> {
+    const [stored] = await this.appendRows(tx, [eventRow(actor, event, now)]);
+    return stored;
   }
 
   private async ensureHead(tx: EntityManager, key: string): Promise<void> {
@@ -92,7 +151,7 @@ export class ChainWriter {
     if (!this.knownHeads.has(key)) await this.ensureHead(tx, key);
     let rows: Array<{ lastHash: string | null }> = await tx.query(select, [key]);
     if (!rows.length) {
-      // The head was removed behind our back (it never is by this plugin): recreate it.
+      // The head was removed behind our back (this plugin never deletes one): recreate it.
       await this.ensureHead(tx, key);
       rows = await tx.query(select, [key]);
     }
@@ -100,16 +159,28 @@ export class ChainWriter {
     return rows[0];
   }
 
-  async append(tx: EntityManager, actor: Actor, event: DomainEvent, now: Date): Promise<AuditEvent> {
-    const row = eventRow(actor, event, now);
-    const key = chainKeyOf(row.orgId);
-    const head = await this.lockHead(tx, key);
-    const hashed: HashedFields = { ...row, prevHash: head.lastHash ?? null };
-    const hash = hashEvent(hashed);
-    const result = await tx.getRepository(AuditEventEntity).insert({ ...hashed, changes: hashed.changes as JsonDocument | null, hash });
-    const seq = Number(result.identifiers[0]?.seq ?? (result.raw as { insertId?: number })?.insertId);
-    await tx.query('UPDATE audit_chain_heads SET last_seq = ?, last_hash = ?, updated_at = ? WHERE chain_key = ?', [seq, hash, sqlTime(now), key]);
-    return { ...hashed, seq, hash };
+  private async appendRows(tx: EntityManager, rows: EventRow[]): Promise<AuditEvent[]> {
+    const byChain = new Map<string, EventRow[]>();
+    for (const row of rows) {
+      const key = chainKeyOf(row.orgId);
+      byChain.set(key, [...(byChain.get(key) ?? []), row]);
+    }
+    const stored: AuditEvent[] = [];
+    for (const key of [...byChain.keys()].sort()) {
+      const head = await this.lockHead(tx, key);
+      let prevHash = head.lastHash ?? null;
+      const linked = byChain.get(key)!.map((row) => {
+        const e: HashedFields = { ...row, prevHash };
+        prevHash = hashEvent(e);
+        return { ...e, hash: prevHash };
+      });
+      const result = await tx.getRepository(AuditEventEntity).insert(linked.map((e) => ({ ...e, changes: e.changes as JsonDocument | null })));
+      const seqs = result.identifiers.map((id) => Number(id?.seq));
+      const lastSeq = seqs[seqs.length - 1];
+      await tx.query('UPDATE audit_chain_heads SET last_seq = ?, last_hash = ?, updated_at = ? WHERE chain_key = ?', [lastSeq, prevHash, sqlTime(new Date()), key]);
+      linked.forEach((e, i) => stored.push({ ...e, seq: seqs[i] }));
+    }
+    return stored;
   }
 }
 

@@ -58,7 +58,7 @@ export const auditPlugin = definePlugin<AuditConfig>({
     const writer = new ChainWriter(db);
 
     events.subscribe(async (tx, actor, event) => {
-      await writer.append(tx, actor, event, clock.now());
+      await writer.record(tx, actor, event, clock.now());
     });
 
     http.admin.get('/audit', async (ctx) => {
