@@ -193,6 +193,17 @@ async function startBullmqRuntime(options: JobRuntimeOptions & { redisUrl: strin
     producerDown = false;
   });
 
+  // Give Redis a moment so the first relay pass does not report an outage that is only a connect in progress.
+  if (producer.status !== 'ready') {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      producer.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   const queues = new Map<string, Queue>();
   const queueFor = (name: string) => {
     let q = queues.get(name);
