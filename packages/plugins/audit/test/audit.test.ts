@@ -50,6 +50,31 @@ describe('same-transaction property', () => {
   });
 });
 
+describe('transaction edge cases', () => {
+  it('drops events published inside a rolled-back savepoint and keeps those of a released one', async () => {
+    const orgId = randomUUID();
+    expect((await t.admin('post', '/admin/v1/producer/savepoint').send({ orgId, action: 'team.created' })).status).toBe(204);
+    expect((await eventsOf(orgId)).map((e) => e.action)).toEqual(['team.created.outer', 'team.created.released']);
+    expect(await verifyChain(t.gateway.db, orgId)).toMatchObject({ ok: true, checked: 2 });
+  });
+
+  it('chains an event published outside a transaction', async () => {
+    const orgId = randomUUID();
+    for (let i = 0; i < 3; i++) expect((await t.admin('post', '/admin/v1/producer/untransacted').send({ orgId, action: 'sync.completed' })).status).toBe(204);
+    expect(await verifyChain(t.gateway.db, orgId)).toMatchObject({ ok: true, checked: 3 });
+  });
+
+  it('locks several chains of one transaction in a fixed order (no deadlock, no fork)', async () => {
+    const [x, y] = [randomUUID(), randomUUID()].sort();
+    // Each request writes to both organizations, half of them publishing in the opposite order.
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => t.admin('post', '/admin/v1/producer/pair').send({ first: i % 2 ? x : y, second: i % 2 ? y : x })),
+    );
+    expect(results.map((r) => r.status)).toEqual(new Array(20).fill(204));
+    for (const org of [x, y]) expect(await verifyChain(t.gateway.db, org)).toMatchObject({ ok: true, checked: 20 });
+  });
+});
+
 describe('hash chain verification', () => {
   async function chainOf(n: number) {
     const orgId = randomUUID();

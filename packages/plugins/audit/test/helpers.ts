@@ -25,7 +25,7 @@ const publishBody = z
 export const producerPlugin = definePlugin({
   id: 'producer',
   description: 'test producer of domain events',
-  register({ http, transaction, events }) {
+  register({ http, transaction, events, db }) {
     const actorOf = (state: { actor?: Actor }): Actor => state.actor ?? { type: 'system', id: null, requestId: null };
     http.admin.post('/producer/users', async (ctx) => {
       const body = createUserBody.parse(ctx.request.body);
@@ -43,6 +43,32 @@ export const producerPlugin = definePlugin({
         if (body.fail) throw new InputError('forced failure after publishing', { field: 'fail' });
         return { userId };
       });
+    });
+    // Outer event kept; the event published inside a rolled-back savepoint is dropped.
+    http.admin.post('/producer/savepoint', async (ctx) => {
+      const body = publishBody.parse(ctx.request.body);
+      await transaction(async (tx) => {
+        await events.publish(tx, actorOf(ctx.state), { ...body, action: `${body.action}.outer` });
+        await tx
+          .transaction(async (inner) => {
+            await events.publish(inner, actorOf(ctx.state), { ...body, action: `${body.action}.inner` });
+            throw new Error('roll back the savepoint');
+          })
+          .catch(() => undefined);
+        await tx.transaction((inner) => events.publish(inner, actorOf(ctx.state), { ...body, action: `${body.action}.released` }));
+      });
+      ctx.status = 204;
+    });
+    // A producer publishing outside any transaction still gets a chained event.
+    http.admin.post('/producer/untransacted', async (ctx) => {
+      const body = publishBody.parse(ctx.request.body);
+      await events.publish(db.manager, actorOf(ctx.state), body);
+      ctx.status = 204;
+    });
+    http.admin.post('/producer/pair', async (ctx) => {
+      const body = z.object({ first: z.string(), second: z.string() }).parse(ctx.request.body);
+      await transaction((tx) => events.publish(tx, actorOf(ctx.state), { action: 'member.added', orgId: body.first }, { action: 'member.added', orgId: body.second }));
+      ctx.status = 204;
     });
     http.admin.post('/producer/events', async (ctx) => {
       const body = publishBody.parse(ctx.request.body);
