@@ -6,24 +6,21 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { MoreThan } from 'typeorm';
 import { z } from 'zod';
 import { DoormanError, SYSTEM_ACTOR, type EventBus, type JobContext, type JobIntent, type JobRegistry } from '@doorman/core';
+import { SYNC_QUEUE, syncConnectionJob } from '@doorman/jobs';
 import { ConnectionUserEntity, isMysql, SsoConnectionEntity } from '@doorman/model';
 import type { ApplySummary, RoleMappingServiceImpl } from './service.ts';
 
-// Local copies of what @doorman/jobs will export (SYNC_QUEUE, syncConnectionJob): that package has
-// no exports yet. Same queue, name and schema, so switching to the import is a one-line change.
-export const SYNC_QUEUE = 'sync';
-export const syncConnectionJob = {
-  queue: SYNC_QUEUE,
-  name: 'sync-connection',
-  schema: z.object({ connectionId: z.string(), trigger: z.enum(['schedule', 'default-changed', 'manual']) }),
-} as const;
+export { SYNC_QUEUE, syncConnectionJob };
 export type SyncConnectionData = z.infer<typeof syncConnectionJob.schema>;
 export type SyncTrigger = SyncConnectionData['trigger'];
 
 /** Fans the schedule out: one sync-connection job per SCIM-enabled connection. */
 export const syncAllJob = { queue: SYNC_QUEUE, name: 'sync-all', schema: z.object({}).loose() } as const;
 
-/** `sync:<connectionId>:<timestamp>`: relaying the same intent twice enqueues one job. */
+/**
+ * `sync:<connectionId>:<timestamp>`: relaying the same intent twice enqueues one job. (The jobs
+ * runtime escapes ':' for BullMQ; the spec's deduplication key merges requests for one connection.)
+ */
 export function syncIntent(connectionId: string, trigger: SyncTrigger, now: Date): JobIntent {
   return {
     queue: syncConnectionJob.queue,
@@ -127,6 +124,8 @@ export function createSyncConnectionProcessor(deps: SyncDeps) {
 
     const release = await acquireSyncLock(deps.db, connectionId);
     if (!release) {
+      // The spec's BullMQ deduplication already holds a request back while a sync of the connection
+      // runs; this lock also covers other routes (inline mode, a second deployment on one database).
       // A scheduled run can be dropped: the running sync does the same work. A manual or
       // default-changed run may carry newer settings than the running one read, so it retries.
       if (trigger === 'schedule') return { skipped: 'already running' };

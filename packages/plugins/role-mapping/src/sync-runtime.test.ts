@@ -1,0 +1,67 @@
+/** End to end through the real jobs runtime: admin request → outbox → BullMQ (real Redis) → processor. */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { roleMappingServiceRef } from '@doorman/core';
+import { startTestGateway, TEST_REDIS_URL, type TestGateway } from '@doorman/core/testing';
+import { startJobRuntime, type JobRuntime } from '@doorman/jobs';
+import { roleMappingPlugin } from './index.ts';
+import { addConnectionUser, createUser, createWorld, eventRecorder, membershipsOf, TEST_ACTOR } from './test-support.ts';
+
+const recorder = eventRecorder();
+let t: TestGateway;
+let runtime: JobRuntime;
+
+beforeAll(async () => {
+  t = await startTestGateway({
+    plugins: [roleMappingPlugin, recorder.plugin],
+    pluginSettings: { 'role-mapping': { syncCron: '' } },
+    afterBuild: async (g) => {
+      runtime = await startJobRuntime({
+        registry: g.jobs,
+        db: g.db,
+        redisUrl: TEST_REDIS_URL,
+        role: 'all',
+        mode: 'production',
+        logger: g.logger,
+        prefix: `{rm-test-${randomUUID().slice(0, 8)}}`,
+      });
+      return {
+        async close() {
+          const queues = [...runtime.queues.values()];
+          await runtime.close();
+          // Only this test's prefix: the shared Redis is never flushed.
+          for (const q of queues) await q.obliterate({ force: true }).catch(() => undefined);
+        },
+      };
+    },
+  });
+});
+afterAll(async () => t?.close());
+
+async function waitFor(check: () => Promise<boolean>, what: string) {
+  for (let i = 0; i < 300; i++) {
+    if (await check()) return;
+    await delay(100);
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+it('POST /sync runs the sync through BullMQ and repairs drift', async () => {
+  const ds = t.gateway.db;
+  const w = await createWorld(ds);
+  const userId = await createUser(ds);
+  await addConnectionUser(ds, { connectionId: w.c1, userId, dockerRole: 'editor' });
+  await t.gateway.transaction((tx) =>
+    t.gateway.get(roleMappingServiceRef).apply(tx, { connectionId: w.c1, userId, attributes: { dockerRole: 'editor' }, flow: 'scim', firstTime: true, actor: TEST_ACTOR }),
+  );
+  await ds.query("UPDATE org_memberships SET role = 'member' WHERE user_id = ?", [userId]);
+  recorder.clear();
+
+  const res = await t.admin('post', `/admin/v1/connections/${w.c1}/sync`);
+  expect(res.status).toBe(202);
+  await waitFor(async () => recorder.actions().includes('sync.completed'), 'sync.completed');
+  expect((await membershipsOf(ds, userId)).orgs[0]!.role).toBe('editor');
+  const completed = recorder.events.find((e) => e.event.action === 'sync.completed')!;
+  expect(completed.event.changes).toMatchObject({ summary: { after: { users: 1, changed: 1, changes: { roleChanged: 1 }, trigger: 'manual' } } });
+});
