@@ -99,8 +99,11 @@ export function createOidcClient(deps: { store: EphemeralStore; publicUrl: strin
           claims = { ...info, ...claims, email: info.email, email_verified: info.email_verified ?? claims.email_verified };
         }
       } catch (err) {
-        const e = err as { code?: string; error?: string; message?: string };
-        throw denials.invalidResponse(`OpenID Connect sign-in failed (${(e.error ?? e.code ?? 'error').slice(0, 60)}: ${(e.message ?? '').slice(0, 200)})`, traceId);
+        // openid-client wraps the precise check that failed (e.g. the ID token "nonce" claim) in `cause`.
+        const e = err as { code?: string; error?: string; message?: string; cause?: unknown };
+        const inner = e.cause instanceof Error ? `: ${e.cause.message}` : '';
+        const detail = `${e.message ?? ''}${inner}`.slice(0, 300);
+        throw denials.invalidResponse(`OpenID Connect sign-in failed (${(e.error ?? e.code ?? 'error').slice(0, 60)}: ${detail})`, traceId);
       }
       return { connection, claims };
     },
