@@ -91,6 +91,11 @@ describe('gateway HTTP surface', () => {
     expect(bad.body.error).toMatchObject({ code: 'invalid_input', field: 'name' });
     const good = await t.admin('post', '/admin/v1/things').send({ name: 'x' });
     expect(good.status).toBe(200);
+    // A browser (the job dashboard) authenticates with Basic: any user name, the admin token as password.
+    const basic = Buffer.from(`operator:${TEST_ADMIN_TOKEN}`).toString('base64');
+    expect((await t.http.post('/admin/v1/things').set('Authorization', `Basic ${basic}`).send({ name: 'x' })).status).toBe(200);
+    const wrongBasic = Buffer.from('operator:nope').toString('base64');
+    expect((await t.http.post('/admin/v1/things').set('Authorization', `Basic ${wrongBasic}`).send({ name: 'x' })).status).toBe(401);
   });
 
   it('answers 500 without internals, and logs neither tokens nor the error to the client', async () => {

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, TransactionCommitEvent } from 'typeorm';
 import type { z } from 'zod';
 import type { Logger } from 'pino';
 import { OutboxMessageEntity, type JsonDocument } from '@doorman/model';
@@ -18,7 +18,7 @@ export interface JobDefinition<T = any> {
   attempts?: number;
   /** Base delay of the exponential backoff, ms. */
   backoffMs?: number;
-  /** At most one job of this queue runs at a time per group key (e.g. one sync per connection). */
+  /** Worker concurrency of this job's queue (the largest among the queue's definitions wins). */
   concurrency?: number;
 }
 
@@ -46,7 +46,7 @@ export interface JobIntent {
 export class JobRegistry {
   readonly definitions = new Map<string, JobDefinition>();
   readonly schedules: JobSchedule[] = [];
-  /** Called after intents are written (the runtime uses it to relay soon after commit, not only on its poll). */
+  /** Called after intents are committed (the runtime uses it to relay at once, not only on its poll). */
   readonly enqueueListeners: Array<() => void> = [];
 
   define<T>(definition: JobDefinition<T>): void {
@@ -64,6 +64,29 @@ export class JobRegistry {
     await tx.getRepository(OutboxMessageEntity).insert(
       intents.map((i) => ({ queue: i.queue, jobName: i.name, jobId: i.id, payload: i.data, attempts: 0, relayedAt: null, lastError: null })),
     );
+    // Inside a transaction, the relay is woken after commit (see notifyAfterCommit): before it, the
+    // rows are invisible to the relay's own connection.
+    const runner = tx.queryRunner;
+    if (runner?.isTransactionActive) runner.data = { ...(runner.data ?? {}), [OUTBOX_WRITTEN]: true };
+    else this.notifyEnqueued();
+  }
+
+  notifyEnqueued(): void {
     for (const listener of this.enqueueListeners) listener();
   }
+
+  /** Wakes the relay when a transaction that wrote job intents commits. */
+  notifyAfterCommit(db: DataSource): void {
+    db.subscribers.push({
+      afterTransactionCommit: (event: TransactionCommitEvent) => {
+        const data = event.queryRunner.data as Record<string, unknown> | undefined;
+        if (data?.[OUTBOX_WRITTEN]) {
+          delete data[OUTBOX_WRITTEN];
+          this.notifyEnqueued();
+        }
+      },
+    });
+  }
 }
+
+const OUTBOX_WRITTEN = 'doorman.outboxWritten';

@@ -11,8 +11,20 @@ export interface AdminAuthState {
   tokenId: string;
 }
 
+// Basic is offered too, so an operator's browser can open the job dashboard (password = admin token).
 const unauthenticated = (message: string) =>
-  new AuthenticationError(message, { headers: { 'WWW-Authenticate': 'Bearer realm="doorman-admin"' } });
+  new AuthenticationError(message, { headers: { 'WWW-Authenticate': 'Bearer realm="doorman-admin", Basic realm="doorman-admin", charset="UTF-8"' } });
+
+/** The admin token from `Bearer <token>` or `Basic base64(<any user>:<token>)`. */
+function adminCredential(header: string | undefined): string | undefined {
+  const bearer = bearerToken(header);
+  if (bearer) return bearer;
+  const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!basic) return undefined;
+  const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon >= 0 && colon < decoded.length - 1 ? decoded.slice(colon + 1) : undefined;
+}
 
 /**
  * Admin authentication: the bootstrap token from configuration (kept only as its hash in memory)
@@ -21,7 +33,7 @@ const unauthenticated = (message: string) =>
 export function adminAuthMiddleware(db: DataSource, bootstrapToken: string | undefined): Middleware {
   const bootstrapHash = bootstrapToken ? hashSecret(bootstrapToken) : undefined;
   return async (ctx, next) => {
-    const token = bearerToken(ctx.get('authorization'));
+    const token = adminCredential(ctx.get('authorization'));
     if (!token) throw unauthenticated('admin token required: send Authorization: Bearer <token>');
     const hash = hashSecret(token);
     let tokenId: string | undefined;
