@@ -1,0 +1,106 @@
+import autocannon, { type Instance, type Result } from 'autocannon';
+
+/** One request of a scenario: built per request from a running counter (unique names, distinct users). */
+export interface ScenarioRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH';
+  path: string;
+  body?: unknown;
+}
+
+export interface LoadSpec {
+  baseUrl: string;
+  headers: Record<string, string>;
+  connections: number;
+  /** Measured seconds (after the warm-up). */
+  duration: number;
+  warmup: number;
+  next: (n: number) => ScenarioRequest;
+  /** Upper bound on requests (warm-up + measured), e.g. the number of distinct users left. */
+  maxRequests?: number;
+}
+
+export interface LoadResult {
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  /** Connection errors and timeouts. */
+  errors: number;
+  statusCodes: Record<string, number>;
+  /** The first non-2xx answer, to report what went wrong. */
+  firstError: string | null;
+}
+
+let running: Instance | null = null;
+
+/** Stops the load generator now (SIGINT). */
+export function stopLoad() {
+  running?.stop();
+}
+
+function run(spec: LoadSpec, seconds: number, counter: { n: number }, maxRequests: number | undefined, onError: (status: number, body: string, req: string) => void) {
+  return new Promise<{ result: Result; seconds: number }>((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    running = autocannon(
+      {
+        url: spec.baseUrl,
+        connections: spec.connections,
+        duration: seconds,
+        timeout: 30,
+        ...(maxRequests !== undefined ? { maxOverallRequests: Math.max(maxRequests, spec.connections) } : {}),
+        requests: [
+          {
+            headers: spec.headers,
+            setupRequest: (request) => {
+              const next = spec.next(counter.n++);
+              return {
+                ...request,
+                method: next.method,
+                path: next.path,
+                body: next.body === undefined ? undefined : JSON.stringify(next.body),
+              };
+            },
+            onResponse: (status, body, _ctx) => {
+              if (status < 200 || status > 299) onError(status, body, '');
+            },
+          },
+        ],
+      },
+      (err, result) => {
+        running = null;
+        if (err) reject(err);
+        else resolve({ result, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+      },
+    );
+  });
+}
+
+/** Warm-up (discarded), then the measured run; the request counter carries on across both. */
+export async function measure(spec: LoadSpec): Promise<LoadResult> {
+  const counter = { n: 0 };
+  let firstError: string | null = null;
+  const onError = (status: number, body: string) => {
+    firstError ??= `${status} ${body.slice(0, 300)}`;
+  };
+  if (spec.warmup > 0) {
+    await run(spec, spec.warmup, counter, spec.maxRequests === undefined ? undefined : Math.floor(spec.maxRequests * (spec.warmup / (spec.warmup + spec.duration))), () => undefined);
+  }
+  const left = spec.maxRequests === undefined ? undefined : spec.maxRequests - counter.n;
+  if (left !== undefined && left < spec.connections) throw new Error(`not enough distinct targets left for a measured run (${left})`);
+  const { result, seconds } = await run(spec, spec.duration, counter, left, onError);
+  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, Number(s.count)]));
+  const requests = Object.values(statusCodes).reduce((a, b) => a + b, 0);
+  return {
+    requests,
+    seconds,
+    rps: requests / seconds,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    statusCodes,
+    firstError,
+  };
+}

@@ -1,0 +1,45 @@
+import type { LoadResult } from './load.ts';
+
+export interface ScenarioLine {
+  name: string;
+  result: LoadResult;
+  /** The ceiling this scenario is compared with, and the issue's target for the ratio. */
+  ceiling?: { name: 'bare GET' | 'bare POST'; rps: number; target: number };
+}
+
+const fixed = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
+const pad = (s: string, n: number, right = false) => (right ? s.padStart(n) : s.padEnd(n));
+
+/** ok / MISS for a figure against its target. */
+export const verdict = (pass: boolean) => (pass ? 'ok' : 'MISS');
+
+export function ratioOf(line: ScenarioLine) {
+  if (!line.ceiling) return null;
+  const ratio = line.result.rps / line.ceiling.rps;
+  return { ratio, target: line.ceiling.target, pass: ratio >= line.ceiling.target };
+}
+
+/** The scenarios as a fixed-width table. */
+export function scenarioTable(lines: ScenarioLine[]): string {
+  const header = [pad('scenario', 30), pad('req/s', 9, true), pad('p50 ms', 8, true), pad('p99 ms', 8, true), pad('non-2xx', 8, true), pad('errors', 7, true), pad('requests', 9, true), '  ratio to ceiling           target  ']
+  const rows = lines.map(({ name, result, ceiling }) => {
+    const r = ratioOf({ name, result, ceiling });
+    const ratio = r ? `${pad(pct(r.ratio), 6, true)} of ${ceiling!.name}` : '';
+    const target = r ? `>= ${pct(r.target).replace('.0%', '%')}  ${verdict(r.pass)}` : '';
+    return [
+      pad(name, 30),
+      pad(fixed(result.rps), 9, true),
+      pad(fixed(result.p50, 1), 8, true),
+      pad(fixed(result.p99, 1), 8, true),
+      pad(String(result.non2xx), 8, true),
+      pad(String(result.errors), 7, true),
+      pad(String(result.requests), 9, true),
+      `  ${pad(ratio, 26)}${target}`,
+    ].join(' ');
+  });
+  const out = [header.join(' '), '-'.repeat(header.join(' ').length), ...rows];
+  return out.join('\n');
+}
+
+export { fixed, pct };

@@ -1,0 +1,535 @@
+/**
+ * SCIM benchmark: the real gateway (apps/gateway/src/main.ts, a child process) on a fresh MariaDB
+ * database with N seeded users, against a bare Koa app measured in the same run as the ceiling.
+ *
+ *   npx tsx bench/scim-bench.ts [--users 100000] [--duration 10] [--connections 32] [--quick]
+ *
+ * Prints a table and one `BENCH_JSON {...}` line. Loopback only; every child process, the
+ * database and the bench's Redis keys are removed at exit, also on error and on SIGINT.
+ * See README.md for what each line means and the targets.
+ */
+import { randomBytes } from 'node:crypto';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createConnection, createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
+import { parseBenchArgs, type BenchOptions } from './lib/args.ts';
+import { freePort, RssSampler, startChild, stopAllChildren, waitForReadyLine, waitForReadyz, type Child } from './lib/children.ts';
+import { measure, stopLoad, type LoadResult, type LoadSpec, type ScenarioRequest } from './lib/load.ts';
+import { deleteKeys, pickEmptyRedisDb } from './lib/redis.ts';
+import { fixed, pct, ratioOf, scenarioTable, verdict, type ScenarioLine } from './lib/report.ts';
+import { PATCH_OP, seedUserBody, seedUserName, seedUsers, USER_SCHEMA, verifyMirror, type SeededUsers, type SeedTarget } from './lib/seed.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const MYSQL_ADMIN_URL = 'mysql://root@127.0.0.1:3306';
+const REDIS_HOST = '127.0.0.1';
+const REDIS_PORT = 6379;
+const GATEWAY_ENTRY = 'apps/gateway/src/main.ts';
+const NOAUTH_ENTRY = 'bench/gateway-noauth.ts';
+const BARE_ENTRY = 'bench/bare-koa.ts';
+const ALL_PLUGINS = 'token-auth,role-mapping,scim-users,audit';
+const NO_AUDIT_PLUGINS = 'token-auth,role-mapping,scim-users';
+/** token-auth's maximum per-connection rate: far above what 2 cores can serve, so nothing is throttled. */
+const RATE_LIMIT = '100000';
+
+/** Targets from the issues (#4 Tests and benchmark, #3 auth overhead, #7 audit cost). */
+const TARGETS = { getOrFilter: 0.3, list: 0.06, create: 0.1, write: 0.15, listP99Ratio: 1.5, rssMb: 300, authOverhead: 0.05, auditRatio: 0.85 };
+
+const log = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+const pick = <T>(list: readonly T[]) => list[Math.floor(Math.random() * list.length)]!;
+const shuffled = <T>(list: readonly T[]) => {
+  const out = [...list];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+};
+
+interface Tenant {
+  connectionId: string;
+  orgId: string;
+  token: string;
+  seeded: SeededUsers;
+}
+
+// ---- cleanup ---------------------------------------------------------------------------------
+
+const state: { dbName?: string; redisDb?: number; pool?: Pool; sampler?: RssSampler } = {};
+let cleaning: Promise<void> | undefined;
+
+async function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    stopLoad();
+    state.sampler?.stop();
+    await stopAllChildren();
+    await state.pool?.end().catch(() => undefined);
+    if (state.dbName) {
+      try {
+        const admin = await createConnection(MYSQL_ADMIN_URL);
+        await admin.query(`DROP DATABASE IF EXISTS \`${state.dbName}\``);
+        await admin.end();
+        log(`dropped database ${state.dbName}`);
+      } catch (err) {
+        log(`could not drop database ${state.dbName}: ${(err as Error).message}`);
+      }
+    }
+    if (state.redisDb !== undefined) {
+      // The database was empty when the run chose it: these BullMQ keys are the run's own.
+      await deleteKeys(REDIS_HOST, REDIS_PORT, state.redisDb, '{doorman}:*').catch(() => undefined);
+    }
+  })();
+  return cleaning;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    log(`${signal}: stopping`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+// ---- HTTP helpers ----------------------------------------------------------------------------
+
+async function call(baseUrl: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json', Accept: 'application/scim+json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body: parsed };
+}
+
+async function expectStatus(what: string, status: number, res: { status: number; body: unknown }) {
+  if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
+  return res.body as any;
+}
+
+// ---- children --------------------------------------------------------------------------------
+
+function gatewayEnv(databaseUrl: string, redisUrl: string, port: number, adminToken: string, plugins: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
+  return {
+    ...Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]])),
+    DOORMAN_MODE: 'production',
+    DOORMAN_ROLE: 'all',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    DOORMAN_PLUGINS: plugins,
+    ADMIN_BOOTSTRAP_TOKEN: adminToken,
+    LOG_LEVEL: 'warn',
+    TOKEN_AUTH_RATE_LIMIT_PER_SECOND: RATE_LIMIT,
+    ...extra,
+  };
+}
+
+async function startGateway(name: string, entry: string, env: NodeJS.ProcessEnv): Promise<{ child: Child; baseUrl: string }> {
+  const child = startChild(name, entry, env, ROOT);
+  const baseUrl = `http://127.0.0.1:${env.PORT}`;
+  await waitForReadyz(child, baseUrl);
+  return { child, baseUrl };
+}
+
+// ---- setup -----------------------------------------------------------------------------------
+
+async function createTenant(baseUrl: string, adminToken: string, orgName: string, connectionName: string): Promise<Omit<Tenant, 'seeded'>> {
+  const org = await expectStatus('create org', 201, await call(baseUrl, adminToken, 'POST', '/admin/v1/orgs', { name: orgName }));
+  const idp = { entryPoint: 'https://idp.bench.example/sso', idpIssuer: 'https://idp.bench.example', idpCert: 'MIIC'.padEnd(64, 'A') };
+  const connection = await expectStatus(
+    'create connection',
+    201,
+    await call(baseUrl, adminToken, 'POST', '/admin/v1/connections', { name: connectionName, type: 'saml', orgIds: [orgName], scimEnabled: true, idp }),
+  );
+  const token = await expectStatus('create SCIM token', 201, await call(baseUrl, adminToken, 'POST', `/admin/v1/connections/${connection.id}/scim-tokens`, { name: 'bench' }));
+  const secret = token.token ?? token.secret;
+  if (typeof secret !== 'string') throw new Error('the SCIM token response carries no secret');
+  return { connectionId: connection.id, orgId: connection.defaultOrgId ?? org.id, token: secret };
+}
+
+/** Reads a few seeded users back through SCIM: the API must see them exactly as it would its own. */
+async function verifySeeded(baseUrl: string, tenant: Tenant, tag: string, expectedTotal: number) {
+  for (let k = 0; k < 3; k++) {
+    const i = Math.floor(Math.random() * tenant.seeded.ids.length);
+    const id = tenant.seeded.ids[i]!;
+    const user = await expectStatus(`GET seeded user ${i}`, 200, await call(baseUrl, tenant.token, 'GET', `/scim/v2/Users/${id}`));
+    const want = seedUserBody(seedUserName(tag, i), i);
+    const problems = [
+      user.id !== id && 'id',
+      user.userName !== want.userName && 'userName',
+      user.displayName !== want.displayName && 'displayName',
+      user.externalId !== want.externalId && 'externalId',
+      user.name?.givenName !== want.name.givenName && 'name.givenName',
+      user.emails?.[0]?.value !== want.userName && 'emails',
+      user.active !== true && 'active',
+      user.meta?.version !== 'W/"1"' && 'meta.version',
+      JSON.stringify(user.schemas) !== JSON.stringify([USER_SCHEMA]) && 'schemas',
+    ].filter(Boolean);
+    if (problems.length) throw new Error(`seeded user ${id} reads back wrong (${problems.join(', ')}): ${JSON.stringify(user)}`);
+    const found = await expectStatus('filter seeded user', 200, await call(baseUrl, tenant.token, 'GET', `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${want.userName.toUpperCase()}"`)}`));
+    if (found.totalResults !== 1 || found.Resources?.[0]?.id !== id) throw new Error(`filter by userName did not find seeded user ${id}: ${JSON.stringify(found).slice(0, 300)}`);
+  }
+  const list = await expectStatus('list users', 200, await call(baseUrl, tenant.token, 'GET', '/scim/v2/Users?count=1'));
+  if (list.totalResults !== expectedTotal) throw new Error(`list reports ${list.totalResults} users, expected ${expectedTotal}`);
+}
+
+// ---- scenarios -------------------------------------------------------------------------------
+
+const scimHeaders = (token: string) => ({ Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json', Accept: 'application/scim+json' });
+
+function scenarios(tenant: Tenant, tag: string) {
+  const { ids, userNames } = tenant.seeded;
+  const pages = Math.max(1, Math.floor(ids.length / 100));
+  const randomIndex = () => Math.floor(Math.random() * ids.length);
+  return {
+    get: (): ScenarioRequest => ({ method: 'GET', path: `/scim/v2/Users/${pick(ids)}` }),
+    filter: (): ScenarioRequest => ({ method: 'GET', path: `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${pick(userNames)}"`)}` }),
+    list: (): ScenarioRequest => ({ method: 'GET', path: `/scim/v2/Users?count=100&startIndex=${1 + 100 * Math.floor(Math.random() * pages)}` }),
+    create: (label: string) => {
+      // One counter per label across all runs, so warm-up and measured runs never repeat a userName.
+      let next = 0;
+      return (): ScenarioRequest => {
+        const n = next++;
+        return { method: 'POST', path: '/scim/v2/Users', body: seedUserBody(`c${n}.${tag}${label}@bench.example`, n) };
+      };
+    },
+    patch: (n: number): ScenarioRequest => ({
+      method: 'PATCH',
+      path: `/scim/v2/Users/${pick(ids)}`,
+      body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: `Patched ${n}` }] },
+    }),
+    put: (n: number): ScenarioRequest => {
+      const i = randomIndex();
+      const body = seedUserBody(userNames[i]!, i);
+      return { method: 'PUT', path: `/scim/v2/Users/${ids[i]}`, body: { ...body, id: ids[i], displayName: `Put ${n}`, name: { givenName: `Put${n}`, familyName: body.name.familyName } } };
+    },
+    /** Each request deactivates a different, still active user. */
+    deactivate: (pool: readonly string[]) => (n: number): ScenarioRequest => ({
+      method: 'PATCH',
+      path: `/scim/v2/Users/${pool[n % pool.length]}`,
+      body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] },
+    }),
+  };
+}
+
+// ---- diagnostics -----------------------------------------------------------------------------
+
+/** Server-side cost of the queries the list and write paths run, median of 5, on an idle gateway. */
+async function queryCosts(pool: Pool, big: Tenant, small: Tenant) {
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const time = async (sql: string, params: unknown[]) => {
+    const runs: number[] = [];
+    for (let k = 0; k < 5; k++) {
+      const t = process.hrtime.bigint();
+      await pool.query(sql, params);
+      runs.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    return Math.round(median(runs) * 100) / 100;
+  };
+  const explain = async (sql: string, params: unknown[]) => {
+    const [rows] = await pool.query<RowDataPacket[]>(`EXPLAIN ${sql}`, params);
+    return rows.map((r) => `${r.table}:${r.type}/${r.key ?? 'no index'} rows~${r.rows}${r.Extra ? ` (${r.Extra})` : ''}`).join('; ');
+  };
+  // The SQL ScimUserStore.list issues through TypeORM (count, then the page), and role mapping's per-write organization load.
+  const count = 'SELECT COUNT(DISTINCT u.id) AS cnt FROM connection_users u WHERE u.connection_id = ?';
+  const page = 'SELECT * FROM connection_users u WHERE u.connection_id = ? ORDER BY u.created_at ASC, u.id ASC LIMIT 100 OFFSET ?';
+  const seats = `SELECT o.id, (SELECT COUNT(*) FROM org_memberships m WHERE m.org_id = o.id) AS seatsUsed,
+      (SELECT COUNT(*) FROM org_memberships m WHERE m.org_id = o.id AND m.role = 'owner') AS ownerCount
+    FROM connection_orgs co JOIN organizations o ON o.id = co.org_id WHERE co.connection_id = ?`;
+  const lastPage = (t: Tenant) => Math.max(0, t.seeded.ids.length - 100);
+  const out: Record<string, { big: number; small: number; explainBig: string }> = {};
+  out['list COUNT(*)'] = { big: await time(count, [big.connectionId]), small: await time(count, [small.connectionId]), explainBig: await explain(count, [big.connectionId]) };
+  out['list page, last'] = {
+    big: await time(page, [big.connectionId, lastPage(big)]),
+    small: await time(page, [small.connectionId, lastPage(small)]),
+    explainBig: await explain(page, [big.connectionId, lastPage(big)]),
+  };
+  out['list page, first'] = { big: await time(page, [big.connectionId, 0]), small: await time(page, [small.connectionId, 0]), explainBig: await explain(page, [big.connectionId, 0]) };
+  out['role mapping: seat/owner counts (every write)'] = { big: await time(seats, [big.connectionId]), small: await time(seats, [small.connectionId]), explainBig: await explain(seats, [big.connectionId]) };
+  return out;
+}
+
+// ---- main ------------------------------------------------------------------------------------
+
+async function main(options: BenchOptions) {
+  const tag = randomBytes(3).toString('hex');
+  const adminToken = randomBytes(24).toString('hex');
+  const load = (baseUrl: string, headers: Record<string, string>, next: LoadSpec['next'], extra: Partial<LoadSpec> = {}) =>
+    measure({ baseUrl, headers, next, connections: options.connections, duration: options.duration, warmup: options.warmup, ...extra });
+  const lines: ScenarioLine[] = [];
+  const totals: { non2xx: number; errors: number } = { non2xx: 0, errors: 0 };
+  const record = (name: string, result: LoadResult, ceiling?: ScenarioLine['ceiling']) => {
+    lines.push({ name, result, ceiling });
+    totals.non2xx += result.non2xx;
+    totals.errors += result.errors;
+    const note = result.non2xx || result.errors ? `  !! non-2xx ${result.non2xx}, errors ${result.errors}, codes ${JSON.stringify(result.statusCodes)}; first: ${result.firstError}` : '';
+    log(`${name}: ${fixed(result.rps)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms${note}`);
+    return result;
+  };
+
+  const loadBefore = loadavg();
+  log(`options ${JSON.stringify(options)}; ${cpus().length} cores, node ${process.version}`);
+
+  // Database and Redis of our own.
+  state.dbName = `doorman_bench_${tag}`;
+  const admin = await createConnection(MYSQL_ADMIN_URL);
+  await admin.query(`CREATE DATABASE \`${state.dbName}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await admin.end();
+  const databaseUrl = `${MYSQL_ADMIN_URL}/${state.dbName}`;
+  state.redisDb = await pickEmptyRedisDb(REDIS_HOST, REDIS_PORT);
+  const redisUrl = `redis://${REDIS_HOST}:${REDIS_PORT}/${state.redisDb}`;
+  log(`database ${state.dbName}, redis db ${state.redisDb}`);
+
+  // The gateway under test (runs the migrations on first start).
+  const port = await freePort();
+  let started = Date.now();
+  const gateway = await startGateway('gateway', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, port, adminToken, ALL_PLUGINS));
+  const sampler = (state.sampler = new RssSampler(gateway.child.pid));
+  log(`gateway pid ${gateway.child.pid} ready on ${gateway.baseUrl} in ${Date.now() - started} ms`);
+
+  const main = await createTenant(gateway.baseUrl, adminToken, `bench-${tag}`, `Bench ${tag}`);
+  const small = await createTenant(gateway.baseUrl, adminToken, `bench-${tag}-small`, `Bench ${tag} small`);
+
+  // Seeded rows must be indistinguishable from API-created ones: compare with a user the API created.
+  const pool = (state.pool = createPool({ uri: databaseUrl, connectionLimit: 4, timezone: 'Z', charset: 'utf8mb4_unicode_ci' }));
+  const mainTarget: SeedTarget = { connectionId: main.connectionId, orgId: main.orgId, tag };
+  const probeName = `probe.${tag}@bench.example`;
+  await expectStatus('create probe user', 201, await call(gateway.baseUrl, main.token, 'POST', '/scim/v2/Users', seedUserBody(probeName, 7)));
+  const mirrorProblems = await verifyMirror(pool, mainTarget, probeName, 7);
+  if (mirrorProblems.length) throw new Error(`seeded rows would differ from API-created ones:\n  ${mirrorProblems.join('\n  ')}`);
+  log('seed rows match an API-created user column for column');
+
+  sampler.setPhase('seed');
+  started = Date.now();
+  const seededMain = await seedUsers(pool, mainTarget, options.users, 2_000, (done) => {
+    if (done % 20_000 === 0) log(`seeded ${done}/${options.users}`);
+  });
+  const smallTag = `${tag}s`;
+  const seededSmall = await seedUsers(pool, { connectionId: small.connectionId, orgId: small.orgId, tag: smallTag }, options.smallUsers);
+  const seedSeconds = (Date.now() - started) / 1000;
+  log(`seeded ${options.users} + ${options.smallUsers} users in ${seedSeconds.toFixed(1)} s`);
+  const tMain: Tenant = { ...main, seeded: seededMain };
+  const tSmall: Tenant = { ...small, seeded: seededSmall };
+  await pool.query('ANALYZE TABLE users, connection_users, connection_user_emails, org_memberships');
+  await verifySeeded(gateway.baseUrl, tMain, tag, options.users + 1);
+  await verifySeeded(gateway.baseUrl, tSmall, smallTag, options.smallUsers);
+  log('seeded users read back through SCIM (get, filter, list totals)');
+
+  // Ceiling: bare Koa in its own process.
+  const bare = startChild('bare-koa', BARE_ENTRY, { PATH: process.env.PATH, PORT: String(await freePort()) }, ROOT);
+  const barePort = await waitForReadyLine(bare);
+  const bareUrl = `http://127.0.0.1:${barePort}`;
+  const jsonHeaders = { 'Content-Type': 'application/json', Accept: 'application/json' };
+  sampler.setPhase('ceiling');
+  const bareGet = record('bare GET (ceiling)', await load(bareUrl, jsonHeaders, () => ({ method: 'GET', path: '/bare' })));
+  const barePost = record(
+    'bare POST (ceiling)',
+    await load(bareUrl, jsonHeaders, (n) => ({ method: 'POST', path: '/bare', body: seedUserBody(`c${n}@bench.example`, n) })),
+  );
+  await bare.stop();
+  const vsGet = (target: number) => ({ name: 'bare GET' as const, rps: bareGet.rps, target });
+  const vsPost = (target: number) => ({ name: 'bare POST' as const, rps: barePost.rps, target });
+
+  const s = scenarios(tMain, tag);
+  const sSmall = scenarios(tSmall, smallTag);
+  const scim = (tenant: Tenant) => scimHeaders(tenant.token);
+  const phase = async (name: string, work: () => Promise<LoadResult>, ceiling?: ScenarioLine['ceiling']) => {
+    sampler.setPhase(name);
+    return record(name, await work(), ceiling);
+  };
+
+  // Reads.
+  await phase('get by id', () => load(gateway.baseUrl, scim(tMain), s.get), vsGet(TARGETS.getOrFilter));
+  await phase('filter userName eq', () => load(gateway.baseUrl, scim(tMain), s.filter), vsGet(TARGETS.getOrFilter));
+  const listBig = await phase(`list page (${options.users} users)`, () => load(gateway.baseUrl, scim(tMain), s.list), vsGet(TARGETS.list));
+  const listSmall = await phase(`list page (${options.smallUsers} users)`, () => load(gateway.baseUrl, scim(tSmall), sSmall.list));
+
+  // A/B comparisons: both gateways warmed up on the request first (a fresh process is slow for its
+  // first few hundred requests), then measured A-B-B-A so that drift on a busy machine cancels out.
+  const abba = async (label: string, a: { url: string; headers: Record<string, string>; next: LoadSpec['next'] }, b: typeof a) => {
+    sampler.setPhase(label);
+    const warm = Math.max(3, 2 * options.warmup);
+    for (const side of [a, b]) await measure({ baseUrl: side.url, headers: side.headers, next: side.next, connections: options.connections, duration: warm, warmup: 0 });
+    const runs = { a: [] as LoadResult[], b: [] as LoadResult[] };
+    for (const side of ['a', 'b', 'b', 'a'] as const) {
+      const target = side === 'a' ? a : b;
+      const result = record(`  ${label} ${side.toUpperCase()}`, await load(target.url, target.headers, target.next, { warmup: 0 }));
+      lines.pop(); // reported on their own lines, not in the scenario table
+      runs[side].push(result);
+    }
+    return runs;
+  };
+  const meanRps = (rs: LoadResult[]) => rs.reduce((a, r) => a + r.rps, 0) / rs.length;
+  /** Two runs as one line: requests and time added up, p50 averaged, the worse p99. */
+  const combined = (rs: LoadResult[]): LoadResult => {
+    const requests = rs.reduce((a, r) => a + r.requests, 0);
+    const seconds = rs.reduce((a, r) => a + r.seconds, 0);
+    const statusCodes: Record<string, number> = {};
+    for (const r of rs) for (const [code, n] of Object.entries(r.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+    return {
+      requests,
+      seconds,
+      rps: requests / seconds,
+      p50: rs.reduce((a, r) => a + r.p50, 0) / rs.length,
+      p99: Math.max(...rs.map((r) => r.p99)),
+      non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
+      errors: rs.reduce((a, r) => a + r.errors, 0),
+      statusCodes,
+      firstError: rs.find((r) => r.firstError)?.firstError ?? null,
+    };
+  };
+
+  // Auth overhead: get by id through token-auth (A) vs the same build with the authenticator stubbed (B).
+  const noauthPort = await freePort();
+  const noauth = await startGateway(
+    'gateway-noauth',
+    NOAUTH_ENTRY,
+    gatewayEnv(databaseUrl, redisUrl, noauthPort, adminToken, ALL_PLUGINS, { BENCH_NOAUTH_CONNECTION_ID: tMain.connectionId }),
+  );
+  const authRuns = await abba(
+    'get by id, token-auth (A) vs auth stubbed (B)',
+    { url: gateway.baseUrl, headers: scim(tMain), next: s.get },
+    { url: noauth.baseUrl, headers: { Accept: 'application/scim+json' }, next: s.get },
+  );
+  await noauth.child.stop();
+  const withAuth = authRuns.a;
+  const withoutAuth = authRuns.b;
+  const authRps = meanRps(withAuth);
+  const noAuthRps = meanRps(withoutAuth);
+  const authOverhead = 1 - authRps / noAuthRps;
+
+  // Writes.
+  await phase('PATCH displayName', () => load(gateway.baseUrl, scim(tMain), s.patch), vsPost(TARGETS.write));
+  await phase('PUT (full replace)', () => load(gateway.baseUrl, scim(tMain), s.put), vsPost(TARGETS.write));
+
+  // Creates, and the audit cost: with the audit plugin (A, this gateway) vs a gateway without it (B).
+  const noAuditPort = await freePort();
+  const noAudit = await startGateway('gateway-no-audit', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, noAuditPort, adminToken, NO_AUDIT_PLUGINS));
+  const auditRuns = await abba(
+    'create, audit (A) vs no audit plugin (B)',
+    { url: gateway.baseUrl, headers: scim(tMain), next: s.create('a') },
+    { url: noAudit.baseUrl, headers: scim(tMain), next: s.create('n') },
+  );
+  await noAudit.child.stop();
+  const createAudit = combined(auditRuns.a);
+  const createNoAudit = combined(auditRuns.b);
+  lines.push({ name: 'create', result: createAudit, ceiling: vsPost(TARGETS.create) });
+  const auditRatio = createAudit.rps / createNoAudit.rps;
+
+  // Deactivate last: each request a distinct active seeded user; deprovisioning jobs follow.
+  const deactivatePool = shuffled(tMain.seeded.ids);
+  const deactivate = await phase('deactivate (PATCH active=false)', () =>
+    load(gateway.baseUrl, scim(tMain), s.deactivate(deactivatePool), { maxRequests: deactivatePool.length - 2 * options.connections }),
+  vsPost(TARGETS.write));
+
+  // The deprovisioning jobs (outbox → BullMQ → worker) drain in the background: wait for them, bounded.
+  sampler.setPhase('deprovision drain');
+  const [[inactive]] = await pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM connection_users WHERE connection_id = ? AND active = 0', [tMain.connectionId]);
+  const pendingMemberships = async () => {
+    const [[row]] = await pool.query<RowDataPacket[]>(
+      `SELECT COUNT(*) AS n FROM connection_users cu JOIN org_memberships m ON m.user_id = cu.user_id AND m.connection_id = cu.connection_id
+        WHERE cu.connection_id = ? AND cu.active = 0`,
+      [tMain.connectionId],
+    );
+    return Number(row!.n);
+  };
+  const drainStarted = Date.now();
+  const drainLimitMs = options.quick ? 30_000 : 120_000;
+  let pending = await pendingMemberships();
+  while (pending > 0 && Date.now() - drainStarted < drainLimitMs) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    pending = await pendingMemberships();
+  }
+  const drainSeconds = (Date.now() - drainStarted) / 1000;
+  log(`deprovisioning: ${inactive!.n} users inactive; ${pending} memberships still pending after ${drainSeconds.toFixed(1)} s`);
+  sampler.stop();
+  const costs = await queryCosts(pool, tMain, tSmall);
+  const loadAfter = loadavg();
+  const gatewayWarnings = gateway.child.warnings;
+
+  // ---- report ---------------------------------------------------------------------------------
+  const listP99Ratio = listBig.p99 / listSmall.p99;
+  const out: string[] = [];
+  out.push('');
+  out.push(`SCIM benchmark — ${options.users} users (+${options.smallUsers} on a second connection), ${options.connections} connections, ${options.duration} s per scenario after ${options.warmup} s warm-up`);
+  out.push(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB; node ${process.version}; autocannon runs in the bench process on the same cores`);
+  out.push('');
+  out.push(scenarioTable(lines));
+  out.push('');
+  out.push(`list page p99: ${fixed(listBig.p99)} ms at ${options.users} users vs ${fixed(listSmall.p99)} ms at ${options.smallUsers} users = ${fixed(listP99Ratio, 2)}x   target <= ${TARGETS.listP99Ratio}x  ${verdict(listP99Ratio <= TARGETS.listP99Ratio)}`);
+  out.push(
+    `auth overhead (get by id, A-B-B-A): ${fixed(authRps)} req/s with token-auth vs ${fixed(noAuthRps)} req/s stubbed = ${pct(authOverhead)}   target < ${pct(TARGETS.authOverhead)}  ${verdict(authOverhead < TARGETS.authOverhead)}`,
+  );
+  out.push(`audit cost (create): ${fixed(createAudit.rps)} req/s with audit vs ${fixed(createNoAudit.rps)} req/s without = ${pct(auditRatio)}   target >= ${pct(TARGETS.auditRatio)}  ${verdict(auditRatio >= TARGETS.auditRatio)}`);
+  out.push(`gateway RSS max: ${fixed(sampler.max)} MB   target < ${TARGETS.rssMb} MB  ${verdict(sampler.max < TARGETS.rssMb)}   (per phase: ${Object.entries(sampler.byPhase).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')})`);
+  out.push(`seeding: ${options.users + options.smallUsers} users in ${fixed(seedSeconds)} s (${fixed((options.users + options.smallUsers) / seedSeconds, 0)} users/s)`);
+  out.push(`deprovisioning after deactivate: ${inactive!.n} inactive users, ${pending} memberships still pending after ${fixed(drainSeconds)} s`);
+  out.push(`where the time goes (server-side query time, median of 5, gateway idle; ${options.users} vs ${options.smallUsers} users):`);
+  for (const [name, c] of Object.entries(costs)) out.push(`  ${name.padEnd(46)} ${fixed(c.big, 2).padStart(8)} ms vs ${fixed(c.small, 2).padStart(6)} ms   EXPLAIN: ${c.explainBig}`);
+  out.push(`machine load average (1 min): ${fixed(loadBefore[0]!, 2)} at start, ${fixed(loadAfter[0]!, 2)} at end, on ${cpus().length} cores${Math.max(loadBefore[0]!, loadAfter[0]!) > cpus().length ? '  !! other work was competing for the CPU: figures are low and noisy' : ''}`);
+  out.push(`non-2xx responses: ${totals.non2xx}, connection errors: ${totals.errors}; gateway warn/error log lines: ${gatewayWarnings}`);
+  out.push('');
+
+  const scenarioJson = Object.fromEntries(
+    lines.map((line) => {
+      const r = ratioOf(line);
+      const { rps, p50, p99, non2xx, errors, requests, seconds, statusCodes } = line.result;
+      return [line.name, { rps: Math.round(rps * 10) / 10, p50, p99, non2xx, errors, requests, seconds: Math.round(seconds * 100) / 100, statusCodes, ...(r ? { ratio: Math.round(r.ratio * 1000) / 1000, target: r.target, pass: r.pass, ceiling: line.ceiling!.name } : {}) }];
+    }),
+  );
+  const json = {
+    bench: 'scim',
+    options,
+    machine: { cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    seed: { users: options.users, smallUsers: options.smallUsers, seconds: seedSeconds },
+    scenarios: scenarioJson,
+    listP99: { big: listBig.p99, small: listSmall.p99, ratio: Math.round(listP99Ratio * 100) / 100, target: TARGETS.listP99Ratio, pass: listP99Ratio <= TARGETS.listP99Ratio },
+    authOverhead: {
+      withAuthRps: Math.round(authRps),
+      withoutAuthRps: Math.round(noAuthRps),
+      runs: { withAuth: withAuth.map((r) => Math.round(r.rps)), withoutAuth: withoutAuth.map((r) => Math.round(r.rps)) },
+      overhead: Math.round(authOverhead * 1000) / 1000,
+      target: TARGETS.authOverhead,
+      pass: authOverhead < TARGETS.authOverhead,
+    },
+    auditCost: { withAuditRps: Math.round(createAudit.rps), withoutAuditRps: Math.round(createNoAudit.rps), ratio: Math.round(auditRatio * 1000) / 1000, target: TARGETS.auditRatio, pass: auditRatio >= TARGETS.auditRatio },
+    rss: { maxMb: Math.round(sampler.max), byPhaseMb: Object.fromEntries(Object.entries(sampler.byPhase).map(([k, v]) => [k, Math.round(v)])), target: TARGETS.rssMb, pass: sampler.max < TARGETS.rssMb },
+    deprovision: { inactive: Number(inactive!.n), deactivateRequests: deactivate.requests, pendingMemberships: pending, waitedSeconds: drainSeconds },
+    non2xx: totals.non2xx,
+    errors: totals.errors,
+    gatewayWarnings,
+    queryCostsMs: costs,
+    loadAverage: { start: loadBefore[0], end: loadAfter[0] },
+  };
+  process.stdout.write(out.join('\n') + '\n');
+  process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
+  return totals.non2xx === 0 && totals.errors === 0;
+}
+
+let options: BenchOptions;
+try {
+  options = parseBenchArgs(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exit(2);
+}
+main(options)
+  .then(async (clean) => {
+    await cleanup();
+    process.exit(clean ? 0 : 1);
+  })
+  .catch(async (err) => {
+    log(`failed: ${(err as Error).stack ?? err}`);
+    await cleanup();
+    process.exit(1);
+  });
