@@ -114,6 +114,14 @@ describe('JIT on', () => {
     expect(await rowCounts(ds)).toEqual(before);
   });
 
+  it('two concurrent first sign-ins of the same new person create one account', async () => {
+    const email = `kim@${domain}`;
+    const [a, b] = await Promise.all([signInAs(email, { dockerTeam: 'race' }), signInAs(email, { dockerTeam: 'race' })]);
+    expect([a.status, b.status], JSON.stringify([a.body, b.body])).toEqual([200, 200]);
+    expect(a.body.user.id).toBe(b.body.user.id);
+    expect(await membershipsOf(ds, a.body.user.id)).toEqual({ orgs: [{ org: org.name, role: 'member', source: 'jit' }], teams: [{ org: org.name, team: 'race' }] });
+  });
+
   it('does not bring back a user SCIM deactivated', async () => {
     const email = `dan@${domain}`;
     const id = await createUser(ds, email);

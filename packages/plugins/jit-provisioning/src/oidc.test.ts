@@ -143,6 +143,10 @@ describe('OIDC sign-in', () => {
     const me = await t.http.get('/sso/me').set('Cookie', String(res.headers['set-cookie'][0]).split(';')[0]!);
     expect(me.body.organizations).toEqual([{ id: org.id, name: org.name, role: 'editor', teams: [{ id: expect.any(String), name: 'desktop' }] }]);
 
+    // Neither the client secret nor the tokens' contents reach the logs.
+    expect(t.logs.join('\n')).not.toContain(CLIENT.client_secret);
+    expect(t.logs.join('\n')).not.toContain(back.searchParams.get('code')!);
+
     // The same callback again: the state was consumed.
     const before = await rowCounts(ds);
     const replay = await callback(back);
