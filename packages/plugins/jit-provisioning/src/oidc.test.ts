@@ -20,7 +20,6 @@ let ds: DataSource;
 let idpServer: Server;
 let issuer: string;
 let org: { id: string; name: string };
-let conn: string;
 let domain: string;
 let jwksRequests = 0;
 
@@ -58,7 +57,7 @@ beforeEach(async () => {
   const tag = randomUUID().slice(0, 8);
   domain = `${tag}.example.com`;
   org = { id: await createOrg(ds, `moby-${tag}`), name: `moby-${tag}` };
-  conn = await createConnection(ds, {
+  await createConnection(ds, {
     type: 'oidc',
     orgIds: [org.id],
     defaultOrgId: org.id,
