@@ -7,6 +7,7 @@
 import * as oidc from 'openid-client';
 import { createHash } from 'node:crypto';
 import type { SsoConnection } from '@doorman/model';
+import { ServiceUnavailableError } from '@doorman/core';
 import { denials } from './errors.ts';
 import type { EphemeralStore } from './store.ts';
 
@@ -47,9 +48,14 @@ export function createOidcClient(deps: { store: EphemeralStore; publicUrl: strin
     const hit = configs.get(key);
     if (hit && deps.now() - hit.at < DISCOVERY_TTL_MS) return hit.config;
     const execute = [oidc.enableNonRepudiationChecks, ...(isLoopbackHttp(s.issuer) ? [oidc.allowInsecureRequests] : [])];
-    const config = oidc.discovery(new URL(s.issuer), s.clientId, s.clientSecret ? { client_secret: s.clientSecret } : undefined, undefined, { execute, timeout: 10 });
+    const config = oidc
+      .discovery(new URL(s.issuer), s.clientId, s.clientSecret ? { client_secret: s.clientSecret } : undefined, undefined, { execute, timeout: 10 })
+      .catch((err: unknown) => {
+        configs.delete(key);
+        // The IdP is down or misconfigured: a dependency problem, not the person's input.
+        throw new ServiceUnavailableError(`the identity provider of connection '${connection.name}' could not be reached (OpenID discovery failed); try again later`, { cause: err });
+      });
     configs.set(key, { config, at: deps.now() });
-    config.catch(() => configs.delete(key));
     return config;
   };
 

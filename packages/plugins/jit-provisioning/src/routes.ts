@@ -4,6 +4,7 @@ import {
   InputError,
   NotFoundError,
   PayloadTooLargeError,
+  ServiceUnavailableError,
   type PluginEnv,
 } from '@doorman/core';
 import {
@@ -47,6 +48,13 @@ export async function readForm(req: RawRequest, limitBytes: number): Promise<URL
     chunks.push(buf);
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+/** IdP settings a connection needs before anyone can sign in through it. */
+export function missingSettings(connection: SsoConnection): string[] {
+  const s = connection.idpSettings ?? {};
+  const required = connection.type === 'saml' ? (['entryPoint', 'idpCert'] as const) : (['issuer', 'clientId'] as const);
+  return required.filter((k) => !s[k]);
 }
 
 export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionSecret: string }) {
@@ -133,6 +141,10 @@ export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionS
       return;
     } else connection = candidates[0];
     if (!connection) throw denials.unknownDomain(domain, traceId).error;
+    const missing = missingSettings(connection);
+    if (missing.length) {
+      throw new ServiceUnavailableError(`SSO connection '${connection.name}' is not fully configured (missing ${missing.join(', ')}). Contact your company administrator. TraceID: ${traceId}`);
+    }
     const location =
       connection.type === 'saml'
         ? await samlLoginUrl(connection, spUrls(publicUrl, connection.id), deps.store)

@@ -277,6 +277,13 @@ describe('GET /sso/login', () => {
     expect(unverified.body.error.message).toMatch(/^Domain 'unverified-[^']+' is not verified for your SSO connection\./);
   });
 
+  it('refuses a connection whose IdP settings are incomplete with a clear 503', async () => {
+    await ds.query('UPDATE sso_connections SET idp_settings = ? WHERE id = ?', [JSON.stringify({ idpCert: idp.cert }), conn]);
+    const res = await t.http.get('/sso/login').query({ email: `x@${domain}` });
+    expect(res.status).toBe(503);
+    expect(res.body.error.message).toMatch(/is not fully configured \(missing entryPoint\)/);
+  });
+
   it('lets the person choose when several connections serve the domain', async () => {
     const other = await createConnection(ds, {
       type: 'oidc',
@@ -288,6 +295,10 @@ describe('GET /sso/login', () => {
     });
     const res = await t.http.get('/sso/login').query({ email: `x@${domain}` });
     expect(res.status).toBe(409);
+    // The OIDC one's issuer is unreachable: a clear 503, not a 500.
+    const down = await t.http.get('/sso/login').query({ email: `x@${domain}`, connection: other });
+    expect(down.status).toBe(503);
+    expect(down.body.error.message).toMatch(/could not be reached \(OpenID discovery failed\)/);
     expect(res.body.connections.map((c: { id: string }) => c.id)).toEqual([conn, other]);
     await spLogin(`x@${domain}`, conn);
     expect((await t.http.get('/sso/login').query({ email: `x@${domain}`, connection: randomUUID() })).status).toBe(404);
