@@ -1,6 +1,7 @@
 import type { PluginDefinition } from '@doorman/core';
 import { adminPlugin } from '@doorman/plugin-admin';
 import { auditPlugin } from '@doorman/plugin-audit';
+import { jitProvisioningPlugin } from '@doorman/plugin-jit-provisioning';
 import { roleMappingPlugin } from '@doorman/plugin-role-mapping';
 import { scimUsersPlugin } from '@doorman/plugin-scim-users';
 import { scimGroupsPlugin } from '@doorman/plugin-scim-groups';
@@ -10,6 +11,13 @@ import { tokenAuthPlugin } from '@doorman/plugin-token-auth';
  * Every plugin this build of Doorman knows. `DOORMAN_PLUGINS` chooses among them per deployment;
  * the admin API is always on.
  */
-export const PLUGIN_CATALOG: readonly PluginDefinition<any>[] = [tokenAuthPlugin, roleMappingPlugin, scimUsersPlugin, auditPlugin, scimGroupsPlugin];
+export const PLUGIN_CATALOG: readonly PluginDefinition<any>[] = [
+  tokenAuthPlugin,
+  roleMappingPlugin,
+  scimUsersPlugin,
+  scimGroupsPlugin,
+  auditPlugin,
+  jitProvisioningPlugin,
+];
 
 export const BUILTIN_PLUGINS: readonly PluginDefinition<any>[] = [adminPlugin];

@@ -9,7 +9,7 @@ describe('gateway configuration', () => {
     const { config, problems } = parseGatewayConfig(readRawConfig({}, []).gateway);
     expect(problems).toEqual([]);
     expect(config).toMatchObject({ mode: 'development', role: 'all', port: 8080, databaseUrl: 'sqlite:./data/doorman.db', publicUrl: 'http://localhost:8080' });
-    expect(config!.plugins).toEqual(['token-auth', 'scim-users', 'role-mapping', 'audit']);
+    expect(config!.plugins).toEqual(['token-auth', 'role-mapping', 'scim-users', 'scim-groups', 'audit']);
   });
 
   it('reports every wrong setting at once, by environment variable name', () => {

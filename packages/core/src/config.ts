@@ -21,7 +21,7 @@ export const gatewayConfigSchema = z
     jobsPrefix: z.string().min(1).max(64).default('{doorman}'),
     plugins: z
       .string()
-      .default('token-auth,scim-users,role-mapping,audit')
+      .default('token-auth,role-mapping,scim-users,scim-groups,audit')
       .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean)),
     adminBootstrapToken: z.string().min(32, 'must be at least 32 characters').optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

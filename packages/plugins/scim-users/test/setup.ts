@@ -20,7 +20,7 @@ export interface ScimTestBed {
   orgs: Record<string, string>;
   a: Tenant;
   b: Tenant;
-  scim(tenant: Tenant, method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string): import('supertest').Test;
+  scim(tenant: Tenant, method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string): ReturnType<TestGateway['admin']>;
 }
 
 /** A gateway with token-auth, role-mapping and scim-users; two tenants (connections A and B). */
