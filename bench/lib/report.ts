@@ -30,8 +30,8 @@ export function scenarioTable(lines: ScenarioLine[]): string {
     return [
       pad(name, 30),
       pad(fixed(result.rps), 9, true),
-      pad(fixed(result.p50, 1), 8, true),
-      pad(fixed(result.p99, 1), 8, true),
+      pad(result.requests ? fixed(result.p50, 1) : '-', 8, true),
+      pad(result.requests ? fixed(result.p99, 1) : '-', 8, true),
       pad(String(result.non2xx), 8, true),
       pad(String(result.errors), 7, true),
       pad(String(result.requests), 9, true),
