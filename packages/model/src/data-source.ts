@@ -4,8 +4,9 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities.ts';
 import { Initial1732800000000 } from './migrations/1732800000000-Initial.ts';
 import { AuditChain1732800100000 } from './migrations/1732800100000-AuditChain.ts';
+import { AuditSealer1732800200000 } from './migrations/1732800200000-AuditSealer.ts';
 
-export const MIGRATIONS = [Initial1732800000000, AuditChain1732800100000];
+export const MIGRATIONS = [Initial1732800000000, AuditChain1732800100000, AuditSealer1732800200000];
 
 export interface DatabaseSettings {
   /** `mysql://user:pass@host:port/db`, `mariadb://…`, or `sqlite:///path/file.db` / `sqlite::memory:`. */

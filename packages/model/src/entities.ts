@@ -410,9 +410,14 @@ export interface AuditEvent {
   targetType: string | null;
   targetId: string | null;
   changes: JsonDocument | null;
-  /** Hash chain per organization (org null = the deployment's own chain). */
+  /**
+   * Hash chain per organization (org null = the deployment's own chain). Written NULL by the producer
+   * ("unsealed") and set by the audit sealer, which links committed events into their chain.
+   */
   prevHash: string | null;
-  hash: string;
+  hash: string | null;
+  /** Position in its chain (1, 2, …), assigned by the sealer; NULL while unsealed. */
+  chainSeq: number | null;
 }
 export const AuditEventEntity = new EntitySchema<AuditEvent>({
   name: 'AuditEvent',
@@ -431,7 +436,8 @@ export const AuditEventEntity = new EntitySchema<AuditEvent>({
     targetId: { type: 'varchar', length: 255, nullable: true, name: 'target_id' },
     changes: { type: 'simple-json', nullable: true },
     prevHash: { type: 'varchar', length: 64, nullable: true, name: 'prev_hash' },
-    hash: { type: 'varchar', length: 64 },
+    hash: { type: 'varchar', length: 64, nullable: true },
+    chainSeq: { type: 'bigint', nullable: true, name: 'chain_seq' },
   },
 });
 
@@ -490,6 +496,10 @@ export interface AuditChainHead {
   chainKey: string;
   lastSeq: number;
   lastHash: string | null;
+  /** chain_seq of the chain's last sealed event (0: none yet). */
+  lastChainSeq: number;
+  /** Retention removed this chain's events up to this chain_seq (0: none). */
+  purgedChainSeq: number;
   updatedAt: Date;
 }
 export const AuditChainHeadEntity = new EntitySchema<AuditChainHead>({
@@ -499,6 +509,8 @@ export const AuditChainHeadEntity = new EntitySchema<AuditChainHead>({
     chainKey: { type: 'varchar', length: 64, primary: true, name: 'chain_key' },
     lastSeq: { type: 'bigint', name: 'last_seq' },
     lastHash: { type: 'varchar', length: 64, nullable: true, name: 'last_hash' },
+    lastChainSeq: { type: 'bigint', name: 'last_chain_seq', default: 0 },
+    purgedChainSeq: { type: 'bigint', name: 'purged_chain_seq', default: 0 },
     updatedAt: { type: 'datetime', precision: 3, name: 'updated_at' },
   },
 });

@@ -21,8 +21,24 @@ describe.each(engines)('migrations on $name', ({ name, url }) => {
     await ds.initialize();
     try {
       const applied = await ds.runMigrations({ transaction: 'each' });
-      expect(applied.map((m) => m.name)).toEqual(['Initial1732800000000', 'AuditChain1732800100000']);
+      expect(applied.map((m) => m.name)).toEqual(['Initial1732800000000', 'AuditChain1732800100000', 'AuditSealer1732800200000']);
       expect(await ds.showMigrations()).toBe(false);
+
+      // AuditSealer backfills chain_seq of events written before it, per chain in seq order.
+      await ds.undoLastMigration({ transaction: 'each' });
+      const event = (orgId: string | null, hash: string) => [randomUUID(), orgId, 'system', 'user.updated', hash];
+      for (const row of [event('o1', 'a1'), event(null, 'd1'), event('o1', 'a2'), event('o2', 'b1'), event('o1', 'a3')]) {
+        await ds.query('INSERT INTO audit_events (id, org_id, actor_type, action, hash) VALUES (?, ?, ?, ?, ?)', row);
+      }
+      await ds.query("INSERT INTO audit_chain_heads (chain_key, last_seq, last_hash) VALUES ('org:o1', 5, 'a3'), ('org:o2', 4, 'b1'), ('deployment', 2, 'd1'), ('org:o3', 9, 'x')");
+      expect((await ds.runMigrations({ transaction: 'each' })).map((m) => m.name)).toEqual(['AuditSealer1732800200000']);
+      const numbered = await ds.query('SELECT hash, chain_seq AS chainSeq FROM audit_events ORDER BY seq');
+      expect(numbered.map((r: { hash: string; chainSeq: unknown }) => [r.hash, Number(r.chainSeq)])).toEqual([['a1', 1], ['d1', 1], ['a2', 2], ['b1', 1], ['a3', 3]]);
+      const heads = await ds.query('SELECT chain_key AS k, last_chain_seq AS n, purged_chain_seq AS p FROM audit_chain_heads ORDER BY chain_key');
+      expect(heads.map((r: { k: string; n: unknown; p: unknown }) => [r.k, Number(r.n), Number(r.p)])).toEqual([['deployment', 1, 0], ['org:o1', 3, 0], ['org:o2', 1, 0], ['org:o3', 0, 0]]);
+      // New events may be written unsealed.
+      await ds.query("INSERT INTO audit_events (id, org_id, actor_type, action) VALUES (?, 'o1', 'system', 'user.updated')", [randomUUID()]);
+      await ds.query("UPDATE audit_events SET hash = 'sealed', chain_seq = 4 WHERE hash IS NULL");
 
       const orgs = ds.getRepository(OrganizationEntity);
       await orgs.insert({ id: randomUUID(), name: 'acme', displayName: null, seatLimit: null });
