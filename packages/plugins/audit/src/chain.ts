@@ -1,17 +1,18 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
-import type { Actor, DomainEvent } from '@doorman/core';
-import { AuditChainHeadEntity, AuditEventEntity, isMysql, type AuditEvent, type JsonDocument } from '@doorman/model';
+import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { isRetryableTransactionError, type Actor, type DomainEvent } from '@doorman/core';
+import { AuditEventEntity, isMysql, type AuditEvent } from '@doorman/model';
 import { cleanField, sanitizeChanges } from './redact.ts';
 
 /**
  * Each organization's events form one hash chain; events without an organization form the
- * deployment's chain. A row per chain in `audit_chain_heads` holds the last seq and hash.
+ * deployment's chain. A row per chain in `audit_chain_heads` holds the chain's last sealed event
+ * (seq, chain_seq, hash) and how far retention purged it.
  */
 export const chainKeyOf = (orgId: string | null | undefined): string => (orgId ? `org:${orgId}` : 'deployment');
 
-/** The fields the hash covers (everything but `seq` and `hash`). */
-export type HashedFields = Omit<AuditEvent, 'seq' | 'hash'>;
+/** The fields the hash covers (everything but `seq`, `chainSeq` and `hash`). */
+export type HashedFields = Omit<AuditEvent, 'seq' | 'hash' | 'chainSeq'>;
 
 /** JSON with object keys sorted at every depth: one byte sequence per value. */
 export function canonicalJson(value: unknown): string {
@@ -47,7 +48,7 @@ export function hashEvent(e: HashedFields): string {
 export const sqlTime = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
 
 /** Turns a published domain event into the row to store (secrets removed, fields clipped to their columns). */
-export function eventRow(actor: Actor, event: DomainEvent, now: Date): Omit<HashedFields, 'prevHash'> {
+export function eventRow(actor: Actor, event: DomainEvent, now: Date): EventRow {
   return {
     id: randomUUID(),
     occurredAt: now,
@@ -63,179 +64,180 @@ export function eventRow(actor: Actor, event: DomainEvent, now: Date): Omit<Hash
   };
 }
 
-type EventRow = Omit<HashedFields, 'prevHash'>;
-interface Pending {
-  row: EventRow;
-  /** Transaction depth at publish time: a rolled-back savepoint drops what was published inside it. */
-  depth: number;
-}
-const depthOf = (qr: QueryRunner) => (qr as unknown as { transactionDepth?: number }).transactionDepth ?? 1;
+/** An event as the producer writes it: unsealed, without prev_hash, hash or chain_seq. */
+export type EventRow = Omit<HashedFields, 'prevHash'>;
+
+export type ChainTransaction = <T>(work: (tx: EntityManager) => Promise<T>) => Promise<T>;
 
 /**
- * Appends events to their chains inside the publisher's transaction.
- *
- * Concurrency: the chain head row is locked (SELECT … FOR UPDATE) while an event is linked to it and
- * stays locked until the transaction commits, so a second transaction appending to the same chain
- * waits and then links to the committed event: a chain cannot fork, and a rolled-back event never
- * becomes anyone's prev_hash. To hold that lock as briefly as possible, events are only recorded at
- * publish time and written just before COMMIT (TypeORM's beforeTransactionCommit hook): lock, one
- * multi-row INSERT, head UPDATE, COMMIT. A failure there fails the commit, so the change and its events
- * still commit or roll back together. Several chains in one transaction are locked in key order
- * (no deadlocks between two such transactions). Heads are created on first use with an upsert.
+ * The transactions of the sealer and the purge. On MySQL they run at READ COMMITTED: every statement
+ * sees what has committed by then (the previous sealer's work included, once the head lock is ours), and
+ * no gap locks are taken, so producers inserting events are never blocked by a sealer. Deadlocks and
+ * lock timeouts are retried. On SQLite the gateway's transaction runner serialises them with every other
+ * transaction (one connection).
  */
-export class ChainWriter implements EntitySubscriberInterface {
-  private readonly knownHeads = new Set<string>();
-  private readonly pending = new WeakMap<QueryRunner, Pending[]>();
-  private readonly mysql: boolean;
-
-  constructor(private readonly db: DataSource) {
-    this.mysql = isMysql(db);
-    db.subscribers.push(this);
-  }
-
-  /** Called by the event bus at publish time. */
-  async record(tx: EntityManager, actor: Actor, event: DomainEvent, now: Date): Promise<void> {
-    const row = eventRow(actor, event, now);
-    const qr = tx.queryRunner;
-    if (!qr?.isTransactionActive) {
-      // Published outside a transaction: the lock and the append still need one.
-      await this.db.transaction((inner) => this.appendRows(inner, [row]));
-      return;
+export function chainTransactionRunner(db: DataSource, transaction: ChainTransaction): ChainTransaction {
+  if (!isMysql(db)) return transaction;
+  return async function chainTransaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await db.transaction('READ COMMITTED', work);
+      } catch (err) {
+        if (attempt >= 5 || !isRetryableTransactionError(err)) throw err;
+        await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
+      }
     }
-    const list = this.pending.get(qr) ?? [];
-    list.push({ row, depth: depthOf(qr) });
-    this.pending.set(qr, list);
-  }
+  };
+}
 
-  async beforeTransactionCommit(event: TransactionCommitEvent): Promise<void> {
-    const qr = event.queryRunner;
-    const list = this.pending.get(qr);
-    if (!list?.length) return;
-    const depth = depthOf(qr);
-    if (depth > 1) {
-      // A savepoint is released: its events now belong to the enclosing level.
-      for (const p of list) if (p.depth >= depth) p.depth = depth - 1;
-      return;
-    }
-    this.pending.delete(qr);
-    await this.appendRows(qr.manager, list.map((p) => p.row));
-  }
+export interface ChainHead {
+  lastSeq: number;
+  lastChainSeq: number;
+  lastHash: string | null;
+  purgedChainSeq: number;
+}
 
-  beforeTransactionRollback(event: TransactionRollbackEvent): void {
-    const qr = event.queryRunner;
-    const depth = depthOf(qr);
-    const list = this.pending.get(qr);
-    if (!list) return;
-    if (depth <= 1) this.pending.delete(qr);
-    else this.pending.set(qr, list.filter((p) => p.depth < depth));
-  }
+const HEAD_COLUMNS = 'last_seq AS lastSeq, last_chain_seq AS lastChainSeq, last_hash AS lastHash, purged_chain_seq AS purgedChainSeq';
+const toHead = (r: Record<string, unknown>): ChainHead => ({
+  lastSeq: Number(r.lastSeq),
+  lastChainSeq: Number(r.lastChainSeq),
+  lastHash: (r.lastHash as string | null) ?? null,
+  purgedChainSeq: Number(r.purgedChainSeq),
+});
 
-  /** Appends one event now, in `tx` (which must be a transaction). */
-  async append(tx: EntityManager, actor: Actor, event: DomainEvent, now: Date): Promise<AuditEvent> {
-    const [stored] = await this.appendRows(tx, [eventRow(actor, event, now)]);
-    return stored;
-  }
+/** Reads a chain's head without locking it (null: the chain was never sealed). */
+export async function readHead(db: DataSource | EntityManager, key: string): Promise<ChainHead | null> {
+  const rows: Array<Record<string, unknown>> = await db.query(`SELECT ${HEAD_COLUMNS} FROM audit_chain_heads WHERE chain_key = ?`, [key]);
+  return rows[0] ? toHead(rows[0]) : null;
+}
 
-  private async ensureHead(tx: EntityManager, key: string): Promise<void> {
+/**
+ * Locks a chain's head for the rest of `tx` (SELECT … FOR UPDATE), creating it first with an upsert when
+ * `create` is set. This lock is what serialises sealers (and the purge) of one chain, on any number of
+ * replicas. SQLite has no row locks: its transactions are serialised by the transaction runner.
+ */
+export async function lockHead(tx: EntityManager, key: string, create: boolean): Promise<ChainHead | null> {
+  const mysql = isMysql(tx.connection);
+  if (create) {
     await tx.query(
-      this.mysql
+      mysql
         ? 'INSERT INTO audit_chain_heads (chain_key, last_seq, last_hash) VALUES (?, 0, NULL) ON DUPLICATE KEY UPDATE chain_key = chain_key'
         : 'INSERT INTO audit_chain_heads (chain_key, last_seq, last_hash) VALUES (?, 0, NULL) ON CONFLICT(chain_key) DO NOTHING',
       [key],
     );
   }
-
-  private async lockHead(tx: EntityManager, key: string): Promise<{ lastHash: string | null }> {
-    // SQLite transactions are serialised by the transaction runner; it has no row locks.
-    const select = `SELECT last_hash AS lastHash FROM audit_chain_heads WHERE chain_key = ?${this.mysql ? ' FOR UPDATE' : ''}`;
-    if (!this.knownHeads.has(key)) await this.ensureHead(tx, key);
-    let rows: Array<{ lastHash: string | null }> = await tx.query(select, [key]);
-    if (!rows.length) {
-      // The head was removed behind our back (this plugin never deletes one): recreate it.
-      await this.ensureHead(tx, key);
-      rows = await tx.query(select, [key]);
-    }
-    this.knownHeads.add(key);
-    return rows[0];
-  }
-
-  private async appendRows(tx: EntityManager, rows: EventRow[]): Promise<AuditEvent[]> {
-    const byChain = new Map<string, EventRow[]>();
-    for (const row of rows) {
-      const key = chainKeyOf(row.orgId);
-      byChain.set(key, [...(byChain.get(key) ?? []), row]);
-    }
-    const stored: AuditEvent[] = [];
-    for (const key of [...byChain.keys()].sort()) {
-      const head = await this.lockHead(tx, key);
-      let prevHash = head.lastHash ?? null;
-      const linked = byChain.get(key)!.map((row) => {
-        const e: HashedFields = { ...row, prevHash };
-        prevHash = hashEvent(e);
-        return { ...e, hash: prevHash };
-      });
-      const result = await tx.getRepository(AuditEventEntity).insert(linked.map((e) => ({ ...e, changes: e.changes as JsonDocument | null })));
-      const seqs = result.identifiers.map((id) => Number(id?.seq));
-      const lastSeq = seqs[seqs.length - 1];
-      await tx.query('UPDATE audit_chain_heads SET last_seq = ?, last_hash = ?, updated_at = ? WHERE chain_key = ?', [lastSeq, prevHash, sqlTime(new Date()), key]);
-      linked.forEach((e, i) => stored.push({ ...e, seq: seqs[i] }));
-    }
-    return stored;
-  }
+  const rows: Array<Record<string, unknown>> = await tx.query(`SELECT ${HEAD_COLUMNS} FROM audit_chain_heads WHERE chain_key = ?${mysql ? ' FOR UPDATE' : ''}`, [key]);
+  return rows[0] ? toHead(rows[0]) : null;
 }
 
-export type VerifyResult =
-  | { ok: true; checked: number; lastSeq: number | null; headHash: string | null }
-  | { ok: false; checked: number; brokenAtSeq: number; reason: string };
+/** Events of one chain (`orgId` null: the deployment chain). */
+export function chainEvents(db: DataSource | EntityManager, orgId: string | null): SelectQueryBuilder<AuditEvent> {
+  return db
+    .getRepository(AuditEventEntity)
+    .createQueryBuilder('e')
+    .where(orgId ? 'e.orgId = :orgId' : 'e.orgId IS NULL', { orgId });
+}
+/** Unsealed events older than the threshold: the sealer is not running or cannot keep up. */
+export interface UnsealedFinding {
+  kind: 'unsealed';
+  count: number;
+  oldestSeq: number;
+  reason: string;
+}
+
+export type VerifyResult = (
+  | { ok: true; checked: number; lastSeq: number | null; lastChainSeq: number | null; headHash: string | null }
+  | { ok: false; checked: number; brokenAtSeq: number; reason: string }
+) & {
+  /** Committed events not yet linked into the chain (they are not covered by this verification). */
+  unsealed: number;
+  /** Not broken links, but worth an alert: events unsealed for longer than `unsealedAlertMs`. */
+  findings: UnsealedFinding[];
+};
+
+export interface VerifyOptions {
+  batchSize?: number;
+  /** Unsealed events older than this (by occurredAt) are reported as a finding. Default 120 s. */
+  unsealedAlertMs?: number;
+  now?: Date;
+}
 
 /**
- * Walks one chain in seq order and reports the first broken link: a row whose content no longer
- * matches its hash (edited), or whose prev_hash is not the previous row's hash (a row removed,
- * inserted or edited before it). The first remaining event's prev_hash is trusted, because retention
- * purges the oldest events. Only events up to the chain head read at the start are checked, so
- * appends during verification do not matter; the head must match the last event (tail removed).
+ * Walks one chain in chain_seq order and reports the first broken link:
+ * - a sealed event whose content no longer matches its hash (edited);
+ * - an event whose prev_hash is not the previous event's hash, or whose chain_seq does not follow the
+ *   previous one (an event before it was removed, inserted or edited);
+ * - a first event that is not the one right after what retention purged (oldest events removed);
+ * - a last event, or sealed events beyond it, that do not match the head (newest events removed or added).
+ * The first remaining event's prev_hash is trusted (retention removes the oldest events). On MySQL, given a
+ * DataSource, the head and the events are read in one REPEATABLE READ snapshot, so sealing and purging
+ * during the walk do not matter. Unsealed events are counted, and reported as a finding when older than
+ * `unsealedAlertMs`; they are not part of the chain yet.
  */
-export async function verifyChain(db: DataSource | EntityManager, orgId: string | null, batchSize = 1000): Promise<VerifyResult> {
-  const heads = await db.getRepository(AuditChainHeadEntity).find({ where: { chainKey: chainKeyOf(orgId) } });
-  const head = heads[0] ? { lastSeq: Number(heads[0].lastSeq), lastHash: heads[0].lastHash } : null;
-  const repo = db.getRepository(AuditEventEntity);
+export async function verifyChain(db: DataSource | EntityManager, orgId: string | null, options: VerifyOptions = {}): Promise<VerifyResult> {
+  if (db instanceof DataSource && isMysql(db)) return db.transaction('REPEATABLE READ', (tx) => verifyIn(tx, orgId, options));
+  return verifyIn(db, orgId, options);
+}
+
+async function verifyIn(db: DataSource | EntityManager, orgId: string | null, options: VerifyOptions): Promise<VerifyResult> {
+  const batchSize = options.batchSize ?? 1000;
+  const head = await readHead(db, chainKeyOf(orgId));
+  const unsealed = await unsealedOf(db, orgId, options);
+  const lastChainSeq = head?.lastChainSeq ?? 0;
+  const purged = head?.purgedChainSeq ?? 0;
   let checked = 0;
-  let after = 0;
+  const broken = (brokenAtSeq: number, reason: string): VerifyResult => ({ ok: false, checked, brokenAtSeq, reason, ...unsealed });
   let expectedPrev: string | null | undefined;
-  let last: { seq: number; hash: string } | null = null;
-  for (;;) {
-    const qb = repo
-      .createQueryBuilder('e')
-      .where(orgId ? 'e.orgId = :orgId' : 'e.orgId IS NULL', { orgId })
-      .andWhere('e.seq > :after', { after })
-      .orderBy('e.seq', 'ASC')
-      .limit(batchSize);
-    if (head) qb.andWhere('e.seq <= :lastSeq', { lastSeq: head.lastSeq });
-    const rows = await qb.getMany();
+  let last: { seq: number; chainSeq: number; hash: string } | null = null;
+  for (let after = purged; after < lastChainSeq; ) {
+    const rows = await chainEvents(db, orgId)
+      .andWhere('e.chainSeq > :after', { after })
+      .andWhere('e.chainSeq <= :lastChainSeq', { lastChainSeq })
+      .orderBy('e.chainSeq', 'ASC')
+      .limit(batchSize)
+      .getMany();
     for (const r of rows) {
       const seq = Number(r.seq);
-      if (expectedPrev !== undefined && (r.prevHash ?? null) !== expectedPrev) {
-        return { ok: false, checked, brokenAtSeq: seq, reason: 'prev_hash does not match the previous event: an event before it was removed or altered' };
+      const chainSeq = Number(r.chainSeq);
+      if (!last && chainSeq !== purged + 1) {
+        return broken(seq, `the chain starts at chain_seq ${chainSeq}, but retention purged only through ${purged}: events at the start of the chain were removed`);
       }
-      if (hashEvent(r) !== r.hash) return { ok: false, checked, brokenAtSeq: seq, reason: 'event content does not match its hash: the event was altered' };
+      if (last && chainSeq !== last.chainSeq + 1) {
+        return broken(seq, `chain_seq ${chainSeq} follows ${last.chainSeq}: an event before it was removed or duplicated`);
+      }
+      if (expectedPrev !== undefined && (r.prevHash ?? null) !== expectedPrev) {
+        return broken(seq, 'prev_hash does not match the previous event: an event before it was removed or altered');
+      }
+      if (r.hash === null || hashEvent(r) !== r.hash) return broken(seq, 'event content does not match its hash: the event was altered');
       expectedPrev = r.hash;
-      last = { seq, hash: r.hash };
+      last = { seq, chainSeq, hash: r.hash };
       checked++;
     }
     if (rows.length < batchSize) break;
-    after = Number(rows[rows.length - 1].seq);
+    after = Number(rows[rows.length - 1].chainSeq);
   }
-  if (head && head.lastSeq > 0) {
-    if (last && (last.seq !== head.lastSeq || last.hash !== head.lastHash)) {
-      return { ok: false, checked, brokenAtSeq: head.lastSeq, reason: `the chain head points to seq ${head.lastSeq}, but the last event is seq ${last.seq}: events at the end were removed or altered` };
-    }
-    if (!last) {
-      // Retention deletes a prefix of the whole table, so a chain may be emptied only by purging past its head.
-      const [{ minSeq }] = await db.query('SELECT MIN(seq) AS minSeq FROM audit_events');
-      if (minSeq !== null && Number(minSeq) <= head.lastSeq) {
-        return { ok: false, checked, brokenAtSeq: head.lastSeq, reason: `the chain head points to seq ${head.lastSeq}, but the chain has no events left: they were removed` };
-      }
-    }
+  if (head && lastChainSeq > purged && (!last || last.chainSeq !== lastChainSeq || last.hash !== head.lastHash)) {
+    return broken(
+      head.lastSeq,
+      last
+        ? `the chain head points to chain_seq ${lastChainSeq}, but the last event is chain_seq ${last.chainSeq}: events at the end were removed or altered`
+        : `the chain head points to chain_seq ${lastChainSeq}, but the chain has no events left and retention purged only through ${purged}: they were removed`,
+    );
   }
-  return { ok: true, checked, lastSeq: last?.seq ?? null, headHash: head?.lastHash ?? last?.hash ?? null };
+  const [beyond] = await chainEvents(db, orgId).andWhere('e.chainSeq > :lastChainSeq', { lastChainSeq }).orderBy('e.chainSeq', 'ASC').limit(1).getMany();
+  if (beyond) return broken(Number(beyond.seq), `a sealed event at chain_seq ${beyond.chainSeq} lies beyond the chain head (${lastChainSeq}): it was added or the head was altered`);
+  return { ok: true, checked, lastSeq: last?.seq ?? null, lastChainSeq: last?.chainSeq ?? null, headHash: head?.lastHash ?? null, ...unsealed };
+}
+
+async function unsealedOf(db: DataSource | EntityManager, orgId: string | null, options: VerifyOptions): Promise<Pick<VerifyResult, 'unsealed' | 'findings'>> {
+  const unsealed = await chainEvents(db, orgId).andWhere('e.chainSeq IS NULL').getCount();
+  if (!unsealed) return { unsealed, findings: [] };
+  const alertMs = options.unsealedAlertMs ?? 120_000;
+  const before = new Date((options.now ?? new Date()).getTime() - alertMs);
+  const stale = chainEvents(db, orgId).andWhere('e.chainSeq IS NULL').andWhere('e.occurredAt < :before', { before: sqlTime(before) });
+  const count = await stale.getCount();
+  if (!count) return { unsealed, findings: [] };
+  const oldest = await stale.orderBy('e.seq', 'ASC').limit(1).getOneOrFail();
+  const reason = `${count} event${count === 1 ? '' : 's'} unsealed for more than ${Math.round(alertMs / 1000)} s (oldest: seq ${oldest.seq}, occurred ${new Date(oldest.occurredAt).toISOString()}): is the sealer running?`;
+  return { unsealed, findings: [{ kind: 'unsealed', count, oldestSeq: Number(oldest.seq), reason }] };
 }

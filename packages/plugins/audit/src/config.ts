@@ -12,6 +12,17 @@ export const auditConfigSchema = z
       .default('30 3 * * *'),
     /** AUDIT_PURGE_BATCH_SIZE: events deleted per transaction by the retention job. */
     purgeBatchSize: z.coerce.number().int().min(1).max(10_000).default(1000),
+    /** AUDIT_SEAL_INTERVAL_MS: how often each process seals committed events into their chains; 0 = only the job. */
+    sealIntervalMs: z.coerce.number().int().min(0).max(3_600_000).default(1000),
+    /** AUDIT_SEAL_CRON: when the sealing job runs (a backstop for processes whose timer is off). */
+    sealCron: z
+      .string()
+      .regex(/^\S+( \S+){4,5}$/, 'a cron pattern with 5 or 6 fields, e.g. "* * * * *"')
+      .default('* * * * *'),
+    /** AUDIT_SEAL_BATCH_SIZE: events sealed per transaction. */
+    sealBatchSize: z.coerce.number().int().min(1).max(2000).default(500),
+    /** AUDIT_UNSEALED_ALERT_SECONDS: verification reports events unsealed for longer than this. */
+    unsealedAlertSeconds: z.coerce.number().int().min(1).max(86_400).default(120),
   })
   .strict();
 

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { definePlugin, SYSTEM_ACTOR } from '@doorman/core';
 import { auditConfigSchema, type AuditConfig } from './config.ts';
-import { ChainWriter, verifyChain } from './chain.ts';
+import { verifyChain } from './chain.ts';
 import { exportQuerySchema, exportStream, listEvents, listQuerySchema, parseQuery, verifyQuerySchema } from './query.ts';
 import { purgeExpired } from './retention.ts';
+import { ChainSealer } from './sealer.ts';
+import { AuditWriter } from './writer.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -20,7 +22,8 @@ const filterOptions = [
 
 /**
  * The audit trail: every domain event published by another plugin is written, in the publisher's
- * transaction, to `audit_events` as a link of its organization's hash chain.
+ * transaction, to `audit_events` (unsealed); a sealer then links committed events into their
+ * organization's hash chain, off the commit path.
  */
 export const auditPlugin = definePlugin<AuditConfig>({
   id: 'audit',
@@ -55,10 +58,20 @@ export const auditPlugin = definePlugin<AuditConfig>({
   ],
   register(env) {
     const { db, http, events, jobs, clock, config, logger } = env;
-    const writer = new ChainWriter(db);
+    const writer = new AuditWriter(db);
+    const sealer = new ChainSealer(db, env.transaction, config.sealBatchSize);
+    const log = (ctx: { state: { logger?: typeof logger } }) => ctx.state.logger ?? logger;
 
     events.subscribe(async (tx, actor, event) => {
       await writer.record(tx, actor, event, clock.now());
+    });
+
+    // Every process seals on a short timer; the head row lock keeps replicas from stepping on each other.
+    sealer.start(config.sealIntervalMs, logger);
+    env.onShutdown(async () => {
+      await sealer.stop();
+      // What committed just before shutdown is sealed now rather than by the next process.
+      await sealer.sealAll().catch((err) => logger.warn({ err }, 'audit sealer: final seal at shutdown failed'));
     });
 
     http.admin.get('/audit', async (ctx) => {
@@ -67,18 +80,35 @@ export const auditPlugin = definePlugin<AuditConfig>({
 
     http.admin.get('/audit/verify', async (ctx) => {
       const { orgId } = parseQuery(verifyQuerySchema, ctx.query);
-      ctx.body = await verifyChain(db, orgId || null);
+      // Seal first, so the verification covers every committed event. If that fails, the verification
+      // still runs and reports what stayed unsealed too long.
+      await sealer.sealChain(orgId || null).catch((err) => log(ctx).warn({ err }, 'audit sealer failed before verify'));
+      ctx.body = await verifyChain(db, orgId || null, { now: clock.now(), unsealedAlertMs: config.unsealedAlertSeconds * 1000 });
     });
 
     http.admin.get('/audit/export', async (ctx) => {
       const { format, ...filters } = parseQuery(exportQuerySchema, ctx.query);
+      // An export is evidence: seal what has committed, so it carries hashes (unsealed events still appear).
+      await (filters.orgId ? sealer.sealChain(filters.orgId) : sealer.sealAll()).catch((err) => log(ctx).warn({ err }, 'audit sealer failed before export'));
       const stream = exportStream(db, filters, format);
-      stream.on('error', (err) => (ctx.state.logger ?? logger).error({ err }, 'audit export failed mid-stream'));
+      stream.on('error', (err) => log(ctx).error({ err }, 'audit export failed mid-stream'));
       const stamp = clock.now().toISOString().replace(/[:.]/g, '-');
       ctx.set('Content-Disposition', `attachment; filename="audit-${stamp}.${format}"`);
       ctx.type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8';
       ctx.body = stream;
     });
+
+    jobs.define({
+      queue: 'audit',
+      name: 'seal-chains',
+      schema: z.object({}).loose(),
+      async process(_data, job) {
+        const result = await sealer.sealAll();
+        if (result.sealed > 0) job.logger.debug(result, 'audit events sealed');
+        return result;
+      },
+    });
+    jobs.schedule({ id: 'audit-seal-chains', queue: 'audit', name: 'seal-chains', pattern: config.sealCron, data: {} });
 
     jobs.define({
       queue: 'audit',
@@ -88,12 +118,13 @@ export const auditPlugin = definePlugin<AuditConfig>({
         if (config.retentionDays === 0) return { deleted: 0 };
         const cutoff = new Date(clock.now().getTime() - config.retentionDays * DAY_MS);
         const result = await purgeExpired(db, env.transaction, cutoff, config.purgeBatchSize);
+        if (result.skipped.length) job.logger.warn({ chains: result.skipped }, 'audit retention skipped chains whose oldest events were removed outside retention: verify them');
         if (result.deleted > 0) {
           // The purge itself is recorded, on the deployment chain.
           await env.transaction((tx) =>
             writer.append(tx, SYSTEM_ACTOR, {
               action: 'audit.purged',
-              changes: { deleted: { after: result.deleted }, throughSeq: { after: result.throughSeq }, cutoff: { after: cutoff.toISOString() } },
+              changes: { deleted: { after: result.deleted }, chains: { after: result.chains }, cutoff: { after: cutoff.toISOString() } },
             }, clock.now()),
           );
         }

@@ -90,6 +90,9 @@ export function toApiEvent(e: AuditEvent) {
     action: e.action,
     target: e.targetType || e.targetId ? { type: e.targetType, id: e.targetId } : null,
     changes: e.changes,
+    /** false until the sealer has linked the event into its chain (then chainSeq, prevHash and hash are set). */
+    sealed: e.chainSeq !== null && e.chainSeq !== undefined,
+    chainSeq: e.chainSeq === null || e.chainSeq === undefined ? null : Number(e.chainSeq),
     prevHash: e.prevHash,
     hash: e.hash,
   };
@@ -110,7 +113,7 @@ export async function listEvents(db: DataSource, q: z.infer<typeof listQuerySche
 
 export const CSV_COLUMNS = [
   'seq', 'id', 'occurredAt', 'orgId', 'connectionId', 'actorType', 'actorId', 'requestId',
-  'action', 'targetType', 'targetId', 'changes', 'prevHash', 'hash',
+  'action', 'targetType', 'targetId', 'changes', 'prevHash', 'hash', 'sealed', 'chainSeq',
 ] as const;
 
 /**
@@ -128,6 +131,7 @@ export function csvRow(e: AuditEvent): string {
   const cells = [
     Number(e.seq), e.id, new Date(e.occurredAt).toISOString(), e.orgId, e.connectionId, e.actorType, e.actorId, e.requestId,
     e.action, e.targetType, e.targetId, e.changes === null ? null : JSON.stringify(e.changes), e.prevHash, e.hash,
+    e.chainSeq === null ? 'false' : 'true', e.chainSeq === null ? null : Number(e.chainSeq),
   ];
   return `${cells.map(csvCell).join(',')}\r\n`;
 }

@@ -5,16 +5,23 @@ import { AuditEventEntity, UserEntity } from '@doorman/model';
 import { auditPlugin } from '../src/index.ts';
 import { verifyChain } from '../src/chain.ts';
 import type { ApiAuditEvent } from '../src/query.ts';
-import { producerPlugin } from './helpers.ts';
+import { producerPlugin, sealerOf } from './helpers.ts';
 
 let t: TestGateway;
 beforeAll(async () => {
-  t = await startTestGateway({ plugins: [auditPlugin, producerPlugin], redis: false });
+  // No timer loop here: each test seals when it means to (the loop has its own tests in sealer.test.ts).
+  t = await startTestGateway({ plugins: [auditPlugin, producerPlugin], redis: false, pluginSettings: { audit: { sealIntervalMs: '0' } } });
 });
 afterAll(async () => t?.close());
 
 const createUser = (orgId: string, email: string, fail?: 'after-publish') => t.admin('post', '/admin/v1/producer/users').send({ orgId, email, ...(fail ? { fail } : {}) });
 const publish = (body: Record<string, unknown>) => t.admin('post', '/admin/v1/producer/events').send(body);
+const seal = (orgId: string | null) => sealerOf(t).sealChain(orgId);
+/** Seals the chain (as the plugin's timer would have), then verifies it. */
+async function verify(orgId: string | null) {
+  await seal(orgId);
+  return verifyChain(t.gateway.db, orgId);
+}
 const eventsOf = (orgId: string) => t.gateway.db.getRepository(AuditEventEntity).find({ where: { orgId }, order: { seq: 'ASC' } });
 async function list(query: Record<string, string | number | undefined>): Promise<{ events: ApiAuditEvent[]; nextCursor: string | null }> {
   const res = await t.admin('get', '/admin/v1/audit').query(query);
@@ -31,7 +38,7 @@ describe('same-transaction property', () => {
     expect(await eventsOf(orgId)).toEqual([]);
     // The chain was not advanced either: the next event starts it cleanly.
     expect((await createUser(orgId, 'after-rollback@example.com')).status).toBe(200);
-    expect(await verifyChain(t.gateway.db, orgId)).toMatchObject({ ok: true, checked: 2 });
+    expect(await verify(orgId)).toMatchObject({ ok: true, checked: 2 });
   });
 
   it('a successful change leaves exactly its events, with actor and request id', async () => {
@@ -40,6 +47,9 @@ describe('same-transaction property', () => {
     expect(res.status).toBe(200);
     const { userId } = res.body;
     expect(await t.gateway.db.getRepository(UserEntity).countBy({ id: userId })).toBe(1);
+    // Committed with the change, unsealed; the sealer links them into the chain.
+    expect((await eventsOf(orgId)).map((e) => [e.chainSeq, e.prevHash, e.hash])).toEqual([[null, null, null], [null, null, null]]);
+    expect(await seal(orgId)).toBe(2);
     const events = await eventsOf(orgId);
     expect(events.map((e) => [e.action, e.targetType, e.targetId])).toEqual([
       ['user.created', 'user', userId],
@@ -47,6 +57,7 @@ describe('same-transaction property', () => {
     ]);
     expect(events[0]).toMatchObject({ actorType: 'admin_token', actorId: 'bootstrap', requestId: 'req-kept-1', changes: { email: { after: 'kept@example.com' } }, prevHash: null });
     expect(events[1].prevHash).toBe(events[0].hash);
+    expect(events.map((e) => Number(e.chainSeq))).toEqual([1, 2]);
   });
 });
 
@@ -55,23 +66,23 @@ describe('transaction edge cases', () => {
     const orgId = randomUUID();
     expect((await t.admin('post', '/admin/v1/producer/savepoint').send({ orgId, action: 'team.created' })).status).toBe(204);
     expect((await eventsOf(orgId)).map((e) => e.action)).toEqual(['team.created.outer', 'team.created.released']);
-    expect(await verifyChain(t.gateway.db, orgId)).toMatchObject({ ok: true, checked: 2 });
+    expect(await verify(orgId)).toMatchObject({ ok: true, checked: 2 });
   });
 
-  it('chains an event published outside a transaction', async () => {
+  it('records an event published outside a transaction', async () => {
     const orgId = randomUUID();
     for (let i = 0; i < 3; i++) expect((await t.admin('post', '/admin/v1/producer/untransacted').send({ orgId, action: 'sync.completed' })).status).toBe(204);
-    expect(await verifyChain(t.gateway.db, orgId)).toMatchObject({ ok: true, checked: 3 });
+    expect(await verify(orgId)).toMatchObject({ ok: true, checked: 3 });
   });
 
-  it('locks several chains of one transaction in a fixed order (no deadlock, no fork)', async () => {
+  it('writes to two chains from one transaction, in either order (no deadlock, no fork)', async () => {
     const [x, y] = [randomUUID(), randomUUID()].sort();
     // Each request writes to both organizations, half of them publishing in the opposite order.
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => t.admin('post', '/admin/v1/producer/pair').send({ first: i % 2 ? x : y, second: i % 2 ? y : x })),
     );
     expect(results.map((r) => r.status)).toEqual(new Array(20).fill(204));
-    for (const org of [x, y]) expect(await verifyChain(t.gateway.db, org)).toMatchObject({ ok: true, checked: 20 });
+    for (const org of [x, y]) expect(await verify(org)).toMatchObject({ ok: true, checked: 20 });
   });
 });
 
@@ -79,6 +90,7 @@ describe('hash chain verification', () => {
   async function chainOf(n: number) {
     const orgId = randomUUID();
     for (let i = 0; i < n; i++) expect((await publish({ orgId, action: 'member.role_changed', target: { type: 'user', id: `u${i}` }, changes: { role: { before: 'member', after: 'owner' } } })).status).toBe(204);
+    await seal(orgId);
     const seqs = (await eventsOf(orgId)).map((e) => Number(e.seq));
     return { orgId, seqs };
   }
@@ -109,13 +121,13 @@ describe('hash chain verification', () => {
     const { hashEvent } = await import('../src/chain.ts');
     const forged = { ...row, action: 'member.removed' };
     await t.gateway.db.query('UPDATE audit_events SET action = ?, hash = ? WHERE seq = ?', [forged.action, hashEvent(forged), seqs[1]]);
-    expect(await verifyChain(t.gateway.db, orgId)).toMatchObject({ ok: false, brokenAtSeq: seqs[2] });
+    expect(await verify(orgId)).toMatchObject({ ok: false, brokenAtSeq: seqs[2] });
   });
 
   it('detects a deleted middle row at the event after it', async () => {
     const { orgId, seqs } = await chainOf(5);
     await t.gateway.db.query('DELETE FROM audit_events WHERE seq = ?', [seqs[2]]);
-    const result = await verifyChain(t.gateway.db, orgId);
+    const result = await verify(orgId);
     expect(result).toMatchObject({ ok: false, brokenAtSeq: seqs[3] });
     expect(result.ok === false && result.reason).toMatch(/removed/);
   });
@@ -123,17 +135,18 @@ describe('hash chain verification', () => {
   it('detects removed newest events through the chain head', async () => {
     const { orgId, seqs } = await chainOf(4);
     await t.gateway.db.query('DELETE FROM audit_events WHERE seq >= ?', [seqs[2]]);
-    expect(await verifyChain(t.gateway.db, orgId)).toMatchObject({ ok: false, brokenAtSeq: seqs[3] });
+    expect(await verify(orgId)).toMatchObject({ ok: false, brokenAtSeq: seqs[3] });
   });
 
   it('keeps one unforked chain per organization under 50 concurrent changes', async () => {
     const orgId = randomUUID();
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => createUser(orgId, `concurrent-${i}@example.com`)));
     expect(results.map((r) => r.status)).toEqual(new Array(50).fill(200));
+    expect(await verify(orgId)).toMatchObject({ ok: true, checked: 100 });
     const events = await eventsOf(orgId);
     expect(events).toHaveLength(100);
     expect(new Set(events.map((e) => e.prevHash)).size).toBe(100);
-    expect(await verifyChain(t.gateway.db, orgId)).toMatchObject({ ok: true, checked: 100 });
+    expect(new Set(events.map((e) => e.chainSeq)).size).toBe(100);
   });
 
   it('verifies the deployment chain (events without an organization) when no orgId is given', async () => {
@@ -170,7 +183,7 @@ describe('secrets are never stored', () => {
     expect(event.changes).toEqual({ name: { before: 'old', after: 'new' }, idp: { before: { issuer: 'a' }, after: { issuer: 'b' } }, note: {}, list: { after: ['ok'] } });
     const stored = JSON.stringify(await t.gateway.db.query('SELECT * FROM audit_events WHERE org_id = ?', [orgId]));
     for (const s of [secret, 'hunter2', 'old-secret', 'new-secret', 'abc', '<xml/>']) expect(stored).not.toContain(s);
-    expect(await verifyChain(t.gateway.db, orgId)).toMatchObject({ ok: true, checked: 1 });
+    expect(await verify(orgId)).toMatchObject({ ok: true, checked: 1 });
   });
 
   it('masks a secret in a target id', async () => {
@@ -227,7 +240,11 @@ describe('query API', () => {
       target: { type: 'user', id: 'alice' },
       changes: { role: { before: 'member', after: 'owner' } },
     });
-    expect(body.events[0].hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(body.events[0]).toMatchObject({ sealed: false, chainSeq: null, prevHash: null, hash: null });
+    await seal(orgId);
+    const [sealed] = (await list({ orgId, action: 'member.role_changed' })).events;
+    expect(sealed).toMatchObject({ seq: seqs[1], sealed: true, chainSeq: 2 });
+    expect(sealed.hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('pages with an opaque cursor', async () => {
@@ -294,7 +311,7 @@ describe('pagination under concurrent writes', () => {
     expect(preexisting).toHaveLength(60);
     expect(new Set(seen).size).toBe(seen.length);
     expect(writer).toBeGreaterThan(0);
-    expect(await verifyChain(t.gateway.db, orgId)).toMatchObject({ ok: true, checked: 60 + writer });
+    expect(await verify(orgId)).toMatchObject({ ok: true, checked: 60 + writer });
   });
 });
 
@@ -308,9 +325,12 @@ describe('export', () => {
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="audit-.*\.csv"$/);
     const lines = res.text.split('\r\n');
-    expect(lines[0]).toBe('seq,id,occurredAt,orgId,connectionId,actorType,actorId,requestId,action,targetType,targetId,changes,prevHash,hash');
+    expect(lines[0]).toBe('seq,id,occurredAt,orgId,connectionId,actorType,actorId,requestId,action,targetType,targetId,changes,prevHash,hash,sealed,chainSeq');
+    // The export seals what has committed first, so its rows carry their hashes.
+    expect(lines[1]).toMatch(/,[0-9a-f]{64},true,1$/);
     expect(res.text).toContain(',team,"a ""quoted"", name\nwith newline","{""name"":{""after"":""=cmd()""}}",');
     expect(res.text).toContain(`,team,"'=HYPERLINK(""x"")",,`);
+    expect(lines[2]).toMatch(/,true,2$/);
   });
 
   it('streams NDJSON oldest first, filtered', async () => {

@@ -3,7 +3,9 @@ import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { definePlugin, InputError, type Actor } from '@doorman/core';
 import { OrgMembershipEntity, UserEntity, isMysql, type JsonDocument } from '@doorman/model';
+import type { TestGateway } from '@doorman/core/testing';
 import { chainKeyOf, hashEvent, sqlTime, type HashedFields } from '../src/chain.ts';
+import { ChainSealer } from '../src/sealer.ts';
 
 const createUserBody = z
   .object({ orgId: z.string().min(1), email: z.string().email(), fail: z.enum(['after-publish']).optional() })
@@ -59,7 +61,7 @@ export const producerPlugin = definePlugin({
       });
       ctx.status = 204;
     });
-    // A producer publishing outside any transaction still gets a chained event.
+    // A producer publishing outside any transaction still gets its event.
     http.admin.post('/producer/untransacted', async (ctx) => {
       const body = publishBody.parse(ctx.request.body);
       await events.publish(db.manager, actorOf(ctx.state), body);
@@ -87,16 +89,20 @@ export interface SeedEvent {
   changes?: JsonDocument | null;
 }
 
+/** A sealer of the test gateway's database, as another replica would run it. */
+export const sealerOf = (g: TestGateway) => new ChainSealer(g.gateway.db, g.gateway.transaction);
+
 /**
- * Appends events to one chain directly in SQL (multi-row INSERTs of `chunk` rows), computing a valid
+ * Appends sealed events to one chain directly in SQL (multi-row INSERTs of `chunk` rows), computing a valid
  * chain from the current head and moving the head, as the plugin would. For large fixtures.
  */
 export async function seedChain(db: DataSource, orgId: string | null, count: number, make: (i: number) => SeedEvent, chunk = 1000): Promise<void> {
   const key = chainKeyOf(orgId);
   const mysql = isMysql(db);
-  const [head] = await db.query('SELECT last_hash AS lastHash FROM audit_chain_heads WHERE chain_key = ?', [key]);
+  const [head] = await db.query('SELECT last_hash AS lastHash, last_chain_seq AS lastChainSeq FROM audit_chain_heads WHERE chain_key = ?', [key]);
   let prevHash: string | null = head?.lastHash ?? null;
-  const columns = 'id, occurred_at, org_id, connection_id, actor_type, actor_id, request_id, action, target_type, target_id, changes, prev_hash, hash';
+  let chainSeq = Number(head?.lastChainSeq ?? 0);
+  const columns = 'id, occurred_at, org_id, connection_id, actor_type, actor_id, request_id, action, target_type, target_id, changes, prev_hash, hash, chain_seq';
   for (let start = 0; start < count; start += chunk) {
     const params: unknown[] = [];
     const n = Math.min(chunk, count - start);
@@ -117,17 +123,17 @@ export async function seedChain(db: DataSource, orgId: string | null, count: num
         prevHash,
       };
       const hash = hashEvent(e);
-      params.push(e.id, sqlTime(e.occurredAt), e.orgId, e.connectionId, e.actorType, e.actorId, e.requestId, e.action, e.targetType, e.targetId, e.changes === null ? null : JSON.stringify(e.changes), e.prevHash, hash);
+      params.push(e.id, sqlTime(e.occurredAt), e.orgId, e.connectionId, e.actorType, e.actorId, e.requestId, e.action, e.targetType, e.targetId, e.changes === null ? null : JSON.stringify(e.changes), e.prevHash, hash, ++chainSeq);
       prevHash = hash;
     }
-    const row = `(${new Array(13).fill('?').join(',')})`;
+    const row = `(${new Array(14).fill('?').join(',')})`;
     await db.query(`INSERT INTO audit_events (${columns}) VALUES ${new Array(n).fill(row).join(',')}`, params);
   }
   const [{ lastSeq }] = await db.query('SELECT MAX(seq) AS lastSeq FROM audit_events WHERE hash = ?', [prevHash]);
   await db.query(
     mysql
-      ? 'INSERT INTO audit_chain_heads (chain_key, last_seq, last_hash) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE last_seq = VALUES(last_seq), last_hash = VALUES(last_hash)'
-      : 'INSERT INTO audit_chain_heads (chain_key, last_seq, last_hash) VALUES (?, ?, ?) ON CONFLICT(chain_key) DO UPDATE SET last_seq = excluded.last_seq, last_hash = excluded.last_hash',
-    [key, lastSeq, prevHash],
+      ? 'INSERT INTO audit_chain_heads (chain_key, last_seq, last_hash, last_chain_seq) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE last_seq = VALUES(last_seq), last_hash = VALUES(last_hash), last_chain_seq = VALUES(last_chain_seq)'
+      : 'INSERT INTO audit_chain_heads (chain_key, last_seq, last_hash, last_chain_seq) VALUES (?, ?, ?, ?) ON CONFLICT(chain_key) DO UPDATE SET last_seq = excluded.last_seq, last_hash = excluded.last_hash, last_chain_seq = excluded.last_chain_seq',
+    [key, lastSeq, prevHash, chainSeq],
   );
 }
