@@ -503,6 +503,7 @@ async function main(options: BenchOptions) {
   for (const [name, c] of Object.entries(costs)) out.push(`  ${name.padEnd(46)} ${fixed(c.big, 2).padStart(8)} ms vs ${fixed(c.small, 2).padStart(6)} ms   EXPLAIN: ${c.explainBig}`);
   out.push(`machine load average (1 min): ${fixed(loadBefore[0]!, 2)} at start, ${fixed(loadAfter[0]!, 2)} at end, on ${cpus().length} cores${Math.max(loadBefore[0]!, loadAfter[0]!) > cpus().length ? '  !! other work was competing for the CPU: figures are low and noisy' : ''}`);
   out.push(`non-2xx responses: ${totals.non2xx}, connection errors: ${totals.errors}; gateway warn/error log lines: ${gatewayWarnings}`);
+  for (const line of gateway.child.warningLines) out.push(`  gateway: ${line}`);
   out.push('');
 
   const scenarioJson = Object.fromEntries(

@@ -11,6 +11,8 @@ export interface Child {
   tail: string[];
   /** Log lines at warn level or above (pino level >= 40) seen so far. */
   warnings: number;
+  /** The first few of them, for the report. */
+  warningLines: string[];
   exited: Promise<number | null>;
   stop(): Promise<void>;
 }
@@ -41,6 +43,7 @@ export function startChild(name: string, entry: string, env: NodeJS.ProcessEnv, 
     pid: proc.pid!,
     tail,
     warnings: 0,
+    warningLines: [],
     exited,
     async stop() {
       if (exitCode !== undefined) return;
@@ -55,7 +58,7 @@ export function startChild(name: string, entry: string, env: NodeJS.ProcessEnv, 
     for (const line of chunk.toString('utf8').split('\n')) {
       if (!line.trim()) continue;
       const level = /"level":(\d+)/.exec(line);
-      if (level && Number(level[1]) >= 40) child.warnings++;
+      if (level && Number(level[1]) >= 40 && child.warnings++ < 5) child.warningLines.push(line.slice(0, 400));
       tail.push(line.length > 500 ? `${line.slice(0, 500)}…` : line);
       if (tail.length > 40) tail.shift();
     }
