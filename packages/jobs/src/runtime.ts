@@ -278,6 +278,20 @@ async function startBullmqRuntime(options: JobRuntimeOptions & { redisUrl: strin
     if (registry.schedules.length) log.info({ schedules: registry.schedules.map((s) => `${s.id} (${s.pattern})`) }, 'job schedules applied');
   };
 
+  // BullMQ caches a queue's failed initialisation forever (Redis vanished while it was starting), so
+  // every later add would fail: such a queue is dropped and made anew on the next relay pass.
+  const readyQueue = async (name: string) => {
+    const queue = queueFor(name);
+    try {
+      await queue.waitUntilReady();
+      return queue;
+    } catch (err) {
+      queues.delete(name);
+      void queue.close().catch(() => undefined);
+      throw err;
+    }
+  };
+
   const addWithTimeout = async (queue: Queue, jobs: Parameters<Queue['addBulk']>[0]) => {
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -302,7 +316,7 @@ async function startBullmqRuntime(options: JobRuntimeOptions & { redisUrl: strin
         for (const r of rows) byQueue.set(r.queue, [...(byQueue.get(r.queue) ?? []), r]);
         for (const [name, batch] of byQueue) {
           await addWithTimeout(
-            queueFor(name),
+            await readyQueue(name),
             batch.map((r) => ({ name: r.jobName, data: r.payload, opts: jobOptionsFor(registry.definitions.get(definitionKey(r.queue, r.jobName)), r.jobId, r.payload) })),
           );
         }
