@@ -54,12 +54,11 @@ export class ChainSealer {
 
   private async sealBatch(tx: EntityManager, orgId: string | null): Promise<number> {
     const key = chainKeyOf(orgId);
-    const head = await lockHead(tx, key, !this.knownHeads.has(key));
-    if (!head) {
-      // Never deleted by this plugin; recreate it if someone did (verification will report the chain).
-      this.knownHeads.delete(key);
-      return this.sealBatch(tx, orgId);
-    }
+    // The upsert is skipped once this process has seen the head: heads are never deleted by this plugin.
+    let head = await lockHead(tx, key, !this.knownHeads.has(key));
+    // Deleted behind our back: recreate it (verification will report the chain).
+    head ??= await lockHead(tx, key, true);
+    if (!head) throw new Error(`audit sealer: could not create the chain head ${key}`);
     this.knownHeads.add(key);
     // Read after the head lock: at READ COMMITTED this sees every event committed so far, including
     // what a previous sealer of this chain sealed. Uncommitted events are invisible, and wait their turn.
