@@ -109,17 +109,24 @@ async function loadConnection(tx: EntityManager, connectionId: string) {
   return connection;
 }
 
-/** The organizations a connection serves, with their seat and owner counts (indexed: uq_org_memberships, ix_org_memberships_role). */
-async function loadServedOrgs(tx: EntityManager, connectionId: string): Promise<MappingInput['orgs']> {
+/**
+ * The organizations a connection serves, with the counts the policy may need. Counting a large
+ * organization's members costs milliseconds, so each count is made only where it can matter: seats
+ * where there is a seat limit, owners where this user is an owner (the last-owner rule). Elsewhere
+ * the count reads 0, which the policy never consults.
+ */
+async function loadServedOrgs(tx: EntityManager, connectionId: string, userId: string | null): Promise<MappingInput['orgs']> {
   const rows: Array<{ id: string; name: string; seatLimit: number | string | null; seatsUsed: number | string; ownerCount: number | string }> =
     await tx.query(
       `SELECT o.id AS id, o.name AS name, o.seat_limit AS seatLimit,
-              (SELECT COUNT(*) FROM org_memberships m WHERE m.org_id = o.id) AS seatsUsed,
-              (SELECT COUNT(*) FROM org_memberships m WHERE m.org_id = o.id AND m.role = 'owner') AS ownerCount
+              CASE WHEN o.seat_limit IS NULL THEN 0
+                   ELSE (SELECT COUNT(*) FROM org_memberships m WHERE m.org_id = o.id) END AS seatsUsed,
+              CASE WHEN EXISTS (SELECT 1 FROM org_memberships mine WHERE mine.org_id = o.id AND mine.user_id = ? AND mine.role = 'owner')
+                   THEN (SELECT COUNT(*) FROM org_memberships m WHERE m.org_id = o.id AND m.role = 'owner') ELSE 0 END AS ownerCount
          FROM connection_orgs co JOIN organizations o ON o.id = co.org_id
         WHERE co.connection_id = ?
         ORDER BY o.id`,
-      [connectionId],
+      [userId ?? '', connectionId],
     );
   return rows.map((r) => ({
     id: r.id,
@@ -146,7 +153,7 @@ async function loadMemberships(tx: EntityManager, userId: string, lock: boolean)
 async function loadState(tx: EntityManager, connectionId: string, userId: string | null, lock: boolean): Promise<MappingState> {
   if (userId !== null && lock && !(await lockUser(tx, userId))) throw new NotFoundError(`user '${userId}' not found`, { field: 'userId' });
   const connection = await loadConnection(tx, connectionId);
-  const orgs = await loadServedOrgs(tx, connectionId);
+  const orgs = await loadServedOrgs(tx, connectionId, userId);
   const orgIds = orgs.map((o) => o.id);
   const teams = orgIds.length
     ? (await tx.getRepository(TeamEntity).find({ where: { orgId: In(orgIds) }, select: { id: true, orgId: true, name: true } })).map((t) => ({

@@ -45,7 +45,7 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
     const baseUrl = `${gateway.publicUrl}/scim/v2`;
     const roleMapping = get(roleMappingServiceRef);
     const dialect = isMysql(db) ? 'mysql' : 'sqlite';
-    const store = new ScimUserStore({ transaction, events, jobs, roleMapping, dialect, baseUrl, now: () => clock.now() });
+    const store = new ScimUserStore({ db, transaction, events, jobs, roleMapping, dialect, baseUrl, now: () => clock.now() });
 
     jobs.define({
       ...deactivateUserJob,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
 import {
   ConflictError,
   InputError,
@@ -18,6 +18,7 @@ import { toScimUser, toUserColumns, type EmailRow, type UserColumns } from './us
 import { candidateUsername } from './usernames.ts';
 
 export interface ScimUserStoreDeps {
+  db: DataSource;
   transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T>;
   events: EventBus;
   jobs: JobRegistry;
@@ -124,7 +125,10 @@ export class ScimUserStore {
   }
 
   async get(tenant: Tenant, id: string): Promise<{ resource: ScimResource; version: number }> {
-    const row = await this.deps.transaction((tx) => this.load(tx, tenant, id, false));
+    // The hottest read: one raw round trip, no transaction, no query builder.
+    const [raw] = await this.deps.db.query(`SELECT ${USER_COLUMNS_SQL} FROM connection_users WHERE id = ? AND connection_id = ?`, [id, tenant.connectionId]);
+    if (!raw) throw new NotFoundError(`User ${id} not found`);
+    const row = connectionUserFromRaw(raw);
     return { resource: toScimUser(row, this.deps.baseUrl), version: row.version };
   }
 
@@ -141,22 +145,31 @@ export class ScimUserStore {
   async list(tenant: Tenant, params: ListParams): Promise<{ resources: ScimResource[]; totalResults: number }> {
     const where = params.filter ? compileFilter(params.filter, USER_ATTRIBUTES, this.deps.dialect, 'f') : undefined;
     const sort = params.sortBy ? compileSort(params.sortBy, params.sortOrder, USER_ATTRIBUTES) : undefined;
-    return this.deps.transaction(async (tx) => {
-      const base = () => {
-        const qb = tx.getRepository(ConnectionUserEntity).createQueryBuilder('u').where('u.connection_id = :connectionId', { connectionId: tenant.connectionId });
-        if (where) qb.andWhere(`(${where.sql})`, where.params);
-        return qb;
-      };
-      const totalResults = await base().getCount();
-      if (params.count === 0 || totalResults < params.startIndex) return { resources: [], totalResults };
-      const page = base()
-        .orderBy(sort ? sort.column : 'u.created_at', sort?.direction ?? 'ASC')
-        .addOrderBy('u.id', 'ASC')
-        .offset(params.startIndex - 1)
-        .limit(params.count);
-      const rows = await page.getMany();
-      return { resources: rows.map((r) => toScimUser(r, this.deps.baseUrl)), totalResults };
-    });
+    const manager = this.deps.db.manager;
+    const base = () => {
+      const qb = manager.getRepository(ConnectionUserEntity).createQueryBuilder('u').where('u.connection_id = :connectionId', { connectionId: tenant.connectionId });
+      if (where) qb.andWhere(`(${where.sql})`, where.params);
+      return qb;
+    };
+    // COUNT(*) rather than getCount()'s COUNT(DISTINCT id): the index answers it alone.
+    const counted = await base().select('COUNT(*)', 'n').getRawOne<{ n: string | number }>();
+    const totalResults = Number(counted?.n ?? 0);
+    if (params.count === 0 || totalResults < params.startIndex) return { resources: [], totalResults };
+    // Deferred join: page through the index for ids only, then load just those rows — a deep
+    // OFFSET never reads the skipped rows in full.
+    const idRows = await base()
+      .select('u.id', 'id')
+      .orderBy(sort ? sort.column : 'u.created_at', sort?.direction ?? 'ASC')
+      .addOrderBy('u.id', 'ASC')
+      .offset(params.startIndex - 1)
+      .limit(params.count)
+      .getRawMany<{ id: string }>();
+    const ids = idRows.map((r) => r.id);
+    if (!ids.length) return { resources: [], totalResults };
+    const rows = await manager.getRepository(ConnectionUserEntity).findBy({ id: In(ids), connectionId: tenant.connectionId });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const ordered = ids.map((id) => byId.get(id)).filter((r): r is ConnectionUser => r !== undefined);
+    return { resources: ordered.map((r) => toScimUser(r, this.deps.baseUrl)), totalResults };
   }
 
   async replace(tenant: Tenant, id: string, body: unknown, ifMatch?: string): Promise<ScimResource> {
@@ -230,6 +243,24 @@ export class ScimUserStore {
       await this.deps.events.publish(tx, tenant.actor, this.event(tenant, current, 'user.deleted', { userName: { before: current.userName } }));
     });
   }
+}
+
+/** Column list of a raw `connection_users` read, aliased to entity property names. */
+const USER_COLUMNS_SQL = ['id', 'connection_id', 'user_id', 'user_name', 'active', 'resource', 'version', 'created_at', 'updated_at']
+  .map((c) => `${c} AS ${c.replace(/_([a-z])/g, (_, x: string) => x.toUpperCase())}`)
+  .join(', ');
+
+/** Maps a raw row (MySQL or SQLite types) to what toScimUser reads. */
+function connectionUserFromRaw(raw: Record<string, unknown>): ConnectionUser {
+  const date = (v: unknown) => (v instanceof Date ? v : new Date(`${String(v).replace(' ', 'T')}${/Z|[+-]\d\d:?\d\d$/.test(String(v)) ? '' : 'Z'}`));
+  return {
+    ...(raw as unknown as ConnectionUser),
+    active: raw.active === true || raw.active === 1 || raw.active === '1',
+    resource: typeof raw.resource === 'string' ? JSON.parse(raw.resource) : (raw.resource as ConnectionUser['resource']),
+    version: Number(raw.version),
+    createdAt: date(raw.createdAt),
+    updatedAt: date(raw.updatedAt),
+  };
 }
 
 /** The account for this email was created concurrently: retry the transaction to link it. */
