@@ -209,7 +209,10 @@ export class ScimUserStore {
       if (isDuplicateKeyError(err)) throw new ConflictError(`a user with userName '${columns.userName}' already exists`, { scimType: 'uniqueness', field: 'userName' });
       throw err;
     }
-    await this.writeEmails(tx, current.id, emails);
+    // Only what changed is rewritten: most profile pushes touch neither emails nor mapping attributes.
+    const storedEmails = (current.resource as { emails?: unknown }).emails;
+    if (JSON.stringify(storedEmails ?? null) !== JSON.stringify((columns.resource as { emails?: unknown }).emails ?? null)) await this.writeEmails(tx, current.id, emails);
+    const mappingChanged = current.dockerRole !== columns.dockerRole || current.dockerOrg !== columns.dockerOrg || current.dockerTeam !== columns.dockerTeam;
     const events: DomainEvent[] = [];
     if (current.active && !next.active) {
       // Deprovisioning runs as a job: committed with this change through the outbox, never lost.
@@ -219,8 +222,11 @@ export class ScimUserStore {
       );
       events.push(this.event(tenant, next, 'user.deactivated', changes));
     } else if (next.active) {
-      // Reactivation and attribute changes re-apply role mapping in this transaction.
-      await this.deps.roleMapping.apply(tx, { connectionId: tenant.connectionId, userId: current.userId, attributes: mappingAttributes(columns), flow: 'scim', firstTime: !current.active, actor: tenant.actor });
+      // Reactivation and mapping-attribute changes re-apply role mapping in this transaction (the
+      // mapping is idempotent; drift with unchanged attributes is the sync job's to repair).
+      if (mappingChanged || !current.active) {
+        await this.deps.roleMapping.apply(tx, { connectionId: tenant.connectionId, userId: current.userId, attributes: mappingAttributes(columns), flow: 'scim', firstTime: !current.active, actor: tenant.actor });
+      }
       events.push(this.event(tenant, next, current.active ? 'user.updated' : 'user.reactivated', changes));
     } else {
       events.push(this.event(tenant, next, 'user.updated', changes));
