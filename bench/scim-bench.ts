@@ -10,17 +10,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createConnection, createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { parseBenchArgs, type BenchOptions } from './lib/args.ts';
-import { freePort, RssSampler, startChild, stopAllChildren, waitForReadyLine, waitForReadyz, type Child } from './lib/children.ts';
+import { freePort, RssSampler, startChild, stopAllChildren, waitForReadyLine } from './lib/children.ts';
 import { measure, stopLoad, type LoadResult, type LoadSpec, type ScenarioRequest } from './lib/load.ts';
 import { deleteKeys, pickEmptyRedisDb } from './lib/redis.ts';
 import { fixed, pct, ratioOf, scenarioTable, verdict, type ScenarioLine } from './lib/report.ts';
+import { call, createTenant, expectStatus, gatewayEnv, startGateway, ROOT } from './lib/gateway.ts';
 import { PATCH_OP, seedUserBody, seedUserName, seedUsers, USER_SCHEMA, verifyMirror, type SeededUsers, type SeedTarget } from './lib/seed.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MYSQL_ADMIN_URL = 'mysql://root@127.0.0.1:3306';
 const REDIS_HOST = '127.0.0.1';
 const REDIS_PORT = 6379;
@@ -29,8 +27,6 @@ const NOAUTH_ENTRY = 'bench/gateway-noauth.ts';
 const BARE_ENTRY = 'bench/bare-koa.ts';
 const ALL_PLUGINS = 'token-auth,role-mapping,scim-users,audit';
 const NO_AUDIT_PLUGINS = 'token-auth,role-mapping,scim-users';
-/** token-auth's maximum per-connection rate: far above what 2 cores can serve, so nothing is throttled. */
-const RATE_LIMIT = '100000';
 
 /** Targets from the issues (#4 Tests and benchmark, #3 auth overhead, #7 audit cost). */
 const TARGETS = { getOrFilter: 0.3, list: 0.06, create: 0.1, write: 0.15, listP99Ratio: 1.5, rssMb: 300, authOverhead: 0.05, auditRatio: 0.85 };
@@ -87,74 +83,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     log(`${signal}: stopping`);
     void cleanup().finally(() => process.exit(130));
   });
-}
-
-// ---- HTTP helpers ----------------------------------------------------------------------------
-
-async function call(baseUrl: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json', Accept: 'application/scim+json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    // not JSON: keep the text
-  }
-  return { status: res.status, body: parsed };
-}
-
-async function expectStatus(what: string, status: number, res: { status: number; body: unknown }) {
-  if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
-  return res.body as any;
-}
-
-// ---- children --------------------------------------------------------------------------------
-
-function gatewayEnv(databaseUrl: string, redisUrl: string, port: number, adminToken: string, plugins: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
-  return {
-    ...Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]])),
-    DOORMAN_MODE: 'production',
-    DOORMAN_ROLE: 'all',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl,
-    DOORMAN_PLUGINS: plugins,
-    ADMIN_BOOTSTRAP_TOKEN: adminToken,
-    LOG_LEVEL: 'warn',
-    TOKEN_AUTH_RATE_LIMIT_PER_SECOND: RATE_LIMIT,
-    ...extra,
-  };
-}
-
-async function startGateway(name: string, entry: string, env: NodeJS.ProcessEnv): Promise<{ child: Child; baseUrl: string }> {
-  const child = startChild(name, entry, env, ROOT);
-  const baseUrl = `http://127.0.0.1:${env.PORT}`;
-  await waitForReadyz(child, baseUrl);
-  return { child, baseUrl };
-}
-
-// ---- setup -----------------------------------------------------------------------------------
-
-async function createTenant(baseUrl: string, adminToken: string, orgName: string, connectionName: string): Promise<Omit<Tenant, 'seeded'>> {
-  const org = await expectStatus('create org', 201, await call(baseUrl, adminToken, 'POST', '/admin/v1/orgs', { name: orgName }));
-  const idp = { entryPoint: 'https://idp.bench.example/sso', idpIssuer: 'https://idp.bench.example', idpCert: 'MIIC'.padEnd(64, 'A') };
-  const connection = await expectStatus(
-    'create connection',
-    201,
-    await call(baseUrl, adminToken, 'POST', '/admin/v1/connections', { name: connectionName, type: 'saml', orgIds: [orgName], scimEnabled: true, idp }),
-  );
-  const token = await expectStatus('create SCIM token', 201, await call(baseUrl, adminToken, 'POST', `/admin/v1/connections/${connection.id}/scim-tokens`, { name: 'bench' }));
-  const secret = token.token ?? token.secret;
-  if (typeof secret !== 'string') throw new Error('the SCIM token response carries no secret');
-  return { connectionId: connection.id, orgId: connection.defaultOrgId ?? org.id, token: secret };
 }
 
 /** Reads a few seeded users back through SCIM: the API must see them exactly as it would its own. */

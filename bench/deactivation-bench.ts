@@ -1,0 +1,128 @@
+/**
+ * Deactivation benchmark (issue #6): end-to-end deprovisioning throughput — SCIM PATCH
+ * `active=false` accepted → outbox → BullMQ → worker → the memberships gone — for N seeded users,
+ * against raw BullMQ no-op throughput on the same Redis in the same run (the ceiling).
+ *
+ *   npx tsx bench/deactivation-bench.ts [--users 10000] [--connections 32] [--quick]
+ *
+ * Prints a table and one `BENCH_JSON {...}` line. Loopback only; the gateway child, the database
+ * and the run's Redis keys are removed at exit, also on error and on SIGINT.
+ */
+import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { createConnection, createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
+import { measureBullmqNoopThroughput } from '@doorman/jobs';
+import { parseBenchArgs } from './lib/args.ts';
+import { freePort, stopAllChildren } from './lib/children.ts';
+import { createTenant, gatewayEnv, startGateway } from './lib/gateway.ts';
+import { measure, stopLoad } from './lib/load.ts';
+import { deleteKeys, pickEmptyRedisDb } from './lib/redis.ts';
+import { PATCH_OP, seedUsers } from './lib/seed.ts';
+
+const MYSQL_ADMIN_URL = 'mysql://root@127.0.0.1:3306';
+const REDIS_HOST = '127.0.0.1';
+const REDIS_PORT = 6379;
+const TARGET = 0.25;
+const log = (message: string) => process.stderr.write(`[deactivation-bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+
+const state: { dbName?: string; redisDb?: number; pool?: Pool } = {};
+let cleaning: Promise<void> | undefined;
+async function cleanup() {
+  cleaning ??= (async () => {
+    stopLoad();
+    await stopAllChildren();
+    await state.pool?.end().catch(() => undefined);
+    if (state.dbName) {
+      const admin = await createConnection(MYSQL_ADMIN_URL);
+      await admin.query(`DROP DATABASE IF EXISTS \`${state.dbName}\``);
+      await admin.end();
+    }
+    if (state.redisDb !== undefined) {
+      await deleteKeys(REDIS_HOST, REDIS_PORT, state.redisDb, '{doorman}:*').catch(() => undefined);
+      await deleteKeys(REDIS_HOST, REDIS_PORT, state.redisDb, '{bench-ceiling}:*').catch(() => undefined);
+    }
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void cleanup().finally(() => process.exit(130)));
+
+async function main() {
+  const options = parseBenchArgs(process.argv.slice(2));
+  const users = options.quick ? 1_000 : argNumber('--users', 10_000);
+  const connections = options.connections;
+  const tag = randomBytes(4).toString('hex');
+  const loadBefore = loadavg()[0]!;
+
+  state.dbName = `doorman_deact_${tag}`;
+  const admin = await createConnection(MYSQL_ADMIN_URL);
+  await admin.query(`CREATE DATABASE \`${state.dbName}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await admin.end();
+  const databaseUrl = `${MYSQL_ADMIN_URL}/${state.dbName}`;
+  state.redisDb = await pickEmptyRedisDb(REDIS_HOST, REDIS_PORT);
+  const redisUrl = `redis://${REDIS_HOST}:${REDIS_PORT}/${state.redisDb}`;
+
+  // Ceiling first, on an idle Redis: raw BullMQ no-op jobs, added in bulk, one worker.
+  log(`ceiling: ${users} BullMQ no-op jobs at concurrency 50`);
+  const ceiling = await measureBullmqNoopThroughput({ redisUrl, prefix: '{bench-ceiling}', jobs: users, concurrency: 50 });
+
+  const adminToken = `bench-admin-${randomBytes(24).toString('hex')}`;
+  const port = await freePort();
+  const gateway = await startGateway('gateway', 'apps/gateway/src/main.ts', gatewayEnv(databaseUrl, redisUrl, port, adminToken, 'token-auth,role-mapping,scim-users,audit'));
+  const tenant = await createTenant(gateway.baseUrl, adminToken, `deact-${tag}`, `Deactivation ${tag}`);
+  const pool = (state.pool = createPool({ uri: databaseUrl, connectionLimit: 4, timezone: 'Z' }));
+  log(`seeding ${users} users with memberships`);
+  const seeded = await seedUsers(pool, { connectionId: tenant.connectionId, orgId: tenant.orgId, tag }, users);
+  const memberships = async () => {
+    const [rows] = await pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM org_memberships WHERE connection_id = ?', [tenant.connectionId]);
+    return Number(rows[0]!.n);
+  };
+  if ((await memberships()) !== users) throw new Error('seeding did not create one membership per user');
+
+  // Every user is deactivated exactly once; the clock runs from the first PATCH to the last membership gone.
+  log(`deactivating ${users} users through SCIM PATCH at ${connections} connections`);
+  const started = process.hrtime.bigint();
+  const patch = await measure({
+    baseUrl: gateway.baseUrl,
+    headers: { Authorization: `Bearer ${tenant.token}`, 'Content-Type': 'application/scim+json' },
+    connections,
+    duration: 3_600,
+    warmup: 0,
+    maxRequests: users,
+    next: (n) => ({ method: 'PATCH', path: `/scim/v2/Users/${seeded.ids[n]}`, body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { active: false } }] } }),
+  });
+  const acceptedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  let left = await memberships();
+  const deadline = Date.now() + 600_000;
+  while (left > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = await memberships();
+  }
+  const totalSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const endToEnd = (users - left) / totalSeconds;
+  const ratio = endToEnd / ceiling.jobsPerSecond;
+  const loadAfter = loadavg()[0]!;
+
+  const lines = [
+    ['raw BullMQ no-op (ceiling)', `${ceiling.jobsPerSecond.toFixed(0)} jobs/s`],
+    ['SCIM PATCH active=false accepted', `${(patch.requests / acceptedSeconds).toFixed(0)} req/s (p50 ${patch.p50} ms, p99 ${patch.p99} ms, non-2xx ${patch.non2xx})`],
+    ['deactivations end to end', `${endToEnd.toFixed(0)} /s (${users - left}/${users} users, memberships gone after ${totalSeconds.toFixed(1)} s)`],
+    ['ratio to ceiling', `${(ratio * 100).toFixed(1)}%   target >= ${TARGET * 100}%  ${ratio >= TARGET ? 'ok' : 'MISS'}`],
+    ['machine load (1 min)', `${loadBefore.toFixed(2)} at start, ${loadAfter.toFixed(2)} at end, on 2 cores`],
+  ];
+  for (const [k, v] of lines) process.stdout.write(`${k.padEnd(36)} ${v}\n`);
+  process.stdout.write(
+    `BENCH_JSON ${JSON.stringify({ bench: 'deactivation', users, connections, ceilingJobsPerSecond: ceiling.jobsPerSecond, patchAcceptedPerSecond: patch.requests / acceptedSeconds, patchNon2xx: patch.non2xx, endToEndPerSecond: endToEnd, membershipsLeft: left, ratio, target: TARGET, pass: ratio >= TARGET && left === 0, loadAverage: { start: loadBefore, end: loadAfter } })}\n`,
+  );
+}
+
+function argNumber(flag: string, fallback: number): number {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+main()
+  .catch((err) => {
+    process.stderr.write(`deactivation-bench failed: ${(err as Error).stack ?? err}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanup());
