@@ -12,28 +12,8 @@ export const KNOWN_USER_SCHEMAS = new Set([USER_SCHEMA, ENTERPRISE_USER_SCHEMA, 
 /** Server-assigned attributes: ignored when a client sends them on create, never stored. */
 const READ_ONLY = ['id', 'meta', 'groups'];
 
-export interface UserColumns {
-  userName: string;
-  userNameLc: string;
-  externalId: string | null;
-  displayName: string | null;
-  displayNameLc: string | null;
-  givenName: string | null;
-  givenNameLc: string | null;
-  familyName: string | null;
-  familyNameLc: string | null;
-  formattedName: string | null;
-  formattedNameLc: string | null;
-  active: boolean;
-  dockerRole: string | null;
-  dockerRoleLc: string | null;
-  dockerOrg: string | null;
-  dockerOrgLc: string | null;
-  dockerTeam: string | null;
-  dockerTeamLc: string | null;
-  employeeNumberLc: string | null;
-  resource: JsonDocument;
-}
+/** The columns a SCIM User body determines (the rest of a row is identity, version and timestamps). */
+export type UserColumns = Omit<ConnectionUser, 'id' | 'connectionId' | 'userId' | 'version' | 'createdAt' | 'updatedAt'>;
 
 export interface EmailRow {
   value: string;
