@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RateLimiterRes } from 'rate-limiter-flexible';
-import { failureDelayMs, rateLimitHeaders, toRateDecision } from './limits.ts';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { failureDelayMs, leaseSize, rateLimitHeaders, TenantRateLimiter, toRateDecision } from './limits.ts';
 import { parseInvalidation } from './invalidation.ts';
 import { tokenAuthConfigSchema } from './config.ts';
 
@@ -61,5 +63,56 @@ describe('configuration', () => {
     const result = tokenAuthConfigSchema.safeParse(input);
     expect(result.success).toBe(false);
     expect(result.error!.issues[0]!.path.join('.')).toBe(path);
+  });
+});
+
+describe('leaseSize', () => {
+  it.each([
+    [10, 1],
+    [199, 1],
+    [1_000, 10],
+    [2_500, 25],
+    [1_000_000, 25],
+  ])('a window of %i points leases %i at a time', (limit, expected) => {
+    expect(leaseSize(limit)).toBe(expected);
+  });
+});
+
+describe('TenantRateLimiter on the real Redis', () => {
+  it('takes one Redis round trip per lease, stays exact near the limit, and never admits more than the window', async () => {
+    const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const keyPrefix = `doorman-test-rl-${randomUUID()}`;
+    await redis.ping();
+    let failedOpen = 0;
+    try {
+      const limiter = new TenantRateLimiter({ redis, onFailOpen: () => failedOpen++ }, 10, keyPrefix);
+      const now = Date.now();
+      let calls = 0;
+      const send = redis.sendCommand.bind(redis);
+      redis.sendCommand = ((command: Parameters<typeof send>[0]) => {
+        calls++;
+        return send(command);
+      }) as typeof redis.sendCommand;
+      // 100/s × 10 s = 1,000 points, leased 10 at a time.
+      const decisions = [];
+      for (let i = 0; i < 1_050; i++) decisions.push(await limiter.consume('conn-a', 100, now));
+      const allowed = decisions.filter((d) => d.allowed).length;
+      expect(allowed).toBeGreaterThan(950);
+      expect(allowed).toBeLessThanOrEqual(1_000);
+      expect(decisions.at(-1)).toMatchObject({ allowed: false, remaining: 0 });
+      // What Redis counted is what this replica took: at most the window, plus refused attempts.
+      const [key] = await redis.keys(`${keyPrefix}*conn-a*`);
+      const counted = Number(await redis.get(key!));
+      expect(counted).toBeGreaterThanOrEqual(allowed);
+      expect(failedOpen).toBe(0);
+      // ~96 leases of 10, the last 40 points one by one, then the 50 refusals: far fewer than 1,050.
+      expect(calls).toBeLessThan(250);
+      // Another tenant has its own window.
+      expect((await limiter.consume('conn-b', 100, now)).allowed).toBe(true);
+    } finally {
+      const keys = await redis.keys(`${keyPrefix}*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    }
   });
 });

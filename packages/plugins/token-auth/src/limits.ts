@@ -114,13 +114,34 @@ export function rateLimitHeaders(d: RateDecision): Record<string, string> {
 }
 
 /**
+ * How many points one Redis call takes at a time for a window of `limit` points: 1% of the window,
+ * 1 to 25. Small limits stay exact; large ones cost one Redis round trip per lease, not per request.
+ */
+export function leaseSize(limit: number): number {
+  return Math.max(1, Math.min(25, Math.floor(limit / 100)));
+}
+
+/** Points this replica took from the shared window and has not spent yet. */
+interface Lease {
+  points: number;
+  /** The shared window's remaining points when the lease was taken. */
+  remaining: number;
+  resetAt: number;
+  /** A lease is spent within a second or dropped (unspent points simply count as used). */
+  expiresAtMs: number;
+}
+
+/**
  * Per-connection limit shared by all replicas: a fixed window of `burstSeconds` holding
  * `perSecond × burstSeconds` points, i.e. the sustained rate averaged over the window, spendable in
  * one burst (an IdP's initial sync or a push of a large group arrives as a burst, then idles).
- * One Redis round trip (an atomic INCR+TTL script) per request.
+ * One Redis round trip (an atomic INCR+TTL script) per lease of `leaseSize(limit)` points: a replica
+ * spends a lease locally within a second, so the shared limit holds to within that many requests per
+ * replica, and exactly once fewer than four leases remain in the window.
  */
 export class TenantRateLimiter {
   private readonly limiters = new Map<number, RateLimiterAbstract>();
+  private readonly leases = new Map<string, Lease>();
 
   constructor(
     private readonly deps: LimiterDeps,
@@ -135,6 +156,12 @@ export class TenantRateLimiter {
 
   async consume(connectionId: string, perSecond: number, nowMs: number): Promise<RateDecision> {
     const limit = this.windowLimit(perSecond);
+    const lease = this.leases.get(connectionId);
+    if (lease && lease.points > 0 && nowMs < lease.expiresAtMs) {
+      lease.points--;
+      lease.remaining = Math.max(0, lease.remaining - 1);
+      return { allowed: true, limit, remaining: lease.remaining, resetAt: lease.resetAt, retryAfterSeconds: 0 };
+    }
     let limiter = this.limiters.get(limit);
     if (!limiter) {
       // One limiter per distinct limit; all share the key space, so a changed limit keeps the count.
@@ -142,8 +169,15 @@ export class TenantRateLimiter {
       this.limiters.set(limit, limiter);
     }
     try {
-      return toRateDecision(await limiter.consume(connectionId), limit, true, nowMs);
+      // Lease several points in one round trip, unless the window is nearly spent (then exact).
+      const lastRemaining = lease?.remaining ?? limit;
+      const take = lastRemaining > 4 * leaseSize(limit) ? leaseSize(limit) : 1;
+      const res = await limiter.consume(connectionId, take);
+      const decision = toRateDecision(res, limit, true, nowMs);
+      this.leases.set(connectionId, { points: take - 1, remaining: decision.remaining, resetAt: decision.resetAt, expiresAtMs: Math.min(nowMs + 1_000, decision.resetAt * 1000) });
+      return decision;
     } catch (err) {
+      this.leases.delete(connectionId);
       if (err instanceof RateLimiterRes) return toRateDecision(err, limit, false, nowMs);
       // Even the insurance failed (should not happen): serve the request.
       this.deps.onFailOpen('tenant');
