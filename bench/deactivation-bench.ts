@@ -10,18 +10,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { createConnection, createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
+import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { measureBullmqNoopThroughput } from '@doorman/jobs';
 import { parseBenchArgs } from './lib/args.ts';
 import { freePort, stopAllChildren } from './lib/children.ts';
-import { createTenant, gatewayEnv, startGateway } from './lib/gateway.ts';
+import { createBenchStores, createTenant, dropBenchStores, gatewayEnv, startGateway } from './lib/gateway.ts';
 import { measure, stopLoad } from './lib/load.ts';
-import { deleteKeys, pickEmptyRedisDb } from './lib/redis.ts';
 import { PATCH_OP, seedUsers } from './lib/seed.ts';
 
-const MYSQL_ADMIN_URL = 'mysql://root@127.0.0.1:3306';
-const REDIS_HOST = '127.0.0.1';
-const REDIS_PORT = 6379;
 const TARGET = 0.25;
 const log = (message: string) => process.stderr.write(`[deactivation-bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 
@@ -32,15 +28,7 @@ async function cleanup() {
     stopLoad();
     await stopAllChildren();
     await state.pool?.end().catch(() => undefined);
-    if (state.dbName) {
-      const admin = await createConnection(MYSQL_ADMIN_URL);
-      await admin.query(`DROP DATABASE IF EXISTS \`${state.dbName}\``);
-      await admin.end();
-    }
-    if (state.redisDb !== undefined) {
-      await deleteKeys(REDIS_HOST, REDIS_PORT, state.redisDb, '{doorman}:*').catch(() => undefined);
-      await deleteKeys(REDIS_HOST, REDIS_PORT, state.redisDb, '{bench-ceiling}:*').catch(() => undefined);
-    }
+    await dropBenchStores(state, ['{doorman}:*', '{bench-ceiling}:*']);
   })();
   return cleaning;
 }
@@ -53,13 +41,9 @@ async function main() {
   const tag = randomBytes(4).toString('hex');
   const loadBefore = loadavg()[0]!;
 
-  state.dbName = `doorman_deact_${tag}`;
-  const admin = await createConnection(MYSQL_ADMIN_URL);
-  await admin.query(`CREATE DATABASE \`${state.dbName}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  await admin.end();
-  const databaseUrl = `${MYSQL_ADMIN_URL}/${state.dbName}`;
-  state.redisDb = await pickEmptyRedisDb(REDIS_HOST, REDIS_PORT);
-  const redisUrl = `redis://${REDIS_HOST}:${REDIS_PORT}/${state.redisDb}`;
+  const stores = await createBenchStores(`doorman_deact_${tag}`);
+  Object.assign(state, stores);
+  const { databaseUrl, redisUrl } = stores;
 
   // Ceiling first, on an idle Redis: raw BullMQ no-op jobs, added in bulk, one worker.
   log(`ceiling: ${users} BullMQ no-op jobs at concurrency 50`);

@@ -10,18 +10,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { createConnection, createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
+import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { parseBenchArgs, type BenchOptions } from './lib/args.ts';
 import { freePort, RssSampler, startChild, stopAllChildren, waitForReadyLine } from './lib/children.ts';
 import { measure, stopLoad, type LoadResult, type LoadSpec, type ScenarioRequest } from './lib/load.ts';
-import { deleteKeys, pickEmptyRedisDb } from './lib/redis.ts';
 import { fixed, pct, ratioOf, scenarioTable, verdict, type ScenarioLine } from './lib/report.ts';
-import { call, createTenant, expectStatus, gatewayEnv, startGateway, ROOT } from './lib/gateway.ts';
+import { call, createBenchStores, createTenant, dropBenchStores, expectStatus, gatewayEnv, startGateway, ROOT } from './lib/gateway.ts';
 import { PATCH_OP, seedUserBody, seedUserName, seedUsers, USER_SCHEMA, verifyMirror, type SeededUsers, type SeedTarget } from './lib/seed.ts';
 
-const MYSQL_ADMIN_URL = 'mysql://root@127.0.0.1:3306';
-const REDIS_HOST = '127.0.0.1';
-const REDIS_PORT = 6379;
 const GATEWAY_ENTRY = 'apps/gateway/src/main.ts';
 const NOAUTH_ENTRY = 'bench/gateway-noauth.ts';
 const BARE_ENTRY = 'bench/bare-koa.ts';
@@ -60,19 +56,11 @@ async function cleanup(): Promise<void> {
     state.sampler?.stop();
     await stopAllChildren();
     await state.pool?.end().catch(() => undefined);
-    if (state.dbName) {
-      try {
-        const admin = await createConnection(MYSQL_ADMIN_URL);
-        await admin.query(`DROP DATABASE IF EXISTS \`${state.dbName}\``);
-        await admin.end();
-        log(`dropped database ${state.dbName}`);
-      } catch (err) {
-        log(`could not drop database ${state.dbName}: ${(err as Error).message}`);
-      }
-    }
-    if (state.redisDb !== undefined) {
-      // The database was empty when the run chose it: these BullMQ keys are the run's own.
-      await deleteKeys(REDIS_HOST, REDIS_PORT, state.redisDb, '{doorman}:*').catch(() => undefined);
+    try {
+      await dropBenchStores(state, ['{doorman}:*']);
+      if (state.dbName) log(`dropped database ${state.dbName}`);
+    } catch (err) {
+      log(`could not drop database ${state.dbName}: ${(err as Error).message}`);
     }
   })();
   return cleaning;
@@ -232,13 +220,9 @@ async function main(options: BenchOptions) {
   log(`options ${JSON.stringify(options)}; ${cpus().length} cores, node ${process.version}`);
 
   // Database and Redis of our own.
-  state.dbName = `doorman_bench_${tag}`;
-  const admin = await createConnection(MYSQL_ADMIN_URL);
-  await admin.query(`CREATE DATABASE \`${state.dbName}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  await admin.end();
-  const databaseUrl = `${MYSQL_ADMIN_URL}/${state.dbName}`;
-  state.redisDb = await pickEmptyRedisDb(REDIS_HOST, REDIS_PORT);
-  const redisUrl = `redis://${REDIS_HOST}:${REDIS_PORT}/${state.redisDb}`;
+  const stores = await createBenchStores(`doorman_bench_${tag}`);
+  Object.assign(state, stores);
+  const { databaseUrl, redisUrl } = stores;
   log(`database ${state.dbName}, redis db ${state.redisDb}`);
 
   // The gateway under test (runs the migrations on first start).

@@ -2,7 +2,9 @@
  * Shared by the benchmarks: HTTP helpers, the gateway child process's environment and start-up,
  * and a tenant (organization, SCIM-enabled connection, token) created through the admin API.
  */
+import { createConnection } from 'mysql2/promise';
 import { startChild, waitForReadyz, type Child } from './children.ts';
+import { deleteKeys, pickEmptyRedisDb } from './redis.ts';
 
 export const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 /** token-auth's maximum per-connection rate: far above what 2 cores can serve, so nothing is throttled. */
@@ -76,3 +78,34 @@ export async function createTenant(baseUrl: string, adminToken: string, orgName:
   return { connectionId: connection.id, orgId: connection.defaultOrgId ?? org.id, token: secret };
 }
 
+
+export const MYSQL_ADMIN_URL = 'mysql://root@127.0.0.1:3306';
+export const REDIS_HOST = '127.0.0.1';
+export const REDIS_PORT = 6379;
+
+export interface BenchStores {
+  dbName: string;
+  databaseUrl: string;
+  /** An empty Redis logical database: the run's queues and keys meet nobody else's. */
+  redisDb: number;
+  redisUrl: string;
+}
+
+/** A fresh MariaDB database and an empty Redis logical database for one benchmark run. */
+export async function createBenchStores(dbName: string): Promise<BenchStores> {
+  const admin = await createConnection(MYSQL_ADMIN_URL);
+  await admin.query(`CREATE DATABASE \`${dbName}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await admin.end();
+  const redisDb = await pickEmptyRedisDb(REDIS_HOST, REDIS_PORT);
+  return { dbName, databaseUrl: `${MYSQL_ADMIN_URL}/${dbName}`, redisDb, redisUrl: `redis://${REDIS_HOST}:${REDIS_PORT}/${redisDb}` };
+}
+
+/** Drops the run's database and deletes its keys (the Redis database was empty when chosen). */
+export async function dropBenchStores(stores: Partial<BenchStores>, keyPatterns: string[]): Promise<void> {
+  if (stores.dbName) {
+    const admin = await createConnection(MYSQL_ADMIN_URL);
+    await admin.query(`DROP DATABASE IF EXISTS \`${stores.dbName}\``);
+    await admin.end();
+  }
+  if (stores.redisDb !== undefined) for (const pattern of keyPatterns) await deleteKeys(REDIS_HOST, REDIS_PORT, stores.redisDb, pattern).catch(() => undefined);
+}
