@@ -85,6 +85,9 @@ export function projectAttributes<T extends Record<string, unknown>>(
 ): Partial<T> & Pick<ScimResource, 'schemas' | 'id'> {
   const wanted = toList(params.attributes);
   const excluded = toList(params.excludedAttributes);
+  // The common case (no projection asked, nothing "returned: never" present) returns the input itself,
+  // uncopied (callers treat the result as read-only): list pages serialise a hundred resources.
+  if (wanted.length === 0 && excluded.length === 0 && !hasNever(resource, schema)) return resource as unknown as Partial<T> & Pick<ScimResource, 'schemas' | 'id'>;
   const src = structuredClone(resource) as Record<string, unknown>;
   const extensionUrns = new Set(schema.extensions.map((e) => e.id.toLowerCase()));
   let out: Record<string, unknown>;
@@ -164,6 +167,14 @@ function removeSelected(out: Record<string, unknown>, s: Selector): void {
   const value = from[key];
   if (Array.isArray(value)) value.forEach(strip);
   else strip(value);
+}
+
+function hasNever(resource: Record<string, unknown>, schema: ResourceSchema): boolean {
+  if (Object.keys(resource).some((key) => returnedOf(schema, undefined, key) === 'never')) return true;
+  return schema.extensions.some((ext) => {
+    const obj = container(resource, ext.id);
+    return obj !== undefined && Object.keys(obj).some((key) => returnedOf(schema, ext.id, key) === 'never');
+  });
 }
 
 function dropNever(out: Record<string, unknown>, schema: ResourceSchema): void {
