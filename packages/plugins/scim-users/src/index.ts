@@ -59,31 +59,31 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
     const listOptions = { maxCount: config.maxPageSize, defaultCount: Math.min(config.defaultPageSize, config.maxPageSize) };
     // Group is advertised only when the scim-groups plugin serves /Groups in this deployment.
     const groupsEnabled = gateway.plugins.includes('scim-groups');
-    const userResourceOnly = (rt: { id: string }) => rt.id === 'User' || (groupsEnabled && rt.id === 'Group');
+    const isAdvertised = (rt: { id: string }) => rt.id === 'User' || (groupsEnabled && rt.id === 'Group');
 
     r.get('/ServiceProviderConfig', (ctx) => {
       ctx.type = SCIM_JSON;
       ctx.body = serviceProviderConfig({ baseUrl, maxResults: config.maxPageSize, maxPayloadSize: gateway.bodyLimitBytes });
     });
     r.get('/ResourceTypes', (ctx) => {
-      const all = resourceTypes(baseUrl).filter(userResourceOnly);
+      const all = resourceTypes(baseUrl).filter(isAdvertised);
       ctx.type = SCIM_JSON;
       ctx.body = listResponse(all, { totalResults: all.length, startIndex: 1 });
     });
     r.get('/ResourceTypes/:name', (ctx) => {
-      const found = resourceTypes(baseUrl).filter(userResourceOnly).find((rt) => rt.id === ctx.params.name);
+      const found = resourceTypes(baseUrl).filter(isAdvertised).find((rt) => rt.id === ctx.params.name);
       if (!found) throw new NotFoundError(`ResourceType ${ctx.params.name} not found`);
       ctx.type = SCIM_JSON;
       ctx.body = found;
     });
-    const userSchemas = () => schemaDocuments(baseUrl).filter((s) => groupsEnabled || !s.id.endsWith(':Group'));
+    const advertisedSchemas = () => schemaDocuments(baseUrl).filter((s) => groupsEnabled || !s.id.endsWith(':Group'));
     r.get('/Schemas', (ctx) => {
-      const all = userSchemas();
+      const all = advertisedSchemas();
       ctx.type = SCIM_JSON;
       ctx.body = listResponse(all, { totalResults: all.length, startIndex: 1 });
     });
     r.get('/Schemas/:id', (ctx) => {
-      const found = userSchemas().find((s) => s.id === ctx.params.id);
+      const found = advertisedSchemas().find((s) => s.id === ctx.params.id);
       if (!found) throw new NotFoundError(`Schema ${ctx.params.id} not found`);
       ctx.type = SCIM_JSON;
       ctx.body = found;
