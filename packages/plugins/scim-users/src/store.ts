@@ -151,25 +151,26 @@ export class ScimUserStore {
       if (where) qb.andWhere(`(${where.sql})`, where.params);
       return qb;
     };
+    const ordered = (qb: ReturnType<typeof base>) => qb.orderBy(sort ? sort.column : 'u.created_at', sort?.direction ?? 'ASC').addOrderBy('u.id', 'ASC');
     // COUNT(*) rather than getCount()'s COUNT(DISTINCT id): the index answers it alone.
-    const counted = await base().select('COUNT(*)', 'n').getRawOne<{ n: string | number }>();
-    const totalResults = Number(counted?.n ?? 0);
-    if (params.count === 0 || totalResults < params.startIndex) return { resources: [], totalResults };
-    // Deferred join: page through the index for ids only, then load just those rows — a deep
-    // OFFSET never reads the skipped rows in full.
-    const idRows = await base()
-      .select('u.id', 'id')
-      .orderBy(sort ? sort.column : 'u.created_at', sort?.direction ?? 'ASC')
-      .addOrderBy('u.id', 'ASC')
-      .offset(params.startIndex - 1)
-      .limit(params.count)
-      .getRawMany<{ id: string }>();
-    const ids = idRows.map((r) => r.id);
-    if (!ids.length) return { resources: [], totalResults };
-    const rows = await manager.getRepository(ConnectionUserEntity).findBy({ id: In(ids), connectionId: tenant.connectionId });
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    const ordered = ids.map((id) => byId.get(id)).filter((r): r is ConnectionUser => r !== undefined);
-    return { resources: ordered.map((r) => toScimUser(r, this.deps.baseUrl)), totalResults };
+    const count = async () => Number((await base().select('COUNT(*)', 'n').getRawOne<{ n: string | number }>())?.n ?? 0);
+    if (params.count === 0) return { resources: [], totalResults: await count() };
+    let rows: ConnectionUser[];
+    if (params.startIndex === 1) {
+      rows = await ordered(base()).limit(params.count).getMany();
+    } else {
+      // Deferred join: page through the index for ids only, then load just those rows — a deep
+      // OFFSET never reads the skipped rows in full.
+      const ids = (await ordered(base()).select('u.id', 'id').offset(params.startIndex - 1).limit(params.count).getRawMany<{ id: string }>()).map((r) => r.id);
+      const byId = new Map((ids.length ? await manager.getRepository(ConnectionUserEntity).findBy({ id: In(ids), connectionId: tenant.connectionId }) : []).map((r) => [r.id, r]));
+      rows = ids.map((id) => byId.get(id)).filter((r): r is ConnectionUser => r !== undefined);
+    }
+    // A page that is not full ends the result set, so its total needs no COUNT: an IdP's
+    // `filter=userName eq "…"` lookup before each create costs one query. (An empty page past the
+    // first says nothing about the total.)
+    const pageEndsResults = rows.length < params.count && (rows.length > 0 || params.startIndex === 1);
+    const totalResults = pageEndsResults ? params.startIndex - 1 + rows.length : await count();
+    return { resources: rows.map((r) => toScimUser(r, this.deps.baseUrl)), totalResults };
   }
 
   async replace(tenant: Tenant, id: string, body: unknown, ifMatch?: string): Promise<ScimResource> {

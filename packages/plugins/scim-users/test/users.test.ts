@@ -174,6 +174,17 @@ describe('queries', () => {
     expect(page.body.Resources.map((r: { userName: string }) => r.userName)).toEqual(['q01@odd.test', 'q00@even.test']);
     const none = await list(encodeURI('filter=userName sw "q"&count=0'));
     expect(none.body).toMatchObject({ totalResults: 12, itemsPerPage: 0, Resources: [] });
+    // Totals stay right whether the page is partial, exactly full, empty or past the end.
+    for (const [query, total, items] of [
+      ['filter=userName sw "q"&count=12', 12, 12],
+      ['filter=userName sw "q"&count=13', 12, 12],
+      ['filter=userName sw "q"&startIndex=12&count=12', 12, 1],
+      ['filter=userName sw "q"&startIndex=100&count=5', 12, 0],
+      ['filter=userName eq "nobody@nowhere.test"', 0, 0],
+    ] as const) {
+      const res = await list(encodeURI(query));
+      expect({ query, total: res.body.totalResults, items: res.body.itemsPerPage }).toEqual({ query, total, items });
+    }
     const zero = await list(encodeURI('filter=userName sw "q"&startIndex=0&count=1&sortBy=userName'));
     expect(zero.body.startIndex).toBe(1);
     expect(zero.body.Resources[0].userName).toBe('q00@even.test');
