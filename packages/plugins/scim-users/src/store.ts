@@ -76,9 +76,8 @@ export class ScimUserStore {
 
   private async createIn(tx: EntityManager, tenant: Tenant, columns: UserColumns, emails: EmailRow[]): Promise<ScimResource> {
     const users = tx.getRepository(ConnectionUserEntity);
-    if (await users.exists({ where: { connectionId: tenant.connectionId, userNameLc: columns.userNameLc } })) {
-      throw new ConflictError(`a user with userName '${columns.userName}' already exists`, { scimType: 'uniqueness', field: 'userName' });
-    }
+    // No existence check first: the unique index on (connection, userName) answers a duplicate with
+    // the INSERT below, and the transaction rolls back whatever came before it.
     const { account, created } = await this.findOrCreateAccount(tx, columns);
     const now = this.deps.now();
     const row: ConnectionUser = { id: randomUUID(), connectionId: tenant.connectionId, userId: account.id, ...columns, version: 1, createdAt: now, updatedAt: now };
