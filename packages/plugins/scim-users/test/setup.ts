@@ -1,3 +1,4 @@
+import type { PluginDefinition } from '@doorman/core';
 import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { adminPlugin } from '@doorman/plugin-admin';
 import { tokenAuthPlugin } from '@doorman/plugin-token-auth';
@@ -23,9 +24,17 @@ export interface ScimTestBed {
   scim(tenant: Tenant, method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string): ReturnType<TestGateway['admin']>;
 }
 
-/** A gateway with token-auth, role-mapping and scim-users; two tenants (connections A and B). */
-export async function startScimTestBed(): Promise<ScimTestBed> {
-  const t = await startTestGateway({ plugins: [tokenAuthPlugin, roleMappingPlugin, scimUsersPlugin], builtins: [adminPlugin] });
+/**
+ * A gateway with token-auth, role-mapping and scim-users (plus `extra` plugins, e.g. scim-groups);
+ * orgs acme, globex and initech; two tenants: A ("Okta", serving acme and globex, default
+ * acme/Everyone) and B ("Entra", serving initech). Exported as `@doorman/plugin-scim-users/testing`.
+ */
+export async function startScimTestBed(extra: { plugins?: PluginDefinition<any>[]; pluginSettings?: Record<string, Record<string, unknown>> } = {}): Promise<ScimTestBed> {
+  const t = await startTestGateway({
+    plugins: [tokenAuthPlugin, roleMappingPlugin, scimUsersPlugin, ...(extra.plugins ?? [])],
+    builtins: [adminPlugin],
+    pluginSettings: extra.pluginSettings,
+  });
   const orgs: Record<string, string> = {};
   for (const name of ['acme', 'globex', 'initech']) {
     const res = await t.admin('post', '/admin/v1/orgs').send({ name });
@@ -39,7 +48,7 @@ export async function startScimTestBed(): Promise<ScimTestBed> {
     return { connectionId: c.body.id, token: tok.body.secret ?? tok.body.token };
   };
   const a = await tenant('Okta A', ['acme', 'globex'], 'Everyone', 'acme');
-  const b = await tenant('Entra B', ['initech'], null);
+  const b = await tenant('Entra B', ['initech'], null, 'initech');
   return {
     t,
     orgs,
