@@ -1,5 +1,6 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
+import { candidateUsername } from '@doorman/model';
 
 /**
  * Bulk seeding of SCIM users straight into the tables, row for row what scim-users writes for a
@@ -43,12 +44,6 @@ export function seedUserBody(userName: string, i: number) {
 
 const trimmedOrNull = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null);
 const lc = (v: string | null) => (v === null ? null : v.toLowerCase());
-
-/** Docker-ID-style username as scim-users derives it: the local part reduced to [a-z0-9], plus four digits. */
-function candidateUsername(email: string): string {
-  const base = email.split('@')[0]!.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 24) || 'user';
-  return `${base.length < 4 ? base.padEnd(4, '0') : base}${randomInt(1000, 10_000)}`;
-}
 
 /** The four tables' rows for one user, as column → value (booleans as 0/1, JSON as its string). */
 export function seedRows(target: SeedTarget, body: ReturnType<typeof seedUserBody>, at: Date) {

@@ -12,7 +12,7 @@ import { createTransactionRunner } from './db.ts';
 import { AuthenticationError, MethodNotAllowedError } from './errors.ts';
 import { EventBus } from './events.ts';
 import { adminAuthMiddleware } from './http/admin-auth.ts';
-import { errorMiddleware } from './http/error-middleware.ts';
+import { errorMiddleware, isScimRequest } from './http/error-middleware.ts';
 import { observabilityMiddleware } from './http/observability.ts';
 import { JobRegistry } from './jobs.ts';
 import type { HttpSurface, PluginDefinition, PluginEnv, ServiceRef } from './plugin.ts';
@@ -218,7 +218,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     const methodNotAllowed = () => new MethodNotAllowedError('method not allowed on this resource');
     app.use(async (ctx, next) => {
       if (ctx.path === '/admin' || ctx.path.startsWith('/admin/')) return adminAuth(ctx, next);
-      if (ctx.path === '/scim/v2' || ctx.path.startsWith('/scim/v2/')) return scimAuthenticator(ctx, next);
+      if (isScimRequest(ctx)) return scimAuthenticator(ctx, next);
       return next();
     });
     app.use(adminRouter.routes());

@@ -1,3 +1,4 @@
 export * from './entities.ts';
 export * from './data-source.ts';
 export { Initial1732800000000 } from './migrations/1732800000000-Initial.ts';
+export * from './accounts.ts';

@@ -3,12 +3,14 @@
  * found by email or created, role mapping applied (JIT on), the session row, and the domain events.
  * A refusal throws SignInDenied and the transaction rolls back: nothing provisioned.
  */
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { In } from 'typeorm';
-import { DoormanError, isDuplicateKeyError, roleMappingServiceRef, type Actor, type PluginEnv } from '@doorman/core';
+import { DoormanError, roleMappingServiceRef, type Actor, type PluginEnv } from '@doorman/core';
 import {
+  AccountEmailTaken,
   ConnectionOrgEntity,
+  insertAccount,
   ConnectionUserEntity,
   OrgMembershipEntity,
   SsoSessionEntity,
@@ -18,15 +20,6 @@ import {
 } from '@doorman/model';
 import type { Identity } from './attributes.ts';
 import { denials, SignInDenied } from './errors.ts';
-
-/**
- * Docker-ID-style usernames: the local part of the email reduced to [a-z0-9], plus four digits.
- * (The same rule as scim-users; copied, plugins do not import each other.) The unique index decides.
- */
-export function candidateUsername(email: string): string {
-  const base = email.split('@')[0]!.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 24) || 'user';
-  return `${base.length < 4 ? base.padEnd(4, '0') : base}${randomInt(1000, 10_000)}`;
-}
 
 export interface SignInResult {
   user: Pick<User, 'id' | 'email' | 'username' | 'fullName'>;
@@ -47,15 +40,13 @@ export interface SignInRequest {
 
 type Deps = Pick<PluginEnv<unknown>, 'transaction' | 'events' | 'clock' | 'get'>;
 
-class AccountRace extends Error {}
-
 /** Runs the sign-in; a concurrent first sign-in of the same email retries once and finds the account. */
 export async function signIn(deps: Deps, request: SignInRequest): Promise<SignInResult> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await deps.transaction((tx) => signInTx(deps, tx, request));
     } catch (err) {
-      if (err instanceof AccountRace && attempt < 3) continue;
+      if (err instanceof AccountEmailTaken && attempt < 3) continue;
       throw err;
     }
   }
@@ -82,7 +73,7 @@ async function signInTx(deps: Deps, tx: EntityManager, request: SignInRequest): 
     if (!user || (!scimRow && memberships.length === 0)) throw denials.notAssigned(identity.email, requestId);
   } else {
     if (!user) {
-      user = await createAccount(tx, identity);
+      user = await insertAccount(tx, { email: identity.email, fullName: identity.fullName, now: deps.clock.now() });
       accountCreated = true;
     } else if (identity.fullName && identity.fullName !== user.fullName) {
       // "uses the existing account and updates the user's full name if necessary"
@@ -134,26 +125,6 @@ async function signInTx(deps: Deps, tx: EntityManager, request: SignInRequest): 
     changes: { protocol: { after: request.protocol }, sessionId: { after: sessionId }, expiresAt: { after: expiresAt.toISOString() } },
   });
   return { user: { id: u.id, email: u.email, username: u.username, fullName: u.fullName }, sessionId, expiresAt, firstTime, accountCreated };
-}
-
-async function createAccount(tx: EntityManager, identity: Identity): Promise<User> {
-  for (let attempt = 1; ; attempt++) {
-    const row = { id: randomUUID(), email: identity.email, emailLc: identity.email.toLowerCase(), username: candidateUsername(identity.email), fullName: identity.fullName };
-    try {
-      // A savepoint, so a duplicate username can be retried without aborting the transaction.
-      await tx.query('SAVEPOINT jit_account');
-      await tx.getRepository(UserEntity).insert(row);
-      await tx.query('RELEASE SAVEPOINT jit_account');
-      return (await tx.getRepository(UserEntity).findOneByOrFail({ id: row.id }))!;
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-      await tx.query('ROLLBACK TO SAVEPOINT jit_account');
-      const taken = await tx.getRepository(UserEntity).findOne({ where: { emailLc: row.emailLc }, lock: { mode: 'pessimistic_write' } });
-      // Another sign-in created this email's account meanwhile: start over and use it.
-      if (taken) throw new AccountRace();
-      if (attempt >= 5) throw err;
-    }
-  }
 }
 
 /** Publishes `sso.sign_in_denied` in its own transaction (the refused one rolled back). Never the assertion. */

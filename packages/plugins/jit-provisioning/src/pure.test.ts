@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { identityFromOidc, identityFromSaml, isEmail, parseSessionMinutes } from './attributes.ts';
 import { configSchema } from './config.ts';
 import { isLoopbackHttp } from './oidc.ts';
-import { candidateUsername } from './provision.ts';
+import { candidateUsername } from '@doorman/model';
 import { clearedCookie, readCookie, sessionCookie, signSessionId, verifySessionCookie } from './session.ts';
 import { memoryStore } from './store.ts';
 

@@ -11,11 +11,10 @@ import {
   type JobRegistry,
   type RoleMappingService,
 } from '@doorman/core';
-import { ConnectionUserEmailEntity, ConnectionUserEntity, GroupMemberEntity, UserEntity, type ConnectionUser, type User } from '@doorman/model';
+import { AccountEmailTaken, ConnectionUserEmailEntity, ConnectionUserEntity, GroupMemberEntity, insertAccount, UserEntity, type ConnectionUser, type User } from '@doorman/model';
 import { applyPatch, assertIfMatch, compileFilter, compileSort, USER_ATTRIBUTES, type Dialect, type ListParams, type ScimResource } from '@doorman/scim';
 import { deactivateUserJob, jobIntent } from '@doorman/jobs';
 import { toScimUser, toUserColumns, type EmailRow, type UserColumns } from './user-resource.ts';
-import { candidateUsername } from './usernames.ts';
 
 export interface ScimUserStoreDeps {
   db: DataSource;
@@ -68,7 +67,7 @@ export class ScimUserStore {
       try {
         return await this.deps.transaction((tx) => this.createIn(tx, tenant, columns, emails));
       } catch (err) {
-        if (err instanceof AccountRace && attempt < 3) continue;
+        if (err instanceof AccountEmailTaken && attempt < 3) continue;
         throw err;
       }
     }
@@ -98,23 +97,10 @@ export class ScimUserStore {
 
   /** Docker: "If the user already exists by email, they are assigned to the organization" — link, don't duplicate. */
   private async findOrCreateAccount(tx: EntityManager, columns: UserColumns): Promise<{ account: User; created: boolean }> {
-    const accounts = tx.getRepository(UserEntity);
-    const existing = await accounts.findOneBy({ emailLc: columns.userNameLc });
+    const existing = await tx.getRepository(UserEntity).findOneBy({ emailLc: columns.userNameLc });
     if (existing) return { account: existing, created: false };
     const fullName = [columns.givenName, columns.familyName].filter(Boolean).join(' ') || columns.formattedName || null;
-    for (let i = 0; i < 5; i++) {
-      const now = this.deps.now();
-      const account: User = { id: randomUUID(), email: columns.userName, emailLc: columns.userNameLc, username: candidateUsername(columns.userName), fullName, createdAt: now, updatedAt: now };
-      try {
-        // A failed INSERT rolls back only itself (MySQL and SQLite), so the transaction goes on.
-        await accounts.insert(account);
-        return { account, created: true };
-      } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err;
-        if (await accounts.exists({ where: { emailLc: columns.userNameLc } })) throw new AccountRace();
-      }
-    }
-    throw new ConflictError('could not generate a unique username; retry', { scimType: 'uniqueness' });
+    return { account: await insertAccount(tx, { email: columns.userName, fullName, now: this.deps.now() }), created: true };
   }
 
   private async writeEmails(tx: EntityManager, connectionUserId: string, emails: EmailRow[]) {
@@ -269,5 +255,3 @@ function connectionUserFromRaw(raw: Record<string, unknown>): ConnectionUser {
   };
 }
 
-/** The account for this email was created concurrently: retry the transaction to link it. */
-class AccountRace extends Error {}
