@@ -123,6 +123,10 @@ async function main() {
       }
       await pool.query('INSERT INTO users (id, email, email_lc, username, full_name) VALUES ?', [users]);
       await pool.query('INSERT INTO connection_users (id, connection_id, user_id, user_name, user_name_lc, active, resource, version) VALUES ?', [scoped]);
+      await pool.query(
+        'INSERT INTO connection_user_counts (connection_id, shard, users, changes) VALUES (?, 0, ?, ?) ON DUPLICATE KEY UPDATE users = users + VALUES(users), changes = changes + VALUES(changes)',
+        [connectionId, scoped.length, scoped.length],
+      );
     }
     const seedMs = performance.now() - seedStart;
     const large = ids.slice(0, opts.members);

@@ -150,6 +150,11 @@ export async function seedUsers(pool: Pool, target: SeedTarget, count: number, c
       await insertMany(conn, 'connection_users', connectionUsers);
       await insertMany(conn, 'connection_user_emails', emails);
       await insertMany(conn, 'org_memberships', memberships);
+      // As the API does per user (recordConnectionUsersChange): the counter unfiltered lists read.
+      await conn.query(
+        'INSERT INTO connection_user_counts (connection_id, shard, users, changes) VALUES (?, 0, ?, ?) ON DUPLICATE KEY UPDATE users = users + VALUES(users), changes = changes + VALUES(changes)',
+        [target.connectionId, connectionUsers.length, connectionUsers.length],
+      );
       await conn.commit();
     } catch (err) {
       await conn.rollback().catch(() => undefined);

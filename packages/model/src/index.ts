@@ -2,3 +2,4 @@ export * from './entities.ts';
 export * from './data-source.ts';
 export { Initial1732800000000 } from './migrations/1732800000000-Initial.ts';
 export * from './accounts.ts';
+export * from './user-counts.ts';

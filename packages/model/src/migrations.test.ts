@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDataSource, ConnectionUserEntity, OrganizationEntity, UserEntity } from './index.ts';
+import { createDataSource, ConnectionUserEntity, OrganizationEntity, readConnectionUserCount, recordConnectionUsersChange, UserEntity } from './index.ts';
 import { createTestMysqlDatabase } from './testing.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'doorman-model-'));
@@ -21,17 +21,38 @@ describe.each(engines)('migrations on $name', ({ name, url }) => {
     await ds.initialize();
     try {
       const applied = await ds.runMigrations({ transaction: 'each' });
-      expect(applied.map((m) => m.name)).toEqual(['Initial1732800000000', 'AuditChain1732800100000', 'AuditSealer1732800200000']);
+      expect(applied.map((m) => m.name)).toEqual(['Initial1732800000000', 'AuditChain1732800100000', 'AuditSealer1732800200000', 'ConnectionUserCounts1732800300000']);
       expect(await ds.showMigrations()).toBe(false);
 
-      // AuditSealer backfills chain_seq of events written before it, per chain in seq order.
+      // AuditSealer backfills chain_seq of events written before it, per chain in seq order;
+      // ConnectionUserCounts counts each connection's existing users.
       await ds.undoLastMigration({ transaction: 'each' });
+      await ds.undoLastMigration({ transaction: 'each' });
+      for (const [connectionId, n] of [['conn-a', 3], ['conn-b', 1]] as const) {
+        for (let k = 0; k < n; k++) {
+          await ds.query("INSERT INTO connection_users (id, connection_id, user_id, user_name, user_name_lc, active, resource, version) VALUES (?, ?, ?, 'x', ?, 1, '{}', 1)", [
+            randomUUID(),
+            connectionId,
+            randomUUID(),
+            `${connectionId}-${k}`,
+          ]);
+        }
+      }
       const event = (orgId: string | null, hash: string) => [randomUUID(), orgId, 'system', 'user.updated', hash];
       for (const row of [event('o1', 'a1'), event(null, 'd1'), event('o1', 'a2'), event('o2', 'b1'), event('o1', 'a3')]) {
         await ds.query('INSERT INTO audit_events (id, org_id, actor_type, action, hash) VALUES (?, ?, ?, ?, ?)', row);
       }
       await ds.query("INSERT INTO audit_chain_heads (chain_key, last_seq, last_hash) VALUES ('org:o1', 5, 'a3'), ('org:o2', 4, 'b1'), ('deployment', 2, 'd1'), ('org:o3', 9, 'x')");
-      expect((await ds.runMigrations({ transaction: 'each' })).map((m) => m.name)).toEqual(['AuditSealer1732800200000']);
+      expect((await ds.runMigrations({ transaction: 'each' })).map((m) => m.name)).toEqual(['AuditSealer1732800200000', 'ConnectionUserCounts1732800300000']);
+      expect(await readConnectionUserCount(ds, 'conn-a')).toEqual({ users: 3, changes: 3 });
+      expect(await readConnectionUserCount(ds, 'conn-b')).toEqual({ users: 1, changes: 1 });
+      expect(await readConnectionUserCount(ds, 'conn-none')).toEqual({ users: 0, changes: 0 });
+      // Counted changes land on random shards and add up; a delete lowers users and raises changes.
+      for (let k = 0; k < 40; k++) await ds.transaction((tx) => recordConnectionUsersChange(tx, 'conn-b', +1));
+      await ds.transaction((tx) => recordConnectionUsersChange(tx, 'conn-b', -1));
+      expect(await readConnectionUserCount(ds, 'conn-b')).toEqual({ users: 40, changes: 42 });
+      const shards = await ds.query("SELECT COUNT(*) AS n FROM connection_user_counts WHERE connection_id = 'conn-b'");
+      expect(Number(shards[0].n)).toBeGreaterThan(1);
       const numbered = await ds.query('SELECT hash, chain_seq AS chainSeq FROM audit_events ORDER BY seq');
       expect(numbered.map((r: { hash: string; chainSeq: unknown }) => [r.hash, Number(r.chainSeq)])).toEqual([['a1', 1], ['d1', 1], ['a2', 2], ['b1', 1], ['a3', 3]]);
       const heads = await ds.query('SELECT chain_key AS k, last_chain_seq AS n, purged_chain_seq AS p FROM audit_chain_heads ORDER BY chain_key');

@@ -8,6 +8,7 @@ import {
   ConnectionDomainEntity,
   ConnectionOrgEntity,
   ConnectionUserEntity,
+  recordConnectionUsersChange,
   OrganizationEntity,
   OrgMembershipEntity,
   SsoConnectionEntity,
@@ -188,6 +189,7 @@ export async function addConnectionUser(ds: DataSource, u: { connectionId: strin
     resource: {},
     version: 1,
   });
+  await recordConnectionUsersChange(ds.manager, u.connectionId, +1);
 }
 
 /** Row counts of what a sign-in may write, to assert "nothing written". */

@@ -5,6 +5,7 @@ import { definePlugin, type Actor, type DomainEvent } from '@doorman/core';
 import {
   ConnectionOrgEntity,
   ConnectionUserEntity,
+  recordConnectionUsersChange,
   OrganizationEntity,
   OrgMembershipEntity,
   SsoConnectionEntity,
@@ -122,6 +123,7 @@ export async function addConnectionUser(
     resource: {},
     version: 1,
   });
+  await recordConnectionUsersChange(ds.manager, u.connectionId, +1);
 }
 
 /** The user's memberships, readable: org and team names instead of ids, sorted. */

@@ -23,6 +23,8 @@ export const scimUsersConfigSchema = z
     maxPageSize: z.coerce.number().int().min(1).max(10_000).default(200),
     /** Page size when the IdP sends no count. */
     defaultPageSize: z.coerce.number().int().min(1).max(10_000).default(100),
+    /** Rows between the anchors that let a deep startIndex skip straight to its page (see page-anchors.ts). */
+    listAnchorEvery: z.coerce.number().int().min(2).max(1_000_000).default(1_000),
   })
   .strict();
 export type ScimUsersConfig = z.infer<typeof scimUsersConfigSchema>;
@@ -45,7 +47,7 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
     const baseUrl = `${gateway.publicUrl}/scim/v2`;
     const roleMapping = get(roleMappingServiceRef);
     const dialect = isMysql(db) ? 'mysql' : 'sqlite';
-    const store = new ScimUserStore({ db, transaction, events, jobs, roleMapping, dialect, baseUrl, now: () => clock.now() });
+    const store = new ScimUserStore({ db, transaction, events, jobs, roleMapping, dialect, baseUrl, now: () => clock.now(), listAnchorEvery: config.listAnchorEvery });
 
     jobs.define({
       ...deactivateUserJob,

@@ -11,10 +11,22 @@ import {
   type JobRegistry,
   type RoleMappingService,
 } from '@doorman/core';
-import { AccountEmailTaken, ConnectionUserEmailEntity, ConnectionUserEntity, GroupMemberEntity, insertAccount, UserEntity, type ConnectionUser, type User } from '@doorman/model';
+import {
+  AccountEmailTaken,
+  ConnectionUserEmailEntity,
+  ConnectionUserEntity,
+  GroupMemberEntity,
+  insertAccount,
+  readConnectionUserCount,
+  recordConnectionUsersChange,
+  UserEntity,
+  type ConnectionUser,
+  type User,
+} from '@doorman/model';
 import { applyPatch, assertIfMatch, compileFilter, compileSort, USER_ATTRIBUTES, type Dialect, type ListParams, type ScimResource } from '@doorman/scim';
 import { deactivateUserJob, jobIntent } from '@doorman/jobs';
 import { toScimUser, toUserColumns, type EmailRow, type UserColumns } from './user-resource.ts';
+import { defaultOrderPage, PageAnchors } from './page-anchors.ts';
 
 export interface ScimUserStoreDeps {
   db: DataSource;
@@ -26,6 +38,8 @@ export interface ScimUserStoreDeps {
   /** `<public url>/scim/v2` */
   baseUrl: string;
   now(): Date;
+  /** Rows between list-page anchors (default ANCHOR_EVERY). */
+  listAnchorEvery?: number;
 }
 
 export interface Tenant {
@@ -53,7 +67,11 @@ const mappingAttributes = (c: Pick<UserColumns, 'dockerRole' | 'dockerOrg' | 'do
  * effects, its domain events (audit) and its job intents (outbox).
  */
 export class ScimUserStore {
-  constructor(private readonly deps: ScimUserStoreDeps) {}
+  private readonly anchors: PageAnchors;
+
+  constructor(private readonly deps: ScimUserStoreDeps) {
+    this.anchors = new PageAnchors(deps.db, { every: deps.listAnchorEvery });
+  }
 
   private event(tenant: Tenant, row: Pick<ConnectionUser, 'id' | 'userId'>, action: string, changes?: DomainEvent['changes']): DomainEvent {
     return { action, connectionId: tenant.connectionId, target: { type: 'user', id: row.userId }, changes: { ...(changes ?? {}), scimId: { after: row.id } } };
@@ -92,6 +110,7 @@ export class ScimUserStore {
       await this.deps.roleMapping.apply(tx, { connectionId: tenant.connectionId, userId: account.id, attributes: mappingAttributes(columns), flow: 'scim', firstTime: true, actor: tenant.actor });
     }
     await this.deps.events.publish(tx, tenant.actor, ...events);
+    await recordConnectionUsersChange(tx, tenant.connectionId, +1);
     return toScimUser(row, this.deps.baseUrl);
   }
 
@@ -128,34 +147,52 @@ export class ScimUserStore {
   }
 
   async list(tenant: Tenant, params: ListParams): Promise<{ resources: ScimResource[]; totalResults: number }> {
-    const where = params.filter ? compileFilter(params.filter, USER_ATTRIBUTES, this.deps.dialect, 'f') : undefined;
+    const { connectionId } = tenant;
+    const offset = params.startIndex - 1;
+    // Compiled first: a bad sortBy is a 400 even where no page is read.
     const sort = params.sortBy ? compileSort(params.sortBy, params.sortOrder, USER_ATTRIBUTES) : undefined;
-    const manager = this.deps.db.manager;
-    const base = () => {
-      const qb = manager.getRepository(ConnectionUserEntity).createQueryBuilder('u').where('u.connection_id = :connectionId', { connectionId: tenant.connectionId });
-      if (where) qb.andWhere(`(${where.sql})`, where.params);
-      return qb;
-    };
-    const ordered = (qb: ReturnType<typeof base>) => qb.orderBy(sort ? sort.column : 'u.created_at', sort?.direction ?? 'ASC').addOrderBy('u.id', 'ASC');
-    // COUNT(*) rather than getCount()'s COUNT(DISTINCT id): the index answers it alone.
-    const count = async () => Number((await base().select('COUNT(*)', 'n').getRawOne<{ n: string | number }>())?.n ?? 0);
-    if (params.count === 0) return { resources: [], totalResults: await count() };
     let rows: ConnectionUser[];
-    if (params.startIndex === 1) {
-      rows = await ordered(base()).limit(params.count).getMany();
+    let totalResults: number;
+    if (!params.filter) {
+      // Unfiltered: the total is the connection's counter, never COUNT(*) over its users.
+      const count = await readConnectionUserCount(this.deps.db, connectionId);
+      if (params.count === 0) return { resources: [], totalResults: count.users };
+      if (sort) rows = await this.sortedPage(tenant, params, sort);
+      else {
+        const start = await this.anchors.pageStartFor(connectionId, count.changes, offset);
+        rows = (await defaultOrderPage(this.deps.db, connectionId, start, params.count, userColumnsSql('u'))).map(connectionUserFromRaw);
+      }
+      totalResults = count.users;
     } else {
-      // Deferred join: page through the index for ids only, then load just those rows — a deep
-      // OFFSET never reads the skipped rows in full.
-      const ids = (await ordered(base()).select('u.id', 'id').offset(params.startIndex - 1).limit(params.count).getRawMany<{ id: string }>()).map((r) => r.id);
-      const byId = new Map((ids.length ? await manager.getRepository(ConnectionUserEntity).findBy({ id: In(ids), connectionId: tenant.connectionId }) : []).map((r) => [r.id, r]));
-      rows = ids.map((id) => byId.get(id)).filter((r): r is ConnectionUser => r !== undefined);
+      const where = compileFilter(params.filter, USER_ATTRIBUTES, this.deps.dialect, 'f');
+      const count = async () => Number((await this.filtered(connectionId, where).select('COUNT(*)', 'n').getRawOne<{ n: string | number }>())?.n ?? 0);
+      if (params.count === 0) return { resources: [], totalResults: await count() };
+      rows = await this.sortedPage(tenant, params, sort, where);
+      // A page that is not full ends the result set, so its total needs no COUNT: an IdP's
+      // `filter=userName eq "…"` lookup before each create costs one query. (An empty page past the
+      // first says nothing about the total.)
+      const pageEndsResults = rows.length < params.count && (rows.length > 0 || params.startIndex === 1);
+      totalResults = pageEndsResults ? offset + rows.length : await count();
     }
-    // A page that is not full ends the result set, so its total needs no COUNT: an IdP's
-    // `filter=userName eq "…"` lookup before each create costs one query. (An empty page past the
-    // first says nothing about the total.)
-    const pageEndsResults = rows.length < params.count && (rows.length > 0 || params.startIndex === 1);
-    const totalResults = pageEndsResults ? params.startIndex - 1 + rows.length : await count();
     return { resources: rows.map((r) => toScimUser(r, this.deps.baseUrl)), totalResults };
+  }
+
+  private filtered(connectionId: string, where?: { sql: string; params: Record<string, unknown> }) {
+    // COUNT(*) on this rather than getCount()'s COUNT(DISTINCT id): the index answers it alone.
+    const qb = this.deps.db.manager.getRepository(ConnectionUserEntity).createQueryBuilder('u').where('u.connection_id = :connectionId', { connectionId });
+    if (where) qb.andWhere(`(${where.sql})`, where.params);
+    return qb;
+  }
+
+  /** A page of a filtered or `sortBy` list (OFFSET through the index, then the rows by id). */
+  private async sortedPage(tenant: Tenant, params: ListParams, sort: ReturnType<typeof compileSort> | undefined, where?: { sql: string; params: Record<string, unknown> }): Promise<ConnectionUser[]> {
+    const ordered = () => this.filtered(tenant.connectionId, where).orderBy(sort ? sort.column : 'u.created_at', sort?.direction ?? 'ASC').addOrderBy('u.id', 'ASC');
+    if (params.startIndex === 1) return ordered().limit(params.count).getMany();
+    // Deferred join: page through the index for ids only, then load just those rows — a deep
+    // OFFSET never reads the skipped rows in full.
+    const ids = (await ordered().select('u.id', 'id').offset(params.startIndex - 1).limit(params.count).getRawMany<{ id: string }>()).map((r) => r.id);
+    const byId = new Map((ids.length ? await this.deps.db.manager.getRepository(ConnectionUserEntity).findBy({ id: In(ids), connectionId: tenant.connectionId }) : []).map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id)).filter((r): r is ConnectionUser => r !== undefined);
   }
 
   async replace(tenant: Tenant, id: string, body: unknown, ifMatch?: string): Promise<ScimResource> {
@@ -233,14 +270,17 @@ export class ScimUserStore {
         jobIntent(deactivateUserJob, `deactivate-user.${current.id}.deleted`, { connectionId: tenant.connectionId, connectionUserId: current.id, userId: current.userId, reason: 'deleted' }),
       );
       await this.deps.events.publish(tx, tenant.actor, this.event(tenant, current, 'user.deleted', { userName: { before: current.userName } }));
+      await recordConnectionUsersChange(tx, tenant.connectionId, -1);
     });
   }
 }
 
 /** Column list of a raw `connection_users` read, aliased to entity property names. */
-const USER_COLUMNS_SQL = ['id', 'connection_id', 'user_id', 'user_name', 'active', 'resource', 'version', 'created_at', 'updated_at']
-  .map((c) => `${c} AS ${c.replace(/_([a-z])/g, (_, x: string) => x.toUpperCase())}`)
-  .join(', ');
+const userColumnsSql = (alias?: string) =>
+  ['id', 'connection_id', 'user_id', 'user_name', 'active', 'resource', 'version', 'created_at', 'updated_at']
+    .map((c) => `${alias ? `${alias}.` : ''}${c} AS ${c.replace(/_([a-z])/g, (_, x: string) => x.toUpperCase())}`)
+    .join(', ');
+const USER_COLUMNS_SQL = userColumnsSql();
 
 /** Maps a raw row (MySQL or SQLite types) to what toScimUser reads. */
 function connectionUserFromRaw(raw: Record<string, unknown>): ConnectionUser {

@@ -4,7 +4,8 @@ import { DOCKER, ENTERPRISE, newUser, PATCH_OP, startScimTestBed, USER, type Sci
 
 let bed: ScimTestBed;
 beforeAll(async () => {
-  bed = await startScimTestBed();
+  // Anchors every 3 rows: unfiltered pages past the third row go through them.
+  bed = await startScimTestBed({ pluginSettings: { 'scim-users': { listAnchorEvery: 3 } } });
 });
 afterAll(async () => bed?.t.close());
 
@@ -188,6 +189,32 @@ describe('queries', () => {
     const zero = await list(encodeURI('filter=userName sw "q"&startIndex=0&count=1&sortBy=userName'));
     expect(zero.body.startIndex).toBe(1);
     expect(zero.body.Resources[0].userName).toBe('q00@even.test');
+  });
+
+  it('pages the unfiltered list (through anchors) exactly, with totals kept by the counter as users come and go', async () => {
+    const all = async () => (await list('count=200')).body;
+    const rowsInScope = () => bed.t.gateway.db.getRepository(ConnectionUserEntity).countBy({ connectionId: bed.a.connectionId });
+    for (const step of ['as seeded', 'after a delete and a create'] as const) {
+      if (step !== 'as seeded') {
+        const first = (await all()).Resources[0].id;
+        expect((await bed.scim(bed.a, 'delete', `/Users/${first}`)).status).toBe(204);
+        expect((await bed.scim(bed.a, 'post', '/Users').send(newUser('late.joiner@even.test'))).status).toBe(201);
+      }
+      const full = await all();
+      expect(full.totalResults).toBe(await rowsInScope());
+      const ids: string[] = full.Resources.map((r: { id: string }) => r.id);
+      expect(ids.length).toBe(full.totalResults);
+      for (let startIndex = 1; startIndex <= ids.length + 1; startIndex++) {
+        const page = (await list(`startIndex=${startIndex}&count=4`)).body;
+        expect({ step, startIndex, total: page.totalResults, ids: page.Resources.map((r: { id: string }) => r.id) }).toEqual({
+          step,
+          startIndex,
+          total: ids.length,
+          ids: ids.slice(startIndex - 1, startIndex + 3),
+        });
+      }
+      expect((await list('count=0')).body).toMatchObject({ totalResults: ids.length, Resources: [] });
+    }
   });
 
   it('projects attributes and excludedAttributes on list, get and writes; searches with POST /.search', async () => {

@@ -1,0 +1,33 @@
+import { randomInt } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import { isMysql } from './data-source.ts';
+
+/** Rows per connection in `connection_user_counts`: concurrent creates rarely meet on one. */
+export const USER_COUNT_SHARDS = 16;
+
+/**
+ * Records that `delta` SCIM users joined (+) or left (−) a connection, inside the transaction that
+ * inserted or deleted their `connection_users` rows. Every such insert and delete must call this:
+ * unfiltered list totals and list-page anchors read the counter, not the table. Call it late in the
+ * transaction: it holds one shard row's lock until commit.
+ */
+export async function recordConnectionUsersChange(tx: EntityManager, connectionId: string, delta: number, changes = Math.abs(delta)): Promise<void> {
+  const shard = randomInt(USER_COUNT_SHARDS);
+  const upsert = isMysql(tx.connection)
+    ? 'ON DUPLICATE KEY UPDATE users = users + VALUES(users), changes = changes + VALUES(changes)'
+    : 'ON CONFLICT (connection_id, shard) DO UPDATE SET users = users + excluded.users, changes = changes + excluded.changes';
+  await tx.query(`INSERT INTO connection_user_counts (connection_id, shard, users, changes) VALUES (?, ?, ?, ?) ${upsert}`, [connectionId, shard, delta, changes]);
+}
+
+export interface ConnectionUserCount {
+  /** SCIM users in the connection's scope. */
+  users: number;
+  /** Inserts and deletes ever counted: changes whenever the connection's set of users does. */
+  changes: number;
+}
+
+/** One indexed read of at most USER_COUNT_SHARDS rows. */
+export async function readConnectionUserCount(db: EntityManager | DataSource, connectionId: string): Promise<ConnectionUserCount> {
+  const [row] = await db.query('SELECT COALESCE(SUM(users), 0) AS users, COALESCE(SUM(changes), 0) AS changes FROM connection_user_counts WHERE connection_id = ?', [connectionId]);
+  return { users: Number(row?.users ?? 0), changes: Number(row?.changes ?? 0) };
+}

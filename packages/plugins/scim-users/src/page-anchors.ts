@@ -1,0 +1,108 @@
+import type { DataSource } from 'typeorm';
+import { readConnectionUserCount } from '@doorman/model';
+
+/** A position in a connection's default list order (created_at, then id). */
+export interface OrderKey {
+  /** As the database prints it (`CAST(created_at AS CHAR)`), so comparisons are exact to the millisecond. */
+  createdAt: string;
+  id: string;
+}
+
+/** Every how many rows an anchor is kept: a page starts at most this many index entries past one. */
+export const ANCHOR_EVERY = 1000;
+
+/**
+ * Where the page at 0-based `offset` starts: from the nearest anchor at or before it (anchor k is the
+ * key at position k × every), skipping the rest; from the beginning when no anchor helps. Pure.
+ */
+export function pageStart(anchors: readonly OrderKey[], offset: number, every = ANCHOR_EVERY): { from: OrderKey | null; skip: number } {
+  const k = Math.min(Math.floor(offset / every), anchors.length - 1);
+  if (k <= 0) return { from: null, skip: offset };
+  return { from: anchors[k]!, skip: offset - k * every };
+}
+
+interface AnchorSet {
+  /** `connection_user_counts.changes` they were built at: valid while it is unchanged. */
+  changes: number;
+  keys: OrderKey[] | null;
+  builtAt: number;
+}
+
+/**
+ * Anchors into each connection's default order, so a deep `startIndex` costs an index range read of
+ * at most ANCHOR_EVERY entries instead of an OFFSET over every row before it (100,000 users: the last
+ * page skipped 99,900 index entries). Built by one window-function scan and kept per replica while the
+ * connection's user set is unchanged (any insert or delete anywhere bumps the counter's `changes`).
+ * Under writes a stale set is rebuilt at most once per `rebuildIntervalMs` per connection; in between,
+ * pages use a plain OFFSET, as they would without anchors. Bounded: `maxConnections` sets, least
+ * recently built dropped first.
+ */
+export class PageAnchors {
+  private readonly sets = new Map<string, AnchorSet>();
+  private readonly building = new Map<string, Promise<OrderKey[] | null>>();
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly options: { every?: number; rebuildIntervalMs?: number; maxConnections?: number; now?: () => number } = {},
+  ) {}
+
+  get every(): number {
+    return this.options.every ?? ANCHOR_EVERY;
+  }
+
+  /** Where the page at 0-based `offset` starts, for a connection whose counter reads `changes`. */
+  async pageStartFor(connectionId: string, changes: number, offset: number): Promise<{ from: OrderKey | null; skip: number }> {
+    const keys = offset >= this.every ? await this.keysFor(connectionId, changes) : null;
+    return keys ? pageStart(keys, offset, this.every) : { from: null, skip: offset };
+  }
+
+  /** The anchors for `changes`, or null when none are valid now (the caller pages with OFFSET). */
+  async keysFor(connectionId: string, changes: number): Promise<OrderKey[] | null> {
+    const now = (this.options.now ?? Date.now)();
+    const set = this.sets.get(connectionId);
+    if (set && set.changes === changes) return set.keys;
+    const inFlight = this.building.get(connectionId);
+    if (inFlight) return inFlight;
+    if (set && now - set.builtAt < (this.options.rebuildIntervalMs ?? 1_000)) return null;
+    const build = this.build(connectionId, changes, now).finally(() => this.building.delete(connectionId));
+    this.building.set(connectionId, build);
+    return build;
+  }
+
+  private async build(connectionId: string, changes: number, now: number): Promise<OrderKey[] | null> {
+    const keys: OrderKey[] = await this.db.query(
+      `SELECT createdAt, id FROM (
+         SELECT CAST(created_at AS CHAR) AS createdAt, id, ROW_NUMBER() OVER (ORDER BY created_at, id) AS rn
+           FROM connection_users WHERE connection_id = ?) ranked
+        WHERE (rn - 1) % ? = 0 ORDER BY rn`,
+      [connectionId, this.every],
+    );
+    // Valid only if no user joined or left while the scan ran.
+    const valid = (await readConnectionUserCount(this.db, connectionId)).changes === changes;
+    this.sets.delete(connectionId);
+    this.sets.set(connectionId, { changes: valid ? changes : -1, keys: valid ? keys.map((k) => ({ createdAt: String(k.createdAt), id: String(k.id) })) : null, builtAt: now });
+    if (this.sets.size > (this.options.maxConnections ?? 1_000)) this.sets.delete(this.sets.keys().next().value!);
+    return this.sets.get(connectionId)!.keys;
+  }
+}
+
+/**
+ * Raw rows of one page of a connection's default order (created_at, then id) in one round trip: ids
+ * from the (connection_id, created_at) index, starting at `start.from` when given and skipping
+ * `start.skip` entries, joined back to their rows. `columns` selects from alias `u`.
+ */
+export async function defaultOrderPage(
+  db: DataSource,
+  connectionId: string,
+  start: { from: OrderKey | null; skip: number },
+  count: number,
+  columns: string,
+): Promise<Array<Record<string, unknown>>> {
+  const after = start.from ? ' AND (created_at > ? OR (created_at = ? AND id >= ?))' : '';
+  return db.query(
+    `SELECT ${columns} FROM connection_users u JOIN (
+       SELECT id FROM connection_users WHERE connection_id = ?${after} ORDER BY created_at, id LIMIT ? OFFSET ?
+     ) page ON page.id = u.id ORDER BY u.created_at, u.id`,
+    [connectionId, ...(start.from ? [start.from.createdAt, start.from.createdAt, start.from.id] : []), count, start.skip],
+  );
+}
