@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager, TransactionCommitEvent } from 'typeorm';
 import type { z } from 'zod';
 import type { Logger } from 'pino';
-import { OutboxMessageEntity, type JsonDocument } from '@doorman/model';
+import { insertRows, OutboxMessageEntity, type JsonDocument } from '@doorman/model';
 
 export interface JobContext {
   id: string;
@@ -61,7 +61,9 @@ export class JobRegistry {
 
   async enqueue(tx: EntityManager, ...intents: JobIntent[]): Promise<void> {
     if (!intents.length) return;
-    await tx.getRepository(OutboxMessageEntity).insert(
+    await insertRows(
+      tx,
+      OutboxMessageEntity,
       intents.map((i) => ({ queue: i.queue, jobName: i.name, jobId: i.id, payload: i.data, attempts: 0, relayedAt: null, lastError: null })),
     );
     // Inside a transaction, the relay is woken after commit (see notifyAfterCommit): before it, the

@@ -1,6 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { UserEntity, type User } from './entities.ts';
+import { insertRows } from './insert.ts';
 
 /**
  * Docker-ID-style usernames, "based on the user's email, name, and random numbers to ensure all
@@ -43,7 +44,7 @@ export async function insertAccount(tx: EntityManager, account: { email: string;
       updatedAt: account.now,
     };
     try {
-      await accounts.insert(row);
+      await insertRows(tx, UserEntity, row);
       return row;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;

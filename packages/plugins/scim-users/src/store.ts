@@ -17,6 +17,7 @@ import {
   ConnectionUserEntity,
   GroupMemberEntity,
   insertAccount,
+  insertRows,
   readConnectionUserCount,
   recordConnectionUsersChange,
   UserEntity,
@@ -92,19 +93,18 @@ export class ScimUserStore {
   }
 
   private async createIn(tx: EntityManager, tenant: Tenant, columns: UserColumns, emails: EmailRow[]): Promise<ScimResource> {
-    const users = tx.getRepository(ConnectionUserEntity);
     // No existence check first: the unique index on (connection, userName) answers a duplicate with
     // the INSERT below, and the transaction rolls back whatever came before it.
     const { account, created } = await this.findOrCreateAccount(tx, columns);
     const now = this.deps.now();
     const row: ConnectionUser = { id: randomUUID(), connectionId: tenant.connectionId, userId: account.id, ...columns, version: 1, createdAt: now, updatedAt: now };
     try {
-      await users.insert(row);
+      await insertRows(tx, ConnectionUserEntity, row);
     } catch (err) {
       if (isDuplicateKeyError(err)) throw new ConflictError(`a user with userName '${columns.userName}' already exists`, { scimType: 'uniqueness', field: 'userName' });
       throw err;
     }
-    await this.writeEmails(tx, row.id, emails);
+    await this.writeEmails(tx, row.id, emails, true);
     const events = [this.event(tenant, row, created ? 'user.created' : 'user.linked', diff(null, columns))];
     if (row.active) {
       await this.deps.roleMapping.apply(tx, { connectionId: tenant.connectionId, userId: account.id, attributes: mappingAttributes(columns), flow: 'scim', firstTime: true, actor: tenant.actor });
@@ -122,10 +122,9 @@ export class ScimUserStore {
     return { account: await insertAccount(tx, { email: columns.userName, fullName, now: this.deps.now() }), created: true };
   }
 
-  private async writeEmails(tx: EntityManager, connectionUserId: string, emails: EmailRow[]) {
-    const repo = tx.getRepository(ConnectionUserEmailEntity);
-    await repo.delete({ connectionUserId });
-    if (emails.length) await repo.insert(emails.map((e) => ({ id: randomUUID(), connectionUserId, ...e })));
+  private async writeEmails(tx: EntityManager, connectionUserId: string, emails: EmailRow[], isNewUser = false) {
+    if (!isNewUser) await tx.getRepository(ConnectionUserEmailEntity).delete({ connectionUserId });
+    await insertRows(tx, ConnectionUserEmailEntity, emails.map((e) => ({ id: randomUUID(), connectionUserId, ...e })));
   }
 
   async get(tenant: Tenant, id: string): Promise<{ resource: ScimResource; version: number }> {
