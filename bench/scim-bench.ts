@@ -173,21 +173,32 @@ async function queryCosts(pool: Pool, big: Tenant, small: Tenant) {
     const [rows] = await pool.query<RowDataPacket[]>(`EXPLAIN ${sql}`, params);
     return rows.map((r) => `${r.table}:${r.type}/${r.key ?? 'no index'} rows~${r.rows}${r.Extra ? ` (${r.Extra})` : ''}`).join('; ');
   };
-  // The SQL ScimUserStore.list issues through TypeORM (count, then the page), and role mapping's per-write organization load.
-  const count = 'SELECT COUNT(DISTINCT u.id) AS cnt FROM connection_users u WHERE u.connection_id = ?';
-  const page = 'SELECT * FROM connection_users u WHERE u.connection_id = ? ORDER BY u.created_at ASC, u.id ASC LIMIT 100 OFFSET ?';
+  // The SQL an unfiltered ScimUserStore.list issues: the counter read, the anchor scan (once per
+  // change of the user set), an anchored page (at most ANCHOR_EVERY index entries skipped).
+  const total = 'SELECT COALESCE(SUM(users), 0) AS users, COALESCE(SUM(changes), 0) AS changes FROM connection_user_counts WHERE connection_id = ?';
+  const anchorScan = `SELECT createdAt, id FROM (SELECT CAST(created_at AS CHAR) AS createdAt, id, ROW_NUMBER() OVER (ORDER BY created_at, id) AS rn
+      FROM connection_users WHERE connection_id = ?) ranked WHERE (rn - 1) % 1000 = 0 ORDER BY rn`;
+  const page = `SELECT u.* FROM connection_users u JOIN (SELECT id FROM connection_users WHERE connection_id = ?
+      AND (created_at > ? OR (created_at = ? AND id >= ?)) ORDER BY created_at, id LIMIT 100 OFFSET ?) page ON page.id = u.id ORDER BY u.created_at, u.id`;
   const seats = `SELECT o.id, (SELECT COUNT(*) FROM org_memberships m WHERE m.org_id = o.id) AS seatsUsed,
       (SELECT COUNT(*) FROM org_memberships m WHERE m.org_id = o.id AND m.role = 'owner') AS ownerCount
     FROM connection_orgs co JOIN organizations o ON o.id = co.org_id WHERE co.connection_id = ?`;
-  const lastPage = (t: Tenant) => Math.max(0, t.seeded.ids.length - 100);
-  const out: Record<string, { big: number; small: number; explainBig: string }> = {};
-  out['list COUNT(*)'] = { big: await time(count, [big.connectionId]), small: await time(count, [small.connectionId]), explainBig: await explain(count, [big.connectionId]) };
-  out['list page, last'] = {
-    big: await time(page, [big.connectionId, lastPage(big)]),
-    small: await time(page, [small.connectionId, lastPage(small)]),
-    explainBig: await explain(page, [big.connectionId, lastPage(big)]),
+  /** The last page's parameters: from the last anchor, skipping to the page. */
+  const lastPage = async (t: Tenant) => {
+    const [anchors] = await pool.query<RowDataPacket[]>(anchorScan, [t.connectionId]);
+    const last = anchors[anchors.length - 1]!;
+    const skip = Math.max(0, t.seeded.ids.length - 100 - 1000 * (anchors.length - 1));
+    return [t.connectionId, last.createdAt, last.createdAt, last.id, skip];
   };
-  out['list page, first'] = { big: await time(page, [big.connectionId, 0]), small: await time(page, [small.connectionId, 0]), explainBig: await explain(page, [big.connectionId, 0]) };
+  const out: Record<string, { big: number; small: number; explainBig: string }> = {};
+  out['list total (counter)'] = { big: await time(total, [big.connectionId]), small: await time(total, [small.connectionId]), explainBig: await explain(total, [big.connectionId]) };
+  out['list anchors (once per user-set change)'] = {
+    big: await time(anchorScan, [big.connectionId]),
+    small: await time(anchorScan, [small.connectionId]),
+    explainBig: await explain(anchorScan, [big.connectionId]),
+  };
+  const lastBig = await lastPage(big);
+  out['list page, last (anchored)'] = { big: await time(page, lastBig), small: await time(page, await lastPage(small)), explainBig: await explain(page, lastBig) };
   out['role mapping: seat/owner counts (every write)'] = { big: await time(seats, [big.connectionId]), small: await time(seats, [small.connectionId]), explainBig: await explain(seats, [big.connectionId]) };
   return out;
 }

@@ -33,7 +33,9 @@ export async function freePort(): Promise<number> {
 
 /** Spawns `node --import tsx <entry>` from the repository root, stdin piped (our own entries exit when it closes). */
 export function startChild(name: string, entry: string, env: NodeJS.ProcessEnv, cwd: string): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', entry], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to every child's node: profiling a run.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
   const tail: string[] = [];
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code, signal) => resolve((exitCode = code ?? (signal ? -1 : null)))));
