@@ -4,3 +4,4 @@ export { Initial1732800000000 } from './migrations/1732800000000-Initial.ts';
 export * from './accounts.ts';
 export * from './user-counts.ts';
 export * from './insert.ts';
+export * from './row-codec.ts';

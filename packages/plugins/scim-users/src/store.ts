@@ -20,6 +20,8 @@ import {
   insertRows,
   readConnectionUserCount,
   recordConnectionUsersChange,
+  rowCodec,
+  type RowCodec,
   UserEntity,
   type ConnectionUser,
   type User,
@@ -69,9 +71,11 @@ const mappingAttributes = (c: Pick<UserColumns, 'dockerRole' | 'dockerOrg' | 'do
  */
 export class ScimUserStore {
   private readonly anchors: PageAnchors;
+  private readonly rows: RowCodec<ConnectionUser>;
 
   constructor(private readonly deps: ScimUserStoreDeps) {
     this.anchors = new PageAnchors(deps.db, { every: deps.listAnchorEvery });
+    this.rows = rowCodec(deps.db, ConnectionUserEntity);
   }
 
   private event(tenant: Tenant, row: Pick<ConnectionUser, 'id' | 'userId'>, action: string, changes?: DomainEvent['changes']): DomainEvent {
@@ -129,20 +133,18 @@ export class ScimUserStore {
 
   async get(tenant: Tenant, id: string): Promise<{ resource: ScimResource; version: number }> {
     // The hottest read: one raw round trip, no transaction, no query builder.
-    const [raw] = await this.deps.db.query(`SELECT ${USER_COLUMNS_SQL} FROM connection_users WHERE id = ? AND connection_id = ?`, [id, tenant.connectionId]);
+    const [raw] = await this.deps.db.query(`SELECT ${this.rows.select(undefined, RESOURCE_COLUMNS)} FROM connection_users WHERE id = ? AND connection_id = ?`, [id, tenant.connectionId]);
     if (!raw) throw new NotFoundError(`User ${id} not found`);
-    const row = connectionUserFromRaw(raw);
+    const row = this.rows.hydrate(raw);
     return { resource: toScimUser(row, this.deps.baseUrl), version: row.version };
   }
 
   private async load(tx: EntityManager, tenant: Tenant, id: string, forUpdate: boolean): Promise<ConnectionUser> {
-    const row = await tx.getRepository(ConnectionUserEntity).findOne({
-      where: { id, connectionId: tenant.connectionId },
-      ...(forUpdate && this.deps.dialect === 'mysql' ? { lock: { mode: 'pessimistic_write' as const } } : {}),
-    });
+    const lock = forUpdate && this.deps.dialect === 'mysql' ? ' FOR UPDATE' : '';
+    const [raw] = await tx.query(`SELECT ${this.rows.select()} FROM connection_users WHERE id = ? AND connection_id = ?${lock}`, [id, tenant.connectionId]);
     // Another tenant's id answers exactly like an unknown one.
-    if (!row) throw new NotFoundError(`User ${id} not found`);
-    return row;
+    if (!raw) throw new NotFoundError(`User ${id} not found`);
+    return this.rows.hydrate(raw);
   }
 
   async list(tenant: Tenant, params: ListParams): Promise<{ resources: ScimResource[]; totalResults: number }> {
@@ -159,7 +161,7 @@ export class ScimUserStore {
       if (sort) rows = await this.sortedPage(tenant, params, sort);
       else {
         const start = await this.anchors.pageStartFor(connectionId, count.changes, offset);
-        rows = (await defaultOrderPage(this.deps.db, connectionId, start, params.count, userColumnsSql('u'))).map(connectionUserFromRaw);
+        rows = (await defaultOrderPage(this.deps.db, connectionId, start, params.count, this.rows.select('u', RESOURCE_COLUMNS))).map((r) => this.rows.hydrate(r));
       }
       totalResults = count.users;
     } else {
@@ -225,8 +227,14 @@ export class ScimUserStore {
       throw new ConflictError(`a user with userName '${columns.userName}' already exists`, { scimType: 'uniqueness', field: 'userName' });
     }
     const next: ConnectionUser = { ...current, ...columns, version: current.version + 1, updatedAt: this.deps.now() };
+    // Only the columns that changed (the resource JSON nearly always does).
+    const changed: Partial<ConnectionUser> = { version: next.version, updatedAt: next.updatedAt };
+    for (const k of Object.keys(columns) as Array<keyof UserColumns>) {
+      if (k === 'resource' ? resourceChanged : columns[k] !== current[k]) (changed as Record<string, unknown>)[k] = columns[k];
+    }
+    const set = this.rows.assignments(changed);
     try {
-      await tx.getRepository(ConnectionUserEntity).update({ id: current.id }, { ...columns, version: next.version, updatedAt: next.updatedAt });
+      await tx.query(`UPDATE connection_users SET ${set.sql} WHERE id = ?`, [...set.params, current.id]);
     } catch (err) {
       if (isDuplicateKeyError(err)) throw new ConflictError(`a user with userName '${columns.userName}' already exists`, { scimType: 'uniqueness', field: 'userName' });
       throw err;
@@ -274,23 +282,5 @@ export class ScimUserStore {
   }
 }
 
-/** Column list of a raw `connection_users` read, aliased to entity property names. */
-const userColumnsSql = (alias?: string) =>
-  ['id', 'connection_id', 'user_id', 'user_name', 'active', 'resource', 'version', 'created_at', 'updated_at']
-    .map((c) => `${alias ? `${alias}.` : ''}${c} AS ${c.replace(/_([a-z])/g, (_, x: string) => x.toUpperCase())}`)
-    .join(', ');
-const USER_COLUMNS_SQL = userColumnsSql();
-
-/** Maps a raw row (MySQL or SQLite types) to what toScimUser reads. */
-function connectionUserFromRaw(raw: Record<string, unknown>): ConnectionUser {
-  const date = (v: unknown) => (v instanceof Date ? v : new Date(`${String(v).replace(' ', 'T')}${/Z|[+-]\d\d:?\d\d$/.test(String(v)) ? '' : 'Z'}`));
-  return {
-    ...(raw as unknown as ConnectionUser),
-    active: raw.active === true || raw.active === 1 || raw.active === '1',
-    resource: typeof raw.resource === 'string' ? JSON.parse(raw.resource) : (raw.resource as ConnectionUser['resource']),
-    version: Number(raw.version),
-    createdAt: date(raw.createdAt),
-    updatedAt: date(raw.updatedAt),
-  };
-}
-
+/** What toScimUser reads: the columns a get or list page selects. */
+const RESOURCE_COLUMNS = ['id', 'connectionId', 'userId', 'userName', 'active', 'resource', 'version', 'createdAt', 'updatedAt'] as const;

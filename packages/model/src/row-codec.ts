@@ -1,0 +1,51 @@
+import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
+
+/**
+ * Raw-SQL reads and writes of one entity's rows that still go through TypeORM's own column mapping
+ * and value conversion (booleans, datetimes, simple-json, per dialect), without the query builder:
+ * on the hottest paths (SCIM get, list, the row lock and update of every write) building each query
+ * costs more CPU than running it.
+ */
+export interface RowCodec<T> {
+  /** `col AS "property", …` for every column (or just `only`), optionally qualified by a table alias. */
+  select(alias?: string, only?: ReadonlyArray<keyof T & string>): string;
+  /** A raw row selected with `select` as the entity (with `only`, just those properties are set). */
+  hydrate(raw: Record<string, unknown>): T;
+  /** `SET` clause and parameters for the given properties' new values (unknown properties throw). */
+  assignments(values: Partial<T>): { sql: string; params: unknown[] };
+}
+
+export function rowCodec<T extends ObjectLiteral>(db: DataSource, entity: EntityTarget<T>): RowCodec<T> {
+  const metadata = db.getMetadata(entity);
+  const driver = db.driver;
+  const q = (name: string) => driver.escape(name);
+  const byProperty = new Map<string, ColumnMetadata>(metadata.columns.map((c) => [c.propertyName, c]));
+  return {
+    select: (alias, only) =>
+      metadata.columns
+        .filter((c) => !only || only.includes(c.propertyName as keyof T & string))
+        .map((c) => `${alias ? `${alias}.` : ''}${q(c.databaseName)} AS ${q(c.propertyName)}`)
+        .join(', '),
+    hydrate(raw) {
+      const out: Record<string, unknown> = {};
+      for (const c of metadata.columns) {
+        if (!(c.propertyName in raw)) continue;
+        const value = raw[c.propertyName];
+        out[c.propertyName] = value === null || value === undefined ? null : driver.prepareHydratedValue(value, c);
+      }
+      return out as T;
+    },
+    assignments(values) {
+      const sets: string[] = [];
+      const params: unknown[] = [];
+      for (const [property, value] of Object.entries(values)) {
+        const column = byProperty.get(property);
+        if (!column) throw new Error(`${metadata.name} has no column ${property}`);
+        sets.push(`${q(column.databaseName)} = ?`);
+        params.push(driver.preparePersistentValue(value, column));
+      }
+      return { sql: sets.join(', '), params };
+    },
+  };
+}
