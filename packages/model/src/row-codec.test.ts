@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDataSource, ConnectionUserEntity, rowCodec, type ConnectionUser } from './index.ts';
+import { createTestMysqlDatabase } from './testing.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'doorman-codec-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const engines = [
+  { name: 'mysql', url: async () => createTestMysqlDatabase() },
+  { name: 'sqlite', url: async () => ({ url: `sqlite:${join(tmp, `${randomUUID()}.db`)}`, drop: async () => {} }) },
+];
+
+describe.each(engines)('rowCodec on $name', ({ url }) => {
+  it('reads and updates rows exactly as the repository does', async () => {
+    const db = await url();
+    const ds = createDataSource({ url: db.url });
+    await ds.initialize();
+    try {
+      await ds.runMigrations({ transaction: 'each' });
+      const repo = ds.getRepository(ConnectionUserEntity);
+      const codec = rowCodec(ds, ConnectionUserEntity);
+      const id = randomUUID();
+      const at = new Date('2026-03-04T05:06:07.089Z');
+      await repo.insert({
+        id,
+        connectionId: 'c1',
+        userId: 'u1',
+        userName: 'Ada@X.test',
+        userNameLc: 'ada@x.test',
+        externalId: null,
+        displayName: 'Ada',
+        active: true,
+        resource: { name: { givenName: 'Ada' }, tags: ['ü', 1] },
+        version: 3,
+        createdAt: at,
+        updatedAt: at,
+      });
+      const read = async () => codec.hydrate((await ds.query(`SELECT ${codec.select('u')} FROM connection_users u WHERE u.id = ?`, [id]))[0]);
+      expect(await read()).toEqual(await repo.findOneByOrFail({ id }));
+      const narrow = codec.hydrate((await ds.query(`SELECT ${codec.select(undefined, ['id', 'active', 'createdAt'])} FROM connection_users WHERE id = ?`, [id]))[0]);
+      expect(narrow).toEqual({ id, active: true, createdAt: at });
+
+      const later = new Date('2026-03-04T05:06:08.001Z');
+      const set = codec.assignments({ active: false, resource: { k: 'v' }, displayName: null, version: 4, updatedAt: later } satisfies Partial<ConnectionUser>);
+      await ds.query(`UPDATE connection_users SET ${set.sql} WHERE id = ?`, [...set.params, id]);
+      const after = await repo.findOneByOrFail({ id });
+      expect(after).toMatchObject({ active: false, resource: { k: 'v' }, displayName: null, version: 4, updatedAt: later, createdAt: at, userName: 'Ada@X.test' });
+      expect(await read()).toEqual(after);
+      expect(() => codec.assignments({ nope: 1 } as never)).toThrow(/no column nope/);
+    } finally {
+      await ds.destroy();
+      await db.drop();
+    }
+  });
+});
