@@ -195,6 +195,49 @@ describe('apply, SCIM flow', () => {
   });
 });
 
+describe('apply: the teams it looks up', () => {
+  // apply reads only the teams the attributes, the default team and the user's memberships name,
+  // not every team of the organizations; these pin that each of them is still found.
+  it('finds existing teams named by dockerTeam and by groups in any case, even names a new team could not have', async () => {
+    const equipe = await createTeam(ds, w.moby, 'Équipe Ω');
+    const ops = await createTeam(ds, w.whale, 'Ops Ω');
+    const user = await createUser(ds);
+    const summary = await apply(user, { dockerTeam: 'équipe ω', groups: [`${names.whale}:OPS ω`] });
+    expect(summary.changes).toEqual([
+      { kind: 'addOrgMembership', orgId: w.moby, org: names.moby, role: 'member' },
+      { kind: 'addOrgMembership', orgId: w.whale, org: names.whale, role: 'member' },
+      { kind: 'addTeamMembership', orgId: w.moby, org: names.moby, team: 'Équipe Ω', teamId: equipe, grantedBy: 'mapping' },
+      { kind: 'addTeamMembership', orgId: w.whale, org: names.whale, team: 'Ops Ω', teamId: ops, grantedBy: 'group' },
+    ]);
+  });
+
+  it('finds the existing default team when the connection stores it with other case and whitespace', async () => {
+    const equipe = await createTeam(ds, w.moby, 'Équipe');
+    const conn = await createConnection(ds, { orgIds: [w.moby], defaultOrgId: w.moby, defaultTeam: '\tÉQUIPE ' });
+    const user = await createUser(ds);
+    const summary = await apply(user, {}, { connectionId: conn });
+    expect(summary.changes).toEqual([
+      { kind: 'addOrgMembership', orgId: w.moby, org: names.moby, role: 'member' },
+      { kind: 'addTeamMembership', orgId: w.moby, org: names.moby, team: 'Équipe', teamId: equipe, grantedBy: 'mapping' },
+    ]);
+  });
+
+  it('compares a team the user holds that is newer than the transaction\'s snapshot', async () => {
+    const user = await createUser(ds);
+    await apply(user, {});
+    let late = '';
+    const summary = await t.gateway.transaction(async (tx) => {
+      await tx.query('SELECT COUNT(*) FROM teams'); // fixes this transaction's snapshot
+      // Committed by another transaction after that: a team this connection's mapping granted.
+      late = await createTeam(ds, w.moby, 'late');
+      await addTeamMembership(ds, { teamId: late, orgId: w.moby, userId: user, grantedBy: 'mapping', source: 'scim', connectionId: w.c1 });
+      return service.apply(tx, { connectionId: w.c1, userId: user, attributes: {}, flow: 'scim', firstTime: false, actor: TEST_ACTOR });
+    });
+    expect(summary.changes).toEqual([{ kind: 'removeTeamMembership', orgId: w.moby, org: names.moby, team: 'late', teamId: late }]);
+    expect((await membershipsOf(ds, user)).teams.map((x) => x.team)).toEqual(['everyone']);
+  });
+});
+
 describe('apply under concurrency', () => {
   it('ten concurrent applies for one user make exactly one membership of each kind', async () => {
     const user = await createUser(ds);

@@ -15,12 +15,15 @@
  *   (in id order) and the counts re-read with locking reads, and the decision is made again.
  * - Teams are created optimistically; `uq_teams_org_name` is the final guard. A duplicate-key
  *   error means someone else created the team first: it is re-read and used.
+ *
+ * Round trips: the reads are one statement (`loadState`, `lockUserMemberships` in state.ts), the
+ * seat/owner recount another, and each write one raw statement (no query builder, and no re-read of
+ * the defaulted timestamps that the builder's insert does).
  */
 import { randomUUID } from 'node:crypto';
-import { In, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import {
   ConflictError,
-  NotFoundError,
   isDuplicateKeyError,
   type Actor,
   type ApplyMappingRequest,
@@ -29,19 +32,9 @@ import {
   type MappingSummary,
   type RoleMappingService,
 } from '@doorman/core';
-import {
-  isMysql,
-  OrganizationEntity,
-  OrgMembershipEntity,
-  SsoConnectionEntity,
-  TeamEntity,
-  TeamMembershipEntity,
-  UserEntity,
-  type OrgMembership,
-  type OrgRole,
-  type TeamMembership,
-} from '@doorman/model';
+import type { OrgRole } from '@doorman/model';
 import { decideMemberships, type MappingDecision, type MappingFlow, type MappingInput, type MembershipChange } from './policy.ts';
+import { loadState, lockOrgsAndCount, lockUserMemberships, locks, placeholders, type MappingState, type OrgMembershipRow } from './state.ts';
 
 /** One change, as reported in summaries, previews and sync results (policy kinds, plus names). */
 export type SummaryChange =
@@ -83,106 +76,7 @@ export interface PreviewRequest {
   firstTime?: boolean;
 }
 
-interface MappingState {
-  connection: MappingInput['connection'];
-  orgs: MappingInput['orgs'];
-  teams: MappingInput['teams'];
-  orgMemberships: OrgMembership[];
-  teamMemberships: TeamMembership[];
-}
-
 const teamKey = (orgId: string, name: string) => `${orgId}\u0000${name.toLowerCase()}`;
-const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
-
-/** Lock clauses, empty on SQLite (no row locks there; its transactions are serialised). */
-function locks(tx: EntityManager) {
-  const mysql = isMysql(tx.connection);
-  return { mysql, forUpdate: mysql ? ' FOR UPDATE' : '', forShare: mysql ? ' LOCK IN SHARE MODE' : '' };
-}
-
-async function loadConnection(tx: EntityManager, connectionId: string) {
-  const connection = await tx.getRepository(SsoConnectionEntity).findOne({
-    where: { id: connectionId },
-    select: { id: true, defaultOrgId: true, defaultTeam: true },
-  });
-  if (!connection) throw new NotFoundError(`SSO connection '${connectionId}' not found`, { field: 'connectionId' });
-  return connection;
-}
-
-/**
- * The organizations a connection serves, with the counts the policy may need. Counting a large
- * organization's members costs milliseconds, so each count is made only where it can matter: seats
- * where there is a seat limit, owners where this user is an owner (the last-owner rule). Elsewhere
- * the count reads 0, which the policy never consults.
- */
-async function loadServedOrgs(tx: EntityManager, connectionId: string, userId: string | null): Promise<MappingInput['orgs']> {
-  const rows: Array<{ id: string; name: string; seatLimit: number | string | null; seatsUsed: number | string; ownerCount: number | string }> =
-    await tx.query(
-      `SELECT o.id AS id, o.name AS name, o.seat_limit AS seatLimit,
-              CASE WHEN o.seat_limit IS NULL THEN 0
-                   ELSE (SELECT COUNT(*) FROM org_memberships m WHERE m.org_id = o.id) END AS seatsUsed,
-              CASE WHEN EXISTS (SELECT 1 FROM org_memberships mine WHERE mine.org_id = o.id AND mine.user_id = ? AND mine.role = 'owner')
-                   THEN (SELECT COUNT(*) FROM org_memberships m WHERE m.org_id = o.id AND m.role = 'owner') ELSE 0 END AS ownerCount
-         FROM connection_orgs co JOIN organizations o ON o.id = co.org_id
-        WHERE co.connection_id = ?
-        ORDER BY o.id`,
-      [userId ?? '', connectionId],
-    );
-  return rows.map((r) => ({
-    id: r.id,
-    name: r.name,
-    seatLimit: r.seatLimit === null ? null : Number(r.seatLimit),
-    seatsUsed: Number(r.seatsUsed),
-    ownerCount: Number(r.ownerCount),
-  }));
-}
-
-/** Locks the user's row (the per-person mutex); false when there is no such user. */
-async function lockUser(tx: EntityManager, userId: string): Promise<boolean> {
-  const rows: unknown[] = await tx.query(`SELECT id FROM users WHERE id = ?${locks(tx).forUpdate}`, [userId]);
-  return rows.length > 0;
-}
-
-async function loadMemberships(tx: EntityManager, userId: string, lock: boolean) {
-  const lockOption = lock && locks(tx).mysql ? { lock: { mode: 'pessimistic_write' as const } } : {};
-  const orgMemberships = await tx.getRepository(OrgMembershipEntity).find({ where: { userId }, ...lockOption });
-  const teamMemberships = await tx.getRepository(TeamMembershipEntity).find({ where: { userId }, ...lockOption });
-  return { orgMemberships, teamMemberships };
-}
-
-async function loadState(tx: EntityManager, connectionId: string, userId: string | null, lock: boolean): Promise<MappingState> {
-  if (userId !== null && lock && !(await lockUser(tx, userId))) throw new NotFoundError(`user '${userId}' not found`, { field: 'userId' });
-  const connection = await loadConnection(tx, connectionId);
-  const orgs = await loadServedOrgs(tx, connectionId, userId);
-  const orgIds = orgs.map((o) => o.id);
-  const teams = orgIds.length
-    ? (await tx.getRepository(TeamEntity).find({ where: { orgId: In(orgIds) }, select: { id: true, orgId: true, name: true } })).map((t) => ({
-        id: t.id,
-        orgId: t.orgId,
-        name: t.name,
-      }))
-    : [];
-  const { orgMemberships, teamMemberships } = userId === null ? { orgMemberships: [], teamMemberships: [] } : await loadMemberships(tx, userId, lock);
-  // A team the user holds may be newer than this transaction's snapshot (the memberships above are
-  // locking reads, the team list is not): fetch it by id with a locking read so it is compared, not ignored.
-  const known = new Set(teams.map((t) => t.id));
-  const served = new Set(orgIds);
-  const missing = [...new Set(teamMemberships.filter((m) => served.has(m.orgId) && !known.has(m.teamId)).map((m) => m.teamId))];
-  if (missing.length) {
-    const rows: Array<{ id: string; orgId: string; name: string }> = await tx.query(
-      `SELECT id, org_id AS orgId, name FROM teams WHERE id IN (${placeholders(missing.length)})${locks(tx).forShare}`,
-      missing,
-    );
-    teams.push(...rows.map((r) => ({ id: r.id, orgId: r.orgId, name: r.name })));
-  }
-  return {
-    connection: { id: connection.id, defaultOrgId: connection.defaultOrgId, defaultTeam: connection.defaultTeam },
-    orgs,
-    teams,
-    orgMemberships,
-    teamMemberships,
-  };
-}
 
 function toInput(state: MappingState, request: { flow: MappingFlow; firstTime: boolean; attributes: MappingInput['attributes'] }): MappingInput {
   return {
@@ -210,8 +104,7 @@ function toInput(state: MappingState, request: { flow: MappingFlow; firstTime: b
  * last seat or both demote one of the last two owners. Returns true when counts were refreshed.
  */
 async function lockAndRecount(tx: EntityManager, state: MappingState, decision: MappingDecision): Promise<boolean> {
-  const { mysql, forShare } = locks(tx);
-  if (!mysql) return false;
+  if (!locks(tx).mysql) return false;
   const orgById = new Map(state.orgs.map((o) => [o.id, o]));
   const roleIn = new Map(state.orgMemberships.map((m) => [m.orgId, m.role]));
   const seatOrgs = new Set<string>();
@@ -221,17 +114,10 @@ async function lockAndRecount(tx: EntityManager, state: MappingState, decision: 
     if (c.kind === 'changeRole' && c.from === 'owner') ownerOrgs.add(c.orgId);
     if (c.kind === 'removeOrgMembership' && roleIn.get(c.orgId) === 'owner') ownerOrgs.add(c.orgId);
   }
-  const ids = [...new Set([...seatOrgs, ...ownerOrgs])].sort();
-  if (!ids.length) return false;
-  await tx.query(`SELECT id FROM organizations WHERE id IN (${placeholders(ids.length)}) ORDER BY id FOR UPDATE`, ids);
-  for (const id of seatOrgs) {
-    const [row] = await tx.query(`SELECT COUNT(*) AS n FROM org_memberships WHERE org_id = ?${forShare}`, [id]);
-    orgById.get(id)!.seatsUsed = Number(row.n);
-  }
-  for (const id of ownerOrgs) {
-    const [row] = await tx.query(`SELECT COUNT(*) AS n FROM org_memberships WHERE org_id = ? AND role = 'owner'${forShare}`, [id]);
-    orgById.get(id)!.ownerCount = Number(row.n);
-  }
+  if (!seatOrgs.size && !ownerOrgs.size) return false;
+  const { seats, owners } = await lockOrgsAndCount(tx, [...seatOrgs], [...ownerOrgs]);
+  for (const [id, n] of seats) orgById.get(id)!.seatsUsed = n;
+  for (const [id, n] of owners) orgById.get(id)!.ownerCount = n;
   return true;
 }
 
@@ -272,7 +158,7 @@ interface ApplyContext {
 async function createOrFindTeam(ctx: ApplyContext, orgId: string, name: string): Promise<{ id: string; name: string; created: boolean }> {
   const id = randomUUID();
   try {
-    await ctx.tx.getRepository(TeamEntity).insert({ id, orgId, name, nameLc: name.toLowerCase() });
+    await ctx.tx.query('INSERT INTO teams (id, org_id, name, name_lc) VALUES (?, ?, ?, ?)', [id, orgId, name, name.toLowerCase()]);
     return { id, name, created: true };
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
@@ -300,7 +186,14 @@ async function applyChanges(ctx: ApplyContext, state: MappingState, decision: Ma
     switch (c.kind) {
       case 'addOrgMembership': {
         try {
-          await tx.getRepository(OrgMembershipEntity).insert({ id: randomUUID(), orgId: c.orgId, userId, role: c.role, source: flow, connectionId });
+          await tx.query('INSERT INTO org_memberships (id, org_id, user_id, role, source, connection_id) VALUES (?, ?, ?, ?, ?, ?)', [
+            randomUUID(),
+            c.orgId,
+            userId,
+            c.role,
+            flow,
+            connectionId,
+          ]);
         } catch (err) {
           // Only a writer that does not take the user lock (e.g. an admin adding the member) can get here.
           if (isDuplicateKeyError(err)) throw new ConflictError(`the user's membership in organization '${summary.org}' changed concurrently; retry`, { cause: err });
@@ -311,14 +204,14 @@ async function applyChanges(ctx: ApplyContext, state: MappingState, decision: Ma
         break;
       }
       case 'changeRole': {
-        await tx.getRepository(OrgMembershipEntity).update({ orgId: c.orgId, userId }, { role: c.to });
+        await tx.query('UPDATE org_memberships SET role = ?, updated_at = CURRENT_TIMESTAMP WHERE org_id = ? AND user_id = ?', [c.to, c.orgId, userId]);
         await publish({ action: 'member.role_changed', orgId: c.orgId, target: user, changes: { role: { before: c.from, after: c.to } } });
         done.push(summary);
         break;
       }
       case 'removeOrgMembership': {
         const m = orgMembershipOf(c.orgId)!;
-        await tx.getRepository(OrgMembershipEntity).delete({ id: m.id });
+        await tx.query('DELETE FROM org_memberships WHERE id = ?', [m.id]);
         await publish({ action: 'member.removed', orgId: c.orgId, target: user, changes: { role: { before: m.role } } });
         done.push(summary);
         break;
@@ -336,7 +229,15 @@ async function applyChanges(ctx: ApplyContext, state: MappingState, decision: Ma
         const teamId = c.teamId ?? created.get(teamKey(c.orgId, c.teamName));
         if (!teamId) throw new Error(`addTeamMembership without a team for '${c.teamName}'`);
         try {
-          await tx.getRepository(TeamMembershipEntity).insert({ id: randomUUID(), teamId, orgId: c.orgId, userId, source: flow, connectionId, grantedBy: c.grantedBy });
+          await tx.query('INSERT INTO team_memberships (id, team_id, org_id, user_id, source, connection_id, granted_by) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+            randomUUID(),
+            teamId,
+            c.orgId,
+            userId,
+            flow,
+            connectionId,
+            c.grantedBy,
+          ]);
         } catch (err) {
           // Already a member (a team re-read after a concurrent creation): nothing to do, nothing to record.
           if (isDuplicateKeyError(err)) break;
@@ -354,7 +255,7 @@ async function applyChanges(ctx: ApplyContext, state: MappingState, decision: Ma
       case 'removeTeamMembership': {
         const removed = state.teamMemberships.filter((t) => t.teamId === c.teamId && t.connectionId === connectionId && t.grantedBy === 'mapping');
         if (!removed.length) break;
-        await tx.getRepository(TeamMembershipEntity).delete({ id: In(removed.map((t) => t.id)) });
+        await tx.query(`DELETE FROM team_memberships WHERE id IN (${placeholders(removed.length)})`, removed.map((t) => t.id));
         const team = (summary as Extract<SummaryChange, { kind: 'removeTeamMembership' }>).team;
         await publish({ action: 'team_member.removed', orgId: c.orgId, target: user, changes: { team: { before: team }, teamId: { before: c.teamId } } });
         done.push(summary);
@@ -367,10 +268,7 @@ async function applyChanges(ctx: ApplyContext, state: MappingState, decision: Ma
 
 /** What applying `request` would change, read-only (no locks, no writes). */
 export async function previewMapping(tx: EntityManager, request: PreviewRequest): Promise<PreviewResult> {
-  if (request.userId !== null && !(await tx.getRepository(UserEntity).existsBy({ id: request.userId }))) {
-    throw new NotFoundError(`user '${request.userId}' not found`, { field: 'userId' });
-  }
-  const state = await loadState(tx, request.connectionId, request.userId, false);
+  const state = await loadState(tx, request, false);
   const firstTime = request.firstTime ?? !state.orgMemberships.some((m) => m.connectionId === request.connectionId && m.source !== 'manual');
   const decision = decideMemberships(toInput(state, { flow: request.flow, firstTime, attributes: request.attributes }));
   const effective = state.orgs.find((o) => o.id === decision.effectiveOrgId)!;
@@ -395,7 +293,7 @@ export interface RoleMappingServiceImpl extends RoleMappingService {
 export function createRoleMappingService(events: EventBus): RoleMappingServiceImpl {
   return {
     async apply(tx, request) {
-      const state = await loadState(tx, request.connectionId, request.userId, true);
+      const state = await loadState(tx, request, true);
       const input = () => toInput(state, request);
       let decision = decideMemberships(input());
       // Decide again on fresh, locked counts when the first decision relied on them.
@@ -422,32 +320,21 @@ export function createRoleMappingService(events: EventBus): RoleMappingServiceIm
      */
     async revokeConnectionMemberships(tx, { connectionId, userId, actor }) {
       const summary: RevokeSummary = { changes: [], ignoredGroups: [], skipped: [] };
-      if (!(await lockUser(tx, userId))) return summary;
-      const { orgMemberships, teamMemberships } = await loadMemberships(tx, userId, true);
+      const memberships = await lockUserMemberships(tx, userId);
+      if (!memberships) return summary;
+      const { orgMemberships, teamMemberships } = memberships;
       const ownedTeams = teamMemberships.filter((t) => t.connectionId === connectionId);
       const ownedOrgs = orgMemberships.filter((m) => m.connectionId === connectionId && m.source !== 'manual');
       if (!ownedTeams.length && !ownedOrgs.length) return summary;
 
-      const orgIds = [...new Set([...ownedTeams.map((t) => t.orgId), ...ownedOrgs.map((m) => m.orgId)])];
-      const orgName = new Map((await tx.getRepository(OrganizationEntity).find({ where: { id: In(orgIds) }, select: { id: true, name: true } })).map((o) => [o.id, o.name]));
-      const teamIds = [...new Set(ownedTeams.map((t) => t.teamId))];
-      const teamName = new Map(
-        teamIds.length ? (await tx.getRepository(TeamEntity).find({ where: { id: In(teamIds) }, select: { id: true, name: true } })).map((t) => [t.id, t.name]) : [],
-      );
+      const orgName = new Map<string, string>();
+      for (const m of [...orgMemberships, ...teamMemberships]) if (m.orgName !== null) orgName.set(m.orgId, m.orgName);
       const org = (id: string) => orgName.get(id) ?? id;
       const user = { type: 'user', id: userId };
 
-      const removeOrgs: OrgMembership[] = [];
-      const ownerOrgs = ownedOrgs.filter((m) => m.role === 'owner').map((m) => m.orgId).sort();
-      const ownerCount = new Map<string, number>();
-      if (ownerOrgs.length) {
-        const { forUpdate, forShare } = locks(tx);
-        await tx.query(`SELECT id FROM organizations WHERE id IN (${placeholders(ownerOrgs.length)}) ORDER BY id${forUpdate}`, ownerOrgs);
-        for (const id of ownerOrgs) {
-          const [row] = await tx.query(`SELECT COUNT(*) AS n FROM org_memberships WHERE org_id = ? AND role = 'owner'${forShare}`, [id]);
-          ownerCount.set(id, Number(row.n));
-        }
-      }
+      const removeOrgs: OrgMembershipRow[] = [];
+      const ownerOrgs = ownedOrgs.filter((m) => m.role === 'owner').map((m) => m.orgId);
+      const { owners: ownerCount } = await lockOrgsAndCount(tx, [], ownerOrgs);
       for (const m of ownedOrgs) {
         if (teamMemberships.some((t) => t.orgId === m.orgId && t.connectionId !== connectionId)) {
           summary.skipped.push({ kind: 'removeOrgMembership', orgId: m.orgId, org: org(m.orgId), reason: 'holds other teams' });
@@ -456,9 +343,10 @@ export function createRoleMappingService(events: EventBus): RoleMappingServiceIm
         } else removeOrgs.push(m);
       }
 
+      // One DELETE per table; the events follow, one per membership, in the same order as before.
+      if (ownedTeams.length) await tx.query(`DELETE FROM team_memberships WHERE id IN (${placeholders(ownedTeams.length)})`, ownedTeams.map((t) => t.id));
       for (const t of ownedTeams) {
-        await tx.getRepository(TeamMembershipEntity).delete({ id: t.id });
-        const name = teamName.get(t.teamId) ?? t.teamId;
+        const name = t.teamName ?? t.teamId;
         await events.publish(tx, actor, {
           action: 'team_member.removed',
           orgId: t.orgId,
@@ -468,8 +356,8 @@ export function createRoleMappingService(events: EventBus): RoleMappingServiceIm
         });
         summary.changes.push({ kind: 'removeTeamMembership', orgId: t.orgId, org: org(t.orgId), team: name, teamId: t.teamId });
       }
+      if (removeOrgs.length) await tx.query(`DELETE FROM org_memberships WHERE id IN (${placeholders(removeOrgs.length)})`, removeOrgs.map((m) => m.id));
       for (const m of removeOrgs) {
-        await tx.getRepository(OrgMembershipEntity).delete({ id: m.id });
         await events.publish(tx, actor, { action: 'member.removed', orgId: m.orgId, connectionId, target: user, changes: { role: { before: m.role } } });
         summary.changes.push({ kind: 'removeOrgMembership', orgId: m.orgId, org: org(m.orgId), role: m.role });
       }

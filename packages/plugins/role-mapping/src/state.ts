@@ -1,0 +1,335 @@
+/**
+ * What the role-mapping service reads, in as few round trips as its locking allows (each statement
+ * is a round trip, and SCIM writes are bound by round trips).
+ *
+ * The reads are UNION ALLs of raw SELECTs ("members"). MariaDB runs a union's members in order, so a
+ * locking member (the user row, then the user's memberships) holds its locks before the next member
+ * runs, exactly as separate statements would; and the first plain (snapshot) read, which fixes the
+ * transaction's snapshot, happens after the user lock was granted. On MySQL/MariaDB each member is
+ * parenthesised with its own locking clause: a FOR UPDATE after the last member would lock only that
+ * member's rows. SQLite has no row locks and no parenthesised members.
+ *
+ * Names (organization, team) come from scalar subqueries. A locking read does not lock the rows a
+ * nested subquery reads (MySQL documents this; checked on MariaDB 10.11), whereas a JOIN would lock
+ * the organization and team rows FOR UPDATE and hold up everyone else joining them.
+ */
+import type { EntityManager } from 'typeorm';
+import { NotFoundError } from '@doorman/core';
+import { isMysql, type MembershipSource, type OrgRole } from '@doorman/model';
+import { parseGroupName, type MappingInput, type TeamGrant } from './policy.ts';
+
+export interface OrgMembershipRow {
+  id: string;
+  orgId: string;
+  role: OrgRole;
+  source: MembershipSource;
+  connectionId: string | null;
+  /** null when the organization row is gone or newer than this transaction's snapshot. */
+  orgName: string | null;
+}
+
+export interface TeamMembershipRow {
+  id: string;
+  teamId: string;
+  orgId: string;
+  source: MembershipSource;
+  connectionId: string | null;
+  grantedBy: TeamGrant;
+  /** The team row's name and organization; null when it is newer than this transaction's snapshot. */
+  teamName: string | null;
+  teamOrgId: string | null;
+  orgName: string | null;
+}
+
+export interface MappingState {
+  connection: MappingInput['connection'];
+  orgs: MappingInput['orgs'];
+  /** The teams the decision can name or compare (see `loadState`), not every team of the orgs. */
+  teams: MappingInput['teams'];
+  orgMemberships: OrgMembershipRow[];
+  teamMemberships: TeamMembershipRow[];
+}
+
+export const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+
+/** Lock clauses, empty on SQLite (no row locks there; its transactions are serialised). */
+export function locks(tx: EntityManager) {
+  const mysql = isMysql(tx.connection);
+  return { mysql, forUpdate: mysql ? ' FOR UPDATE' : '', forShare: mysql ? ' LOCK IN SHARE MODE' : '' };
+}
+
+// ---- UNION ALL of members with one row shape --------------------------------------------------
+
+const COLUMNS = [
+  'kind',
+  'id',
+  'org_id',
+  'team_id',
+  'team_org_id',
+  'name',
+  'org_name',
+  'role',
+  'source',
+  'connection_id',
+  'granted_by',
+  'seat_limit',
+  'seats_used',
+  'owner_count',
+  'default_org_id',
+  'default_team',
+  'default_team_key',
+] as const;
+type Column = (typeof COLUMNS)[number];
+type Row = Record<Column, string | number | null>;
+
+interface Member {
+  sql: string;
+  params: unknown[];
+  lock?: 'update' | 'share';
+}
+
+/** One SELECT of the union: `kind` tags its rows, columns it does not set read NULL. */
+function member(kind: string, select: Partial<Record<Exclude<Column, 'kind'>, string>>, rest: string, params: unknown[], lock?: Member['lock']): Member {
+  const list = COLUMNS.map((c) => `${c === 'kind' ? `'${kind}'` : (select[c] ?? 'NULL')} AS ${c}`).join(', ');
+  return { sql: `SELECT ${list} ${rest}`, params, lock };
+}
+
+async function unionAll<T = Row>(tx: EntityManager, members: Member[]): Promise<T[]> {
+  const mysql = isMysql(tx.connection);
+  const clause = { update: ' FOR UPDATE', share: ' LOCK IN SHARE MODE' };
+  const sql = members.map((m) => (mysql ? `(${m.sql}${m.lock ? clause[m.lock] : ''})` : m.sql)).join(' UNION ALL ');
+  return tx.query(sql, members.flatMap((m) => m.params));
+}
+
+const str = (v: string | number | null) => (v === null ? null : String(v));
+const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+// ---- The user and their memberships -------------------------------------------------------------
+
+const orgNameOf = (column: string) => `(SELECT o.name FROM organizations o WHERE o.id = ${column})`;
+
+/**
+ * The user row, then their org and team memberships (with names), as locking reads when `lock`:
+ * the user row is the per-person mutex, and the memberships are then current even when the
+ * transaction's snapshot is older.
+ */
+function userMembers(userId: string, lock: boolean): Member[] {
+  const l = lock ? 'update' : undefined;
+  return [
+    member('user', { id: 'u.id' }, 'FROM users u WHERE u.id = ?', [userId], l),
+    member(
+      'org_membership',
+      { id: 'm.id', org_id: 'm.org_id', org_name: orgNameOf('m.org_id'), role: 'm.role', source: 'm.source', connection_id: 'm.connection_id' },
+      'FROM org_memberships m WHERE m.user_id = ?',
+      [userId],
+      l,
+    ),
+    member(
+      'team_membership',
+      {
+        id: 'm.id',
+        org_id: 'm.org_id',
+        team_id: 'm.team_id',
+        team_org_id: '(SELECT t.org_id FROM teams t WHERE t.id = m.team_id)',
+        name: '(SELECT t.name FROM teams t WHERE t.id = m.team_id)',
+        org_name: orgNameOf('m.org_id'),
+        source: 'm.source',
+        connection_id: 'm.connection_id',
+        granted_by: 'm.granted_by',
+      },
+      'FROM team_memberships m WHERE m.user_id = ?',
+      [userId],
+      l,
+    ),
+  ];
+}
+
+function readMemberships(rows: Row[]) {
+  const orgMemberships: OrgMembershipRow[] = [];
+  const teamMemberships: TeamMembershipRow[] = [];
+  let userFound = false;
+  for (const r of rows) {
+    if (r.kind === 'user') userFound = true;
+    else if (r.kind === 'org_membership') {
+      orgMemberships.push({
+        id: String(r.id),
+        orgId: String(r.org_id),
+        role: String(r.role) as OrgRole,
+        source: String(r.source) as MembershipSource,
+        connectionId: str(r.connection_id),
+        orgName: str(r.org_name),
+      });
+    } else if (r.kind === 'team_membership') {
+      teamMemberships.push({
+        id: String(r.id),
+        teamId: String(r.team_id),
+        orgId: String(r.org_id),
+        source: String(r.source) as MembershipSource,
+        connectionId: str(r.connection_id),
+        grantedBy: String(r.granted_by) as TeamGrant,
+        teamName: str(r.name),
+        teamOrgId: str(r.team_org_id),
+        orgName: str(r.org_name),
+      });
+    }
+  }
+  // The order the indexes on user_id give (and the separate queries gave): by id, teams by org first.
+  orgMemberships.sort(byId);
+  teamMemberships.sort((a, b) => (a.orgId < b.orgId ? -1 : a.orgId > b.orgId ? 1 : byId(a, b)));
+  return { userFound, orgMemberships, teamMemberships };
+}
+
+/**
+ * Locks the user row and reads their memberships with locking reads (deactivation). One statement.
+ * Null when there is no such user.
+ */
+export async function lockUserMemberships(tx: EntityManager, userId: string) {
+  const { userFound, orgMemberships, teamMemberships } = readMemberships(await unionAll(tx, userMembers(userId, true)));
+  return userFound ? { orgMemberships, teamMemberships } : null;
+}
+
+// ---- The whole mapping state ------------------------------------------------------------------------
+
+const blankToNull = (v: string | null | undefined) => v?.trim() || null;
+
+/**
+ * The lower-cased team names the attributes can name (dockerTeam and the teams of `org:team` groups),
+ * normalised as the policy does, so the teams looked up are the ones it will look for.
+ */
+function namedTeams(attributes: MappingInput['attributes']): string[] {
+  const names = new Set<string>();
+  const dockerTeam = blankToNull(attributes.dockerTeam);
+  if (dockerTeam) names.add(dockerTeam.toLowerCase());
+  for (const group of attributes.groups ?? []) {
+    const parsed = parseGroupName(group);
+    if (parsed) names.add(parsed.team.toLowerCase());
+  }
+  return [...names];
+}
+
+const teamColumns = { id: 't.id', org_id: 't.org_id', name: 't.name' };
+const servedTeams = 'FROM connection_orgs co JOIN teams t ON t.org_id = co.org_id WHERE co.connection_id = ?';
+
+/**
+ * Everything `decideMemberships` needs, in one statement (two in rare cases, below):
+ * - with `lock`, the user row FOR UPDATE and the user's memberships with locking reads; NotFound
+ *   (field userId) for an unknown user;
+ * - the connection (NotFound, field connectionId) and the organizations it serves, with the counts
+ *   the policy may need. Counting a large organization's members costs milliseconds, so each count
+ *   is made only where it can matter: seats where there is a seat limit, owners where this user is
+ *   an owner (the last-owner rule). Elsewhere the count reads 0, which the policy never consults;
+ * - of the served organizations' teams, only those the policy can look up: the ones named by
+ *   dockerTeam, by groups or by the connection's default team (matched by `name_lc`), and the ones
+ *   the user holds. Loading every team of a large organization on every write would be wasted.
+ *
+ * A second statement is needed only when a team the user holds is newer than the snapshot (the
+ * memberships are locking reads, the teams are not), or when SQL cannot lower-case and trim the
+ * default team exactly as the policy does (whitespace other than spaces, non-ASCII on SQLite).
+ */
+export async function loadState(
+  tx: EntityManager,
+  request: { connectionId: string; userId: string | null; attributes: MappingInput['attributes'] },
+  lock: boolean,
+): Promise<MappingState> {
+  const { connectionId, userId } = request;
+  const names = namedTeams(request.attributes);
+  const members = [
+    ...(userId === null ? [] : userMembers(userId, lock)),
+    member(
+      'connection',
+      { id: 'c.id', default_org_id: 'c.default_org_id', default_team: 'c.default_team', default_team_key: 'LOWER(TRIM(c.default_team))' },
+      'FROM sso_connections c WHERE c.id = ?',
+      [connectionId],
+    ),
+    member(
+      'org',
+      {
+        id: 'o.id',
+        name: 'o.name',
+        seat_limit: 'o.seat_limit',
+        seats_used: 'CASE WHEN o.seat_limit IS NULL THEN 0 ELSE (SELECT COUNT(*) FROM org_memberships m WHERE m.org_id = o.id) END',
+        owner_count: `CASE WHEN EXISTS (SELECT 1 FROM org_memberships mine WHERE mine.org_id = o.id AND mine.user_id = ? AND mine.role = 'owner')
+                      THEN (SELECT COUNT(*) FROM org_memberships m WHERE m.org_id = o.id AND m.role = 'owner') ELSE 0 END`,
+      },
+      'FROM connection_orgs co JOIN organizations o ON o.id = co.org_id WHERE co.connection_id = ?',
+      [userId ?? '', connectionId],
+    ),
+    ...(names.length ? [member('team', teamColumns, `${servedTeams} AND t.name_lc IN (${placeholders(names.length)})`, [connectionId, ...names])] : []),
+    member('team', teamColumns, `${servedTeams} AND t.name_lc = (SELECT LOWER(TRIM(c.default_team)) FROM sso_connections c WHERE c.id = ?)`, [connectionId, connectionId]),
+  ];
+  const rows = await unionAll(tx, members);
+
+  const { userFound, orgMemberships, teamMemberships } = readMemberships(rows);
+  if (userId !== null && !userFound) throw new NotFoundError(`user '${userId}' not found`, { field: 'userId' });
+  const conn = rows.find((r) => r.kind === 'connection');
+  if (!conn) throw new NotFoundError(`SSO connection '${connectionId}' not found`, { field: 'connectionId' });
+  const connection = { id: String(conn.id), defaultOrgId: str(conn.default_org_id), defaultTeam: str(conn.default_team) };
+
+  const orgs = rows
+    .filter((r) => r.kind === 'org')
+    .map((r) => ({
+      id: String(r.id),
+      name: String(r.name),
+      seatLimit: r.seat_limit === null ? null : Number(r.seat_limit),
+      seatsUsed: Number(r.seats_used),
+      ownerCount: Number(r.owner_count),
+    }))
+    .sort(byId);
+  const served = new Set(orgs.map((o) => o.id));
+
+  const teams = new Map<string, MappingInput['teams'][number]>();
+  for (const r of rows) if (r.kind === 'team') teams.set(String(r.id), { id: String(r.id), orgId: String(r.org_id), name: String(r.name) });
+  for (const m of teamMemberships) {
+    if (m.teamName !== null && m.teamOrgId !== null && served.has(m.teamOrgId)) teams.set(m.teamId, { id: m.teamId, orgId: m.teamOrgId, name: m.teamName });
+  }
+
+  const defaultKey = blankToNull(connection.defaultTeam)?.toLowerCase() ?? null;
+  if (defaultKey !== null && defaultKey !== conn.default_team_key) {
+    const found: Array<{ id: string; orgId: string; name: string }> = await tx.query(
+      `SELECT t.id AS id, t.org_id AS orgId, t.name AS name ${servedTeams} AND t.name_lc = ?`,
+      [connectionId, defaultKey],
+    );
+    for (const t of found) teams.set(t.id, { id: t.id, orgId: t.orgId, name: t.name });
+  }
+  // A team the user holds may be newer than this transaction's snapshot (the memberships above are
+  // locking reads, the team names are not): fetch it by id with a locking read so it is compared, not ignored.
+  const missing = [...new Set(teamMemberships.filter((m) => served.has(m.orgId) && !teams.has(m.teamId)).map((m) => m.teamId))];
+  if (missing.length) {
+    const found: Array<{ id: string; orgId: string; name: string }> = await tx.query(
+      `SELECT id, org_id AS orgId, name FROM teams WHERE id IN (${placeholders(missing.length)})${lock ? locks(tx).forShare : ''}`,
+      missing,
+    );
+    for (const t of found) teams.set(t.id, { id: t.id, orgId: t.orgId, name: t.name });
+  }
+  return { connection, orgs, teams: [...teams.values()], orgMemberships, teamMemberships };
+}
+
+// ---- Seat and owner counts under lock ------------------------------------------------------------
+
+/**
+ * Locks the organization rows (FOR UPDATE, in id order: one union member per id, run in order) and
+ * counts members (`seatOrgIds`) and owners (`ownerOrgIds`) with locking reads, so two transactions
+ * cannot both take the last seat or both remove one of the last two owners. One statement.
+ * On SQLite it only counts.
+ */
+export async function lockOrgsAndCount(tx: EntityManager, seatOrgIds: string[], ownerOrgIds: string[]) {
+  const { mysql } = locks(tx);
+  const ids = [...new Set([...seatOrgIds, ...ownerOrgIds])].sort();
+  const seats = new Map<string, number>();
+  const owners = new Map<string, number>();
+  if (!ids.length) return { seats, owners };
+  const rows = await unionAll<{ kind: string; org_id: string; n: number | string | null }>(tx, [
+    ...(mysql ? ids.map((id) => ({ sql: "SELECT 'lock' AS kind, id AS org_id, NULL AS n FROM organizations WHERE id = ?", params: [id], lock: 'update' as const })) : []),
+    ...seatOrgIds.map((id) => ({ sql: "SELECT 'seats' AS kind, ? AS org_id, COUNT(*) AS n FROM org_memberships WHERE org_id = ?", params: [id, id], lock: 'share' as const })),
+    ...ownerOrgIds.map((id) => ({
+      sql: "SELECT 'owners' AS kind, ? AS org_id, COUNT(*) AS n FROM org_memberships WHERE org_id = ? AND role = 'owner'",
+      params: [id, id],
+      lock: 'share' as const,
+    })),
+  ]);
+  for (const r of rows) {
+    if (r.kind === 'seats') seats.set(r.org_id, Number(r.n));
+    if (r.kind === 'owners') owners.set(r.org_id, Number(r.n));
+  }
+  return { seats, owners };
+}
