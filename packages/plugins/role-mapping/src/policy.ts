@@ -27,7 +27,7 @@ export interface MappingInput {
   connection: { id: string; defaultOrgId: string | null; defaultTeam: string | null };
   /** The organizations the connection serves (its tenants). */
   orgs: Array<{ id: string; name: string; seatLimit: number | null; seatsUsed: number; ownerCount: number }>;
-  /** The existing teams of those organizations. */
+  /** Existing teams of those organizations: at least every team the attributes, groups, the default team or the user's memberships name. */
   teams: Array<{ id: string; orgId: string; name: string }>;
   /** The user's current memberships (all of them; the policy filters by ownership). */
   current: {
