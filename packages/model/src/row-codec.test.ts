@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDataSource, ConnectionUserEntity, rowCodec, type ConnectionUser } from './index.ts';
+import { createDataSource, ConnectionUserEntity, insertRows, OutboxMessageEntity, rowCodec, type ConnectionUser } from './index.ts';
 import { createTestMysqlDatabase } from './testing.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'doorman-codec-'));
@@ -51,6 +51,17 @@ describe.each(engines)('rowCodec on $name', ({ url }) => {
       expect(after).toMatchObject({ active: false, resource: { k: 'v' }, displayName: null, version: 4, updatedAt: later, createdAt: at, userName: 'Ada@X.test' });
       expect(await read()).toEqual(after);
       expect(() => codec.assignments({ nope: 1 } as never)).toThrow(/no column nope/);
+
+      // insertRows: one statement, values converted per dialect, defaults for what is left out.
+      const rows = [1, 2].map((n) => ({ id: randomUUID(), connectionId: 'c2', userId: `u${n}`, userName: `u${n}@x.test`, userNameLc: `u${n}@x.test`, active: n === 1, resource: { n }, version: 1, createdAt: at, updatedAt: at }));
+      await ds.transaction((tx) => insertRows(tx, ConnectionUserEntity, rows));
+      for (const r of rows) expect(await repo.findOneByOrFail({ id: r.id })).toMatchObject({ ...r, externalId: null, displayName: null });
+      await ds.transaction((tx) => insertRows(tx, OutboxMessageEntity, { queue: 'q', jobName: 'j', jobId: 'job-1', payload: { a: [1] }, attempts: 0, relayedAt: null, lastError: null }));
+      const outbox = await ds.getRepository(OutboxMessageEntity).findOneByOrFail({ jobId: 'job-1' });
+      expect(outbox).toMatchObject({ payload: { a: [1] }, attempts: 0, relayedAt: null });
+      expect(outbox.createdAt).toBeInstanceOf(Date);
+      expect(Number(outbox.seq)).toBeGreaterThan(0);
+      await expect(ds.transaction((tx) => insertRows(tx, ConnectionUserEntity, [rows[0]!, { id: 'x' }]))).rejects.toThrow(/same properties/);
     } finally {
       await ds.destroy();
       await db.drop();

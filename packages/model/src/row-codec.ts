@@ -14,6 +14,11 @@ export interface RowCodec<T> {
   hydrate(raw: Record<string, unknown>): T;
   /** `SET` clause and parameters for the given properties' new values (unknown properties throw). */
   assignments(values: Partial<T>): { sql: string; params: unknown[] };
+  /**
+   * One multi-row INSERT of the properties the first row sets (columns left out take their database
+   * default); every row must set the same properties.
+   */
+  insert(rows: ReadonlyArray<Partial<T>>): { sql: string; params: unknown[] };
 }
 
 export function rowCodec<T extends ObjectLiteral>(db: DataSource, entity: EntityTarget<T>): RowCodec<T> {
@@ -46,6 +51,27 @@ export function rowCodec<T extends ObjectLiteral>(db: DataSource, entity: Entity
         params.push(driver.preparePersistentValue(value, column));
       }
       return { sql: sets.join(', '), params };
+    },
+    insert(rows) {
+      const properties = Object.keys(rows[0] ?? {});
+      const columns = properties.map((p) => {
+        const column = byProperty.get(p);
+        if (!column) throw new Error(`${metadata.name} has no column ${p}`);
+        return column;
+      });
+      const params: unknown[] = [];
+      for (const row of rows) {
+        const keys = Object.keys(row);
+        if (keys.length !== properties.length || keys.some((k) => !byProperty.has(k) || !properties.includes(k))) {
+          throw new Error(`every ${metadata.name} row of one INSERT must set the same properties`);
+        }
+        for (const c of columns) params.push(driver.preparePersistentValue((row as Record<string, unknown>)[c.propertyName], c));
+      }
+      const tuple = `(${columns.map(() => '?').join(', ')})`;
+      return {
+        sql: `INSERT INTO ${q(metadata.tableName)} (${columns.map((c) => q(c.databaseName)).join(', ')}) VALUES ${rows.map(() => tuple).join(', ')}`,
+        params,
+      };
     },
   };
 }

@@ -72,10 +72,12 @@ const mappingAttributes = (c: Pick<UserColumns, 'dockerRole' | 'dockerOrg' | 'do
 export class ScimUserStore {
   private readonly anchors: PageAnchors;
   private readonly rows: RowCodec<ConnectionUser>;
+  private readonly accounts: RowCodec<User>;
 
   constructor(private readonly deps: ScimUserStoreDeps) {
     this.anchors = new PageAnchors(deps.db, { every: deps.listAnchorEvery });
     this.rows = rowCodec(deps.db, ConnectionUserEntity);
+    this.accounts = rowCodec(deps.db, UserEntity);
   }
 
   private event(tenant: Tenant, row: Pick<ConnectionUser, 'id' | 'userId'>, action: string, changes?: DomainEvent['changes']): DomainEvent {
@@ -120,8 +122,8 @@ export class ScimUserStore {
 
   /** Docker: "If the user already exists by email, they are assigned to the organization" — link, don't duplicate. */
   private async findOrCreateAccount(tx: EntityManager, columns: UserColumns): Promise<{ account: User; created: boolean }> {
-    const existing = await tx.getRepository(UserEntity).findOneBy({ emailLc: columns.userNameLc });
-    if (existing) return { account: existing, created: false };
+    const [raw] = await tx.query(`SELECT ${this.accounts.select()} FROM users WHERE email_lc = ?`, [columns.userNameLc]);
+    if (raw) return { account: this.accounts.hydrate(raw), created: false };
     const fullName = [columns.givenName, columns.familyName].filter(Boolean).join(' ') || columns.formattedName || null;
     return { account: await insertAccount(tx, { email: columns.userName, fullName, now: this.deps.now() }), created: true };
   }
