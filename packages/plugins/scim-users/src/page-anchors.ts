@@ -89,7 +89,9 @@ export class PageAnchors {
 /**
  * Raw rows of one page of a connection's default order (created_at, then id) in one round trip: ids
  * from the (connection_id, created_at) index, starting at `start.from` when given and skipping
- * `start.skip` entries, joined back to their rows. `columns` selects from alias `u`.
+ * `start.skip` entries, joined back to their rows. `columns` selects from alias `u` and must include
+ * `u.id AS id`. The rows are put in order here: an outer ORDER BY would make MariaDB sort the joined
+ * rows, resource text and all, through a temporary table.
  */
 export async function defaultOrderPage(
   db: DataSource,
@@ -99,10 +101,17 @@ export async function defaultOrderPage(
   columns: string,
 ): Promise<Array<Record<string, unknown>>> {
   const after = start.from ? ' AND (created_at > ? OR (created_at = ? AND id >= ?))' : '';
-  return db.query(
-    `SELECT ${columns} FROM connection_users u JOIN (
+  const rows: Array<Record<string, unknown>> = await db.query(
+    `SELECT ${columns}, CAST(u.created_at AS CHAR) AS orderCreatedAt FROM connection_users u JOIN (
        SELECT id FROM connection_users WHERE connection_id = ?${after} ORDER BY created_at, id LIMIT ? OFFSET ?
-     ) page ON page.id = u.id ORDER BY u.created_at, u.id`,
+     ) page ON page.id = u.id`,
     [connectionId, ...(start.from ? [start.from.createdAt, start.from.createdAt, start.from.id] : []), count, start.skip],
   );
+  // The database's own text of created_at and binary order of ids (ids are ASCII UUIDs).
+  const keyOf = (r: Record<string, unknown>) => [String(r.orderCreatedAt), String(r.id)] as const;
+  return rows.sort((a, b) => {
+    const [ta, ia] = keyOf(a);
+    const [tb, ib] = keyOf(b);
+    return ta < tb ? -1 : ta > tb ? 1 : ia < ib ? -1 : ia > ib ? 1 : 0;
+  });
 }
