@@ -26,20 +26,24 @@ interface AnchorSet {
   changes: number;
   keys: OrderKey[] | null;
   builtAt: number;
+  /** How long the scan took: rebuilds are spaced at least ten times that apart. */
+  buildMs: number;
 }
 
 /**
  * Anchors into each connection's default order, so a deep `startIndex` costs an index range read of
  * at most ANCHOR_EVERY entries instead of an OFFSET over every row before it (100,000 users: the last
- * page skipped 99,900 index entries). Built by one window-function scan and kept per replica while the
- * connection's user set is unchanged (any insert or delete anywhere bumps the counter's `changes`).
- * Under writes a stale set is rebuilt at most once per `rebuildIntervalMs` per connection; in between,
- * pages use a plain OFFSET, as they would without anchors. Bounded: `maxConnections` sets, least
- * recently built dropped first.
+ * page skipped 99,900 index entries). Built off the request path by one window-function scan (about
+ * half a second at 100,000 users on MariaDB) and kept per replica while the connection's user set is
+ * unchanged (any insert or delete anywhere bumps the counter's `changes`). While no valid set exists,
+ * pages use a plain OFFSET, as they would without anchors, and a rebuild starts in the background — at
+ * most once per `rebuildIntervalMs` and never more often than ten times its own duration, so a
+ * connection under constant writes costs the database at most a tenth of a core in rebuilds.
+ * Bounded: `maxConnections` sets, least recently built dropped first.
  */
 export class PageAnchors {
   private readonly sets = new Map<string, AnchorSet>();
-  private readonly building = new Map<string, Promise<OrderKey[] | null>>();
+  private readonly building = new Map<string, Promise<void>>();
 
   constructor(
     private readonly db: DataSource,
@@ -52,24 +56,36 @@ export class PageAnchors {
 
   /** Where the page at 0-based `offset` starts, for a connection whose counter reads `changes`. */
   async pageStartFor(connectionId: string, changes: number, offset: number): Promise<{ from: OrderKey | null; skip: number }> {
-    const keys = offset >= this.every ? await this.keysFor(connectionId, changes) : null;
+    const keys = offset >= this.every ? this.keysFor(connectionId, changes) : null;
     return keys ? pageStart(keys, offset, this.every) : { from: null, skip: offset };
   }
 
-  /** The anchors for `changes`, or null when none are valid now (the caller pages with OFFSET). */
-  async keysFor(connectionId: string, changes: number): Promise<OrderKey[] | null> {
-    const now = (this.options.now ?? Date.now)();
+  /** The anchors valid for `changes`, or null (a rebuild may have been started in the background). */
+  keysFor(connectionId: string, changes: number): OrderKey[] | null {
+    const now = this.now();
     const set = this.sets.get(connectionId);
     if (set && set.changes === changes) return set.keys;
-    const inFlight = this.building.get(connectionId);
-    if (inFlight) return inFlight;
-    if (set && now - set.builtAt < (this.options.rebuildIntervalMs ?? 1_000)) return null;
-    const build = this.build(connectionId, changes, now).finally(() => this.building.delete(connectionId));
+    if (this.building.has(connectionId)) return null;
+    if (set && now - set.builtAt < Math.max(this.options.rebuildIntervalMs ?? 1_000, 10 * set.buildMs)) return null;
+    const build = this.build(connectionId, changes, now)
+      // A failed scan (database unreachable) is retried after the interval; pages go on with OFFSET.
+      .catch(() => this.remember(connectionId, { changes: -1, keys: null, builtAt: now, buildMs: 0 }))
+      .finally(() => this.building.delete(connectionId));
     this.building.set(connectionId, build);
-    return build;
+    return null;
   }
 
-  private async build(connectionId: string, changes: number, now: number): Promise<OrderKey[] | null> {
+  /** Resolves when no rebuild is running (tests, shutdown). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.building.values()]);
+  }
+
+  private now() {
+    return (this.options.now ?? Date.now)();
+  }
+
+  private async build(connectionId: string, changes: number, startedAt: number): Promise<void> {
+    const t0 = performance.now();
     const keys: OrderKey[] = await this.db.query(
       `SELECT createdAt, id FROM (
          SELECT CAST(created_at AS CHAR) AS createdAt, id, ROW_NUMBER() OVER (ORDER BY created_at, id) AS rn
@@ -77,12 +93,21 @@ export class PageAnchors {
         WHERE (rn - 1) % ? = 0 ORDER BY rn`,
       [connectionId, this.every],
     );
+    const buildMs = performance.now() - t0;
     // Valid only if no user joined or left while the scan ran.
     const valid = (await readConnectionUserCount(this.db, connectionId)).changes === changes;
+    this.remember(connectionId, {
+      changes: valid ? changes : -1,
+      keys: valid ? keys.map((k) => ({ createdAt: String(k.createdAt), id: String(k.id) })) : null,
+      builtAt: startedAt,
+      buildMs,
+    });
+  }
+
+  private remember(connectionId: string, set: AnchorSet) {
     this.sets.delete(connectionId);
-    this.sets.set(connectionId, { changes: valid ? changes : -1, keys: valid ? keys.map((k) => ({ createdAt: String(k.createdAt), id: String(k.id) })) : null, builtAt: now });
+    this.sets.set(connectionId, set);
     if (this.sets.size > (this.options.maxConnections ?? 1_000)) this.sets.delete(this.sets.keys().next().value!);
-    return this.sets.get(connectionId)!.keys;
   }
 }
 
