@@ -53,6 +53,8 @@ export function gatewayEnv(databaseUrl: string, redisUrl: string, port: number, 
     ADMIN_BOOTSTRAP_TOKEN: adminToken,
     LOG_LEVEL: 'warn',
     TOKEN_AUTH_RATE_LIMIT_PER_SECOND: RATE_LIMIT,
+    // As the Dockerfile and `npm start` run the gateway (README, "Memory").
+    NODE_OPTIONS: '--max-semi-space-size=32',
     ...extra,
   };
 }
