@@ -336,7 +336,11 @@ async function main(options: BenchOptions) {
   };
 
   // Auth overhead: get by id through token-auth (A) vs the same build with the authenticator stubbed (B).
+  // Both sides are fresh processes started together: the main gateway has served the list pages by
+  // now, and a process's history (heap size, JIT state) must not be counted as authentication cost.
+  const authPort = await freePort();
   const noauthPort = await freePort();
+  const withAuthGateway = await startGateway('gateway-auth', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, authPort, adminToken, ALL_PLUGINS));
   const noauth = await startGateway(
     'gateway-noauth',
     NOAUTH_ENTRY,
@@ -344,9 +348,10 @@ async function main(options: BenchOptions) {
   );
   const authRuns = await abba(
     'get by id, token-auth (A) vs auth stubbed (B)',
-    { url: gateway.baseUrl, headers: scim(tMain), next: s.get },
+    { url: withAuthGateway.baseUrl, headers: scim(tMain), next: s.get },
     { url: noauth.baseUrl, headers: { Accept: 'application/scim+json' }, next: s.get },
   );
+  await withAuthGateway.child.stop();
   await noauth.child.stop();
   const withAuth = authRuns.a;
   const withoutAuth = authRuns.b;
@@ -359,13 +364,17 @@ async function main(options: BenchOptions) {
   await phase('PUT (full replace)', () => load(gateway.baseUrl, scim(tMain), s.put), vsPost(TARGETS.write));
 
   // Creates, and the audit cost: with the audit plugin (A, this gateway) vs a gateway without it (B).
+  // Again two fresh processes, for the same reason.
+  const auditPort = await freePort();
   const noAuditPort = await freePort();
+  const withAudit = await startGateway('gateway-audit', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, auditPort, adminToken, ALL_PLUGINS));
   const noAudit = await startGateway('gateway-no-audit', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, noAuditPort, adminToken, NO_AUDIT_PLUGINS));
   const auditRuns = await abba(
     'create, audit (A) vs no audit plugin (B)',
-    { url: gateway.baseUrl, headers: scim(tMain), next: s.create('a') },
+    { url: withAudit.baseUrl, headers: scim(tMain), next: s.create('a') },
     { url: noAudit.baseUrl, headers: scim(tMain), next: s.create('n') },
   );
+  await withAudit.child.stop();
   await noAudit.child.stop();
   const createAudit = combined(auditRuns.a);
   const createNoAudit = combined(auditRuns.b);
