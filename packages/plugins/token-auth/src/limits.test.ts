@@ -72,7 +72,8 @@ describe('leaseSize', () => {
     [199, 1],
     [1_000, 10],
     [2_500, 25],
-    [1_000_000, 25],
+    [50_000, 500],
+    [1_000_000, 1_000],
   ])('a window of %i points leases %i at a time', (limit, expected) => {
     expect(leaseSize(limit)).toBe(expected);
   });
