@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { In, type DataSource, type EntityManager } from 'typeorm';
+import { type DataSource, type EntityManager } from 'typeorm';
 import {
   ConflictError,
   InputError,
@@ -168,7 +168,7 @@ export class ScimUserStore {
       totalResults = count.users;
     } else {
       const where = compileFilter(params.filter, USER_ATTRIBUTES, this.deps.dialect, 'f');
-      const count = async () => Number((await this.filtered(connectionId, where).select('COUNT(*)', 'n').getRawOne<{ n: string | number }>())?.n ?? 0);
+      const count = async () => Number((await this.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM connection_users u WHERE ${this.scoped(where)}`, { connectionId, ...where.params }))[0]?.n ?? 0);
       if (params.count === 0) return { resources: [], totalResults: await count() };
       rows = await this.sortedPage(tenant, params, sort, where);
       // A page that is not full ends the result set, so its total needs no COUNT: an IdP's
@@ -180,22 +180,33 @@ export class ScimUserStore {
     return { resources: rows.map((r) => toScimUser(r, this.deps.baseUrl)), totalResults };
   }
 
-  private filtered(connectionId: string, where?: { sql: string; params: Record<string, unknown> }) {
-    // COUNT(*) on this rather than getCount()'s COUNT(DISTINCT id): the index answers it alone.
-    const qb = this.deps.db.manager.getRepository(ConnectionUserEntity).createQueryBuilder('u').where('u.connection_id = :connectionId', { connectionId });
-    if (where) qb.andWhere(`(${where.sql})`, where.params);
-    return qb;
+  /** `u.connection_id = :connectionId`, and the compiled filter. */
+  private scoped(where?: { sql: string }) {
+    return `u.connection_id = :connectionId${where ? ` AND (${where.sql})` : ''}`;
   }
 
-  /** A page of a filtered or `sortBy` list (OFFSET through the index, then the rows by id). */
+  /**
+   * Runs SQL with named parameters (as compileFilter emits them) without the query builder: TypeORM's
+   * driver turns them into positional ones with its own per-dialect value conversions.
+   */
+  private async query<T>(sql: string, named: Record<string, unknown>): Promise<T[]> {
+    const [positional, params] = this.deps.db.driver.escapeQueryWithParameters(sql, named);
+    return this.deps.db.query(positional, params);
+  }
+
+  /** A page of a filtered or `sortBy` list: OFFSET through the index for ids, then their rows. */
   private async sortedPage(tenant: Tenant, params: ListParams, sort: ReturnType<typeof compileSort> | undefined, where?: { sql: string; params: Record<string, unknown> }): Promise<ConnectionUser[]> {
-    const ordered = () => this.filtered(tenant.connectionId, where).orderBy(sort ? sort.column : 'u.created_at', sort?.direction ?? 'ASC').addOrderBy('u.id', 'ASC');
-    if (params.startIndex === 1) return ordered().limit(params.count).getMany();
-    // Deferred join: page through the index for ids only, then load just those rows — a deep
-    // OFFSET never reads the skipped rows in full.
-    const ids = (await ordered().select('u.id', 'id').offset(params.startIndex - 1).limit(params.count).getRawMany<{ id: string }>()).map((r) => r.id);
-    const byId = new Map((ids.length ? await this.deps.db.manager.getRepository(ConnectionUserEntity).findBy({ id: In(ids), connectionId: tenant.connectionId }) : []).map((r) => [r.id, r]));
-    return ids.map((id) => byId.get(id)).filter((r): r is ConnectionUser => r !== undefined);
+    const order = `${sort ? `${sort.column} ${sort.direction}` : 'u.created_at ASC'}, u.id ASC`;
+    const named = { connectionId: tenant.connectionId, ...where?.params, pageCount: params.count, pageOffset: params.startIndex - 1 };
+    const columns = this.rows.select('u', RESOURCE_COLUMNS);
+    // A deep OFFSET never reads the skipped rows in full: ids from the index first (deferred join).
+    const sql =
+      params.startIndex === 1
+        ? `SELECT ${columns} FROM connection_users u WHERE ${this.scoped(where)} ORDER BY ${order} LIMIT :pageCount`
+        : `SELECT ${columns} FROM connection_users u JOIN (
+             SELECT u.id FROM connection_users u WHERE ${this.scoped(where)} ORDER BY ${order} LIMIT :pageCount OFFSET :pageOffset
+           ) page ON page.id = u.id ORDER BY ${order}`;
+    return (await this.query<Record<string, unknown>>(sql, named)).map((r) => this.rows.hydrate(r));
   }
 
   async replace(tenant: Tenant, id: string, body: unknown, ifMatch?: string): Promise<ScimResource> {
