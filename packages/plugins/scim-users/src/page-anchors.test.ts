@@ -98,6 +98,9 @@ describe.each(engines)('default-order pages through anchors on $name', ({ open }
   it('keeps every k-th key of the order and serves every page exactly as OFFSET would', async () => {
     const anchors = new PageAnchors(ds, { every: 5 });
     const { changes } = await readConnectionUserCount(ds, connectionId);
+    // Cold start: a deep page waits for the first scan instead of paging by OFFSET meanwhile.
+    const cold = new PageAnchors(ds, { every: 5 });
+    expect(await cold.pageStartFor(connectionId, changes, 12)).toEqual({ from: { createdAt: expect.any(String), id: expected[10] }, skip: 2 });
     expect(anchors.keysFor(connectionId, changes)).toBeNull(); // none yet: built in the background
     await anchors.settled();
     expect(anchors.keysFor(connectionId, changes)!.map((k) => k.id)).toEqual([0, 5, 10, 15, 20].map((i) => expected[i]));

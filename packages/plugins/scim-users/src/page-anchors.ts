@@ -35,8 +35,8 @@ interface AnchorSet {
  * at most ANCHOR_EVERY entries instead of an OFFSET over every row before it (100,000 users: the last
  * page skipped 99,900 index entries). Built off the request path by one window-function scan (about
  * half a second at 100,000 users on MariaDB) and kept per replica while the connection's user set is
- * unchanged (any insert or delete anywhere bumps the counter's `changes`). While no valid set exists,
- * pages use a plain OFFSET, as they would without anchors, and a rebuild starts in the background — at
+ * unchanged (any insert or delete anywhere bumps the counter's `changes`). While only a stale set
+ * exists, pages use a plain OFFSET, as they would without anchors, and a rebuild starts in the background — at
  * most once per `rebuildIntervalMs` and never more often than ten times its own duration, so a
  * connection under constant writes costs the database at most a tenth of a core in rebuilds.
  * Bounded: `maxConnections` sets, least recently built dropped first.
@@ -54,9 +54,19 @@ export class PageAnchors {
     return this.options.every ?? ANCHOR_EVERY;
   }
 
-  /** Where the page at 0-based `offset` starts, for a connection whose counter reads `changes`. */
+  /**
+   * Where the page at 0-based `offset` starts, for a connection whose counter reads `changes`. On a
+   * cold start (no anchors yet for the connection) deep pages wait for the first scan rather than
+   * flooding the database with deep OFFSETs while it runs.
+   */
   async pageStartFor(connectionId: string, changes: number, offset: number): Promise<{ from: OrderKey | null; skip: number }> {
-    const keys = offset >= this.every ? this.keysFor(connectionId, changes) : null;
+    if (offset < this.every) return { from: null, skip: offset };
+    const cold = !this.sets.has(connectionId);
+    let keys = this.keysFor(connectionId, changes);
+    if (!keys && cold) {
+      await this.building.get(connectionId);
+      keys = this.sets.get(connectionId)?.changes === changes ? this.sets.get(connectionId)!.keys : null;
+    }
     return keys ? pageStart(keys, offset, this.every) : { from: null, skip: offset };
   }
 
