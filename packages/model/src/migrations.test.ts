@@ -1,22 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDataSource, ConnectionUserEntity, OrganizationEntity, readConnectionUserCount, recordConnectionUsersChange, UserEntity } from './index.ts';
-import { createTestMysqlDatabase } from './testing.ts';
+import { TEST_ENGINES } from './testing.ts';
 
-const tmp = mkdtempSync(join(tmpdir(), 'doorman-model-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-const engines = [
-  { name: 'mysql', url: async () => createTestMysqlDatabase() },
-  { name: 'sqlite', url: async () => ({ url: `sqlite:${join(tmp, `${randomUUID()}.db`)}`, drop: async () => {} }) },
-];
-
-describe.each(engines)('migrations on $name', ({ name, url }) => {
+describe.each(TEST_ENGINES)('migrations on $name', ({ name, open }) => {
   it('run up, enforce the unique keys, and run down to an empty schema', async () => {
-    const db = await url();
+    const db = await open();
     const ds = createDataSource({ url: db.url });
     await ds.initialize();
     try {

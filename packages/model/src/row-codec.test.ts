@@ -1,22 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDataSource, ConnectionUserEntity, insertRows, OutboxMessageEntity, rowCodec, type ConnectionUser } from './index.ts';
-import { createTestMysqlDatabase } from './testing.ts';
+import { TEST_ENGINES } from './testing.ts';
 
-const tmp = mkdtempSync(join(tmpdir(), 'doorman-codec-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-const engines = [
-  { name: 'mysql', url: async () => createTestMysqlDatabase() },
-  { name: 'sqlite', url: async () => ({ url: `sqlite:${join(tmp, `${randomUUID()}.db`)}`, drop: async () => {} }) },
-];
-
-describe.each(engines)('rowCodec on $name', ({ url }) => {
+describe.each(TEST_ENGINES)('rowCodec on $name', ({ open }) => {
   it('reads and updates rows exactly as the repository does', async () => {
-    const db = await url();
+    const db = await open();
     const ds = createDataSource({ url: db.url });
     await ds.initialize();
     try {

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { createDataSource } from './data-source.ts';
 import type { DataSource } from 'typeorm';
@@ -42,3 +45,15 @@ export async function openTestDataSource(): Promise<{ ds: DataSource; url: strin
     },
   };
 }
+
+/** A fresh SQLite file in its own temporary folder; `drop()` removes the folder. */
+export async function createTestSqliteDatabase(): Promise<TestDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), 'doorman-sqlite-'));
+  return { url: `sqlite:${join(dir, 'test.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Both engines a dialect-neutral test runs on, for `describe.each`: a fresh database of each per call. */
+export const TEST_ENGINES = [
+  { name: 'mysql', open: createTestMysqlDatabase },
+  { name: 'sqlite', open: createTestSqliteDatabase },
+] as const;

@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { createDataSource, recordConnectionUsersChange, readConnectionUserCount } from '@doorman/model';
-import { createTestMysqlDatabase } from '@doorman/model/testing';
+import { TEST_ENGINES } from '@doorman/model/testing';
 import { defaultOrderPage, PageAnchors, pageStart, type OrderKey } from './page-anchors.ts';
 
 const key = (n: number): OrderKey => ({ createdAt: `t${n}`, id: `id${n}` });
@@ -30,15 +27,7 @@ describe('pageStart', () => {
   });
 });
 
-const tmp = mkdtempSync(join(tmpdir(), 'doorman-anchors-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-const engines = [
-  { name: 'mariadb', open: async () => createTestMysqlDatabase() },
-  { name: 'sqlite', open: async () => ({ url: `sqlite:${join(tmp, `${randomUUID()}.db`)}`, drop: async () => {} }) },
-];
-
-describe.each(engines)('default-order pages through anchors on $name', ({ open }) => {
+describe.each(TEST_ENGINES)('default-order pages through anchors on $name', ({ open }) => {
   let ds: DataSource;
   let drop: () => Promise<void>;
   const connectionId = randomUUID();
