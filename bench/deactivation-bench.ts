@@ -51,7 +51,12 @@ async function main() {
 
   const adminToken = `bench-admin-${randomBytes(24).toString('hex')}`;
   const port = await freePort();
-  const gateway = await startGateway('gateway', 'apps/gateway/src/main.ts', gatewayEnv(databaseUrl, redisUrl, port, adminToken, 'token-auth,role-mapping,scim-users,audit'));
+  const plugins = 'token-auth,role-mapping,scim-users,audit';
+  // --split: the production layout (compose.yaml): an API process (HTTP + outbox relay) and a worker
+  // process; otherwise one process in role `all`.
+  const split = process.argv.includes('--split');
+  const gateway = await startGateway('gateway', 'apps/gateway/src/main.ts', gatewayEnv(databaseUrl, redisUrl, port, adminToken, plugins, split ? { DOORMAN_ROLE: 'api' } : {}));
+  if (split) await startGateway('worker', 'apps/gateway/src/main.ts', gatewayEnv(databaseUrl, redisUrl, await freePort(), adminToken, plugins, { DOORMAN_ROLE: 'worker' }));
   const tenant = await createTenant(gateway.baseUrl, adminToken, `deact-${tag}`, `Deactivation ${tag}`);
   const pool = (state.pool = createPool({ uri: databaseUrl, connectionLimit: 4, timezone: 'Z' }));
   log(`seeding ${users} users with memberships`);

@@ -30,7 +30,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--quick' || arg === '--') continue;
+    if (arg === '--quick' || arg === '--split' || arg === '--') continue;
     const [flag, inline] = arg.split('=', 2) as [string, string | undefined];
     const key = numeric[flag];
     if (!key) throw new Error(`unknown option ${arg}\n${USAGE}`);
