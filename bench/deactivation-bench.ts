@@ -3,7 +3,10 @@
  * `active=false` accepted → outbox → BullMQ → worker → the memberships gone — for N seeded users,
  * against raw BullMQ no-op throughput on the same Redis in the same run (the ceiling).
  *
- *   npx tsx bench/deactivation-bench.ts [--users 10000] [--connections 32] [--quick]
+ *   npx tsx bench/deactivation-bench.ts [--users 10000] [--connections 32] [--quick] [--split]
+ *
+ * --split runs the API (HTTP + outbox relay) and the job worker as two processes, as compose.yaml does;
+ * without it one process runs in role `all`.
  *
  * Prints a table and one `BENCH_JSON {...}` line. Loopback only; the gateway child, the database
  * and the run's Redis keys are removed at exit, also on error and on SIGINT.
