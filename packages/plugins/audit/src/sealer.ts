@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { PluginEnv } from '@doorman/core';
-import { chainEvents, chainKeyOf, chainTransactionRunner, hashEvent, lockHead, sqlTime, type ChainTransaction } from './chain.ts';
+import { AuditEventEntity, rowCodec, type AuditEvent, type RowCodec } from '@doorman/model';
+import { chainKeyOf, chainTransactionRunner, hashEvent, lockHead, sqlTime, type ChainTransaction } from './chain.ts';
 
 export interface SealResult {
   /** Events linked into their chain. */
@@ -21,6 +22,7 @@ export interface SealResult {
  */
 export class ChainSealer {
   private readonly run: ChainTransaction;
+  private readonly events: RowCodec<AuditEvent>;
   private readonly knownHeads = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<unknown> | undefined;
@@ -32,6 +34,7 @@ export class ChainSealer {
     private readonly batchSize = 500,
   ) {
     this.run = chainTransactionRunner(db, transaction);
+    this.events = rowCodec(db, AuditEventEntity);
   }
 
   /** Seals every chain that has unsealed events, each until nothing committed is left. */
@@ -62,7 +65,14 @@ export class ChainSealer {
     this.knownHeads.add(key);
     // Read after the head lock: at READ COMMITTED this sees every event committed so far, including
     // what a previous sealer of this chain sealed. Uncommitted events are invisible, and wait their turn.
-    const rows = await chainEvents(tx, orgId).andWhere('e.chainSeq IS NULL').orderBy('e.seq', 'ASC').limit(this.batchSize).getMany();
+    // Raw SQL, hydrated by TypeORM's own conversions (rowCodec): the same values verification reads
+    // through the query builder, without building 500 entities through it twice a second.
+    const rows: AuditEvent[] = (
+      await tx.query(
+        `SELECT ${this.events.select()} FROM audit_events WHERE ${orgId === null ? 'org_id IS NULL' : 'org_id = ?'} AND chain_seq IS NULL ORDER BY seq LIMIT ${Number(this.batchSize)}`,
+        orgId === null ? [] : [orgId],
+      )
+    ).map((r: Record<string, unknown>) => this.events.hydrate(r));
     if (!rows.length) return 0;
     let prevHash = head.lastHash;
     let chainSeq = head.lastChainSeq;
