@@ -313,6 +313,16 @@ describe('concurrency', () => {
     expect(await bed.t.gateway.db.getRepository(UserEntity).countBy({ emailLc: 'race@acme.test' })).toBe(1);
   });
 
+  it('keeps the user counter exact under concurrent creates and deletes (unfiltered totalResults)', async () => {
+    const created = await Promise.all(Array.from({ length: 12 }, (_, i) => bed.scim(bed.b, 'post', '/Users').send(newUser(`burst${i}@initech.test`))));
+    expect(created.map((r) => r.status)).toEqual(Array(12).fill(201));
+    // Half of them deleted concurrently, each twice: one 204, one 404.
+    const deletes = await Promise.all(created.slice(0, 6).flatMap((r) => [0, 1].map(() => bed.scim(bed.b, 'delete', `/Users/${r.body.id}`))));
+    expect(deletes.map((r) => r.status).sort()).toEqual([...Array(6).fill(204), ...Array(6).fill(404)]);
+    const rows = await bed.t.gateway.db.getRepository(ConnectionUserEntity).countBy({ connectionId: bed.b.connectionId });
+    expect((await bed.scim(bed.b, 'get', '/Users?count=0')).body.totalResults).toBe(rows);
+  });
+
   it('concurrent PATCHes of one user never lose an update', async () => {
     const created = await bed.scim(bed.a, 'post', '/Users').send(newUser('patchy@acme.test', { phoneNumbers: [] }));
     const id = created.body.id;
