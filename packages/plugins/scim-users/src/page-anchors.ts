@@ -36,9 +36,9 @@ interface AnchorSet {
  * page skipped 99,900 index entries). Built off the request path by one window-function scan (about
  * half a second at 100,000 users on MariaDB) and kept per replica while the connection's user set is
  * unchanged (any insert or delete anywhere bumps the counter's `changes`). While only a stale set
- * exists, pages use a plain OFFSET, as they would without anchors, and a rebuild starts in the background — at
- * most once per `rebuildIntervalMs` and never more often than ten times its own duration, so a
- * connection under constant writes costs the database at most a tenth of a core in rebuilds.
+ * exists, pages use a plain OFFSET, as they would without anchors, and a rebuild starts in the
+ * background — at most once per `rebuildIntervalMs` and never more often than ten times its own
+ * duration, so a connection under constant writes costs the database at most a tenth of a core.
  * Bounded: `maxConnections` sets, least recently built dropped first.
  */
 export class PageAnchors {
