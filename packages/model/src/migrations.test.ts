@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createDataSource, ConnectionUserEntity, OrganizationEntity, readConnectionUserCount, recordConnectionUsersChange, UserEntity } from './index.ts';
+import { createDataSource, ConnectionUserEntity, OrganizationEntity, readConnectionUserCount, recordConnectionUsersChange, recountConnectionUsers, UserEntity } from './index.ts';
 import { TEST_ENGINES } from './testing.ts';
 
 describe.each(TEST_ENGINES)('migrations on $name', ({ name, open }) => {
@@ -42,6 +42,10 @@ describe.each(TEST_ENGINES)('migrations on $name', ({ name, open }) => {
       expect(await readConnectionUserCount(ds, 'conn-b')).toEqual({ users: 40, changes: 42 });
       const shards = await ds.query("SELECT COUNT(*) AS n FROM connection_user_counts WHERE connection_id = 'conn-b'");
       expect(Number(shards[0].n)).toBeGreaterThan(1);
+      // A drifted counter (conn-b has one row, the counter says 40) is recounted from the rows.
+      expect(await ds.transaction((tx) => recountConnectionUsers(tx, 'conn-b'))).toEqual({ before: 40, after: 1 });
+      expect(await readConnectionUserCount(ds, 'conn-b')).toEqual({ users: 1, changes: 43 });
+      expect(await ds.transaction((tx) => recountConnectionUsers(tx, 'conn-none'))).toEqual({ before: 0, after: 0 });
       const numbered = await ds.query('SELECT hash, chain_seq AS chainSeq FROM audit_events ORDER BY seq');
       expect(numbered.map((r: { hash: string; chainSeq: unknown }) => [r.hash, Number(r.chainSeq)])).toEqual([['a1', 1], ['d1', 1], ['a2', 2], ['b1', 1], ['a3', 3]]);
       const heads = await ds.query('SELECT chain_key AS k, last_chain_seq AS n, purged_chain_seq AS p FROM audit_chain_heads ORDER BY chain_key');

@@ -31,3 +31,24 @@ export async function readConnectionUserCount(db: EntityManager | DataSource, co
   const [row] = await db.query('SELECT COALESCE(SUM(users), 0) AS users, COALESCE(SUM(changes), 0) AS changes FROM connection_user_counts WHERE connection_id = ?', [connectionId]);
   return { users: Number(row?.users ?? 0), changes: Number(row?.changes ?? 0) };
 }
+
+/**
+ * Recounts a connection's SCIM users from `connection_users` and rewrites its counter (one shard row),
+ * for an operator whose counter drifted (rows changed outside Doorman, a partial restore). Run it in a
+ * transaction: on MySQL the shard rows and the connection's index range are locked, so concurrent
+ * creates and deletes wait (or one side deadlocks and is retried). `changes` only ever grows, so list
+ * anchors built before the recount are dropped.
+ */
+export async function recountConnectionUsers(tx: EntityManager, connectionId: string): Promise<{ before: number; after: number }> {
+  const mysql = isMysql(tx.connection);
+  const [counter] = await tx.query(
+    `SELECT COALESCE(SUM(users), 0) AS users, COALESCE(SUM(changes), 0) AS changes FROM connection_user_counts WHERE connection_id = ?${mysql ? ' FOR UPDATE' : ''}`,
+    [connectionId],
+  );
+  const [actual] = await tx.query(`SELECT COUNT(*) AS n FROM connection_users WHERE connection_id = ?${mysql ? ' LOCK IN SHARE MODE' : ''}`, [connectionId]);
+  const before = Number(counter?.users ?? 0);
+  const after = Number(actual?.n ?? 0);
+  await tx.query('DELETE FROM connection_user_counts WHERE connection_id = ?', [connectionId]);
+  await tx.query('INSERT INTO connection_user_counts (connection_id, shard, users, changes) VALUES (?, 0, ?, ?)', [connectionId, after, Number(counter?.changes ?? 0) + 1]);
+  return { before, after };
+}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { definePlugin, NotFoundError, roleMappingServiceRef, type Actor, type ScimAuthState } from '@doorman/core';
-import { isMysql } from '@doorman/model';
+import { definePlugin, NotFoundError, roleMappingServiceRef, SYSTEM_ACTOR, type Actor, type CliCommand, type ScimAuthState } from '@doorman/core';
+import { isMysql, recountConnectionUsers, SsoConnectionEntity } from '@doorman/model';
 import {
   etagFor,
   listResponse,
@@ -30,6 +30,15 @@ export const scimUsersConfigSchema = z
 export type ScimUsersConfig = z.infer<typeof scimUsersConfigSchema>;
 
 const USER_SCHEMA_DEF = resourceSchemaFor('User');
+
+const CLI: readonly CliCommand[] = [
+  {
+    command: 'scim-users recount <connectionId>',
+    description: "Recount a connection's SCIM users and repair the counter behind unfiltered list totals",
+    method: 'POST',
+    path: '/connections/:connectionId/scim-users/recount',
+  },
+];
 const SCIM_JSON = 'application/scim+json; charset=utf-8';
 
 /**
@@ -43,6 +52,7 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
   dependencies: ['token-auth', 'role-mapping'],
   optionalDependencies: ['audit'],
   configSchema: scimUsersConfigSchema,
+  cli: CLI,
   register({ config, gateway, http, db, transaction, events, jobs, clock, get }) {
     const baseUrl = `${gateway.publicUrl}/scim/v2`;
     const roleMapping = get(roleMappingServiceRef);
@@ -54,6 +64,28 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
       attempts: 10,
       backoffMs: 2000,
       process: (data) => transaction((tx) => deprovisionUser(tx, { roleMapping, events, dialect, now: () => clock.now() }, data)),
+    });
+
+    // Operators: the counter behind unfiltered totals is kept by every create and delete; this
+    // repairs it if rows were changed outside Doorman (a partial restore, manual SQL).
+    http.admin.post('/connections/:connectionId/scim-users/recount', async (ctx) => {
+      const connectionId = ctx.params.connectionId!;
+      const result = await transaction(async (tx) => {
+        if (!(await tx.getRepository(SsoConnectionEntity).existsBy({ id: connectionId }))) {
+          throw new NotFoundError(`SSO connection '${connectionId}' not found`, { field: 'connectionId' });
+        }
+        const counts = await recountConnectionUsers(tx, connectionId);
+        if (counts.before !== counts.after) {
+          await events.publish(tx, (ctx.state.actor as Actor | undefined) ?? SYSTEM_ACTOR, {
+            action: 'scim_users.recounted',
+            connectionId,
+            target: { type: 'connection', id: connectionId },
+            changes: { users: { before: counts.before, after: counts.after } },
+          });
+        }
+        return counts;
+      });
+      ctx.body = { connectionId, usersBefore: result.before, users: result.after, repaired: result.before !== result.after };
     });
 
     const r = http.scim;

@@ -334,3 +334,20 @@ describe('concurrency', () => {
     expect(final.body.meta.version).toBe('W/"11"');
   });
 });
+
+describe('operations', () => {
+  it('repairs a drifted user counter with the admin recount (and refuses unknown connections and missing credentials)', async () => {
+    const total = async () => (await bed.scim(bed.b, 'get', '/Users?count=0')).body.totalResults;
+    const rows = await bed.t.gateway.db.getRepository(ConnectionUserEntity).countBy({ connectionId: bed.b.connectionId });
+    // Rows changed behind Doorman's back: the counter no longer matches the table.
+    await bed.t.gateway.db.query("INSERT INTO connection_user_counts (connection_id, shard, users, changes) VALUES (?, 99, 5, 0)", [bed.b.connectionId]);
+    expect(await total()).toBe(rows + 5);
+    const res = await bed.t.admin('post', `/admin/v1/connections/${bed.b.connectionId}/scim-users/recount`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toEqual({ connectionId: bed.b.connectionId, usersBefore: rows + 5, users: rows, repaired: true });
+    expect(await total()).toBe(rows);
+    expect((await bed.t.admin('post', `/admin/v1/connections/${bed.b.connectionId}/scim-users/recount`)).body.repaired).toBe(false);
+    expect((await bed.t.admin('post', '/admin/v1/connections/00000000-0000-0000-0000-000000000000/scim-users/recount')).status).toBe(404);
+    expect((await bed.t.http.post(`/admin/v1/connections/${bed.b.connectionId}/scim-users/recount`)).status).toBe(401);
+  });
+});
