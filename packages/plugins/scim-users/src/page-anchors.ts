@@ -117,7 +117,7 @@ export class PageAnchors {
   private remember(connectionId: string, set: AnchorSet) {
     this.sets.delete(connectionId);
     this.sets.set(connectionId, set);
-    if (this.sets.size > (this.options.maxConnections ?? 1_000)) this.sets.delete(this.sets.keys().next().value!);
+    if (this.sets.size > (this.options.maxConnections ?? 256)) this.sets.delete(this.sets.keys().next().value!);
   }
 }
 
