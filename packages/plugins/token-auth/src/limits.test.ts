@@ -110,6 +110,13 @@ describe('TenantRateLimiter on the real Redis', () => {
       expect(calls).toBeLessThan(250);
       // Another tenant has its own window.
       expect((await limiter.consume('conn-b', 100, now)).allowed).toBe(true);
+
+      // Concurrent requests that find the lease spent share one refill: 60 at once take ~60 points
+      // of the window (six leases of 10), not a lease each (600).
+      const burst = await Promise.all(Array.from({ length: 60 }, () => limiter.consume('conn-c', 100, now)));
+      expect(burst.every((d) => d.allowed)).toBe(true);
+      const [burstKey] = await redis.keys(`${keyPrefix}*conn-c*`);
+      expect(Number(await redis.get(burstKey!))).toBeLessThanOrEqual(70);
     } finally {
       const keys = await redis.keys(`${keyPrefix}*`);
       if (keys.length) await redis.del(...keys);
