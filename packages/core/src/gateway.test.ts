@@ -28,6 +28,10 @@ const probe = definePlugin({
       await new Promise<void>((r) => (release = r));
       ctx.body = 'done';
     });
+    http.public.get('/logs-something', (ctx) => {
+      ctx.state.logger.info({ step: 'handler' }, 'handler says hello');
+      ctx.body = 'ok';
+    });
     http.public.get('/boom', () => {
       throw new Error('secret internals');
     });
@@ -55,6 +59,16 @@ describe('gateway HTTP surface', () => {
     expect(a.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     const b = await t.http.get('/healthz').set('X-Request-Id', 'abc-123');
     expect(b.headers['x-request-id']).toBe('abc-123');
+  });
+
+  it('writes one access line per request, and binds the request id to what handlers log', async () => {
+    const lines = () => t.logs.flatMap((l) => l.split('\n')).filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    await t.http.get('/healthz').set('X-Request-Id', 'quiet-1');
+    await t.http.get('/logs-something').set('X-Request-Id', 'chatty-1');
+    const access = (id: string) => lines().filter((l) => l.msg === 'request' && l.requestId === id);
+    expect(access('quiet-1')).toEqual([expect.objectContaining({ method: 'GET', path: '/healthz', route: '/healthz', status: 200 })]);
+    expect(access('chatty-1')).toEqual([expect.objectContaining({ path: '/logs-something', status: 200 })]);
+    expect(lines().filter((l) => l.msg === 'handler says hello')).toEqual([expect.objectContaining({ requestId: 'chatty-1', step: 'handler' })]);
   });
 
   it('renders SCIM errors as RFC 7644 JSON', async () => {
