@@ -33,17 +33,17 @@ export interface LoadResult {
   firstError: string | null;
 }
 
-let running: Instance | null = null;
+const running = new Set<Instance>();
 
-/** Stops the load generator now (SIGINT). */
+/** Stops the load generators now (SIGINT). */
 export function stopLoad() {
-  running?.stop();
+  for (const instance of running) instance.stop();
 }
 
 function run(spec: LoadSpec, seconds: number, counter: { n: number }, maxRequests: number | undefined, onError: (status: number, body: string, req: string) => void) {
   return new Promise<{ result: Result; seconds: number }>((resolve, reject) => {
     const started = process.hrtime.bigint();
-    running = autocannon(
+    const instance = autocannon(
       {
         url: spec.baseUrl,
         connections: spec.connections,
@@ -69,11 +69,12 @@ function run(spec: LoadSpec, seconds: number, counter: { n: number }, maxRequest
         ],
       },
       (err, result) => {
-        running = null;
+        running.delete(instance);
         if (err) reject(err);
         else resolve({ result, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
       },
     );
+    running.add(instance);
   });
 }
 
