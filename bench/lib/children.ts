@@ -126,6 +126,21 @@ export function rssMb(pid: number): number | null {
   }
 }
 
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (clock ticks of 10 ms;
+ * over a run of several seconds that is well under 1%). Null when the process is gone.
+ */
+export function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces), 1-based from field 3: utime is 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 /** Samples a process's RSS every 500 ms: the maximum overall and per named phase. */
 export class RssSampler {
   max = 0;
