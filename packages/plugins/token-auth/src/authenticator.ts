@@ -115,7 +115,9 @@ export function scimAuthenticator(deps: AuthenticatorDeps): Middleware {
     if (!record.connection.scimEnabled) throw new NotAllowedError('SCIM provisioning is disabled for this SSO connection');
 
     lastUsed.touch(record.tokenId, at);
-    const decision = await tenantLimiter.consume(record.connectionId, record.connection.rateLimitPerSecond ?? deps.defaultRatePerSecond, at);
+    // Nearly always a point from this replica's lease, decided without a promise; Redis only per lease.
+    const perSecond = record.connection.rateLimitPerSecond ?? deps.defaultRatePerSecond;
+    const decision = tenantLimiter.consumeLocal(record.connectionId, perSecond, at) ?? (await tenantLimiter.consume(record.connectionId, perSecond, at));
     const headers = rateLimitHeaders(decision);
     if (!decision.allowed) throw new RateLimitedError('rate limit exceeded for this SSO connection; retry later', { headers });
     ctx.set(headers);

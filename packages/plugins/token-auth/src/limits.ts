@@ -157,15 +157,20 @@ export class TenantRateLimiter {
     return perSecond * this.burstSeconds;
   }
 
+  /** A point from this replica's lease, without waiting: null when the lease is spent (then `consume`). */
+  consumeLocal(connectionId: string, perSecond: number, nowMs: number): RateDecision | null {
+    const lease = this.leases.get(connectionId);
+    if (!lease || lease.points <= 0 || nowMs >= lease.expiresAtMs) return null;
+    lease.points--;
+    lease.remaining = Math.max(0, lease.remaining - 1);
+    return { allowed: true, limit: this.windowLimit(perSecond), remaining: lease.remaining, resetAt: lease.resetAt, retryAfterSeconds: 0 };
+  }
+
   async consume(connectionId: string, perSecond: number, nowMs: number): Promise<RateDecision> {
     const limit = this.windowLimit(perSecond);
     for (;;) {
-      const lease = this.leases.get(connectionId);
-      if (lease && lease.points > 0 && nowMs < lease.expiresAtMs) {
-        lease.points--;
-        lease.remaining = Math.max(0, lease.remaining - 1);
-        return { allowed: true, limit, remaining: lease.remaining, resetAt: lease.resetAt, retryAfterSeconds: 0 };
-      }
+      const local = this.consumeLocal(connectionId, perSecond, nowMs);
+      if (local) return local;
       // One refill at a time per connection: concurrent requests that find the lease spent wait for
       // it and share the new lease, instead of each taking a lease from Redis (which burned the
       // window 30× faster than requests arrived at 32 concurrent requests).
