@@ -19,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { createConnection, createPool } from 'mysql2/promise';
 import { buildGateway, parseGatewayConfig } from '@doorman/core';
 import { BUILTIN_PLUGINS, PLUGIN_CATALOG } from '@doorman/gateway';
+import { connectionUsersChangeSql } from '@doorman/model';
 
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -124,8 +125,8 @@ async function main() {
       await pool.query('INSERT INTO users (id, email, email_lc, username, full_name) VALUES ?', [users]);
       await pool.query('INSERT INTO connection_users (id, connection_id, user_id, user_name, user_name_lc, active, resource, version) VALUES ?', [scoped]);
       await pool.query(
-        'INSERT INTO connection_user_counts (connection_id, shard, users, changes) VALUES (?, 0, ?, ?) ON DUPLICATE KEY UPDATE users = users + VALUES(users), changes = changes + VALUES(changes)',
-        [connectionId, scoped.length, scoped.length],
+        connectionUsersChangeSql(true),
+        [connectionId, 0, scoped.length, scoped.length],
       );
     }
     const seedMs = performance.now() - seedStart;

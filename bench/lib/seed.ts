@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
-import { candidateUsername } from '@doorman/model';
+import { candidateUsername, connectionUsersChangeSql } from '@doorman/model';
 
 /**
  * Bulk seeding of SCIM users straight into the tables, row for row what scim-users writes for a
@@ -152,8 +152,8 @@ export async function seedUsers(pool: Pool, target: SeedTarget, count: number, c
       await insertMany(conn, 'org_memberships', memberships);
       // As the API does per user (recordConnectionUsersChange): the counter unfiltered lists read.
       await conn.query(
-        'INSERT INTO connection_user_counts (connection_id, shard, users, changes) VALUES (?, 0, ?, ?) ON DUPLICATE KEY UPDATE users = users + VALUES(users), changes = changes + VALUES(changes)',
-        [target.connectionId, connectionUsers.length, connectionUsers.length],
+        connectionUsersChangeSql(true),
+        [target.connectionId, 0, connectionUsers.length, connectionUsers.length],
       );
       await conn.commit();
     } catch (err) {

@@ -8,11 +8,8 @@ export function isRetryableTransactionError(err: unknown): boolean {
   return RETRYABLE.has(e?.code ?? '') || RETRYABLE.has(e?.driverError?.code ?? '');
 }
 
-export function isDuplicateKeyError(err: unknown): boolean {
-  const e = err as { code?: string; driverError?: { code?: string }; message?: string };
-  const code = e?.driverError?.code ?? e?.code;
-  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-}
+/** Re-exported from @doorman/model, where account creation needs it too. */
+export { isDuplicateKeyError } from '@doorman/model';
 
 /**
  * Runs `work` in one transaction. MySQL deadlocks are retried (a few times, with jitter) because

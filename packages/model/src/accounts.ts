@@ -20,10 +20,12 @@ export class AccountEmailTaken extends Error {
   }
 }
 
-const isDuplicateKey = (err: unknown) => {
-  const code = (err as { driverError?: { code?: string }; code?: string })?.driverError?.code ?? (err as { code?: string })?.code;
-  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
-};
+/** A unique-key violation, on MySQL/MariaDB or SQLite (TypeORM's wrapped error or the driver's own). */
+export function isDuplicateKeyError(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string } };
+  const code = e?.driverError?.code ?? e?.code;
+  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
 
 /**
  * Creates the global account for an email (one per email) with a generated unique username,
@@ -47,7 +49,7 @@ export async function insertAccount(tx: EntityManager, account: { email: string;
       await insertRows(tx, UserEntity, row);
       return row;
     } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
+      if (!isDuplicateKeyError(err)) throw err;
       // A locking read sees the latest committed row, which the transaction's snapshot may not.
       const taken = await accounts.findOne({ where: { emailLc: row.emailLc }, ...(mysql ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
       if (taken) throw new AccountEmailTaken();

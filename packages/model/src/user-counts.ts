@@ -12,11 +12,15 @@ export const USER_COUNT_SHARDS = 16;
  * transaction: it holds one shard row's lock until commit.
  */
 export async function recordConnectionUsersChange(tx: EntityManager, connectionId: string, delta: number, changes = Math.abs(delta)): Promise<void> {
-  const shard = randomInt(USER_COUNT_SHARDS);
-  const upsert = isMysql(tx.connection)
+  await tx.query(connectionUsersChangeSql(isMysql(tx.connection)), [connectionId, randomInt(USER_COUNT_SHARDS), delta, changes]);
+}
+
+/** The counter upsert; parameters: connection id, shard, users delta, changes. (Seeders outside TypeORM use it too.) */
+export function connectionUsersChangeSql(mysql: boolean): string {
+  const upsert = mysql
     ? 'ON DUPLICATE KEY UPDATE users = users + VALUES(users), changes = changes + VALUES(changes)'
     : 'ON CONFLICT (connection_id, shard) DO UPDATE SET users = users + excluded.users, changes = changes + excluded.changes';
-  await tx.query(`INSERT INTO connection_user_counts (connection_id, shard, users, changes) VALUES (?, ?, ?, ?) ${upsert}`, [connectionId, shard, delta, changes]);
+  return `INSERT INTO connection_user_counts (connection_id, shard, users, changes) VALUES (?, ?, ?, ?) ${upsert}`;
 }
 
 export interface ConnectionUserCount {
@@ -26,9 +30,11 @@ export interface ConnectionUserCount {
   changes: number;
 }
 
-/** One indexed read of at most USER_COUNT_SHARDS rows. */
-export async function readConnectionUserCount(db: EntityManager | DataSource, connectionId: string): Promise<ConnectionUserCount> {
-  const [row] = await db.query('SELECT COALESCE(SUM(users), 0) AS users, COALESCE(SUM(changes), 0) AS changes FROM connection_user_counts WHERE connection_id = ?', [connectionId]);
+/** One indexed read of at most USER_COUNT_SHARDS rows; `forUpdate` (MySQL) locks them for the rest of the transaction. */
+export async function readConnectionUserCount(db: EntityManager | DataSource, connectionId: string, forUpdate = false): Promise<ConnectionUserCount> {
+  const [row] = await db.query(`SELECT COALESCE(SUM(users), 0) AS users, COALESCE(SUM(changes), 0) AS changes FROM connection_user_counts WHERE connection_id = ?${forUpdate ? ' FOR UPDATE' : ''}`, [
+    connectionId,
+  ]);
   return { users: Number(row?.users ?? 0), changes: Number(row?.changes ?? 0) };
 }
 
@@ -41,14 +47,11 @@ export async function readConnectionUserCount(db: EntityManager | DataSource, co
  */
 export async function recountConnectionUsers(tx: EntityManager, connectionId: string): Promise<{ before: number; after: number }> {
   const mysql = isMysql(tx.connection);
-  const [counter] = await tx.query(
-    `SELECT COALESCE(SUM(users), 0) AS users, COALESCE(SUM(changes), 0) AS changes FROM connection_user_counts WHERE connection_id = ?${mysql ? ' FOR UPDATE' : ''}`,
-    [connectionId],
-  );
+  const counter = await readConnectionUserCount(tx, connectionId, mysql);
   const [actual] = await tx.query(`SELECT COUNT(*) AS n FROM connection_users WHERE connection_id = ?${mysql ? ' LOCK IN SHARE MODE' : ''}`, [connectionId]);
-  const before = Number(counter?.users ?? 0);
+  const before = counter.users;
   const after = Number(actual?.n ?? 0);
   await tx.query('DELETE FROM connection_user_counts WHERE connection_id = ?', [connectionId]);
-  await tx.query('INSERT INTO connection_user_counts (connection_id, shard, users, changes) VALUES (?, 0, ?, ?)', [connectionId, after, Number(counter?.changes ?? 0) + 1]);
+  await tx.query('INSERT INTO connection_user_counts (connection_id, shard, users, changes) VALUES (?, 0, ?, ?)', [connectionId, after, counter.changes + 1]);
   return { before, after };
 }
