@@ -22,6 +22,11 @@ export function hashSecret(secret: string): string {
   return hash('sha256', secret, 'hex');
 }
 
+/** The same SHA-256 as raw bytes: the SCIM authenticator compares these on every request without decoding hex. */
+export function secretDigest(secret: string): Buffer {
+  return hash('sha256', secret, 'buffer');
+}
+
 /** Constant-time comparison of two hex digests of equal length. */
 export function digestsEqual(a: string, b: string): boolean {
   const x = Buffer.from(a, 'hex');

@@ -1,4 +1,5 @@
 import type { Context, Logger, Middleware } from './types.ts';
+import { timingSafeEqual } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import {
   AuthenticationError,
@@ -7,7 +8,7 @@ import {
   ServiceUnavailableError,
   bearerToken,
   digestsEqual,
-  hashSecret,
+  secretDigest,
   type ScimAuthState,
 } from '@doorman/core';
 import { ScimTokenEntity, SsoConnectionEntity } from '@doorman/model';
@@ -29,6 +30,8 @@ export function scimUnauthenticated(message: string, presented: boolean): Authen
 
 export interface AuthenticatorDeps {
   db: DataSource;
+  /** Reads a token by hash (default `lookupToken`; tests count calls). */
+  lookup?: (db: DataSource, hash: string) => Promise<TokenRecord | null>;
   cache: TokenCache;
   lastUsed: LastUsedBuffer;
   tenantLimiter: TenantRateLimiter;
@@ -52,6 +55,7 @@ export async function lookupToken(db: DataSource, hash: string): Promise<TokenRe
     tokenId: row.id,
     connectionId: row.connectionId,
     hash: row.hash,
+    digest: Buffer.from(row.hash, 'hex'),
     expiresAt: row.expiresAt ? row.expiresAt.getTime() : null,
     revokedAt: row.revokedAt ? row.revokedAt.getTime() : null,
     connection: connection ? { scimEnabled: Boolean(connection.scimEnabled), rateLimitPerSecond: connection.rateLimitPerSecond ?? null } : null,
@@ -59,11 +63,32 @@ export async function lookupToken(db: DataSource, hash: string): Promise<TokenRe
 }
 
 /**
- * The SCIM authenticator. Cache hit: one SHA-256, one map lookup and one Redis round trip (the
- * tenant rate limit). Cache miss: two indexed primary/unique-key reads. Never a database write.
+ * The SCIM authenticator. Cache hit: one SHA-256, one map lookup, one constant-time comparison and
+ * nearly always a rate-limit point from this replica's lease (Redis once per lease). Cache miss: two
+ * indexed primary/unique-key reads, shared by concurrent requests with the same token. Never a
+ * database write.
  */
 export function scimAuthenticator(deps: AuthenticatorDeps): Middleware {
   const { cache, lastUsed, tenantLimiter, failureLimiter, now } = deps;
+  const lookup = deps.lookup ?? lookupToken;
+
+  // One database lookup per token at a time: when a cached entry expires under load, the requests
+  // that find it gone share one lookup instead of each reading the token (and its connection).
+  const inflight = new Map<string, Promise<TokenRecord | null>>();
+  function lookupOnce(hash: string): Promise<TokenRecord | null> {
+    let pending = inflight.get(hash);
+    if (!pending) {
+      const startedAt = now();
+      pending = lookup(deps.db, hash)
+        .then((found) => {
+          if (found) cache.set(found, startedAt);
+          return found;
+        })
+        .finally(() => inflight.delete(hash));
+      inflight.set(hash, pending);
+    }
+    return pending;
+  }
 
   // Every 401 passes here: counts the failure against the address, slows or refuses repeat offenders.
   async function refuse(ctx: Context, error: AuthenticationError, reason: string, tokenId?: string): Promise<never> {
@@ -88,22 +113,17 @@ export function scimAuthenticator(deps: AuthenticatorDeps): Middleware {
     }
     if (!SCIM_TOKEN_FORMAT.test(token)) return refuse(ctx, scimUnauthenticated('bearer token is not a Doorman SCIM token', true), 'malformed');
 
-    const hash = hashSecret(token);
+    const digest = secretDigest(token);
+    const hash = digest.toString('hex');
     let record = cache.get(hash);
     if (record) {
-      if (!digestsEqual(record.hash, hash)) record = undefined;
+      if (!timingSafeEqual(record.digest, digest)) record = undefined;
     } else {
-      const startedAt = now();
-      let found: TokenRecord | null;
       try {
-        found = await lookupToken(deps.db, hash);
+        record = (await lookupOnce(hash)) ?? undefined;
       } catch (err) {
         ctx.state.logger?.error({ err: (err as Error).message }, 'SCIM token lookup failed');
         throw new ServiceUnavailableError('authentication is temporarily unavailable', { headers: { 'Retry-After': '5' } });
-      }
-      if (found) {
-        cache.set(found, startedAt);
-        record = found;
       }
     }
     if (!record) return refuse(ctx, scimUnauthenticated('bearer token is not valid', true), 'unknown');
