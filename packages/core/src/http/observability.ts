@@ -24,6 +24,19 @@ export function observabilityMiddleware(logger: Logger, registry: Registry): Mid
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  // Bound children per label set: prom-client hashes the label object on every inc/observe otherwise.
+  const series = new Map<string, { count: () => void; observe: (seconds: number) => void }>();
+  const seriesFor = (method: string, route: string, status: string) => {
+    const key = `${method} ${status} ${route}`;
+    let found = series.get(key);
+    if (!found) {
+      const counter = requests.labels(method, route, status);
+      const histogram = duration.labels(method, route, status);
+      found = { count: () => counter.inc(), observe: (seconds) => histogram.observe(seconds) };
+      series.set(key, found);
+    }
+    return found;
+  };
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
     const incoming = ctx.get('x-request-id');
@@ -36,10 +49,11 @@ export function observabilityMiddleware(logger: Logger, registry: Registry): Mid
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
-      const labels = { method: ctx.method, route: String(route), status: String(ctx.status) };
-      requests.inc(labels);
-      duration.observe(labels, seconds);
-      ctx.state.logger.info({ method: ctx.method, path: ctx.path, route: labels.route, status: ctx.status, ms: Math.round(seconds * 1e4) / 10 }, 'request');
+      const routeLabel = String(route);
+      const metrics = seriesFor(ctx.method, routeLabel, String(ctx.status));
+      metrics.count();
+      metrics.observe(seconds);
+      ctx.state.logger.info({ method: ctx.method, path: ctx.path, route: routeLabel, status: ctx.status, ms: Math.round(seconds * 1e4) / 10 }, 'request');
     }
   };
 }
