@@ -22,9 +22,15 @@ export function hashSecret(secret: string): string {
   return hash('sha256', secret, 'hex');
 }
 
-/** The same SHA-256 as raw bytes: the SCIM authenticator compares these on every request without decoding hex. */
-export function secretDigest(secret: string): Buffer {
-  return hash('sha256', secret, 'buffer');
+/**
+ * Constant-time comparison of two SHA-256 hex digests, in JavaScript: no early exit, no Buffers.
+ * Runs on every authenticated request (the native comparison needed two hex decodes first).
+ */
+export function hexDigestsEqual(a: string, b: string): boolean {
+  if (a.length !== b.length || a.length === 0) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }
 
 /** Constant-time comparison of two hex digests of equal length. */

@@ -15,7 +15,6 @@ function recordFor(token: string): TokenRecord {
     tokenId: 'tok-1',
     connectionId: 'conn-1',
     hash,
-    digest: Buffer.from(hash, 'hex'),
     expiresAt: null,
     revokedAt: null,
     connection: { scimEnabled: true, rateLimitPerSecond: 1_000 },

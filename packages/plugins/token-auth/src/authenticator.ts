@@ -1,5 +1,4 @@
 import type { Context, Logger, Middleware } from './types.ts';
-import { timingSafeEqual } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import {
   AuthenticationError,
@@ -8,7 +7,8 @@ import {
   ServiceUnavailableError,
   bearerToken,
   digestsEqual,
-  secretDigest,
+  hashSecret,
+  hexDigestsEqual,
   type ScimAuthState,
 } from '@doorman/core';
 import { ScimTokenEntity, SsoConnectionEntity } from '@doorman/model';
@@ -55,7 +55,6 @@ export async function lookupToken(db: DataSource, hash: string): Promise<TokenRe
     tokenId: row.id,
     connectionId: row.connectionId,
     hash: row.hash,
-    digest: Buffer.from(row.hash, 'hex'),
     expiresAt: row.expiresAt ? row.expiresAt.getTime() : null,
     revokedAt: row.revokedAt ? row.revokedAt.getTime() : null,
     connection: connection ? { scimEnabled: Boolean(connection.scimEnabled), rateLimitPerSecond: connection.rateLimitPerSecond ?? null } : null,
@@ -113,11 +112,10 @@ export function scimAuthenticator(deps: AuthenticatorDeps): Middleware {
     }
     if (!SCIM_TOKEN_FORMAT.test(token)) return refuse(ctx, scimUnauthenticated('bearer token is not a Doorman SCIM token', true), 'malformed');
 
-    const digest = secretDigest(token);
-    const hash = digest.toString('hex');
+    const hash = hashSecret(token);
     let record = cache.get(hash);
     if (record) {
-      if (!timingSafeEqual(record.digest, digest)) record = undefined;
+      if (!hexDigestsEqual(record.hash, hash)) record = undefined;
     } else {
       try {
         record = (await lookupOnce(hash)) ?? undefined;

@@ -5,7 +5,6 @@ const record = (n: number, connectionId = 'c1'): TokenRecord => ({
   tokenId: `t${n}`,
   connectionId,
   hash: `${n}`.padStart(64, '0'),
-  digest: Buffer.from(`${n}`.padStart(64, '0'), 'hex'),
   expiresAt: null,
   revokedAt: null,
   connection: { scimEnabled: true, rateLimitPerSecond: null },

@@ -2,10 +2,8 @@
 export interface TokenRecord {
   tokenId: string;
   connectionId: string;
-  /** SHA-256 of the secret, hex (the cache key and the database lookup key). */
+  /** SHA-256 of the secret, hex (the cache key; compared again in constant time on every hit). */
   hash: string;
-  /** The same digest as bytes, compared in constant time with the presented token's on every hit. */
-  digest: Buffer;
   expiresAt: number | null;
   revokedAt: number | null;
   /** The token's connection, or null when it was deleted. */

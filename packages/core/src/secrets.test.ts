@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { digestsEqual, hashSecret, hexDigestsEqual } from './secrets.ts';
+
+const a = hashSecret('alpha');
+const b = hashSecret('beta');
+
+describe('digest comparison', () => {
+  it.each([
+    ['equal digests', a, a, true],
+    ['different digests', a, b, false],
+    ['one character off at the end', a, `${a.slice(0, -1)}${a.endsWith('0') ? '1' : '0'}`, false],
+    ['a prefix', a, a.slice(0, 32), false],
+    ['empty strings', '', '', false],
+  ])('%s', (_name, x, y, equal) => {
+    expect(hexDigestsEqual(x, y)).toBe(equal);
+    expect(digestsEqual(x, y)).toBe(equal);
+  });
+});
