@@ -323,6 +323,46 @@ async function main(options: BenchOptions) {
     const cpuPerRequest = { a: (1e6 * cpu.a.seconds) / cpu.a.requests, b: (1e6 * cpu.b.seconds) / cpu.b.requests };
     return { ...runs, cpuPerRequest };
   };
+  /**
+   * Both sides at once, each with half the connections, in rounds: the two processes meet the same
+   * machine at the same moments (other work, MariaDB's state, CPU frequency), so what differs between
+   * them is their own cost. With both CPU-bound and scheduled fairly, the cheaper side also serves more.
+   */
+  const concurrentPair = async (label: string, a: Side, b: Side, rounds = 12) => {
+    sampler.setPhase(label);
+    if (state.pool && state.dbName) await settle(state.pool, state.dbName, settleLimitMs);
+    const half = Math.max(1, Math.floor(options.connections / 2));
+    let round = 0;
+    // Which side's load generator starts first alternates by round, so neither is favoured by order.
+    const both = async (duration: number) => {
+      const sides = round++ % 2 === 0 ? [a, b] : [b, a];
+      const results = await Promise.all(sides.map((side) => measure({ baseUrl: side.url, headers: side.headers, next: side.next, connections: half, duration, warmup: 0 })));
+      return sides[0] === a ? results : results.reverse();
+    };
+    await both(Math.max(3, 2 * options.warmup));
+    const runs = { a: [] as LoadResult[], b: [] as LoadResult[] };
+    const cpu = { a: { seconds: 0, requests: 0 }, b: { seconds: 0, requests: 0 } };
+    const perRound: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const before = { a: cpuSeconds(a.pid), b: cpuSeconds(b.pid) };
+      const [ra, rb] = await both(options.duration / 2);
+      const after = { a: cpuSeconds(a.pid), b: cpuSeconds(b.pid) };
+      for (const [side, result] of [['a', ra!], ['b', rb!]] as const) {
+        record(`  ${label} ${side.toUpperCase()} (round ${r + 1})`, result);
+        lines.pop(); // reported on their own lines, not in the scenario table
+        runs[side].push(result);
+        if (before[side] !== null && after[side] !== null) {
+          cpu[side].seconds += after[side]! - before[side]!;
+          cpu[side].requests += result.requests;
+        }
+      }
+      if (before.a !== null && after.a !== null && before.b !== null && after.b !== null) {
+        perRound.push(1 - (after.b - before.b) / rb!.requests / ((after.a - before.a) / ra!.requests));
+      }
+    }
+    const cpuPerRequest = { a: (1e6 * cpu.a.seconds) / cpu.a.requests, b: (1e6 * cpu.b.seconds) / cpu.b.requests };
+    return { ...runs, cpuPerRequest, perRound };
+  };
   const meanRps = (rs: LoadResult[]) => rs.reduce((a, r) => a + r.rps, 0) / rs.length;
   /** Two runs as one line: requests and time added up, p50 averaged, the worse p99. */
   const combined = (rs: LoadResult[]): LoadResult => {
@@ -348,14 +388,16 @@ async function main(options: BenchOptions) {
   // now, and a process's history (heap size, JIT state) must not be counted as authentication cost.
   const authPort = await freePort();
   const noauthPort = await freePort();
-  const withAuthGateway = await startGateway('gateway-auth', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, authPort, adminToken, ALL_PLUGINS));
-  const noauth = await startGateway(
-    'gateway-noauth',
-    NOAUTH_ENTRY,
-    gatewayEnv(databaseUrl, redisUrl, noauthPort, adminToken, ALL_PLUGINS, { BENCH_NOAUTH_CONNECTION_ID: tMain.connectionId }),
-  );
-  const authRuns = await abba(
-    'get by id, token-auth (A) vs auth stubbed (B)',
+  // Started together, so neither is systematically the older process.
+  const [withAuthGateway, noauth] = await Promise.all([
+    startGateway('gateway-auth', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, authPort, adminToken, ALL_PLUGINS)),
+    // --auth-control: token-auth on both sides, so the line shows what the method reads when nothing differs.
+    options.authControl
+      ? startGateway('gateway-auth-control', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, noauthPort, adminToken, ALL_PLUGINS))
+      : startGateway('gateway-noauth', NOAUTH_ENTRY, gatewayEnv(databaseUrl, redisUrl, noauthPort, adminToken, ALL_PLUGINS, { BENCH_NOAUTH_CONNECTION_ID: tMain.connectionId })),
+  ]);
+  const authRuns = await concurrentPair(
+    'get by id, token-auth (A) vs auth stubbed (B), concurrently',
     { url: withAuthGateway.baseUrl, headers: scim(tMain), next: s.get, pid: withAuthGateway.child.pid },
     // The same request on both sides (the stub ignores the token): only authentication differs.
     { url: noauth.baseUrl, headers: scim(tMain), next: s.get, pid: noauth.child.pid },
@@ -364,8 +406,14 @@ async function main(options: BenchOptions) {
   await noauth.child.stop();
   const withAuth = authRuns.a;
   const withoutAuth = authRuns.b;
+  // Both sides ran at the same time: each side's throughput is its requests over the same rounds.
   const authRps = meanRps(withAuth);
   const noAuthRps = meanRps(withoutAuth);
+  // How far single rounds scatter, and the standard error of their mean: the measurement's resolution.
+  const rounds = authRuns.perRound;
+  const roundMean = rounds.reduce((x, y) => x + y, 0) / Math.max(1, rounds.length);
+  const roundSe = rounds.length > 1 ? Math.sqrt(rounds.reduce((x, y) => x + (y - roundMean) ** 2, 0) / (rounds.length - 1) / rounds.length) : Number.NaN;
+  const roundSpread = rounds.length ? `${pct(Math.min(...rounds))} to ${pct(Math.max(...rounds))}, mean ${pct(roundMean)} ± ${pct(roundSe)} s.e.` : 'n/a';
   const throughputOverhead = 1 - authRps / noAuthRps;
   // Judged by CPU per request: authentication is gateway CPU (a Redis call per thousand requests
   // aside), and with the gateway CPU-bound throughput is its inverse — without the run-to-run noise.
@@ -437,7 +485,7 @@ async function main(options: BenchOptions) {
   const p99Text = (r: LoadResult) => (r.requests ? `${fixed(r.p99)} ms` : `> ${options.duration * 1000} ms (no request completed)`);
   out.push(`list page p99: ${p99Text(listBig)} at ${options.users} users vs ${p99Text(listSmall)} at ${options.smallUsers} users = ${fixed(listP99Ratio, 2)}x   target <= ${TARGETS.listP99Ratio}x  ${verdict(listP99Ratio <= TARGETS.listP99Ratio)}`);
   out.push(
-    `auth overhead (get by id, A-B-B-A ×2): gateway CPU ${fixed(authRuns.cpuPerRequest.a)} µs/request with token-auth vs ${fixed(authRuns.cpuPerRequest.b)} µs stubbed = ${pct(authOverhead)}   target < ${pct(TARGETS.authOverhead)}  ${verdict(authOverhead < TARGETS.authOverhead)}   (throughput: ${fixed(authRps)} vs ${fixed(noAuthRps)} req/s = ${pct(throughputOverhead)}, noisy)`,
+    `auth overhead${options.authControl ? ' CONTROL (token-auth on both sides)' : ''} (get by id, both gateways at once, ${authRuns.perRound.length} rounds): gateway CPU ${fixed(authRuns.cpuPerRequest.a)} µs/request with token-auth vs ${fixed(authRuns.cpuPerRequest.b)} µs ${options.authControl ? 'with token-auth' : 'stubbed'} = ${pct(authOverhead)} (rounds: ${roundSpread})   target < ${pct(TARGETS.authOverhead)}  ${verdict(authOverhead < TARGETS.authOverhead)}   (throughput: ${fixed(authRps)} vs ${fixed(noAuthRps)} req/s = ${pct(throughputOverhead)})`,
   );
   out.push(`audit cost (create): ${fixed(createAudit.rps)} req/s with audit vs ${fixed(createNoAudit.rps)} req/s without = ${pct(auditRatio)}   target >= ${pct(TARGETS.auditRatio)}  ${verdict(auditRatio >= TARGETS.auditRatio)}`);
   out.push(`gateway RSS max: ${fixed(sampler.max)} MB   target < ${TARGETS.rssMb} MB  ${verdict(sampler.max < TARGETS.rssMb)}   (per phase: ${Object.entries(sampler.byPhase).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')})`);
@@ -469,6 +517,10 @@ async function main(options: BenchOptions) {
       withoutAuthRps: Math.round(noAuthRps),
       runs: { withAuth: withAuth.map((r) => Math.round(r.rps)), withoutAuth: withoutAuth.map((r) => Math.round(r.rps)) },
       cpuMicrosPerRequest: { withAuth: Math.round(authRuns.cpuPerRequest.a * 10) / 10, withoutAuth: Math.round(authRuns.cpuPerRequest.b * 10) / 10 },
+      method: 'concurrent',
+      control: options.authControl,
+      perRoundOverhead: rounds.map((o) => Math.round(o * 1000) / 1000),
+      perRoundStandardError: Math.round(roundSe * 1000) / 1000,
       throughputOverhead: Math.round(throughputOverhead * 1000) / 1000,
       overhead: Math.round(authOverhead * 1000) / 1000,
       target: TARGETS.authOverhead,

@@ -11,16 +11,19 @@ export interface BenchOptions {
   /** Concurrent HTTP connections (autocannon). */
   connections: number;
   quick: boolean;
+  /** Auth overhead control: token-auth on both sides, to show the measurement's resolution. */
+  authControl: boolean;
 }
 
-const USAGE = 'usage: scim-bench [--users N] [--duration SECONDS] [--connections N] [--warmup SECONDS] [--small-users N] [--quick]';
+const USAGE = 'usage: scim-bench [--users N] [--duration SECONDS] [--connections N] [--warmup SECONDS] [--small-users N] [--quick] [--auth-control]';
 
 /** Parses argv (without node and script); throws with the usage line on anything unknown or invalid. */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const quick = argv.includes('--quick');
+  const authControl = argv.includes('--auth-control');
   const options: BenchOptions = quick
-    ? { users: 2_000, smallUsers: 1_000, duration: 3, warmup: 1, connections: 32, quick }
-    : { users: 100_000, smallUsers: 1_000, duration: 10, warmup: 2, connections: 32, quick };
+    ? { users: 2_000, smallUsers: 1_000, duration: 3, warmup: 1, connections: 32, quick, authControl }
+    : { users: 100_000, smallUsers: 1_000, duration: 10, warmup: 2, connections: 32, quick, authControl };
   const numeric: Record<string, keyof BenchOptions> = {
     '--users': 'users',
     '--small-users': 'smallUsers',
@@ -30,7 +33,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--quick' || arg === '--split' || arg === '--') continue;
+    if (arg === '--quick' || arg === '--split' || arg === '--auth-control' || arg === '--') continue;
     const [flag, inline] = arg.split('=', 2) as [string, string | undefined];
     const key = numeric[flag];
     if (!key) throw new Error(`unknown option ${arg}\n${USAGE}`);

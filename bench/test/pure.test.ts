@@ -4,7 +4,8 @@ import { seedRows, seedUserBody, USER_SCHEMA } from '../lib/seed.ts';
 
 describe('parseBenchArgs', () => {
   it.each([
-    { argv: [], want: { users: 100_000, duration: 10, connections: 32, warmup: 2, quick: false } },
+    { argv: [], want: { users: 100_000, duration: 10, connections: 32, warmup: 2, quick: false, authControl: false } },
+    { argv: ['--quick', '--auth-control'], want: { users: 2_000, quick: true, authControl: true } },
     { argv: ['--quick'], want: { users: 2_000, duration: 3, connections: 32, warmup: 1, quick: true } },
     { argv: ['--quick', '--users', '5000'], want: { users: 5_000, duration: 3 } },
     { argv: ['--users=300', '--duration', '1.5', '--connections', '8'], want: { users: 300, duration: 1.5, connections: 8 } },
