@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { measureBullmqNoopThroughput } from '@doorman/jobs';
+import { bundleGatewayEntries } from './lib/build.ts';
 import { parseBenchArgs } from './lib/args.ts';
 import { freePort, stopAllChildren } from './lib/children.ts';
 import { createBenchStores, createTenant, dropBenchStores, gatewayEnv, startGateway } from './lib/gateway.ts';
@@ -58,8 +59,10 @@ async function main() {
   // --split: the production layout (compose.yaml): an API process (HTTP + outbox relay) and a worker
   // process; otherwise one process in role `all`.
   const split = process.argv.includes('--split');
-  const gateway = await startGateway('gateway', 'apps/gateway/src/main.ts', gatewayEnv(databaseUrl, redisUrl, port, adminToken, plugins, split ? { DOORMAN_ROLE: 'api' } : {}));
-  if (split) await startGateway('worker', 'apps/gateway/src/main.ts', gatewayEnv(databaseUrl, redisUrl, await freePort(), adminToken, plugins, { DOORMAN_ROLE: 'worker' }));
+  // The gateway as production runs it: a bundle on plain node (lib/build.ts).
+  const { gateway: entry } = await bundleGatewayEntries();
+  const gateway = await startGateway('gateway', entry, gatewayEnv(databaseUrl, redisUrl, port, adminToken, plugins, split ? { DOORMAN_ROLE: 'api' } : {}));
+  if (split) await startGateway('worker', entry, gatewayEnv(databaseUrl, redisUrl, await freePort(), adminToken, plugins, { DOORMAN_ROLE: 'worker' }));
   const tenant = await createTenant(gateway.baseUrl, adminToken, `deact-${tag}`, `Deactivation ${tag}`);
   const pool = (state.pool = createPool({ uri: databaseUrl, connectionLimit: 4, timezone: 'Z' }));
   log(`seeding ${users} users with memberships`);

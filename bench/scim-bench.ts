@@ -15,11 +15,10 @@ import { parseBenchArgs, type BenchOptions } from './lib/args.ts';
 import { cpuSeconds, freePort, RssSampler, startChild, stopAllChildren, waitForReadyLine } from './lib/children.ts';
 import { measure, stopLoad, type LoadResult, type LoadSpec, type ScenarioRequest } from './lib/load.ts';
 import { fixed, pct, ratioOf, scenarioTable, verdict, type ScenarioLine } from './lib/report.ts';
+import { bundleGatewayEntries } from './lib/build.ts';
 import { call, createBenchStores, createTenant, dropBenchStores, expectStatus, gatewayEnv, startGateway, ROOT } from './lib/gateway.ts';
 import { PATCH_OP, seedUserBody, seedUserName, seedUsers, USER_SCHEMA, verifyMirror, type SeededUsers, type SeedTarget } from './lib/seed.ts';
 
-const GATEWAY_ENTRY = 'apps/gateway/src/main.ts';
-const NOAUTH_ENTRY = 'bench/gateway-noauth.ts';
 const BARE_ENTRY = 'bench/bare-koa.ts';
 const ALL_PLUGINS = 'token-auth,role-mapping,scim-users,audit';
 const NO_AUDIT_PLUGINS = 'token-auth,role-mapping,scim-users';
@@ -225,6 +224,11 @@ async function main(options: BenchOptions) {
 
   const loadBefore = loadavg();
   log(`options ${JSON.stringify(options)}; ${cpus().length} cores, node ${process.version}`);
+
+  // The gateway as production runs it: a bundle on plain node (lib/build.ts).
+  const entries = await bundleGatewayEntries();
+  const GATEWAY_ENTRY = entries.gateway;
+  const NOAUTH_ENTRY = entries.noauth;
 
   // Database and Redis of our own.
   const stores = await createBenchStores(`doorman_bench_${tag}`);

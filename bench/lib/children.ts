@@ -31,11 +31,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Spawns `node --import tsx <entry>` from the repository root, stdin piped (our own entries exit when it closes). */
+/**
+ * Spawns `node <entry>` for a bundle (`.mjs`), `node --import tsx <entry>` for TypeScript, from the
+ * repository root, stdin piped (our own entries exit when it closes).
+ */
 export function startChild(name: string, entry: string, env: NodeJS.ProcessEnv, cwd: string): Child {
   // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to every child's node: profiling a run.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const proc = spawn(process.execPath, [...nodeArgs, ...loader, entry], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
   const tail: string[] = [];
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code, signal) => resolve((exitCode = code ?? (signal ? -1 : null)))));
