@@ -401,7 +401,7 @@ async function main(options: BenchOptions) {
       : startGateway('gateway-noauth', NOAUTH_ENTRY, gatewayEnv(databaseUrl, redisUrl, noauthPort, adminToken, ALL_PLUGINS, { BENCH_NOAUTH_CONNECTION_ID: tMain.connectionId })),
   ]);
   const authRuns = await concurrentPair(
-    'get by id, token-auth (A) vs auth stubbed (B), concurrently',
+    `get by id, token-auth (A) vs ${options.authControl ? 'token-auth again (B, control)' : 'auth stubbed (B)'}, concurrently`,
     { url: withAuthGateway.baseUrl, headers: scim(tMain), next: s.get, pid: withAuthGateway.child.pid },
     // The same request on both sides (the stub ignores the token): only authentication differs.
     { url: noauth.baseUrl, headers: scim(tMain), next: s.get, pid: noauth.child.pid },
