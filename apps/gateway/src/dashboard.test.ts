@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { definePlugin } from '@doorman/core';
-import { startTestGateway, TEST_REDIS_URL, type TestGateway } from '@doorman/core/testing';
-import { deactivateUserJob, jobIntent, PROVISIONING_QUEUE, startJobRuntime, SYNC_QUEUE, type JobRuntime } from '@doorman/jobs';
+import { startTestGateway, type TestGateway } from '@doorman/core/testing';
+import { deactivateUserJob, jobIntent, PROVISIONING_QUEUE, SYNC_QUEUE, type JobRuntime } from '@doorman/jobs';
+import { startTestJobRuntime } from '@doorman/jobs/testing';
 import { mountJobDashboard } from './dashboard.ts';
 
 let healthy = false;
@@ -27,23 +27,10 @@ beforeAll(async () => {
   t = await startTestGateway({
     plugins: [probe],
     afterBuild: async (g) => {
-      runtime = await startJobRuntime({
-        registry: g.jobs,
-        db: g.db,
-        redisUrl: TEST_REDIS_URL,
-        role: 'all',
-        mode: 'production',
-        logger: g.logger,
-        prefix: `{doorman-test-${randomUUID()}}`,
-        extraQueues: [PROVISIONING_QUEUE, SYNC_QUEUE],
-      });
+      const jobs = await startTestJobRuntime(g, { prefixTag: 'dashboard-test', extraQueues: [PROVISIONING_QUEUE, SYNC_QUEUE] });
+      runtime = jobs.runtime;
       mountJobDashboard(g.http, runtime.queues);
-      return {
-        async close() {
-          for (const q of runtime.queues.values()) await q.obliterate({ force: true });
-          await runtime.close();
-        },
-      };
+      return jobs;
     },
   });
 });

@@ -1,40 +1,20 @@
 /** End to end through the real jobs runtime: admin request → outbox → BullMQ (real Redis) → processor. */
-import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { roleMappingServiceRef } from '@doorman/core';
-import { startTestGateway, TEST_REDIS_URL, type TestGateway } from '@doorman/core/testing';
-import { startJobRuntime, type JobRuntime } from '@doorman/jobs';
+import { startTestGateway, type TestGateway } from '@doorman/core/testing';
+import { startTestJobRuntime } from '@doorman/jobs/testing';
 import { roleMappingPlugin } from './index.ts';
 import { addConnectionUser, createUser, createWorld, eventRecorder, membershipsOf, TEST_ACTOR } from './test-support.ts';
 
 const recorder = eventRecorder();
 let t: TestGateway;
-let runtime: JobRuntime;
 
 beforeAll(async () => {
   t = await startTestGateway({
     plugins: [roleMappingPlugin, recorder.plugin],
     pluginSettings: { 'role-mapping': { syncCron: '' } },
-    afterBuild: async (g) => {
-      runtime = await startJobRuntime({
-        registry: g.jobs,
-        db: g.db,
-        redisUrl: TEST_REDIS_URL,
-        role: 'all',
-        mode: 'production',
-        logger: g.logger,
-        prefix: `{rm-test-${randomUUID().slice(0, 8)}}`,
-      });
-      return {
-        async close() {
-          const queues = [...runtime.queues.values()];
-          await runtime.close();
-          // Only this test's prefix: the shared Redis is never flushed.
-          for (const q of queues) await q.obliterate({ force: true }).catch(() => undefined);
-        },
-      };
-    },
+    afterBuild: (g) => startTestJobRuntime(g, { prefixTag: 'role-mapping-test' }),
   });
 });
 afterAll(async () => t?.close());

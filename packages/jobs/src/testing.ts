@@ -1,0 +1,62 @@
+/** Test helpers (the `@doorman/jobs/testing` subpath; production code never imports it). */
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Gateway } from '@doorman/core';
+import { TEST_REDIS_URL } from '@doorman/core/testing';
+import { startJobRuntime, type JobRuntime } from './runtime.ts';
+
+export interface TestJobRuntime {
+  runtime: JobRuntime;
+  /** The BullMQ key prefix, unique to this runtime. */
+  prefix: string;
+  /** Closes the runtime, then deletes every queue of its prefix. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a gateway's jobs on the machine's Redis under a fresh key prefix, so test files never share
+ * queues; close() cleans up that prefix only, because the shared Redis is never flushed.
+ */
+export async function startTestJobRuntime(gateway: Gateway, options: { prefixTag: string; extraQueues?: string[] }): Promise<TestJobRuntime> {
+  const prefix = `{${options.prefixTag}-${randomUUID()}}`;
+  const runtime = await startJobRuntime({
+    registry: gateway.jobs,
+    db: gateway.db,
+    redisUrl: TEST_REDIS_URL,
+    role: 'all',
+    mode: 'production',
+    logger: gateway.logger,
+    prefix,
+    extraQueues: options.extraQueues,
+  });
+  return {
+    runtime,
+    prefix,
+    async close() {
+      const names = [...runtime.queues.keys()];
+      try {
+        await runtime.close();
+      } finally {
+        await obliterateQueues(prefix, names);
+      }
+    },
+  };
+}
+
+/** Runs after the runtime's workers have stopped (none can write a key back), so on a connection of its own. */
+async function obliterateQueues(prefix: string, names: string[]): Promise<void> {
+  const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  try {
+    for (const name of names) {
+      const queue = new Queue(name, { connection, prefix });
+      try {
+        await queue.obliterate({ force: true });
+      } finally {
+        await queue.close();
+      }
+    }
+  } finally {
+    await connection.quit();
+  }
+}
