@@ -9,7 +9,7 @@ import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { adminPlugin } from '@doorman/plugin-admin';
 import { roleMappingPlugin } from '@doorman/plugin-role-mapping';
 import { jitProvisioningPlugin } from './index.ts';
-import { createConnection, createOrg, membershipsOf, rowCounts } from './test-support.ts';
+import { createSignInWorld, membershipsOf, rowCounts } from './test-support.ts';
 
 const PUBLIC = 'http://localhost:8080';
 const CLIENT = { client_id: 'doorman', client_secret: `secret-${randomUUID()}` };
@@ -54,20 +54,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  const tag = randomUUID().slice(0, 8);
-  domain = `${tag}.example.com`;
-  org = { id: await createOrg(ds, `moby-${tag}`), name: `moby-${tag}` };
-  await createConnection(ds, {
-    type: 'oidc',
-    orgIds: [org.id],
-    defaultOrgId: org.id,
-    defaultTeam: 'everyone',
-    domains: [
-      { domain, verified: true },
-      { domain: `unverified-${domain}`, verified: false },
-    ],
-    idp: { issuer, ...{ clientId: CLIENT.client_id, clientSecret: CLIENT.client_secret } },
-  });
+  ({ domain, org } = await createSignInWorld(ds, { type: 'oidc', idp: { issuer, ...{ clientId: CLIENT.client_id, clientSecret: CLIENT.client_secret } } }));
 });
 
 /** A browser: follows the IdP's redirects with a cookie jar and submits its login and consent forms. */

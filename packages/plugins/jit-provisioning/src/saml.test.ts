@@ -7,7 +7,7 @@ import { adminPlugin } from '@doorman/plugin-admin';
 import { roleMappingPlugin } from '@doorman/plugin-role-mapping';
 import { jitProvisioningPlugin } from './index.ts';
 import { spUrls } from './saml.ts';
-import { authnRequestId, b64, createConnection, createOrg, makeIdpKeys, membershipsOf, rowCounts, samlResponseXml, signSaml, type ResponseOptions } from './test-support.ts';
+import { authnRequestId, b64, createConnection, createSignInWorld, makeIdpKeys, membershipsOf, rowCounts, samlResponseXml, signSaml, type ResponseOptions } from './test-support.ts';
 
 const PUBLIC = 'http://localhost:8080';
 const events: DomainEvent[] = [];
@@ -40,21 +40,10 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 beforeEach(async () => {
-  tag = randomUUID().slice(0, 8);
-  domain = `${tag}.example.com`;
-  org = { id: '', name: `moby-${tag}` };
-  org.id = await createOrg(ds, org.name);
-  conn = await createConnection(ds, {
+  ({ tag, domain, org, connectionId: conn } = await createSignInWorld(ds, {
     type: 'saml',
-    orgIds: [org.id],
-    defaultOrgId: org.id,
-    defaultTeam: 'everyone',
-    domains: [
-      { domain, verified: true },
-      { domain: `unverified-${domain}`, verified: false },
-    ],
     idp: { entryPoint: 'https://idp.example.test/sso', idpIssuer: 'https://idp.example.test', idpCert: idp.cert },
-  });
+  }));
   events.splice(0);
 });
 

@@ -168,6 +168,28 @@ export async function createConnection(
   return id;
 }
 
+/**
+ * A fresh org named `moby-<tag>` and a sign-in connection for it (default team "everyone") claiming
+ * `<tag>.example.com` verified and `unverified-<tag>.example.com` not, so each test has names of its own.
+ */
+export async function createSignInWorld(ds: DataSource, o: { type: 'saml' | 'oidc'; idp: SamlSettings & OidcSettings }) {
+  const tag = randomUUID().slice(0, 8);
+  const domain = `${tag}.example.com`;
+  const org = { id: await createOrg(ds, `moby-${tag}`), name: `moby-${tag}` };
+  const connectionId = await createConnection(ds, {
+    type: o.type,
+    orgIds: [org.id],
+    defaultOrgId: org.id,
+    defaultTeam: 'everyone',
+    domains: [
+      { domain, verified: true },
+      { domain: `unverified-${domain}`, verified: false },
+    ],
+    idp: o.idp,
+  });
+  return { tag, domain, org, connectionId };
+}
+
 export async function createUser(ds: DataSource, email: string, fullName: string | null = null): Promise<string> {
   const id = randomUUID();
   await ds.getRepository(UserEntity).insert({ id, email, emailLc: email.toLowerCase(), username: `u${id.replace(/-/g, '').slice(0, 20)}`, fullName });
