@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { InputError, NotAllowedError, roleMappingServiceRef, type ApplyMappingRequest } from '@doorman/core';
-import { startTestGateway, type TestGateway } from '@doorman/core/testing';
+import { InputError, NotAllowedError, type ApplyMappingRequest } from '@doorman/core';
+import type { TestGateway } from '@doorman/core/testing';
 import { OrgMembershipEntity } from '@doorman/model';
 import type { DataSource } from 'typeorm';
-import { roleMappingPlugin } from './index.ts';
 import type { RoleMappingServiceImpl } from './service.ts';
 import {
   addMembership,
@@ -16,6 +15,7 @@ import {
   eventRecorder,
   membershipsOf,
   rowCounts,
+  startRoleMappingGateway,
   TEST_ACTOR,
   type World,
 } from './test-support.ts';
@@ -28,9 +28,7 @@ let w: World;
 let names: { moby: string; whale: string; acme: string };
 
 beforeAll(async () => {
-  t = await startTestGateway({ plugins: [roleMappingPlugin, recorder.plugin] });
-  ds = t.gateway.db;
-  service = t.gateway.get(roleMappingServiceRef) as RoleMappingServiceImpl;
+  ({ t, ds, service } = await startRoleMappingGateway(recorder));
 });
 afterAll(async () => t?.close());
 

@@ -4,12 +4,11 @@
  * measured when they were set; lower is fine, higher needs a reason.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { roleMappingServiceRef, type ApplyMappingRequest } from '@doorman/core';
-import { startTestGateway, type TestGateway } from '@doorman/core/testing';
+import type { ApplyMappingRequest } from '@doorman/core';
+import type { TestGateway } from '@doorman/core/testing';
 import type { DataSource, EntityManager } from 'typeorm';
-import { roleMappingPlugin } from './index.ts';
 import type { RoleMappingServiceImpl } from './service.ts';
-import { addMembership, createConnection, createOrg, createUser, createWorld, eventRecorder, membershipsOf, TEST_ACTOR, type World } from './test-support.ts';
+import { addMembership, createConnection, createOrg, createUser, createWorld, eventRecorder, membershipsOf, startRoleMappingGateway, TEST_ACTOR, type World } from './test-support.ts';
 
 const recorder = eventRecorder();
 let t: TestGateway;
@@ -18,9 +17,7 @@ let service: RoleMappingServiceImpl;
 let w: World;
 
 beforeAll(async () => {
-  t = await startTestGateway({ plugins: [roleMappingPlugin, recorder.plugin] });
-  ds = t.gateway.db;
-  service = t.gateway.get(roleMappingServiceRef) as RoleMappingServiceImpl;
+  ({ t, ds, service } = await startRoleMappingGateway(recorder));
 });
 afterAll(async () => t?.close());
 beforeEach(async () => {

@@ -1,7 +1,8 @@
 /** Fixtures shared by this package's integration tests (not exported by the package). */
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { definePlugin, type Actor, type DomainEvent } from '@doorman/core';
+import { definePlugin, roleMappingServiceRef, type Actor, type DomainEvent } from '@doorman/core';
+import { startTestGateway } from '@doorman/core/testing';
 import {
   ConnectionOrgEntity,
   ConnectionUserEntity,
@@ -14,6 +15,8 @@ import {
   UserEntity,
   type OrgRole,
 } from '@doorman/model';
+import { roleMappingPlugin } from './index.ts';
+import type { RoleMappingServiceImpl } from './service.ts';
 
 /** Records every published domain event (rolled-back ones too: tests that count them avoid retries). */
 export function eventRecorder() {
@@ -28,6 +31,12 @@ export function eventRecorder() {
     },
   });
   return { plugin, events, actions: () => events.map((e) => e.event.action), clear: () => void events.splice(0) };
+}
+
+/** A gateway with role mapping alone (plus the recorder), and the service as its implementation, for tests that call it directly. */
+export async function startRoleMappingGateway(recorder: ReturnType<typeof eventRecorder>) {
+  const t = await startTestGateway({ plugins: [roleMappingPlugin, recorder.plugin] });
+  return { t, ds: t.gateway.db, service: t.gateway.get(roleMappingServiceRef) as RoleMappingServiceImpl };
 }
 
 export interface World {
