@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint';
 const pluginPackages = ['admin', 'audit', 'jit-provisioning', 'role-mapping', 'scim-groups', 'scim-users', 'token-auth'];
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/.turbo/**', 'data/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/.bench-dist/**', '**/.turbo/**', 'data/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
