@@ -23,10 +23,10 @@ export function hashSecret(secret: string): string {
 }
 
 /**
- * Constant-time comparison of two SHA-256 hex digests, in JavaScript: no early exit, no Buffers.
- * Runs on every authenticated request (the native comparison needed two hex decodes first).
+ * Constant-time string comparison in JavaScript: no early exit, no Buffers (only the lengths, which
+ * are not secret here, end it early). Runs on every authenticated request.
  */
-export function hexDigestsEqual(a: string, b: string): boolean {
+export function timingSafeStringEqual(a: string, b: string): boolean {
   if (a.length !== b.length || a.length === 0) return false;
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);

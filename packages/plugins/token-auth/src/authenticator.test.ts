@@ -29,24 +29,37 @@ function setup() {
   let release: () => void = () => undefined;
   let gate: Promise<void> = Promise.resolve();
   let fail = false;
+  let revokedAt: number | null = null;
+  let hashes = 0;
   const onFailOpen = () => undefined;
+  const cache = new TokenCache(5_000, clock.now);
   const authenticate = scimAuthenticator({
     db: {} as DataSource,
     lookup: async (_db, hash) => {
       calls.push(hash);
       await gate;
       if (fail) throw new Error('database unreachable');
-      return hash === recordFor(TOKEN).hash ? recordFor(TOKEN) : null;
+      return hash === recordFor(TOKEN).hash ? { ...recordFor(TOKEN), revokedAt } : null;
     },
-    cache: new TokenCache(5_000, clock.now),
+    hashToken: (token) => {
+      hashes++;
+      return hashSecret(token);
+    },
+    cache,
     lastUsed: new LastUsedBuffer(),
     tenantLimiter: new TenantRateLimiter({ redis: null, onFailOpen }, 10),
     failureLimiter: new AuthFailureLimiter({ redis: null, onFailOpen }, 1_000),
     defaultRatePerSecond: 100,
     now: clock.now,
   });
-  const request = async (token = TOKEN) => {
-    const ctx = { get: (h: string) => (h === 'authorization' ? `Bearer ${token}` : ''), set: () => undefined, state: {} as Record<string, unknown>, ip: '10.0.0.1' };
+  const request = async (token = TOKEN, socket?: object) => {
+    const ctx = {
+      get: (h: string) => (h === 'authorization' ? `Bearer ${token}` : ''),
+      set: () => undefined,
+      state: {} as Record<string, unknown>,
+      ip: '10.0.0.1',
+      req: socket ? { socket } : undefined,
+    };
     let admitted = false;
     await authenticate(ctx as unknown as Context, async () => {
       admitted = true;
@@ -62,6 +75,13 @@ function setup() {
     },
     release: () => release(),
     failLookups: (value: boolean) => (fail = value),
+    /** Revokes the token in the "database" and drops it from the cache, as the Redis invalidation does. */
+    revoke() {
+      revokedAt = clock.now() - 1;
+      cache.invalidate({ tokenIds: ['tok-1'] });
+      clock.advance(5_000); // past the re-cache guard after an invalidation
+    },
+    hashes: () => hashes,
   };
 }
 
@@ -107,5 +127,25 @@ describe('scimAuthenticator lookups', () => {
     await expect(t.request(unknown)).rejects.toMatchObject({ status: 401 });
     await expect(t.request(unknown)).rejects.toMatchObject({ status: 401 });
     expect(t.calls).toHaveLength(2);
+  });
+
+  it("hashes a keep-alive connection's header once, yet checks every request (a revoked token is refused on that connection)", async () => {
+    const t = setup();
+    const socket = {};
+    for (let i = 0; i < 3; i++) expect((await t.request(TOKEN, socket)).admitted).toBe(true);
+    expect(t.hashes()).toBe(1);
+
+    // Another credential on the same connection is parsed and hashed; the verified one stays known.
+    const unknown = `dmn_scim_0123456789ab_${'C'.repeat(43)}`;
+    await expect(t.request(unknown, socket)).rejects.toMatchObject({ status: 401 });
+    expect(t.hashes()).toBe(2);
+    expect((await t.request(TOKEN, socket)).admitted).toBe(true);
+    expect(t.hashes()).toBe(2);
+
+    t.revoke();
+    await expect(t.request(TOKEN, socket)).rejects.toMatchObject({ status: 401 });
+    // A fresh connection hashes its own header.
+    await expect(t.request(TOKEN, {})).rejects.toMatchObject({ status: 401 });
+    expect(t.hashes()).toBe(3);
   });
 });

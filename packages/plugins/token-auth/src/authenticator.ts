@@ -8,7 +8,7 @@ import {
   bearerToken,
   digestsEqual,
   hashSecret,
-  hexDigestsEqual,
+  timingSafeStringEqual,
   type ScimAuthState,
 } from '@doorman/core';
 import { ScimTokenEntity, SsoConnectionEntity } from '@doorman/model';
@@ -32,6 +32,8 @@ export interface AuthenticatorDeps {
   db: DataSource;
   /** Reads a token by hash (default `lookupToken`; tests count calls). */
   lookup?: (db: DataSource, hash: string) => Promise<TokenRecord | null>;
+  /** SHA-256 of a presented token (default `hashSecret`; tests count calls). */
+  hashToken?: (token: string) => string;
   cache: TokenCache;
   lastUsed: LastUsedBuffer;
   tenantLimiter: TenantRateLimiter;
@@ -70,6 +72,14 @@ export async function lookupToken(db: DataSource, hash: string): Promise<TokenRe
 export function scimAuthenticator(deps: AuthenticatorDeps): Middleware {
   const { cache, lastUsed, tenantLimiter, failureLimiter, now } = deps;
   const lookup = deps.lookup ?? lookupToken;
+  const hashToken = deps.hashToken ?? hashSecret;
+
+  // The last Authorization header verified on each keep-alive connection, with its SHA-256. An IdP
+  // sends the same header on every request of a connection; matching it (in constant time) replaces
+  // parsing and hashing it again. It maps header to hash only: the cache lookup and every check
+  // below (revoked, expired, SCIM off, rate limit) still run on each request. The header stays
+  // referenced until the socket is gone, as the socket's own request objects held it.
+  const verifiedOnSocket = new WeakMap<object, { header: string; hash: string }>();
 
   // One database lookup per token at a time: when a cached entry expires under load, the requests
   // that find it gone share one lookup instead of each reading the token (and its connection).
@@ -106,16 +116,22 @@ export function scimAuthenticator(deps: AuthenticatorDeps): Middleware {
 
   return async (ctx, next) => {
     const header = ctx.get('authorization');
-    const token = bearerToken(header || undefined);
-    if (!token) {
-      return refuse(ctx, scimUnauthenticated('SCIM bearer token required: send Authorization: Bearer <token>', Boolean(header)), header ? 'malformed' : 'missing');
+    const socket: object | undefined = ctx.req?.socket;
+    const seen = socket ? verifiedOnSocket.get(socket) : undefined;
+    let hash: string;
+    if (seen && timingSafeStringEqual(seen.header, header)) hash = seen.hash;
+    else {
+      const token = bearerToken(header || undefined);
+      if (!token) {
+        return refuse(ctx, scimUnauthenticated('SCIM bearer token required: send Authorization: Bearer <token>', Boolean(header)), header ? 'malformed' : 'missing');
+      }
+      if (!SCIM_TOKEN_FORMAT.test(token)) return refuse(ctx, scimUnauthenticated('bearer token is not a Doorman SCIM token', true), 'malformed');
+      hash = hashToken(token);
     }
-    if (!SCIM_TOKEN_FORMAT.test(token)) return refuse(ctx, scimUnauthenticated('bearer token is not a Doorman SCIM token', true), 'malformed');
 
-    const hash = hashSecret(token);
     let record = cache.get(hash);
     if (record) {
-      if (!hexDigestsEqual(record.hash, hash)) record = undefined;
+      if (!timingSafeStringEqual(record.hash, hash)) record = undefined;
     } else {
       try {
         record = (await lookupOnce(hash)) ?? undefined;
@@ -132,6 +148,7 @@ export function scimAuthenticator(deps: AuthenticatorDeps): Middleware {
     if (!record.connection) return refuse(ctx, scimUnauthenticated("bearer token's SSO connection no longer exists", true), 'connection_deleted', record.tokenId);
     if (!record.connection.scimEnabled) throw new NotAllowedError('SCIM provisioning is disabled for this SSO connection');
 
+    if (socket && seen?.hash !== hash) verifiedOnSocket.set(socket, { header, hash });
     lastUsed.touch(record.tokenId, at);
     // Nearly always a point from this replica's lease, decided without a promise; Redis only per lease.
     const perSecond = record.connection.rateLimitPerSecond ?? deps.defaultRatePerSecond;
