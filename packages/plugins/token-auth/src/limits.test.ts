@@ -116,7 +116,37 @@ describe('TenantRateLimiter on the real Redis', () => {
       const burst = await Promise.all(Array.from({ length: 60 }, () => limiter.consume('conn-c', 100, now)));
       expect(burst.every((d) => d.allowed)).toBe(true);
       const [burstKey] = await redis.keys(`${keyPrefix}*conn-c*`);
-      expect(Number(await redis.get(burstKey!))).toBeLessThanOrEqual(70);
+      // Six leases of 10, plus at most one taken ahead of need.
+      expect(Number(await redis.get(burstKey!))).toBeLessThanOrEqual(80);
+    } finally {
+      const keys = await redis.keys(`${keyPrefix}*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    }
+  });
+
+  it('takes the next lease before the current one is spent, so requests need not wait on Redis', async () => {
+    const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const keyPrefix = `doorman-test-rl-${randomUUID()}`;
+    await redis.ping();
+    let failedOpen = 0;
+    try {
+      const limiter = new TenantRateLimiter({ redis, onFailOpen: () => failedOpen++ }, 10, keyPrefix);
+      const now = Date.now();
+      // 1,000/s over 10 s: leases of 100. The first request waits for the first lease.
+      expect((await limiter.consume('conn-d', 1_000, now)).allowed).toBe(true);
+      let local = 0;
+      while (local < 80 && limiter.consumeLocal('conn-d', 1_000, now)) local++;
+      expect(local).toBe(80); // 19 points left: the next lease was requested when 25 were
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      let more = 0;
+      while (limiter.consumeLocal('conn-d', 1_000, now)) more++;
+      expect(more).toBe(19 + 100); // the 19 left carried over into the lease taken ahead
+      const [key] = await redis.keys(`${keyPrefix}*conn-d*`);
+      // Taken from the window: the first lease, the one ahead, and the next one ahead (still in flight or done).
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(Number(await redis.get(key!))).toBe(300);
+      expect(failedOpen).toBe(0);
     } finally {
       const keys = await redis.keys(`${keyPrefix}*`);
       if (keys.length) await redis.del(...keys);

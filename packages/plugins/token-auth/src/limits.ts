@@ -125,6 +125,8 @@ export function leaseSize(limit: number): number {
 
 /** Points this replica took from the shared window and has not spent yet. */
 interface Lease {
+  /** Points taken from the window by the refill that made this lease. */
+  size: number;
   points: number;
   /** The shared window's remaining points when the lease was taken. */
   remaining: number;
@@ -163,6 +165,15 @@ export class TenantRateLimiter {
     if (!lease || lease.points <= 0 || nowMs >= lease.expiresAtMs) return null;
     lease.points--;
     lease.remaining = Math.max(0, lease.remaining - 1);
+    // The next lease is taken in the background once a quarter of this one (or of its second) is
+    // left, so requests do not queue behind the Redis round trip. Not in exact mode (leases of 1).
+    if (lease.size > 1 && !this.refills.has(connectionId) && (lease.points <= lease.size / 4 || nowMs >= lease.expiresAtMs - 250)) {
+      const ahead = this.refill(connectionId, this.windowLimit(perSecond), nowMs, true);
+      this.refills.set(connectionId, ahead);
+      void ahead.finally(() => {
+        if (this.refills.get(connectionId) === ahead) this.refills.delete(connectionId);
+      });
+    }
     return { allowed: true, limit: this.windowLimit(perSecond), remaining: lease.remaining, resetAt: lease.resetAt, retryAfterSeconds: 0 };
   }
 
@@ -184,12 +195,15 @@ export class TenantRateLimiter {
     try {
       return await refill;
     } finally {
-      this.refills.delete(connectionId);
+      if (this.refills.get(connectionId) === refill) this.refills.delete(connectionId);
     }
   }
 
-  /** Takes a new lease from the shared window (the caller spends its first point); never rejects. */
-  private async refill(connectionId: string, limit: number, nowMs: number): Promise<RateDecision> {
+  /**
+   * Takes a new lease from the shared window; never rejects. The caller spends its first point, or,
+   * taken `ahead` of need, the points left in the current lease carry over (they were granted too).
+   */
+  private async refill(connectionId: string, limit: number, nowMs: number, ahead = false): Promise<RateDecision> {
     const lease = this.leases.get(connectionId);
     let limiter = this.limiters.get(limit);
     if (!limiter) {
@@ -203,10 +217,19 @@ export class TenantRateLimiter {
       const take = lastRemaining > 4 * leaseSize(limit) ? leaseSize(limit) : 1;
       const res = await limiter.consume(connectionId, take);
       const decision = toRateDecision(res, limit, true, nowMs);
-      this.leases.set(connectionId, { points: take - 1, remaining: decision.remaining, resetAt: decision.resetAt, expiresAtMs: Math.min(nowMs + 1_000, decision.resetAt * 1000) });
+      const current = this.leases.get(connectionId);
+      const carried = ahead && current && nowMs < current.expiresAtMs ? current.points : 0;
+      this.leases.set(connectionId, {
+        size: take,
+        points: carried + (ahead ? take : take - 1),
+        remaining: decision.remaining,
+        resetAt: decision.resetAt,
+        expiresAtMs: Math.min(nowMs + 1_000, decision.resetAt * 1000),
+      });
       return decision;
     } catch (err) {
-      this.leases.delete(connectionId);
+      // Ahead of need, a refused refill leaves the current lease's granted points to be spent.
+      if (!ahead) this.leases.delete(connectionId);
       if (err instanceof RateLimiterRes) return toRateDecision(err, limit, false, nowMs);
       // Even the insurance failed (should not happen): serve the request.
       this.deps.onFailOpen('tenant');
