@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import DataLoader from 'dataloader';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   ConflictError,
@@ -73,11 +74,19 @@ export class ScimUserStore {
   private readonly anchors: PageAnchors;
   private readonly rows: RowCodec<ConnectionUser>;
   private readonly accounts: RowCodec<User>;
+  /**
+   * Gets by id that arrive in the same turn of the event loop share one query per connection
+   * (dataloader, flushed on setImmediate: after every socket read of that turn). Under an IdP's
+   * burst of GETs each round trip to the database costs more than the row, so k requests cost one
+   * statement instead of k. No caching: every get reads the database after it arrived.
+   */
+  private readonly byId: DataLoader<UserKey, ConnectionUser | null, string>;
 
   constructor(private readonly deps: ScimUserStoreDeps) {
     this.anchors = new PageAnchors(deps.db, { every: deps.listAnchorEvery });
     this.rows = rowCodec(deps.db, ConnectionUserEntity);
     this.accounts = rowCodec(deps.db, UserEntity);
+    this.byId = new DataLoader((keys) => this.readByIds(keys), { cache: false, maxBatchSize: GET_BATCH_MAX, batchScheduleFn: (flush) => setImmediate(flush) });
   }
 
   private event(tenant: Tenant, row: Pick<ConnectionUser, 'id' | 'userId'>, action: string, changes?: DomainEvent['changes']): DomainEvent {
@@ -134,11 +143,42 @@ export class ScimUserStore {
   }
 
   async get(tenant: Tenant, id: string): Promise<{ resource: ScimResource; version: number }> {
-    // The hottest read: one raw round trip, no transaction, no query builder.
-    const [raw] = await this.deps.db.query(`SELECT ${this.rows.select(undefined, RESOURCE_COLUMNS)} FROM connection_users WHERE id = ? AND connection_id = ?`, [id, tenant.connectionId]);
-    if (!raw) throw new NotFoundError(`User ${id} not found`);
-    const row = this.rows.hydrate(raw);
+    const row = await this.byId.load({ connectionId: tenant.connectionId, id });
+    if (!row) throw new NotFoundError(`User ${id} not found`);
     return { resource: toScimUser(row, this.deps.baseUrl), version: row.version };
+  }
+
+  /**
+   * One raw statement per connection for a batch of gets (no transaction, no query builder). Ids
+   * match exactly, as SCIM's `id` is caseExact (RFC 7643 §3.1), on MySQL's case-insensitive
+   * collation as on SQLite. A failed statement fails only its own connection's gets.
+   */
+  private async readByIds(keys: readonly UserKey[]): Promise<Array<ConnectionUser | null | Error>> {
+    const idsByConnection = new Map<string, Set<string>>();
+    for (const { connectionId, id } of keys) {
+      let ids = idsByConnection.get(connectionId);
+      if (!ids) idsByConnection.set(connectionId, (ids = new Set()));
+      ids.add(id);
+    }
+    const found = new Map<string, ConnectionUser | Error>();
+    await Promise.all(
+      [...idsByConnection].map(async ([connectionId, ids]) => {
+        const list = [...ids];
+        try {
+          const raws: Array<Record<string, unknown>> = await this.deps.db.query(
+            `SELECT ${this.rows.select(undefined, RESOURCE_COLUMNS)} FROM connection_users WHERE connection_id = ? AND id IN (${list.map(() => '?').join(', ')})`,
+            [connectionId, ...list],
+          );
+          for (const raw of raws) {
+            const row = this.rows.hydrate(raw);
+            found.set(userKey(connectionId, row.id), row);
+          }
+        } catch (err) {
+          for (const id of list) found.set(userKey(connectionId, id), err as Error);
+        }
+      }),
+    );
+    return keys.map(({ connectionId, id }) => found.get(userKey(connectionId, id)) ?? null);
   }
 
   private async load(tx: EntityManager, tenant: Tenant, id: string, forUpdate: boolean): Promise<ConnectionUser> {
@@ -296,4 +336,12 @@ export class ScimUserStore {
 }
 
 /** What toScimUser reads: the columns a get or list page selects. */
+interface UserKey {
+  connectionId: string;
+  id: string;
+}
+const userKey = (connectionId: string, id: string) => `${connectionId} ${id}`;
+/** Gets per statement at most (one placeholder each). */
+const GET_BATCH_MAX = 100;
+
 const RESOURCE_COLUMNS = ['id', 'connectionId', 'userId', 'userName', 'active', 'resource', 'version', 'createdAt', 'updatedAt'] as const;
