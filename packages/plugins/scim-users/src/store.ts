@@ -75,18 +75,30 @@ export class ScimUserStore {
   private readonly rows: RowCodec<ConnectionUser>;
   private readonly accounts: RowCodec<User>;
   /**
-   * Gets by id that arrive in the same turn of the event loop share one query per connection
-   * (dataloader, flushed on setImmediate: after every socket read of that turn). Under an IdP's
-   * burst of GETs each round trip to the database costs more than the row, so k requests cost one
-   * statement instead of k. No caching: every get reads the database after it arrived.
+   * Gets by id, and `userName eq` lookups, that arrive in the same turn of the event loop share one
+   * statement per connection (see `sameTurnLoader`). No caching: every read runs after it arrived.
    */
-  private readonly byId: DataLoader<UserKey, ConnectionUser | null, string>;
+  private readonly byId: DataLoader<LookupKey, RawRow | null, string>;
+  private readonly byUserName: DataLoader<LookupKey, RawRow | null, string>;
 
   constructor(private readonly deps: ScimUserStoreDeps) {
     this.anchors = new PageAnchors(deps.db, { every: deps.listAnchorEvery });
     this.rows = rowCodec(deps.db, ConnectionUserEntity);
     this.accounts = rowCodec(deps.db, UserEntity);
-    this.byId = new DataLoader((keys) => this.readByIds(keys), { cache: false, maxBatchSize: GET_BATCH_MAX, batchScheduleFn: (flush) => setImmediate(flush) });
+    const columns = this.rows.select(undefined, RESOURCE_COLUMNS);
+    // Ids match exactly, as SCIM's `id` is caseExact (RFC 7643 §3.1), on MySQL's case-insensitive
+    // collation as on SQLite: the rows come back keyed by their own id.
+    this.byId = sameTurnLoader(async (connectionId, ids) => {
+      const raws: RawRow[] = await deps.db.query(`SELECT ${columns} FROM connection_users WHERE connection_id = ? AND id IN (${ids.map(() => '?').join(', ')})`, [connectionId, ...ids]);
+      return new Map(raws.map((raw) => [String(raw.id), raw]));
+    });
+    // userName compares case-insensitively (its lower-cased twin, unique per connection), by the
+    // database's own equality: one branch per value, tagged with the value's position.
+    this.byUserName = sameTurnLoader(async (connectionId, values) => {
+      const branch = (k: number) => `SELECT ${k} AS lookup_index, ${columns} FROM connection_users WHERE connection_id = ? AND user_name_lc = ?`;
+      const raws: RawRow[] = await deps.db.query(values.map((_, k) => branch(k)).join(' UNION ALL '), values.flatMap((value) => [connectionId, value]));
+      return new Map(raws.map((raw) => [values[Number(raw.lookup_index)]!, raw]));
+    });
   }
 
   private event(tenant: Tenant, row: Pick<ConnectionUser, 'id' | 'userId'>, action: string, changes?: DomainEvent['changes']): DomainEvent {
@@ -143,42 +155,10 @@ export class ScimUserStore {
   }
 
   async get(tenant: Tenant, id: string): Promise<{ resource: ScimResource; version: number }> {
-    const row = await this.byId.load({ connectionId: tenant.connectionId, id });
-    if (!row) throw new NotFoundError(`User ${id} not found`);
+    const raw = await this.byId.load({ connectionId: tenant.connectionId, value: id });
+    if (!raw) throw new NotFoundError(`User ${id} not found`);
+    const row = this.rows.hydrate(raw);
     return { resource: toScimUser(row, this.deps.baseUrl), version: row.version };
-  }
-
-  /**
-   * One raw statement per connection for a batch of gets (no transaction, no query builder). Ids
-   * match exactly, as SCIM's `id` is caseExact (RFC 7643 §3.1), on MySQL's case-insensitive
-   * collation as on SQLite. A failed statement fails only its own connection's gets.
-   */
-  private async readByIds(keys: readonly UserKey[]): Promise<Array<ConnectionUser | null | Error>> {
-    const idsByConnection = new Map<string, Set<string>>();
-    for (const { connectionId, id } of keys) {
-      let ids = idsByConnection.get(connectionId);
-      if (!ids) idsByConnection.set(connectionId, (ids = new Set()));
-      ids.add(id);
-    }
-    const found = new Map<string, ConnectionUser | Error>();
-    await Promise.all(
-      [...idsByConnection].map(async ([connectionId, ids]) => {
-        const list = [...ids];
-        try {
-          const raws: Array<Record<string, unknown>> = await this.deps.db.query(
-            `SELECT ${this.rows.select(undefined, RESOURCE_COLUMNS)} FROM connection_users WHERE connection_id = ? AND id IN (${list.map(() => '?').join(', ')})`,
-            [connectionId, ...list],
-          );
-          for (const raw of raws) {
-            const row = this.rows.hydrate(raw);
-            found.set(userKey(connectionId, row.id), row);
-          }
-        } catch (err) {
-          for (const id of list) found.set(userKey(connectionId, id), err as Error);
-        }
-      }),
-    );
-    return keys.map(({ connectionId, id }) => found.get(userKey(connectionId, id)) ?? null);
   }
 
   private async load(tx: EntityManager, tenant: Tenant, id: string, forUpdate: boolean): Promise<ConnectionUser> {
@@ -208,6 +188,12 @@ export class ScimUserStore {
       totalResults = count.users;
     } else {
       const where = compileFilter(params.filter, USER_ATTRIBUTES, this.deps.dialect, 'f');
+      // `userName eq "…"`, Okta's and Entra's lookup before each create: unique per connection, so
+      // the first page is the whole answer, read in the same turn's batch as other lookups.
+      if (where.sql === USER_NAME_EQUALS && !sort && params.startIndex === 1 && params.count > 0) {
+        const raw = await this.byUserName.load({ connectionId, value: String(where.params.f0) });
+        return { resources: raw ? [toScimUser(this.rows.hydrate(raw), this.deps.baseUrl)] : [], totalResults: raw ? 1 : 0 };
+      }
       const count = async () => Number((await this.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM connection_users u WHERE ${this.scoped(where)}`, { connectionId, ...where.params }))[0]?.n ?? 0);
       if (params.count === 0) return { resources: [], totalResults: await count() };
       rows = await this.sortedPage(tenant, params, sort, where);
@@ -336,12 +322,46 @@ export class ScimUserStore {
 }
 
 /** What toScimUser reads: the columns a get or list page selects. */
-interface UserKey {
+type RawRow = Record<string, unknown>;
+interface LookupKey {
   connectionId: string;
-  id: string;
+  value: string;
 }
-const userKey = (connectionId: string, id: string) => `${connectionId} ${id}`;
-/** Gets per statement at most (one placeholder each). */
-const GET_BATCH_MAX = 100;
+/** Lookups per statement at most (a placeholder or a UNION ALL branch each). */
+const LOOKUP_BATCH_MAX = 100;
+
+/**
+ * Single-row lookups that arrive in the same turn of the event loop, read with one statement per
+ * connection (dataloader, flushed on setImmediate: after every socket read of that turn). Under an
+ * IdP's burst each round trip to the database costs more than its row, so k lookups cost one
+ * statement instead of k. `readGroup` answers one connection's distinct values, keyed by value; a
+ * failed statement fails only that connection's lookups.
+ */
+function sameTurnLoader(readGroup: (connectionId: string, values: string[]) => Promise<Map<string, RawRow>>): DataLoader<LookupKey, RawRow | null, string> {
+  return new DataLoader<LookupKey, RawRow | null, string>(
+    async (keys) => {
+      const valuesByConnection = new Map<string, Set<string>>();
+      for (const { connectionId, value } of keys) {
+        let values = valuesByConnection.get(connectionId);
+        if (!values) valuesByConnection.set(connectionId, (values = new Set()));
+        values.add(value);
+      }
+      const found = new Map<string, Map<string, RawRow> | Error>();
+      await Promise.all(
+        [...valuesByConnection].map(async ([connectionId, values]) => {
+          found.set(connectionId, await readGroup(connectionId, [...values]).catch((err: Error) => err));
+        }),
+      );
+      return keys.map(({ connectionId, value }) => {
+        const group = found.get(connectionId)!;
+        return group instanceof Error ? group : (group.get(value) ?? null);
+      });
+    },
+    { cache: false, maxBatchSize: LOOKUP_BATCH_MAX, batchScheduleFn: (flush) => setImmediate(flush) },
+  );
+}
+
+/** What compileFilter makes of `userName eq "…"` (pinned by the tests of the batched lookups). */
+const USER_NAME_EQUALS = 'u.user_name_lc = :f0';
 
 const RESOURCE_COLUMNS = ['id', 'connectionId', 'userId', 'userName', 'active', 'resource', 'version', 'createdAt', 'updatedAt'] as const;

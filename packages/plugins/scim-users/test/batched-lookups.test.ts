@@ -1,6 +1,7 @@
 /**
- * Gets by id that arrive in the same turn of the event loop share one statement per connection.
- * Against MariaDB: each get must still answer exactly its own user, within its own tenant.
+ * Gets by id and `userName eq` lookups that arrive in the same turn of the event loop share one
+ * statement per connection. Against MariaDB: each must still answer exactly its own user, within its
+ * own tenant.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NotFoundError, roleMappingServiceRef } from '@doorman/core';
@@ -27,12 +28,12 @@ afterAll(async () => bed?.t.close());
 
 const tenantOf = (connectionId: string): Tenant => ({ connectionId, actor: { type: 'scim_token', id: 'test', requestId: null } });
 
-/** The batched statements `work` sent through the data source. */
+/** The statements on connection_users that `work` sent through the data source. */
 async function batchedStatements<T>(work: () => Promise<T>): Promise<{ result: T; statements: number }> {
   const spy = vi.spyOn(bed.t.gateway.db, 'query');
   try {
     const result = await work();
-    const statements = spy.mock.calls.filter(([sql]) => /FROM connection_users WHERE connection_id = \? AND id IN/.test(String(sql))).length;
+    const statements = spy.mock.calls.filter(([sql]) => /FROM connection_users/.test(String(sql))).length;
     return { result, statements };
   } finally {
     spy.mockRestore();
@@ -95,5 +96,47 @@ describe('gets by id in one turn of the event loop', () => {
     expect(first.resource.displayName).toBe('Grace H.');
     expect((second.resource.meta as { version: unknown }).version).toBe(patched.body.meta.version);
     expect(second.version).toBe(2);
+  });
+});
+
+describe('userName eq lookups in one turn of the event loop', () => {
+  const page = (filter: string, startIndex = 1, count = 100) => ({ filter, startIndex, count, attributes: [], excludedAttributes: [] });
+  const lookup = (connectionId: string, filter: string) => store.list(tenantOf(connectionId), page(filter));
+
+  it('share one statement per connection, match case-insensitively and answer each its own user', async () => {
+    const { result, statements } = await batchedStatements(() =>
+      Promise.all([
+        lookup(bed.a.connectionId, 'userName eq "ada@batch.test"'),
+        lookup(bed.a.connectionId, 'userName eq "ALAN@Batch.Test"'),
+        lookup(bed.a.connectionId, 'userName eq "nobody@batch.test"'),
+        lookup(bed.a.connectionId, 'userName eq "ada@batch.test"'),
+        lookup(bed.a.connectionId, 'userName eq "barbara@batch.test"'), // B's user
+        lookup(bed.b.connectionId, 'userName eq "barbara@batch.test"'),
+        lookup(bed.b.connectionId, 'userName eq "grace@batch.test"'), // A's user
+      ]),
+    );
+    expect(statements).toBe(2); // one per connection
+    expect(result.map((r) => [r.totalResults, ...r.resources.map((u) => u.id)])).toEqual([
+      [1, idsOf.a[0]],
+      [1, idsOf.a[1]],
+      [0],
+      [1, idsOf.a[0]],
+      [0],
+      [1, idsOf.b[0]],
+      [0],
+    ]);
+  });
+
+  it('leave every other filter, sort and page to the list query', async () => {
+    const spy = vi.spyOn(bed.t.gateway.db, 'query');
+    const result = await Promise.all([
+      store.list(tenantOf(bed.a.connectionId), page('userName eq "ada@batch.test"', 2, 10)),
+      store.list(tenantOf(bed.a.connectionId), { ...page('userName eq "ada@batch.test"', 1, 10), sortBy: 'userName' }),
+      store.list(tenantOf(bed.a.connectionId), page('userName sw "a"', 1, 10)),
+    ]).finally(() => spy.mockRestore());
+    expect(spy.mock.calls.filter(([sql]) => String(sql).includes('UNION ALL'))).toEqual([]);
+    expect(result[0]!.resources).toEqual([]);
+    expect(result[1]!.resources.map((u) => u.id)).toEqual([idsOf.a[0]]);
+    expect(result[2]!.resources.map((u) => u.userName).sort()).toEqual(['ada@batch.test', 'alan@batch.test']);
   });
 });
