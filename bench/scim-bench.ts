@@ -16,6 +16,7 @@ import { cpuSeconds, freePort, RssSampler, startChild, stopAllChildren, waitForR
 import { measure, stopLoad, type LoadResult, type LoadSpec, type ScenarioRequest } from './lib/load.ts';
 import { fixed, pct, ratioOf, scenarioTable, verdict, type ScenarioLine } from './lib/report.ts';
 import { bundleGatewayEntries } from './lib/build.ts';
+import { measureAuthenticatorCost } from '@doorman/plugin-token-auth/bench';
 import { call, createBenchStores, createTenant, dropBenchStores, expectStatus, gatewayEnv, startGateway, ROOT } from './lib/gateway.ts';
 import { PATCH_OP, seedUserBody, seedUserName, seedUsers, USER_SCHEMA, verifyMirror, type SeededUsers, type SeedTarget } from './lib/seed.ts';
 
@@ -408,6 +409,10 @@ async function main(options: BenchOptions) {
   );
   await withAuthGateway.child.stop();
   await noauth.child.stop();
+  // The authenticator's own code, in this process with the gateways stopped: what the A/B's
+  // process-to-process differences (heap, JIT, cache pressure) cannot blur.
+  const isolated = await measureAuthenticatorCost();
+  const isolatedShare = isolated.addedMicros / authRuns.cpuPerRequest.b;
   const withAuth = authRuns.a;
   const withoutAuth = authRuns.b;
   // Both sides ran at the same time: each side's throughput is its requests over the same rounds.
@@ -419,8 +424,9 @@ async function main(options: BenchOptions) {
   const roundSe = rounds.length > 1 ? Math.sqrt(rounds.reduce((x, y) => x + (y - roundMean) ** 2, 0) / (rounds.length - 1) / rounds.length) : Number.NaN;
   const roundSpread = rounds.length ? `${pct(Math.min(...rounds))} to ${pct(Math.max(...rounds))}, mean ${pct(roundMean)} ± ${pct(roundSe)} s.e.` : 'n/a';
   const throughputOverhead = 1 - authRps / noAuthRps;
-  // Judged by CPU per request: authentication is gateway CPU (a Redis call per thousand requests
-  // aside), and with the gateway CPU-bound throughput is its inverse — without the run-to-run noise.
+  // Judged, as the issue asks, by get-by-id throughput; also shown by gateway CPU per request (within
+  // a run steadier, but across runs it moved 1–7% with the same code: the two processes differ in
+  // more than authentication) and by the authenticator alone, measured in this process.
   const authOverhead = 1 - authRuns.cpuPerRequest.b / authRuns.cpuPerRequest.a;
 
   // Writes.
@@ -489,7 +495,9 @@ async function main(options: BenchOptions) {
   const p99Text = (r: LoadResult) => (r.requests ? `${fixed(r.p99)} ms` : `> ${options.duration * 1000} ms (no request completed)`);
   out.push(`list page p99: ${p99Text(listBig)} at ${options.users} users vs ${p99Text(listSmall)} at ${options.smallUsers} users = ${fixed(listP99Ratio, 2)}x   target <= ${TARGETS.listP99Ratio}x  ${verdict(listP99Ratio <= TARGETS.listP99Ratio)}`);
   out.push(
-    `auth overhead${options.authControl ? ' CONTROL (token-auth on both sides)' : ''} (get by id, both gateways at once, ${authRuns.perRound.length} rounds): gateway CPU ${fixed(authRuns.cpuPerRequest.a)} µs/request with token-auth vs ${fixed(authRuns.cpuPerRequest.b)} µs ${options.authControl ? 'with token-auth' : 'stubbed'} = ${pct(authOverhead)} (rounds: ${roundSpread})   target < ${pct(TARGETS.authOverhead)}  ${verdict(authOverhead < TARGETS.authOverhead)}   (throughput: ${fixed(authRps)} vs ${fixed(noAuthRps)} req/s = ${pct(throughputOverhead)})`,
+    `auth overhead${options.authControl ? ' CONTROL (token-auth on both sides)' : ''} (get by id, both gateways at once, ${authRuns.perRound.length} rounds): throughput ${fixed(authRps)} vs ${fixed(noAuthRps)} req/s = ${pct(throughputOverhead)}   target < ${pct(TARGETS.authOverhead)} of get-by-id throughput  ${verdict(throughputOverhead < TARGETS.authOverhead)}`,
+    `  by gateway CPU per request: ${fixed(authRuns.cpuPerRequest.a)} µs with token-auth vs ${fixed(authRuns.cpuPerRequest.b)} µs ${options.authControl ? 'with token-auth' : 'stubbed'} = ${pct(authOverhead)} (rounds: ${roundSpread})  ${verdict(authOverhead < TARGETS.authOverhead)}`,
+    `  the authenticator alone (one process, cache hit, keep-alive): ${fixed(isolated.authenticatorMicros, 2)} µs vs ${fixed(isolated.stubMicros, 2)} µs for the stub = +${fixed(isolated.addedMicros, 2)} µs per request = ${pct(isolatedShare)} of the stubbed gateway's CPU per get by id`,
   );
   out.push(`audit cost (create): ${fixed(createAudit.rps)} req/s with audit vs ${fixed(createNoAudit.rps)} req/s without = ${pct(auditRatio)}   target >= ${pct(TARGETS.auditRatio)}  ${verdict(auditRatio >= TARGETS.auditRatio)}`);
   out.push(`gateway RSS max: ${fixed(sampler.max)} MB   target < ${TARGETS.rssMb} MB  ${verdict(sampler.max < TARGETS.rssMb)}   (per phase: ${Object.entries(sampler.byPhase).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')})`);
@@ -527,8 +535,11 @@ async function main(options: BenchOptions) {
       perRoundStandardError: Math.round(roundSe * 1000) / 1000,
       throughputOverhead: Math.round(throughputOverhead * 1000) / 1000,
       overhead: Math.round(authOverhead * 1000) / 1000,
+      isolated: { authenticatorMicros: Math.round(isolated.authenticatorMicros * 100) / 100, stubMicros: Math.round(isolated.stubMicros * 100) / 100, share: Math.round(isolatedShare * 1000) / 1000 },
       target: TARGETS.authOverhead,
-      pass: authOverhead < TARGETS.authOverhead,
+      // The issue's measure: get-by-id throughput. CPU per request is judged on its own line.
+      pass: throughputOverhead < TARGETS.authOverhead,
+      cpuPass: authOverhead < TARGETS.authOverhead,
     },
     auditCost: { withAuditRps: Math.round(createAudit.rps), withoutAuditRps: Math.round(createNoAudit.rps), ratio: Math.round(auditRatio * 1000) / 1000, target: TARGETS.auditRatio, pass: auditRatio >= TARGETS.auditRatio },
     rss: { maxMb: Math.round(sampler.max), byPhaseMb: Object.fromEntries(Object.entries(sampler.byPhase).map(([k, v]) => [k, Math.round(v)])), target: TARGETS.rssMb, pass: sampler.max < TARGETS.rssMb },
