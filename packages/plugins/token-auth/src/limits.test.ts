@@ -79,14 +79,24 @@ describe('leaseSize', () => {
   });
 });
 
+/** A limiter (leases over a 10 s window) on the real Redis under a private key prefix, removed after. */
+async function withLimiterOnRedis(work: (t: { redis: Redis; limiter: TenantRateLimiter; keyPrefix: string; failedOpen: () => number }) => Promise<void>) {
+  const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const keyPrefix = `doorman-test-rl-${randomUUID()}`;
+  await redis.ping();
+  let failedOpen = 0;
+  try {
+    await work({ redis, limiter: new TenantRateLimiter({ redis, onFailOpen: () => failedOpen++ }, 10, keyPrefix), keyPrefix, failedOpen: () => failedOpen });
+  } finally {
+    const keys = await redis.keys(`${keyPrefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  }
+}
+
 describe('TenantRateLimiter on the real Redis', () => {
-  it('takes one Redis round trip per lease, stays exact near the limit, and never admits more than the window', async () => {
-    const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
-    const keyPrefix = `doorman-test-rl-${randomUUID()}`;
-    await redis.ping();
-    let failedOpen = 0;
-    try {
-      const limiter = new TenantRateLimiter({ redis, onFailOpen: () => failedOpen++ }, 10, keyPrefix);
+  it('takes one Redis round trip per lease, stays exact near the limit, and never admits more than the window', () =>
+    withLimiterOnRedis(async ({ redis, limiter, keyPrefix, failedOpen }) => {
       const now = Date.now();
       let calls = 0;
       const send = redis.sendCommand.bind(redis);
@@ -105,7 +115,7 @@ describe('TenantRateLimiter on the real Redis', () => {
       const [key] = await redis.keys(`${keyPrefix}*conn-a*`);
       const counted = Number(await redis.get(key!));
       expect(counted).toBeGreaterThanOrEqual(allowed);
-      expect(failedOpen).toBe(0);
+      expect(failedOpen()).toBe(0);
       // ~96 leases of 10, the last 40 points one by one, then the 50 refusals: far fewer than 1,050.
       expect(calls).toBeLessThan(250);
       // Another tenant has its own window.
@@ -118,20 +128,10 @@ describe('TenantRateLimiter on the real Redis', () => {
       const [burstKey] = await redis.keys(`${keyPrefix}*conn-c*`);
       // Six leases of 10, plus at most one taken ahead of need.
       expect(Number(await redis.get(burstKey!))).toBeLessThanOrEqual(80);
-    } finally {
-      const keys = await redis.keys(`${keyPrefix}*`);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
-    }
-  });
+    }));
 
-  it('takes the next lease before the current one is spent, so requests need not wait on Redis', async () => {
-    const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
-    const keyPrefix = `doorman-test-rl-${randomUUID()}`;
-    await redis.ping();
-    let failedOpen = 0;
-    try {
-      const limiter = new TenantRateLimiter({ redis, onFailOpen: () => failedOpen++ }, 10, keyPrefix);
+  it('takes the next lease before the current one is spent, so requests need not wait on Redis', () =>
+    withLimiterOnRedis(async ({ redis, limiter, keyPrefix, failedOpen }) => {
       const now = Date.now();
       // 1,000/s over 10 s: leases of 100. The first request waits for the first lease.
       expect((await limiter.consume('conn-d', 1_000, now)).allowed).toBe(true);
@@ -146,11 +146,6 @@ describe('TenantRateLimiter on the real Redis', () => {
       // Taken from the window: the first lease, the one ahead, and the next one ahead (still in flight or done).
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(Number(await redis.get(key!))).toBe(300);
-      expect(failedOpen).toBe(0);
-    } finally {
-      const keys = await redis.keys(`${keyPrefix}*`);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
-    }
-  });
+      expect(failedOpen()).toBe(0);
+    }));
 });
