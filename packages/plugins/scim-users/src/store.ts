@@ -321,7 +321,6 @@ export class ScimUserStore {
   }
 }
 
-/** What toScimUser reads: the columns a get or list page selects. */
 type RawRow = Record<string, unknown>;
 interface LookupKey {
   connectionId: string;
@@ -364,4 +363,5 @@ function sameTurnLoader(readGroup: (connectionId: string, values: string[]) => P
 /** What compileFilter makes of `userName eq "…"` (pinned by the tests of the batched lookups). */
 const USER_NAME_EQUALS = 'u.user_name_lc = :f0';
 
+/** What toScimUser reads: the columns a get or list page selects. */
 const RESOURCE_COLUMNS = ['id', 'connectionId', 'userId', 'userName', 'active', 'resource', 'version', 'createdAt', 'updatedAt'] as const;
