@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestMysqlDatabase, type TestDatabase } from '@doorman/model/testing';
+import { deleteKeysUnder } from '@doorman/jobs/testing';
 import { createDataSource, OrgMembershipEntity, ConnectionUserEntity } from '@doorman/model';
 
 /**
@@ -67,6 +68,7 @@ describe('the gateway process against MariaDB and Redis', () => {
   let gw: ReturnType<typeof run>;
   const admin = (method: string, path: string, body?: unknown) =>
     fetch(`${base}/admin/v1${path}`, { method, headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+  const jobsPrefix = `{doorman-e2e-${randomUUID()}}`;
 
   beforeAll(async () => {
     db = await createTestMysqlDatabase();
@@ -81,7 +83,7 @@ describe('the gateway process against MariaDB and Redis', () => {
       DOORMAN_MODE: 'production',
       DOORMAN_PLUGINS: 'token-auth,role-mapping,scim-users,audit',
       // Unique BullMQ prefix: tests never share queues.
-      JOBS_PREFIX: `{doorman-e2e-${randomUUID()}}`,
+      JOBS_PREFIX: jobsPrefix,
     });
     await waitReady(base, gw.child);
   }, 60_000);
@@ -89,6 +91,7 @@ describe('the gateway process against MariaDB and Redis', () => {
   afterAll(async () => {
     if (gw.child.exitCode === null) gw.child.kill('SIGKILL');
     await db.drop();
+    await deleteKeysUnder(jobsPrefix);
   });
 
   it('provisions over SCIM and carries out a deactivation through the outbox and a BullMQ worker', async () => {

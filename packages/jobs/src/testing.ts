@@ -60,3 +60,20 @@ async function obliterateQueues(prefix: string, names: string[]): Promise<void> 
     await connection.quit();
   }
 }
+
+/**
+ * Deletes every key under a BullMQ prefix on the test Redis — for runtimes that ran in another
+ * process or whose queues still held jobs when they stopped. Call it once nothing writes there.
+ */
+export async function deleteKeysUnder(prefix: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  try {
+    // The prefix's glob characters are escaped, so only keys under it match.
+    const pattern = `${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}:*`;
+    for await (const keys of redis.scanStream({ match: pattern, count: 500 }) as AsyncIterable<string[]>) {
+      if (keys.length) await redis.del(...keys);
+    }
+  } finally {
+    await redis.quit();
+  }
+}

@@ -7,6 +7,7 @@ import { OutboxMessageEntity } from '@doorman/model';
 import { definePlugin } from '@doorman/core';
 import { startTestGateway } from '@doorman/core/testing';
 import { INLINE_WARNING, SYNC_QUEUE, countPendingIntents, jobIntent, startJobRuntime, syncConnectionJob, toBullJobId, type JobRuntime } from '../src/index.ts';
+import { deleteKeysUnder } from '../src/testing.ts';
 import { memoryLogger, recordJobRegistry, runsOf, TEST_QUEUE, TEST_REDIS_URL, uniquePrefix, waitFor } from './helpers.ts';
 
 let db: DataSource;
@@ -199,10 +200,10 @@ describe('metrics', () => {
         for (const d of recordJobRegistry(env.db).definitions.values()) env.jobs.define(d);
       },
     });
+    const prefix = uniquePrefix();
     const t = await startTestGateway({
       plugins: [probe],
-      afterBuild: (g) =>
-        startJobRuntime({ registry: g.jobs, db: g.db, redisUrl: TEST_REDIS_URL, role: 'api', mode: 'production', logger: g.logger, metrics: g.metrics, prefix: uniquePrefix() }),
+      afterBuild: (g) => startJobRuntime({ registry: g.jobs, db: g.db, redisUrl: TEST_REDIS_URL, role: 'api', mode: 'production', logger: g.logger, metrics: g.metrics, prefix }),
     });
     try {
       await t.gateway.transaction((tx) => t.gateway.jobs.enqueue(tx, intent(`m-${randomUUID()}`)));
@@ -212,6 +213,8 @@ describe('metrics', () => {
       expect(text).toMatch(/^doorman_jobs_queue_jobs\{queue="test",state="failed"\} 0$/m);
     } finally {
       await t.close();
+      // An api-role runtime never works its queue: the waiting job stays unless removed.
+      await deleteKeysUnder(prefix);
     }
   });
 });
