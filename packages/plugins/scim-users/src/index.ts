@@ -14,6 +14,7 @@ import {
 } from '@doorman/scim';
 import { deactivateUserJob } from '@doorman/jobs';
 import { InputError } from '@doorman/core';
+import { Histogram } from 'prom-client';
 import { ScimUserStore, type Tenant } from './store.ts';
 import { deprovisionUser } from './deprovision.ts';
 
@@ -53,11 +54,31 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
   optionalDependencies: ['audit'],
   configSchema: scimUsersConfigSchema,
   cli: CLI,
-  register({ config, gateway, http, db, transaction, events, jobs, clock, get }) {
+  register({ config, gateway, http, db, transaction, events, jobs, clock, metrics, get }) {
     const baseUrl = `${gateway.publicUrl}/scim/v2`;
     const roleMapping = get(roleMappingServiceRef);
     const dialect = isMysql(db) ? 'mysql' : 'sqlite';
-    const store = new ScimUserStore({ db, transaction, events, jobs, roleMapping, dialect, baseUrl, now: () => clock.now(), listAnchorEvery: config.listAnchorEvery });
+    // How many gets by id / userName lookups shared each statement: 1 means no coalescing happened.
+    const batchSizes = new Histogram({
+      name: 'doorman_scim_users_lookup_batch_size',
+      help: 'SCIM Users lookups (by id, by userName) read by one batched statement',
+      labelNames: ['lookup'] as const,
+      buckets: [1, 2, 4, 8, 16, 32, 64, 100],
+      registers: [metrics],
+    });
+    const batchSeries = { id: batchSizes.labels('id'), userName: batchSizes.labels('userName') };
+    const store = new ScimUserStore({
+      db,
+      transaction,
+      events,
+      jobs,
+      roleMapping,
+      dialect,
+      baseUrl,
+      now: () => clock.now(),
+      listAnchorEvery: config.listAnchorEvery,
+      onLookupBatch: (lookup, size) => batchSeries[lookup].observe(size),
+    });
 
     jobs.define({
       ...deactivateUserJob,

@@ -44,6 +44,8 @@ export interface ScimUserStoreDeps {
   now(): Date;
   /** Rows between list-page anchors (default ANCHOR_EVERY). */
   listAnchorEvery?: number;
+  /** Told the size of each batch of same-turn lookups (for the batch-size metric). */
+  onLookupBatch?: (lookup: 'id' | 'userName', size: number) => void;
 }
 
 export interface Tenant {
@@ -88,13 +90,14 @@ export class ScimUserStore {
     const columns = this.rows.select(undefined, RESOURCE_COLUMNS);
     // Ids match exactly, as SCIM's `id` is caseExact (RFC 7643 §3.1), on MySQL's case-insensitive
     // collation as on SQLite: the rows come back keyed by their own id.
-    this.byId = sameTurnLoader(async (connectionId, ids) => {
+    const observe = deps.onLookupBatch ?? (() => undefined);
+    this.byId = sameTurnLoader((size) => observe('id', size), async (connectionId, ids) => {
       const raws: RawRow[] = await deps.db.query(`SELECT ${columns} FROM connection_users WHERE connection_id = ? AND id IN (${ids.map(() => '?').join(', ')})`, [connectionId, ...ids]);
       return new Map(raws.map((raw) => [String(raw.id), raw]));
     });
     // userName compares case-insensitively (its lower-cased twin, unique per connection), by the
     // database's own equality: one branch per value, tagged with the value's position.
-    this.byUserName = sameTurnLoader(async (connectionId, values) => {
+    this.byUserName = sameTurnLoader((size) => observe('userName', size), async (connectionId, values) => {
       const branch = (k: number) => `SELECT ${k} AS lookup_index, ${columns} FROM connection_users WHERE connection_id = ? AND user_name_lc = ?`;
       const raws: RawRow[] = await deps.db.query(values.map((_, k) => branch(k)).join(' UNION ALL '), values.flatMap((value) => [connectionId, value]));
       return new Map(raws.map((raw) => [values[Number(raw.lookup_index)]!, raw]));
@@ -334,11 +337,12 @@ const LOOKUP_BATCH_MAX = 100;
  * connection (dataloader, flushed on setImmediate: after every socket read of that turn). Under an
  * IdP's burst each round trip to the database costs more than its row, so k lookups cost one
  * statement instead of k. `readGroup` answers one connection's distinct values, keyed by value; a
- * failed statement fails only that connection's lookups.
+ * failed statement fails only that connection's lookups. `onBatch` hears each batch's size.
  */
-function sameTurnLoader(readGroup: (connectionId: string, values: string[]) => Promise<Map<string, RawRow>>): DataLoader<LookupKey, RawRow | null, string> {
+function sameTurnLoader(onBatch: (size: number) => void, readGroup: (connectionId: string, values: string[]) => Promise<Map<string, RawRow>>): DataLoader<LookupKey, RawRow | null, string> {
   return new DataLoader<LookupKey, RawRow | null, string>(
     async (keys) => {
+      onBatch(keys.length);
       const valuesByConnection = new Map<string, Set<string>>();
       for (const { connectionId, value } of keys) {
         let values = valuesByConnection.get(connectionId);

@@ -86,6 +86,12 @@ describe('gets by id in one turn of the event loop', () => {
       expect(res.status).toBe(requests[i]!.expect);
       if (res.status === 200) expect(res.body.id).toBe(requests[i]!.id);
     });
+    // Every one of those gets went through a batch, and the metric tells operators how many shared one.
+    const metrics = (await bed.t.http.get('/metrics')).text;
+    expect(metrics).toMatch(new RegExp(`^doorman_scim_users_lookup_batch_size_sum\\{lookup="id"\\} ${requests.length}$`, 'm'));
+    const batches = Number(/^doorman_scim_users_lookup_batch_size_count\{lookup="id"\} (\d+)$/m.exec(metrics)?.[1]);
+    expect(batches).toBeGreaterThanOrEqual(1);
+    expect(batches).toBeLessThanOrEqual(requests.length);
   });
 
   it('a get after a write reads the write (no cache between them)', async () => {
