@@ -153,6 +153,19 @@ describe('compileFilter', () => {
     });
   }
 
+  it.each([
+    ['userName eq "Ada@Example.com"', { column: 'u.user_name_lc', value: 'ada@example.com' }],
+    ['urn:ietf:params:scim:schemas:core:2.0:User:userName eq "A"', { column: 'u.user_name_lc', value: 'a' }],
+    ['externalId eq "B"', { column: 'u.external_id', value: 'B' }],
+    ['userName eq null', undefined],
+    ['userName co "a"', undefined],
+    ['userName eq "a" and externalId eq "B"', undefined],
+    ['emails.value eq "a@b.c"', undefined],
+    ['emails[value eq "a@b.c"]', undefined],
+  ])('reports a single equality on a column attribute: %s', (filter, equals) => {
+    expect(compileFilter(filter, USER_ATTRIBUTES, 'mysql', 'f').equals).toEqual(equals);
+  });
+
   it('uses parameters for every value (nothing from the filter reaches the SQL text)', () => {
     const out = compileFilter(`userName eq "x' OR 1=1 --" or externalId co "%'"`, USER_ATTRIBUTES, 'mysql');
     expect(out.sql).not.toContain("'%");

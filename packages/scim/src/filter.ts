@@ -40,6 +40,11 @@ export type AttributeMap = Readonly<Record<string, AttributeDescriptor>>;
 export interface CompiledFilter {
   sql: string;
   params: Record<string, unknown>;
+  /**
+   * Set when the whole filter is one `eq` on a single-valued column attribute compared directly:
+   * the column and the value bound to it, so a caller can serve the common lookup (`userName eq "…"`) another way.
+   */
+  equals?: { column: string; value: unknown };
 }
 
 export interface CompiledSort {
@@ -376,7 +381,11 @@ export function compileFilter(
     // A shape the translator does not expect (e.g. a parser quirk): refuse, never match-all.
     throw invalidFilter(`Unsupported filter: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return { sql, params: compiler.params };
+  // Only where the bound value is compared with the column itself (not through LOWER()).
+  const params = Object.values(compiler.params);
+  const target = ast.op === 'eq' && params.length === 1 ? resolve(attrs, ast.attrPath) : undefined;
+  const direct = target?.kind === 'column' && !(target.desc.type === 'string' && !target.desc.caseExact && !target.desc.lowercaseColumn);
+  return { sql, params: compiler.params, ...(direct ? { equals: { column: target.desc.column, value: params[0] } } : {}) };
 }
 
 /** RFC 7644 §3.4.2.3. Only single-valued column attributes sort; the default order is ascending. */

@@ -193,8 +193,8 @@ export class ScimUserStore {
       const where = compileFilter(params.filter, USER_ATTRIBUTES, this.deps.dialect, 'f');
       // `userName eq "…"`, Okta's and Entra's lookup before each create: unique per connection, so
       // the first page is the whole answer, read in the same turn's batch as other lookups.
-      if (where.sql === USER_NAME_EQUALS && !sort && params.startIndex === 1 && params.count > 0) {
-        const raw = await this.byUserName.load({ connectionId, value: String(where.params.f0) });
+      if (where.equals?.column === USER_NAME_COLUMN && !sort && params.startIndex === 1 && params.count > 0) {
+        const raw = await this.byUserName.load({ connectionId, value: String(where.equals.value) });
         return { resources: raw ? [toScimUser(this.rows.hydrate(raw), this.deps.baseUrl)] : [], totalResults: raw ? 1 : 0 };
       }
       const count = async () => Number((await this.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM connection_users u WHERE ${this.scoped(where)}`, { connectionId, ...where.params }))[0]?.n ?? 0);
@@ -364,8 +364,8 @@ function sameTurnLoader(onBatch: (size: number) => void, readGroup: (connectionI
   );
 }
 
-/** What compileFilter makes of `userName eq "…"` (pinned by the tests of the batched lookups). */
-const USER_NAME_EQUALS = 'u.user_name_lc = :f0';
+/** The column a `userName eq` filter compares (its lower-cased twin), as the filter translator names it. */
+const USER_NAME_COLUMN = (USER_ATTRIBUTES.username as { column: string }).column;
 
 /** What toScimUser reads: the columns a get or list page selects. */
 const RESOURCE_COLUMNS = ['id', 'connectionId', 'userId', 'userName', 'active', 'resource', 'version', 'createdAt', 'updatedAt'] as const;
