@@ -6,7 +6,8 @@
  * Redis rate limit). Never used outside the benchmark. Prints `READY <port>` once listening and
  * exits when its parent closes stdin.
  */
-import { buildGateway, ConfigError, definePlugin, parseGatewayConfig, readRawConfig, resolvePlugins, validatePluginSettings, type ScimAuthState } from '@doorman/core';
+import { buildGateway, ConfigError, definePlugin, parseGatewayConfig, readRawConfig, resolvePlugins, validatePluginSettings } from '@doorman/core';
+import { stubScimAuthenticator } from '@doorman/plugin-token-auth/bench';
 import { BUILTIN_PLUGINS, PLUGIN_CATALOG } from '@doorman/gateway';
 import { PROVISIONING_QUEUE, startJobRuntime, SYNC_QUEUE } from '@doorman/jobs';
 
@@ -22,11 +23,7 @@ const benchNoAuthPlugin = definePlugin({
   description: 'Benchmark only: admits every SCIM request as one fixed connection',
   dependencies: ['token-auth'],
   register({ http }) {
-    http.setScimAuthenticator(async (ctx, next) => {
-      ctx.state.auth = { kind: 'scim', connectionId, tokenId: 'bench-noauth' } satisfies ScimAuthState;
-      ctx.state.actor = { type: 'scim_token', id: 'bench-noauth', requestId: ctx.state.requestId ?? null };
-      await next();
-    });
+    http.setScimAuthenticator(stubScimAuthenticator(connectionId, 'bench-noauth'));
   },
 });
 

@@ -13,6 +13,18 @@ import { AuthFailureLimiter, TenantRateLimiter } from './limits.ts';
 import { TokenCache } from './token-cache.ts';
 import type { Context } from './types.ts';
 
+/**
+ * What the benchmark's stubbed gateway runs instead of the authenticator (bench/gateway-noauth.ts):
+ * every request admitted as one connection, with the state the real one attaches.
+ */
+export function stubScimAuthenticator(connectionId: string, tokenId: string) {
+  return async (ctx: Context, next: () => Promise<void>) => {
+    ctx.state.auth = { kind: 'scim', connectionId, tokenId } satisfies ScimAuthState;
+    ctx.state.actor = { type: 'scim_token', id: tokenId, requestId: ctx.state.requestId ?? null };
+    await next();
+  };
+}
+
 export interface AuthenticatorCost {
   /** Median over rounds, microseconds per request. */
   authenticatorMicros: number;
@@ -36,12 +48,7 @@ export async function measureAuthenticatorCost(options: { requestsPerRound?: num
     defaultRatePerSecond: 1_000_000,
     now: Date.now,
   });
-  // What the benchmark's stubbed gateway runs instead (bench/gateway-noauth.ts).
-  const stub = async (ctx: Context, next: () => Promise<void>) => {
-    ctx.state.auth = { kind: 'scim', connectionId: record.connectionId, tokenId: record.tokenId } satisfies ScimAuthState;
-    ctx.state.actor = { type: 'scim_token', id: record.tokenId, requestId: ctx.state.requestId ?? null };
-    await next();
-  };
+  const stub = stubScimAuthenticator(record.connectionId, record.tokenId);
   const sockets = Array.from({ length: socketCount }, () => ({}));
   const header = `Bearer ${token}`;
   const next = async () => undefined;
