@@ -1,6 +1,5 @@
 /** Test helpers (the `@doorman/jobs/testing` subpath; production code never imports it). */
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Gateway } from '@doorman/core';
 import { TEST_REDIS_URL } from '@doorman/core/testing';
@@ -10,7 +9,7 @@ export interface TestJobRuntime {
   runtime: JobRuntime;
   /** The BullMQ key prefix, unique to this runtime. */
   prefix: string;
-  /** Closes the runtime, then deletes every queue of its prefix. */
+  /** Closes the runtime, then deletes every key under its prefix. */
   close(): Promise<void>;
 }
 
@@ -34,31 +33,14 @@ export async function startTestJobRuntime(gateway: Gateway, options: { prefixTag
     runtime,
     prefix,
     async close() {
-      const names = [...runtime.queues.keys()];
       try {
         await runtime.close();
       } finally {
-        await obliterateQueues(prefix, names);
+        // After the workers have stopped, so none can write a key back.
+        await deleteKeysUnder(prefix);
       }
     },
   };
-}
-
-/** Runs after the runtime's workers have stopped (none can write a key back), so on a connection of its own. */
-async function obliterateQueues(prefix: string, names: string[]): Promise<void> {
-  const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-  try {
-    for (const name of names) {
-      const queue = new Queue(name, { connection, prefix });
-      try {
-        await queue.obliterate({ force: true });
-      } finally {
-        await queue.close();
-      }
-    }
-  } finally {
-    await connection.quit();
-  }
 }
 
 /**

@@ -16,16 +16,19 @@ const runtimes: JobRuntime[] = [];
 beforeAll(async () => {
   ({ ds: db, close: closeDb } = await openTestDataSource());
 });
+/** Every prefix a test's runtimes used: emptied once they have all stopped. */
+const prefixes = new Set<string>();
 afterEach(async () => {
-  for (const r of runtimes.splice(0)) {
-    for (const q of r.queues.values()) await q.obliterate({ force: true }).catch(() => undefined);
-    await r.close();
-  }
+  for (const r of runtimes.splice(0)) await r.close();
+  for (const prefix of prefixes) await deleteKeysUnder(prefix);
+  prefixes.clear();
 });
 afterAll(async () => closeDb?.());
 
 const start = async (options: Partial<Parameters<typeof startJobRuntime>[0]> & Pick<Parameters<typeof startJobRuntime>[0], 'registry'>) => {
-  const runtime = await startJobRuntime({ db, redisUrl: TEST_REDIS_URL, role: 'all', mode: 'production', logger: memoryLogger(), prefix: uniquePrefix(), ...options });
+  const prefix = options.prefix ?? uniquePrefix();
+  prefixes.add(prefix);
+  const runtime = await startJobRuntime({ db, redisUrl: TEST_REDIS_URL, role: 'all', mode: 'production', logger: memoryLogger(), ...options, prefix });
   runtimes.push(runtime);
   return runtime;
 };
