@@ -9,7 +9,7 @@ RUN pnpm install --frozen-lockfile && pnpm turbo run build --filter=@doorman/gat
 FROM node:20-bookworm-slim
 WORKDIR /app
 # A larger young generation: request garbage dies young instead of being promoted (see README, "Memory").
-ENV NODE_ENV=production DOORMAN_MODE=production PORT=8080 NODE_OPTIONS=--max-semi-space-size=32
+ENV NODE_ENV=production DOORMAN_MODE=production PORT=8080 NODE_OPTIONS=--max-semi-space-size=64
 COPY --from=build /app /app
 USER node
 EXPOSE 8080

@@ -54,7 +54,7 @@ export function gatewayEnv(databaseUrl: string, redisUrl: string, port: number, 
     LOG_LEVEL: 'warn',
     TOKEN_AUTH_RATE_LIMIT_PER_SECOND: RATE_LIMIT,
     // As the Dockerfile and `npm start` run the gateway (README, "Memory").
-    NODE_OPTIONS: '--max-semi-space-size=32',
+    NODE_OPTIONS: '--max-semi-space-size=64',
     ...extra,
   };
 }
