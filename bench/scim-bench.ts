@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { parseBenchArgs, type BenchOptions } from './lib/args.ts';
-import { cpuSeconds, freePort, RssSampler, startChild, stopAllChildren, waitForReadyLine } from './lib/children.ts';
+import { cpuSeconds, databasePid, freePort, RssSampler, startChild, stopAllChildren, waitForReadyLine } from './lib/children.ts';
 import { measure, stopLoad, type LoadResult, type LoadSpec, type ScenarioRequest } from './lib/load.ts';
 import { fixed, pct, ratioOf, scenarioTable, verdict, type ScenarioLine } from './lib/report.ts';
 import { bundleGatewayEntries } from './lib/build.ts';
@@ -205,12 +205,15 @@ async function main(options: BenchOptions) {
   const tag = randomBytes(3).toString('hex');
   const adminToken = randomBytes(24).toString('hex');
   const settleLimitMs = options.quick ? 30_000 : 120_000;
+  /** Processes whose CPU per request a scenario against this base URL reports (the main gateway, the bare app). */
+  const cpuWatch = new Map<string, Record<string, number>>();
+  const dbPid = databasePid();
   const load = async (baseUrl: string, headers: Record<string, string>, next: LoadSpec['next'], extra: Partial<LoadSpec> = {}) => {
     if (state.pool && state.dbName) {
       const waited = await settle(state.pool, state.dbName, settleLimitMs);
       if (waited > 1) log(`waited ${waited.toFixed(1)} s for the previous run's queued requests to finish`);
     }
-    return measure({ baseUrl, headers, next, connections: options.connections, duration: options.duration, warmup: options.warmup, ...extra });
+    return measure({ baseUrl, headers, next, connections: options.connections, duration: options.duration, warmup: options.warmup, cpuOf: cpuWatch.get(baseUrl), ...extra });
   };
   const lines: ScenarioLine[] = [];
   const totals: { non2xx: number; errors: number } = { non2xx: 0, errors: 0 };
@@ -242,6 +245,7 @@ async function main(options: BenchOptions) {
   let started = Date.now();
   const gateway = await startGateway('gateway', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, port, adminToken, ALL_PLUGINS));
   const sampler = (state.sampler = new RssSampler(gateway.child.pid));
+  cpuWatch.set(gateway.baseUrl, { gateway: gateway.child.pid, ...(dbPid === null ? {} : { database: dbPid }) });
   log(`gateway pid ${gateway.child.pid} ready on ${gateway.baseUrl} in ${Date.now() - started} ms`);
 
   const main = await createTenant(gateway.baseUrl, adminToken, `bench-${tag}`, `Bench ${tag}`);
@@ -276,6 +280,7 @@ async function main(options: BenchOptions) {
   const bare = startChild('bare-koa', BARE_ENTRY, { PATH: process.env.PATH, PORT: String(await freePort()) }, ROOT);
   const barePort = await waitForReadyLine(bare);
   const bareUrl = `http://127.0.0.1:${barePort}`;
+  cpuWatch.set(bareUrl, { 'bare Koa': bare.pid });
   const jsonHeaders = { 'Content-Type': 'application/json', Accept: 'application/json' };
   sampler.setPhase('ceiling');
   const bareGet = record('bare GET (ceiling)', await load(bareUrl, jsonHeaders, () => ({ method: 'GET', path: '/bare' })));
@@ -492,6 +497,26 @@ async function main(options: BenchOptions) {
   out.push('');
   out.push(scenarioTable(lines));
   out.push('');
+  // What a target asks of this machine: at the target rate, the cores allow so much CPU per request
+  // for everything that serves it (gateway, database, load generator); what this run used.
+  const cores = cpus().length;
+  const budgets = lines.flatMap((line) => {
+    const r = ratioOf(line);
+    const used = line.result.cpuMicros;
+    if (!r || !used) return [];
+    const neededRps = r.target * line.ceiling!.rps;
+    const budget = (cores * 1e6) / neededRps;
+    const total = Object.values(used).reduce((a, b) => a + b, 0);
+    return [{ name: line.name, neededRps, budget, total, used }];
+  });
+  if (budgets.length) {
+    out.push(`CPU per request: what each target leaves on ${cores} cores at the target rate, and what this run used (gateway, database, load generator):`);
+    for (const b of budgets) {
+      const parts = Object.entries(b.used).map(([k, v]) => `${k} ${fixed(v, 0)}`).join(', ');
+      out.push(`  ${b.name.padEnd(32)} target ${fixed(b.neededRps, 0).padStart(6)} req/s → ${fixed(b.budget, 0).padStart(5)} µs;  used ${fixed(b.total, 0).padStart(5)} µs (${parts})`);
+    }
+    out.push('');
+  }
   const p99Text = (r: LoadResult) => (r.requests ? `${fixed(r.p99)} ms` : `> ${options.duration * 1000} ms (no request completed)`);
   out.push(`list page p99: ${p99Text(listBig)} at ${options.users} users vs ${p99Text(listSmall)} at ${options.smallUsers} users = ${fixed(listP99Ratio, 2)}x   target <= ${TARGETS.listP99Ratio}x  ${verdict(listP99Ratio <= TARGETS.listP99Ratio)}`);
   out.push(
@@ -515,8 +540,9 @@ async function main(options: BenchOptions) {
   const scenarioJson = Object.fromEntries(
     lines.map((line) => {
       const r = ratioOf(line);
-      const { rps, p50, p99, non2xx, errors, requests, seconds, statusCodes } = line.result;
-      return [line.name, { rps: Math.round(rps * 10) / 10, p50, p99, non2xx, errors, requests, seconds: Math.round(seconds * 100) / 100, statusCodes, ...(r ? { ratio: Math.round(r.ratio * 1000) / 1000, target: r.target, pass: r.pass, ceiling: line.ceiling!.name } : {}) }];
+      const { rps, p50, p99, non2xx, errors, requests, seconds, statusCodes, cpuMicros } = line.result;
+      const cpu = cpuMicros ? { cpuMicrosPerRequest: Object.fromEntries(Object.entries(cpuMicros).map(([k, v]) => [k, Math.round(v)])) } : {};
+      return [line.name, { rps: Math.round(rps * 10) / 10, p50, p99, non2xx, errors, requests, seconds: Math.round(seconds * 100) / 100, statusCodes, ...cpu, ...(r ? { ratio: Math.round(r.ratio * 1000) / 1000, target: r.target, pass: r.pass, ceiling: line.ceiling!.name } : {}) }];
     }),
   );
   const json = {

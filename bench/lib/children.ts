@@ -145,6 +145,22 @@ export function cpuSeconds(pid: number): number | null {
   }
 }
 
+/**
+ * The local MariaDB/MySQL server's pid (from its pid file), so the bench can count the database's
+ * CPU per request beside the gateway's; null when the server is not on this machine.
+ */
+export function databasePid(): number | null {
+  for (const file of ['/run/mysqld/mysqld.pid', '/var/run/mysqld/mysqld.pid']) {
+    try {
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && cpuSeconds(pid) !== null) return pid;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
 /** Samples a process's RSS every 500 ms: the maximum overall and per named phase. */
 export class RssSampler {
   max = 0;

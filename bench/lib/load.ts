@@ -1,4 +1,5 @@
 import autocannon, { type Instance, type Result } from 'autocannon';
+import { cpuSeconds } from './children.ts';
 
 /** One request of a scenario: built per request from a running counter (unique names, distinct users). */
 export interface ScenarioRequest {
@@ -17,6 +18,8 @@ export interface LoadSpec {
   next: (n: number) => ScenarioRequest;
   /** Upper bound on requests (warm-up + measured), e.g. the number of distinct users left. */
   maxRequests?: number;
+  /** Processes whose CPU time per request the measured run reports, by name (e.g. gateway, database). */
+  cpuOf?: Record<string, number>;
 }
 
 export interface LoadResult {
@@ -31,6 +34,11 @@ export interface LoadResult {
   statusCodes: Record<string, number>;
   /** The first non-2xx answer, to report what went wrong. */
   firstError: string | null;
+  /**
+   * CPU microseconds per request of the measured run (not the warm-up): each process of
+   * `spec.cpuOf`, and `load generator` (this process, autocannon).
+   */
+  cpuMicros?: Record<string, number>;
 }
 
 const running = new Set<Instance>();
@@ -90,7 +98,9 @@ export async function measure(spec: LoadSpec): Promise<LoadResult> {
   }
   const left = spec.maxRequests === undefined ? undefined : spec.maxRequests - counter.n;
   if (left !== undefined && left < spec.connections) throw new Error(`not enough distinct targets left for a measured run (${left})`);
+  const cpuBefore = cpuSnapshot(spec.cpuOf);
   const { result, seconds } = await run(spec, spec.duration, counter, left, onError);
+  const cpuAfter = cpuSnapshot(spec.cpuOf);
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, Number(s.count)]));
   const requests = Object.values(statusCodes).reduce((a, b) => a + b, 0);
   return {
@@ -103,5 +113,20 @@ export async function measure(spec: LoadSpec): Promise<LoadResult> {
     errors: result.errors,
     statusCodes,
     firstError,
+    cpuMicros: requests ? cpuPerRequest(cpuBefore, cpuAfter, requests) : undefined,
   };
+}
+
+type CpuSnapshot = { processes: Record<string, number | null>; self: NodeJS.CpuUsage };
+function cpuSnapshot(pids: Record<string, number> = {}): CpuSnapshot {
+  return { processes: Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)])), self: process.cpuUsage() };
+}
+function cpuPerRequest(before: CpuSnapshot, after: CpuSnapshot, requests: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, was] of Object.entries(before.processes)) {
+    const now = after.processes[name];
+    if (was !== null && now !== null && now !== undefined) out[name] = (1e6 * (now - was)) / requests;
+  }
+  out['load generator'] = (after.self.user + after.self.system - before.self.user - before.self.system) / requests;
+  return out;
 }

@@ -22,7 +22,7 @@ export function ratioOf(line: ScenarioLine) {
 
 /** The scenarios as a fixed-width table. */
 export function scenarioTable(lines: ScenarioLine[]): string {
-  const header = [pad('scenario', 30), pad('req/s', 9, true), pad('p50 ms', 8, true), pad('p99 ms', 8, true), pad('non-2xx', 8, true), pad('errors', 7, true), pad('requests', 9, true), '  ratio to ceiling           target  ']
+  const header = [pad('scenario', 30), pad('req/s', 9, true), pad('p50 ms', 8, true), pad('p99 ms', 8, true), pad('non-2xx', 8, true), pad('errors', 7, true), pad('requests', 9, true), pad('CPU µs/req', 11, true), '  ratio to ceiling           target  ']
   const rows = lines.map(({ name, result, ceiling }) => {
     const r = ratioOf({ name, result, ceiling });
     const ratio = r ? `${pad(pct(r.ratio), 6, true)} of ${ceiling!.name}` : '';
@@ -35,6 +35,8 @@ export function scenarioTable(lines: ScenarioLine[]): string {
       pad(String(result.non2xx), 8, true),
       pad(String(result.errors), 7, true),
       pad(String(result.requests), 9, true),
+      // Every process that served the run (gateway or bare app, database, load generator), summed.
+      pad(result.cpuMicros ? fixed(Object.values(result.cpuMicros).reduce((a, b) => a + b, 0), 0) : '-', 11, true),
       `  ${pad(ratio, 26)}${target}`,
     ].join(' ');
   });
