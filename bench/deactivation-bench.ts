@@ -17,7 +17,8 @@ import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { measureBullmqNoopThroughput } from '@doorman/jobs';
 import { bundleGatewayEntries } from './lib/build.ts';
 import { parseBenchArgs } from './lib/args.ts';
-import { freePort, stopAllChildren } from './lib/children.ts';
+import { cpus } from 'node:os';
+import { cpuSeconds, databasePid, freePort, redisPid, stopAllChildren } from './lib/children.ts';
 import { createBenchStores, createTenant, dropBenchStores, gatewayEnv, startGateway } from './lib/gateway.ts';
 import { measure, stopLoad } from './lib/load.ts';
 import { PATCH_OP, seedUsers } from './lib/seed.ts';
@@ -62,7 +63,17 @@ async function main() {
   // The gateway as production runs it: a bundle on plain node (lib/build.ts).
   const { gateway: entry } = await bundleGatewayEntries();
   const gateway = await startGateway('gateway', entry, gatewayEnv(databaseUrl, redisUrl, port, adminToken, plugins, split ? { DOORMAN_ROLE: 'api' } : {}));
-  if (split) await startGateway('worker', entry, gatewayEnv(databaseUrl, redisUrl, await freePort(), adminToken, plugins, { DOORMAN_ROLE: 'worker' }));
+  const worker = split ? await startGateway('worker', entry, gatewayEnv(databaseUrl, redisUrl, await freePort(), adminToken, plugins, { DOORMAN_ROLE: 'worker' })) : null;
+  // Every process that serves a deactivation, for its CPU time per deactivation.
+  const dbPid = databasePid();
+  const rPid = redisPid();
+  const served: Record<string, number> = {
+    [split ? 'api' : 'gateway']: gateway.child.pid,
+    ...(worker ? { worker: worker.child.pid } : {}),
+    ...(dbPid === null ? {} : { database: dbPid }),
+    ...(rPid === null ? {} : { redis: rPid }),
+  };
+  const cpuNow = () => ({ ...Object.fromEntries(Object.entries(served).map(([k, pid]) => [k, cpuSeconds(pid) ?? Number.NaN])), 'load generator': process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 });
   const tenant = await createTenant(gateway.baseUrl, adminToken, `deact-${tag}`, `Deactivation ${tag}`);
   const pool = (state.pool = createPool({ uri: databaseUrl, connectionLimit: 4, timezone: 'Z' }));
   log(`seeding ${users} users with memberships`);
@@ -76,6 +87,7 @@ async function main() {
   // Every user is deactivated exactly once; the clock runs from the first PATCH to the last membership gone.
   log(`deactivating ${users} users through SCIM PATCH at ${connections} connections`);
   const started = process.hrtime.bigint();
+  const cpuBefore = cpuNow();
   const patch = await measure({
     baseUrl: gateway.baseUrl,
     headers: { Authorization: `Bearer ${tenant.token}`, 'Content-Type': 'application/scim+json' },
@@ -93,6 +105,11 @@ async function main() {
     left = await memberships();
   }
   const totalSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpuAfter = cpuNow();
+  /** CPU microseconds per deactivation, per process, from the first PATCH to the last membership gone. */
+  const cpuPer = Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, (1e6 * (cpuAfter[k]! - cpuBefore[k]!)) / Math.max(1, users - left)]));
+  const cpuTotal = Object.values(cpuPer).reduce((a, b) => a + b, 0);
+  const budget = (cpus().length * 1e6) / (TARGET * ceiling.jobsPerSecond);
   const endToEnd = (users - left) / totalSeconds;
   const ratio = endToEnd / ceiling.jobsPerSecond;
   const loadAfter = loadavg()[0]!;
@@ -102,11 +119,15 @@ async function main() {
     ['SCIM PATCH active=false accepted', `${(patch.requests / acceptedSeconds).toFixed(0)} req/s (p50 ${patch.p50} ms, p99 ${patch.p99} ms, non-2xx ${patch.non2xx})`],
     ['deactivations end to end', `${endToEnd.toFixed(0)} /s (${users - left}/${users} users, memberships gone after ${totalSeconds.toFixed(1)} s)`],
     ['ratio to ceiling', `${(ratio * 100).toFixed(1)}%   target >= ${TARGET * 100}%  ${ratio >= TARGET ? 'ok' : 'MISS'}`],
-    ['machine load (1 min)', `${loadBefore.toFixed(2)} at start, ${loadAfter.toFixed(2)} at end, on 2 cores`],
+    [
+      'CPU per deactivation',
+      `${cpuTotal.toFixed(0)} µs (${Object.entries(cpuPer).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}); the target rate (${(TARGET * ceiling.jobsPerSecond).toFixed(0)}/s) leaves ${budget.toFixed(0)} µs on ${cpus().length} cores`,
+    ],
+    ['machine load (1 min)', `${loadBefore.toFixed(2)} at start, ${loadAfter.toFixed(2)} at end (the run's own processes included), on ${cpus().length} cores`],
   ];
   for (const [k, v] of lines) process.stdout.write(`${k.padEnd(36)} ${v}\n`);
   process.stdout.write(
-    `BENCH_JSON ${JSON.stringify({ bench: 'deactivation', users, connections, ceilingJobsPerSecond: ceiling.jobsPerSecond, patchAcceptedPerSecond: patch.requests / acceptedSeconds, patchNon2xx: patch.non2xx, endToEndPerSecond: endToEnd, membershipsLeft: left, ratio, target: TARGET, pass: ratio >= TARGET && left === 0, loadAverage: { start: loadBefore, end: loadAfter } })}\n`,
+    `BENCH_JSON ${JSON.stringify({ bench: 'deactivation', users, connections, ceilingJobsPerSecond: ceiling.jobsPerSecond, patchAcceptedPerSecond: patch.requests / acceptedSeconds, patchNon2xx: patch.non2xx, endToEndPerSecond: endToEnd, membershipsLeft: left, ratio, cpuMicrosPerDeactivation: Object.fromEntries(Object.entries(cpuPer).map(([k, v]) => [k, Math.round(v)])), cpuBudgetMicros: Math.round(budget), target: TARGET, pass: ratio >= TARGET && left === 0, loadAverage: { start: loadBefore, end: loadAfter } })}\n`,
   );
 }
 

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
@@ -159,6 +159,16 @@ export function databasePid(): number | null {
     }
   }
   return null;
+}
+
+/** The local Redis server's pid (`pidof redis-server`), or null when it is not on this machine. */
+export function redisPid(): number | null {
+  try {
+    const pid = Number(execFileSync('pidof', ['-s', 'redis-server'], { encoding: 'utf8' }).trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Samples a process's RSS every 500 ms: the maximum overall and per named phase. */
