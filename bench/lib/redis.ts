@@ -16,8 +16,15 @@ async function withDb<T>(host: string, port: number, db: number, work: (redis: R
 
 /** A random empty logical database among 1-15 (0 is everybody's default), so two runs rarely meet. */
 export async function pickEmptyRedisDb(host: string, port: number): Promise<number> {
-  const empty: number[] = [];
-  for (let db = 1; db <= 15; db++) if ((await withDb(host, port, db, (redis) => redis.dbsize())) === 0) empty.push(db);
+  // One connection that SELECTs each database in turn, not one connection per database.
+  const empty = await withDb(host, port, 0, async (redis) => {
+    const found: number[] = [];
+    for (let db = 1; db <= 15; db++) {
+      await redis.select(db);
+      if ((await redis.dbsize()) === 0) found.push(db);
+    }
+    return found;
+  });
   if (!empty.length) throw new Error('no empty Redis logical database (1-15) for the bench');
   return empty[Math.floor(Math.random() * empty.length)]!;
 }
