@@ -1,7 +1,8 @@
 /**
  * Deactivation benchmark (issue #6): end-to-end deprovisioning throughput — SCIM PATCH
  * `active=false` accepted → outbox → BullMQ → worker → the memberships gone — for N seeded users,
- * against raw BullMQ no-op throughput on the same Redis in the same run (the ceiling).
+ * against raw BullMQ no-op throughput on the same Redis in the same run (the ceiling), and, for
+ * information, against the same jobs each doing one durable DELETE on the same MariaDB.
  *
  *   npx tsx bench/deactivation-bench.ts [--users 10000] [--connections 32] [--quick] [--split]
  *
@@ -53,6 +54,24 @@ async function main() {
   // Ceiling first, on an idle Redis: raw BullMQ no-op jobs, added in bulk, one worker.
   log(`ceiling: ${users} BullMQ no-op jobs at concurrency 50`);
   const ceiling = await measureBullmqNoopThroughput({ redisUrl, prefix: '{bench-ceiling}', jobs: users, concurrency: 50 });
+  // A second, informational ceiling: the same jobs, each deleting one row with a single autocommit
+  // DELETE (durable as the server is configured) — the least a deprovisioning job must do.
+  const ceilingPool = createPool({ uri: databaseUrl, connectionLimit: 10 });
+  await ceilingPool.query('CREATE TABLE ceiling_rows (id INT PRIMARY KEY, n INT NOT NULL) ENGINE=InnoDB');
+  for (let first = 0; first < users; first += 1000) {
+    await ceilingPool.query('INSERT INTO ceiling_rows (id, n) VALUES ?', [Array.from({ length: Math.min(1000, users - first) }, (_, k) => [first + k, 0])]);
+  }
+  log(`ceiling with the database: ${users} BullMQ jobs, each one durable DELETE`);
+  const dbCeiling = await measureBullmqNoopThroughput({
+    redisUrl,
+    prefix: '{bench-ceiling}',
+    jobs: users,
+    concurrency: 50,
+    work: async (i) => void (await ceilingPool.query('DELETE FROM ceiling_rows WHERE id = ?', [i])),
+  });
+  const [[leftover]] = await ceilingPool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM ceiling_rows');
+  await ceilingPool.end();
+  if (Number(leftover!.n) !== 0) throw new Error(`the database ceiling left ${leftover!.n} rows undeleted`);
 
   const adminToken = `bench-admin-${randomBytes(24).toString('hex')}`;
   const port = await freePort();
@@ -122,6 +141,7 @@ async function main() {
     ['SCIM PATCH active=false accepted', `${(patch.requests / acceptedSeconds).toFixed(0)} req/s (p50 ${patch.p50} ms, p99 ${patch.p99} ms, non-2xx ${patch.non2xx})`],
     ['deactivations end to end', `${endToEnd.toFixed(0)} /s (${users - left}/${users} users, memberships gone after ${totalSeconds.toFixed(1)} s)`],
     ['ratio to ceiling', `${(ratio * 100).toFixed(1)}%   target >= ${TARGET * 100}%  ${ratio >= TARGET ? 'ok' : 'MISS'}`],
+    ['BullMQ + one durable DELETE per job', `${dbCeiling.jobsPerSecond.toFixed(0)} jobs/s; deactivations end to end = ${((100 * endToEnd) / dbCeiling.jobsPerSecond).toFixed(1)}% of it (informational)`],
     [
       'CPU per deactivation',
       `${cpuTotal.toFixed(0)} µs (${Object.entries(cpuPer).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}); the target rate (${(TARGET * ceiling.jobsPerSecond).toFixed(0)}/s) leaves ${budget.toFixed(0)} µs on ${cpus().length} cores`,
@@ -130,7 +150,7 @@ async function main() {
   ];
   for (const [k, v] of lines) process.stdout.write(`${k.padEnd(36)} ${v}\n`);
   process.stdout.write(
-    `BENCH_JSON ${JSON.stringify({ bench: 'deactivation', users, connections, ceilingJobsPerSecond: ceiling.jobsPerSecond, patchAcceptedPerSecond: patch.requests / acceptedSeconds, patchNon2xx: patch.non2xx, endToEndPerSecond: endToEnd, membershipsLeft: left, ratio, cpuMicrosPerDeactivation: Object.fromEntries(Object.entries(cpuPer).map(([k, v]) => [k, Math.round(v)])), cpuBudgetMicros: Math.round(budget), target: TARGET, pass: ratio >= TARGET && left === 0, loadAverage: { start: loadBefore, end: loadAfter } })}\n`,
+    `BENCH_JSON ${JSON.stringify({ bench: 'deactivation', users, connections, ceilingJobsPerSecond: ceiling.jobsPerSecond, databaseCeilingJobsPerSecond: dbCeiling.jobsPerSecond, patchAcceptedPerSecond: patch.requests / acceptedSeconds, patchNon2xx: patch.non2xx, endToEndPerSecond: endToEnd, membershipsLeft: left, ratio, cpuMicrosPerDeactivation: Object.fromEntries(Object.entries(cpuPer).map(([k, v]) => [k, Math.round(v)])), cpuBudgetMicros: Math.round(budget), target: TARGET, pass: ratio >= TARGET && left === 0, loadAverage: { start: loadBefore, end: loadAfter } })}\n`,
   );
 }
 

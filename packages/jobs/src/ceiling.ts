@@ -13,8 +13,17 @@ export interface CeilingResult {
  * Raw BullMQ throughput, the ceiling for anything built on it: `jobs` no-op jobs added with
  * addBulk, one worker at `concurrency`, timed from the first add to the last completion.
  * Exported so every jobs benchmark measures its ceiling the same way in the same run.
+ * `work`, when given, runs in each job with the job's index (0 … jobs-1) — for a ceiling that also
+ * includes the least a real job must do (one durable database write, say).
  */
-export async function measureBullmqNoopThroughput(o: { redisUrl: string; prefix: string; jobs: number; concurrency: number; queue?: string }): Promise<CeilingResult> {
+export async function measureBullmqNoopThroughput(o: {
+  redisUrl: string;
+  prefix: string;
+  jobs: number;
+  concurrency: number;
+  queue?: string;
+  work?: (index: number) => Promise<void>;
+}): Promise<CeilingResult> {
   const prefix = hashTaggedPrefix(o.prefix);
   const name = o.queue ?? 'ceiling';
   const producer = new Redis(o.redisUrl, { maxRetriesPerRequest: 1 });
@@ -25,7 +34,8 @@ export async function measureBullmqNoopThroughput(o: { redisUrl: string; prefix:
   const finished = new Promise<void>((r) => (resolveDone = r));
   const worker = new Worker(
     name,
-    async () => {
+    async (job) => {
+      if (o.work) await o.work((job.data as { i: number }).i);
       if (++done === o.jobs) resolveDone();
     },
     { connection: workerConnection, prefix, concurrency: o.concurrency, autorun: false },
