@@ -138,6 +138,17 @@ function scenarios(tenant: Tenant, tag: string) {
   };
 }
 
+/** The bench database's size on disk and the server's InnoDB buffer pool: whether the data fits in memory. */
+async function databaseStorage(pool: Pool, dbName: string) {
+  const [[size]] = await pool.query<RowDataPacket[]>(
+    'SELECT COALESCE(SUM(DATA_LENGTH), 0) AS data, COALESCE(SUM(INDEX_LENGTH), 0) AS idx FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?',
+    [dbName],
+  );
+  const [[buffer]] = await pool.query<RowDataPacket[]>('SELECT @@innodb_buffer_pool_size AS bytes');
+  const mb = (bytes: unknown) => Number(bytes) / 2 ** 20;
+  return { dataMb: mb(size!.data), indexMb: mb(size!.idx), bufferPoolMb: mb(buffer!.bytes) };
+}
+
 /**
  * The table behind the ceiling that includes the database: as many rows as seeded users, each with a
  * body the size of a user, so the primary-key read and the UPDATE touch an index of the same depth.
@@ -506,6 +517,7 @@ async function main(options: BenchOptions) {
   log(`deprovisioning: ${inactive!.n} users inactive; ${pending} memberships still pending after ${drainSeconds.toFixed(1)} s`);
   sampler.stop();
   const costs = await queryCosts(pool, tMain, tSmall);
+  const storage = await databaseStorage(pool, stores.dbName);
   const loadAfter = loadavg();
   const gatewayWarnings = gateway.child.warnings;
 
@@ -558,6 +570,7 @@ async function main(options: BenchOptions) {
   );
   out.push(`audit cost (create): ${fixed(createAudit.rps)} req/s with audit vs ${fixed(createNoAudit.rps)} req/s without = ${pct(auditRatio)}   target >= ${pct(TARGETS.auditRatio)}  ${verdict(auditRatio >= TARGETS.auditRatio)}`);
   out.push(`gateway RSS max: ${fixed(sampler.max)} MB   target < ${TARGETS.rssMb} MB  ${verdict(sampler.max < TARGETS.rssMb)}   (per phase: ${Object.entries(sampler.byPhase).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')})`);
+  out.push(`database: ${fixed(storage.dataMb + storage.indexMb, 0)} MB of data and indexes at the end (${fixed(storage.dataMb, 0)} + ${fixed(storage.indexMb, 0)}), InnoDB buffer pool ${fixed(storage.bufferPoolMb, 0)} MB${storage.bufferPoolMb < storage.dataMb + storage.indexMb ? '  (smaller than the data: writes and list pages also wait for disk reads)' : ''}`);
   out.push(`seeding: ${options.users + options.smallUsers} users in ${fixed(seedSeconds)} s (${fixed((options.users + options.smallUsers) / seedSeconds, 0)} users/s)`);
   out.push(`deprovisioning after deactivate: ${inactive!.n} inactive users, ${pending} memberships still pending after ${fixed(drainSeconds)} s`);
   out.push(`where the time goes (server-side query time, median of 5, gateway idle; ${options.users} vs ${options.smallUsers} users):`);
@@ -582,6 +595,7 @@ async function main(options: BenchOptions) {
     options,
     machine: { cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
     seed: { users: options.users, smallUsers: options.smallUsers, seconds: seedSeconds },
+    database: { dataMb: Math.round(storage.dataMb), indexMb: Math.round(storage.indexMb), bufferPoolMb: Math.round(storage.bufferPoolMb) },
     scenarios: scenarioJson,
     databaseCeilings: {
       'bare GET + PK read': Math.round(dbGet.rps),
