@@ -15,14 +15,14 @@
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
-import { measureBullmqNoopThroughput } from '@doorman/jobs';
+import { measureBullmqThroughput } from '@doorman/jobs';
 import { bundleGatewayEntries } from './lib/build.ts';
 import { parseBenchArgs } from './lib/args.ts';
 import { cpus } from 'node:os';
 import { cpuSeconds, databasePid, freePort, redisPid, stopAllChildren } from './lib/children.ts';
 import { createBenchStores, createTenant, dropBenchStores, gatewayEnv, startGateway } from './lib/gateway.ts';
 import { measure, stopLoad } from './lib/load.ts';
-import { PATCH_OP, seedUsers } from './lib/seed.ts';
+import { createCeilingRows, PATCH_OP, seedUsers } from './lib/seed.ts';
 
 const TARGET = 0.25;
 const log = (message: string) => process.stderr.write(`[deactivation-bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -53,21 +53,18 @@ async function main() {
 
   // Ceiling first, on an idle Redis: raw BullMQ no-op jobs, added in bulk, one worker.
   log(`ceiling: ${users} BullMQ no-op jobs at concurrency 50`);
-  const ceiling = await measureBullmqNoopThroughput({ redisUrl, prefix: '{bench-ceiling}', jobs: users, concurrency: 50 });
+  const ceiling = await measureBullmqThroughput({ redisUrl, prefix: '{bench-ceiling}', jobs: users, concurrency: 50 });
   // A second, informational ceiling: the same jobs, each deleting one row with a single autocommit
   // DELETE (durable as the server is configured) — the least a deprovisioning job must do.
   const ceilingPool = createPool({ uri: databaseUrl, connectionLimit: 10 });
-  await ceilingPool.query('CREATE TABLE ceiling_rows (id INT PRIMARY KEY, n INT NOT NULL) ENGINE=InnoDB');
-  for (let first = 0; first < users; first += 1000) {
-    await ceilingPool.query('INSERT INTO ceiling_rows (id, n) VALUES ?', [Array.from({ length: Math.min(1000, users - first) }, (_, k) => [first + k, 0])]);
-  }
+  await createCeilingRows(ceilingPool, users);
   log(`ceiling with the database: ${users} BullMQ jobs, each one durable DELETE`);
-  const dbCeiling = await measureBullmqNoopThroughput({
+  const dbCeiling = await measureBullmqThroughput({
     redisUrl,
     prefix: '{bench-ceiling}',
     jobs: users,
     concurrency: 50,
-    work: async (i) => void (await ceilingPool.query('DELETE FROM ceiling_rows WHERE id = ?', [i])),
+    work: async (i) => void (await ceilingPool.query('DELETE FROM ceiling_rows WHERE id = ?', [i + 1])),
   });
   const [[leftover]] = await ceilingPool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM ceiling_rows');
   await ceilingPool.end();

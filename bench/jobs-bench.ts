@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { JobRegistry } from '@doorman/core';
 import { OrganizationEntity } from '@doorman/model';
 import { openTestDataSource } from '@doorman/model/testing';
-import { measureBullmqNoopThroughput, reactivateUserJob, startJobRuntime, type JobsLogger } from '@doorman/jobs';
+import { measureBullmqThroughput, reactivateUserJob, startJobRuntime, type JobsLogger } from '@doorman/jobs';
 
 type DataSource = Awaited<ReturnType<typeof openTestDataSource>>['ds'];
 
@@ -122,7 +122,7 @@ async function outboxRun(db: DataSource, mode: 'backlog' | 'live', write = true)
 
 const { ds: db, close } = await openTestDataSource();
 try {
-  const ceiling = await measureBullmqNoopThroughput({ redisUrl: REDIS_URL, prefix: `{doorman-bench-${randomUUID().slice(0, 8)}}`, jobs: JOBS, concurrency: CONCURRENCY });
+  const ceiling = await measureBullmqThroughput({ redisUrl: REDIS_URL, prefix: `{doorman-bench-${randomUUID().slice(0, 8)}}`, jobs: JOBS, concurrency: CONCURRENCY });
   const rows: Row[] = [{ scenario: 'raw BullMQ no-op (ceiling)', jobs: ceiling.jobs, seconds: ceiling.seconds, jobsPerSecond: ceiling.jobsPerSecond }];
   rows.push(await outboxRun(db, 'backlog'));
   rows.push(await outboxRun(db, 'live'));

@@ -18,7 +18,7 @@ import { fixed, pct, ratioOf, scenarioTable, verdict, type ScenarioLine } from '
 import { bundleGatewayEntries } from './lib/build.ts';
 import { measureAuthenticatorCost } from '@doorman/plugin-token-auth/bench';
 import { call, createBenchStores, createTenant, dropBenchStores, expectStatus, gatewayEnv, startGateway, ROOT } from './lib/gateway.ts';
-import { PATCH_OP, seedUserBody, seedUserName, seedUsers, USER_SCHEMA, verifyMirror, type SeededUsers, type SeedTarget } from './lib/seed.ts';
+import { createCeilingRows, PATCH_OP, seedUserBody, seedUserName, seedUsers, USER_SCHEMA, verifyMirror, type SeededUsers, type SeedTarget } from './lib/seed.ts';
 
 const BARE_ENTRY = 'bench/bare-koa.ts';
 const ALL_PLUGINS = 'token-auth,role-mapping,scim-users,audit';
@@ -147,20 +147,6 @@ async function databaseStorage(pool: Pool, dbName: string) {
   const [[buffer]] = await pool.query<RowDataPacket[]>('SELECT @@innodb_buffer_pool_size AS bytes');
   const mb = (bytes: unknown) => Number(bytes) / 2 ** 20;
   return { dataMb: mb(size!.data), indexMb: mb(size!.idx), bufferPoolMb: mb(buffer!.bytes) };
-}
-
-/**
- * The table behind the ceiling that includes the database: as many rows as seeded users, each with a
- * body the size of a user, so the primary-key read and the UPDATE touch an index of the same depth.
- */
-async function createCeilingRows(pool: Pool, rows: number): Promise<number> {
-  await pool.query('CREATE TABLE ceiling_rows (id INT PRIMARY KEY, n INT NOT NULL, body TEXT NOT NULL) ENGINE=InnoDB');
-  const body = JSON.stringify(seedUserBody('ceiling@bench.example', 0));
-  for (let first = 1; first <= rows; first += 1000) {
-    const batch = Array.from({ length: Math.min(1000, rows - first + 1) }, (_, k) => [first + k, 0, body]);
-    await pool.query('INSERT INTO ceiling_rows (id, n, body) VALUES ?', [batch]);
-  }
-  return rows;
 }
 
 /**
@@ -303,7 +289,7 @@ async function main(options: BenchOptions) {
 
   // Ceiling: bare Koa in its own process. It also serves the informational ceiling that includes the
   // database (one primary-key read, one durable single-row UPDATE) on a table as large as the user set.
-  const ceilingRows = await createCeilingRows(pool, options.users);
+  const ceilingRows = await createCeilingRows(pool, options.users, JSON.stringify(seedUserBody('ceiling@bench.example', 0)));
   const bare = startChild('bare-koa', BARE_ENTRY, { PATH: process.env.PATH, PORT: String(await freePort()), DATABASE_URL: databaseUrl }, ROOT);
   const barePort = await waitForReadyLine(bare);
   const bareUrl = `http://127.0.0.1:${barePort}`;

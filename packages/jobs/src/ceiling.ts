@@ -16,7 +16,7 @@ export interface CeilingResult {
  * `work`, when given, runs in each job with the job's index (0 … jobs-1) — for a ceiling that also
  * includes the least a real job must do (one durable database write, say).
  */
-export async function measureBullmqNoopThroughput(o: {
+export async function measureBullmqThroughput(o: {
   redisUrl: string;
   prefix: string;
   jobs: number;
@@ -31,7 +31,11 @@ export async function measureBullmqNoopThroughput(o: {
   const queue = new Queue(name, { connection: producer, prefix });
   let done = 0;
   let resolveDone!: () => void;
-  const finished = new Promise<void>((r) => (resolveDone = r));
+  let rejectDone!: (err: Error) => void;
+  const finished = new Promise<void>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
   const worker = new Worker(
     name,
     async (job) => {
@@ -41,19 +45,24 @@ export async function measureBullmqNoopThroughput(o: {
     { connection: workerConnection, prefix, concurrency: o.concurrency, autorun: false },
   );
   worker.on('error', () => undefined);
-  await worker.waitUntilReady();
-  const started = performance.now();
-  void worker.run();
-  for (let i = 0; i < o.jobs; i += 1000) {
-    const n = Math.min(1000, o.jobs - i);
-    await queue.addBulk(Array.from({ length: n }, (_, k) => ({ name: 'noop', data: { i: i + k }, opts: { removeOnComplete: true, removeOnFail: true } })));
+  // A job whose work fails would never be counted: the measurement fails instead of waiting forever.
+  worker.on('failed', (job, err) => rejectDone(new Error(`ceiling job ${job?.id ?? '?'} failed: ${err.message}`)));
+  try {
+    await worker.waitUntilReady();
+    const started = performance.now();
+    void worker.run();
+    for (let i = 0; i < o.jobs; i += 1000) {
+      const n = Math.min(1000, o.jobs - i);
+      await queue.addBulk(Array.from({ length: n }, (_, k) => ({ name: 'noop', data: { i: i + k }, opts: { removeOnComplete: true, removeOnFail: true } })));
+    }
+    await finished;
+    const seconds = (performance.now() - started) / 1000;
+    return { jobs: o.jobs, concurrency: o.concurrency, seconds, jobsPerSecond: o.jobs / seconds };
+  } finally {
+    await worker.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+    await producer.quit();
+    await workerConnection.quit();
   }
-  await finished;
-  const seconds = (performance.now() - started) / 1000;
-  await worker.close();
-  await queue.obliterate({ force: true });
-  await queue.close();
-  await producer.quit();
-  await workerConnection.quit();
-  return { jobs: o.jobs, concurrency: o.concurrency, seconds, jobsPerSecond: o.jobs / seconds };
 }

@@ -14,5 +14,5 @@ export {
 } from './specs.ts';
 export { toBullJobId, jobOptionsFor, DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS } from './job-options.ts';
 export { countPendingIntents } from './outbox.ts';
-export { measureBullmqNoopThroughput, type CeilingResult } from './ceiling.ts';
+export { measureBullmqThroughput, type CeilingResult } from './ceiling.ts';
 export type { Queue } from 'bullmq';
