@@ -191,3 +191,30 @@ describe('ETags', () => {
     else expect(() => assertIfMatch(header, version)).toThrow(PreconditionFailedError);
   });
 });
+
+// No attribute Doorman models is "returned: never" (passwords are discarded on write), but a schema
+// may declare one: projection must drop it from the core and from extensions.
+describe('returned: never', () => {
+  const EXT = 'urn:example:params:scim:schemas:extension:secret:2.0:User';
+  const neverDef = (name: string) => ({ ...USER_RESOURCE.core.attributes.find((a) => a.name === 'displayName')!, name, returned: 'never' as const });
+  const schema = {
+    ...USER_RESOURCE,
+    core: { ...USER_RESOURCE.core, attributes: [...USER_RESOURCE.core.attributes, neverDef('secret')] },
+    extensions: [...USER_RESOURCE.extensions, { id: EXT, name: 'Secret', description: '', attributes: [neverDef('pin')] }],
+  };
+  const user = { ...USER, schemas: [...USER.schemas, EXT], Secret: 's3cr3t', [EXT]: { PIN: '1234', note: 'kept' } };
+
+  it.each([{}, { attributes: 'secret,userName' }, { excludedAttributes: 'emails' }])('a core attribute never leaves (%o)', (params) => {
+    const out = projectAttributes(user, params, schema);
+    expect(out).not.toHaveProperty('Secret');
+    expect(out.id).toBe('u-1');
+  });
+
+  it('an extension attribute is dropped whatever the case of its key, and the resource is not modified', () => {
+    const { Secret: _, ...withoutCoreSecret } = user;
+    expect(projectAttributes(withoutCoreSecret, {}, schema)[EXT]).toEqual({ note: 'kept' });
+    expect(projectAttributes(user, {}, schema)[EXT]).toEqual({ note: 'kept' });
+    expect(user[EXT]).toEqual({ PIN: '1234', note: 'kept' });
+    expect(user.Secret).toBe('s3cr3t');
+  });
+});

@@ -172,6 +172,8 @@ function removeSelected(out: Record<string, unknown>, s: Selector): void {
 function hasNever(resource: Record<string, unknown>, schema: ResourceSchema): boolean {
   if (Object.keys(resource).some((key) => returnedOf(schema, undefined, key) === 'never')) return true;
   return schema.extensions.some((ext) => {
+    // Most extensions (enterprise, Docker's) define no "returned: never" attribute: nothing to look for.
+    if (!ext.attributes.some((a) => a.returned === 'never')) return false;
     const obj = container(resource, ext.id);
     return obj !== undefined && Object.keys(obj).some((key) => returnedOf(schema, ext.id, key) === 'never');
   });

@@ -254,12 +254,32 @@ export function findAttribute(
   urn: string | undefined,
   name: string,
 ): AttributeDefinition | undefined {
-  const lc = name.toLowerCase();
-  const pool =
-    urn === undefined
-      ? [...COMMON_ATTRIBUTES, ...schema.core.attributes]
-      : (schema.extensions.find((e) => e.id === urn)?.attributes ?? []);
-  return pool.find((a) => a.name.toLowerCase() === lc);
+  const index = attributeIndex(schema);
+  const names = urn === undefined ? index.core : index.extensions.get(urn);
+  return names?.get(name.toLowerCase());
+}
+
+/**
+ * Attribute definitions by lower-cased name, per schema (core with the common attributes, and each
+ * extension by its exact URN), built once: projection looks up every key of every resource on a list
+ * page. Schemas are constants (readonly), so the index never goes stale. The first definition of a
+ * name wins, as a search in declaration order would find it.
+ */
+const attributeIndexes = new WeakMap<ResourceSchema, { core: Map<string, AttributeDefinition>; extensions: Map<string, Map<string, AttributeDefinition>> }>();
+function attributeIndex(schema: ResourceSchema) {
+  let index = attributeIndexes.get(schema);
+  if (!index) {
+    const byName = (defs: readonly AttributeDefinition[]) => {
+      const map = new Map<string, AttributeDefinition>();
+      for (const def of defs) if (!map.has(def.name.toLowerCase())) map.set(def.name.toLowerCase(), def);
+      return map;
+    };
+    const extensions = new Map<string, Map<string, AttributeDefinition>>();
+    for (const ext of schema.extensions) if (!extensions.has(ext.id)) extensions.set(ext.id, byName(ext.attributes));
+    index = { core: byName([...COMMON_ATTRIBUTES, ...schema.core.attributes]), extensions };
+    attributeIndexes.set(schema, index);
+  }
+  return index;
 }
 
 export function findSubAttribute(
