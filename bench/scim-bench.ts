@@ -138,10 +138,13 @@ function scenarios(tenant: Tenant, tag: string) {
   };
 }
 
-/** The bench database's size on disk and the server's InnoDB buffer pool: whether the data fits in memory. */
+/**
+ * The size of Doorman's tables in the bench database (not the ceiling's) and the server's InnoDB
+ * buffer pool: whether the data fits in memory.
+ */
 async function databaseStorage(pool: Pool, dbName: string) {
   const [[size]] = await pool.query<RowDataPacket[]>(
-    'SELECT COALESCE(SUM(DATA_LENGTH), 0) AS data, COALESCE(SUM(INDEX_LENGTH), 0) AS idx FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?',
+    "SELECT COALESCE(SUM(DATA_LENGTH), 0) AS data, COALESCE(SUM(INDEX_LENGTH), 0) AS idx FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME <> 'ceiling_rows'",
     [dbName],
   );
   const [[buffer]] = await pool.query<RowDataPacket[]>('SELECT @@innodb_buffer_pool_size AS bytes');
