@@ -144,25 +144,34 @@ function readEmails(raw: unknown): EmailRow[] {
   });
 }
 
+const ENTERPRISE_LC = ENTERPRISE_USER_SCHEMA.toLowerCase();
+const DOCKER_LC = DOCKER_USER_SCHEMA.toLowerCase();
+
 /** The SCIM representation of a stored user. */
 export function toScimUser(row: ConnectionUser, baseUrl: string): ScimResource {
   const stored = (row.resource ?? {}) as Record<string, unknown>;
   const schemas = [USER_SCHEMA];
-  for (const ext of [ENTERPRISE_USER_SCHEMA, DOCKER_USER_SCHEMA]) if (key(stored, ext) !== undefined) schemas.push(ext);
-  const { schemas: _ignored, ...rest } = stored;
-  void _ignored;
-  return {
-    schemas,
-    id: row.id,
-    ...rest,
-    userName: row.userName,
-    active: row.active,
-    meta: {
-      resourceType: 'User',
-      created: new Date(row.createdAt).toISOString(),
-      lastModified: new Date(row.updatedAt).toISOString(),
-      location: `${baseUrl}/Users/${row.id}`,
-      version: `W/"${row.version}"`,
-    },
+  const out: ScimResource = { schemas, id: row.id };
+  // One pass over the stored keys (a list page converts a hundred users): copy every attribute but
+  // `schemas`, and note which extensions are present (their keys in any case).
+  let enterprise = false;
+  let docker = false;
+  for (const k of Object.keys(stored)) {
+    if (k === 'schemas') continue;
+    out[k] = stored[k];
+    if (k.length === ENTERPRISE_LC.length && k.toLowerCase() === ENTERPRISE_LC) enterprise = true;
+    else if (k.length === DOCKER_LC.length && k.toLowerCase() === DOCKER_LC) docker = true;
+  }
+  if (enterprise) schemas.push(ENTERPRISE_USER_SCHEMA);
+  if (docker) schemas.push(DOCKER_USER_SCHEMA);
+  out.userName = row.userName;
+  out.active = row.active;
+  out.meta = {
+    resourceType: 'User',
+    created: new Date(row.createdAt).toISOString(),
+    lastModified: new Date(row.updatedAt).toISOString(),
+    location: `${baseUrl}/Users/${row.id}`,
+    version: `W/"${row.version}"`,
   };
+  return out;
 }
