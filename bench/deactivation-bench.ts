@@ -13,15 +13,15 @@
  * and the run's Redis keys are removed at exit, also on error and on SIGINT.
  */
 import { randomBytes } from 'node:crypto';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { measureBullmqThroughput } from '@doorman/jobs';
 import { bundleGatewayEntries } from './lib/build.ts';
 import { parseBenchArgs } from './lib/args.ts';
-import { cpus } from 'node:os';
-import { cpuSeconds, databasePid, freePort, redisPid, stopAllChildren } from './lib/children.ts';
+import { databasePid, freePort, redisPid, stopAllChildren } from './lib/children.ts';
 import { createBenchStores, createTenant, dropBenchStores, gatewayEnv, startGateway } from './lib/gateway.ts';
-import { measure, stopLoad } from './lib/load.ts';
+import { cpuPerRequest, cpuSnapshot, measure, stopLoad } from './lib/load.ts';
+import { cpuBudgetMicros, cpuParts, cpuTotal } from './lib/report.ts';
 import { createCeilingRows, PATCH_OP, seedUsers } from './lib/seed.ts';
 
 const TARGET = 0.25;
@@ -89,10 +89,6 @@ async function main() {
     ...(dbPid === null ? {} : { database: dbPid }),
     ...(rPid === null ? {} : { redis: rPid }),
   };
-  const cpuNow = () => {
-    const self = process.cpuUsage();
-    return { ...Object.fromEntries(Object.entries(served).map(([k, pid]) => [k, cpuSeconds(pid) ?? Number.NaN])), 'load generator': (self.user + self.system) / 1e6 };
-  };
   const tenant = await createTenant(gateway.baseUrl, adminToken, `deact-${tag}`, `Deactivation ${tag}`);
   const pool = (state.pool = createPool({ uri: databaseUrl, connectionLimit: 4, timezone: 'Z' }));
   log(`seeding ${users} users with memberships`);
@@ -106,7 +102,7 @@ async function main() {
   // Every user is deactivated exactly once; the clock runs from the first PATCH to the last membership gone.
   log(`deactivating ${users} users through SCIM PATCH at ${connections} connections`);
   const started = process.hrtime.bigint();
-  const cpuBefore = cpuNow();
+  const cpuBefore = cpuSnapshot(served);
   const patch = await measure({
     baseUrl: gateway.baseUrl,
     headers: { Authorization: `Bearer ${tenant.token}`, 'Content-Type': 'application/scim+json' },
@@ -124,11 +120,9 @@ async function main() {
     left = await memberships();
   }
   const totalSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const cpuAfter = cpuNow();
   /** CPU microseconds per deactivation, per process, from the first PATCH to the last membership gone. */
-  const cpuPer = Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, (1e6 * (cpuAfter[k]! - cpuBefore[k]!)) / Math.max(1, users - left)]));
-  const cpuTotal = Object.values(cpuPer).reduce((a, b) => a + b, 0);
-  const budget = (cpus().length * 1e6) / (TARGET * ceiling.jobsPerSecond);
+  const cpuPer = cpuPerRequest(cpuBefore, cpuSnapshot(served), Math.max(1, users - left));
+  const budget = cpuBudgetMicros(TARGET * ceiling.jobsPerSecond);
   const endToEnd = (users - left) / totalSeconds;
   const ratio = endToEnd / ceiling.jobsPerSecond;
   const loadAfter = loadavg()[0]!;
@@ -141,7 +135,7 @@ async function main() {
     ['BullMQ + one durable DELETE per job', `${dbCeiling.jobsPerSecond.toFixed(0)} jobs/s; deactivations end to end = ${((100 * endToEnd) / dbCeiling.jobsPerSecond).toFixed(1)}% of it (informational)`],
     [
       'CPU per deactivation',
-      `${cpuTotal.toFixed(0)} µs (${Object.entries(cpuPer).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}); the target rate (${(TARGET * ceiling.jobsPerSecond).toFixed(0)}/s) leaves ${budget.toFixed(0)} µs on ${cpus().length} cores`,
+      `${cpuTotal(cpuPer).toFixed(0)} µs (${cpuParts(cpuPer)}); the target rate (${(TARGET * ceiling.jobsPerSecond).toFixed(0)}/s) leaves ${budget.toFixed(0)} µs on ${cpus().length} cores`,
     ],
     ['machine load (1 min)', `${loadBefore.toFixed(2)} at start, ${loadAfter.toFixed(2)} at end (the run's own processes included), on ${cpus().length} cores`],
   ];

@@ -14,7 +14,7 @@ import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { parseBenchArgs, type BenchOptions } from './lib/args.ts';
 import { cpuSeconds, databasePid, freePort, RssSampler, startChild, stopAllChildren, waitForReadyLine } from './lib/children.ts';
 import { measure, stopLoad, type LoadResult, type LoadSpec, type ScenarioRequest } from './lib/load.ts';
-import { fixed, pct, ratioOf, scenarioTable, verdict, type ScenarioLine } from './lib/report.ts';
+import { cpuBudgetMicros, cpuParts, cpuTotal, fixed, pct, ratioOf, scenarioTable, verdict, type ScenarioLine } from './lib/report.ts';
 import { bundleGatewayEntries } from './lib/build.ts';
 import { measureAuthenticatorCost } from '@doorman/plugin-token-auth/bench';
 import { call, createBenchStores, createTenant, dropBenchStores, expectStatus, gatewayEnv, startGateway, ROOT } from './lib/gateway.ts';
@@ -222,6 +222,7 @@ async function main(options: BenchOptions) {
   /** Processes whose CPU per request a scenario against this base URL reports (the main gateway, the bare app). */
   const cpuWatch = new Map<string, Record<string, number>>();
   const dbPid = databasePid();
+  const databaseWatch: Record<string, number> = dbPid === null ? {} : { database: dbPid };
   const load = async (baseUrl: string, headers: Record<string, string>, next: LoadSpec['next'], extra: Partial<LoadSpec> = {}) => {
     if (state.pool && state.dbName) {
       const waited = await settle(state.pool, state.dbName, settleLimitMs);
@@ -259,7 +260,7 @@ async function main(options: BenchOptions) {
   let started = Date.now();
   const gateway = await startGateway('gateway', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, port, adminToken, ALL_PLUGINS));
   const sampler = (state.sampler = new RssSampler(gateway.child.pid));
-  cpuWatch.set(gateway.baseUrl, { gateway: gateway.child.pid, ...(dbPid === null ? {} : { database: dbPid }) });
+  cpuWatch.set(gateway.baseUrl, { gateway: gateway.child.pid, ...databaseWatch });
   log(`gateway pid ${gateway.child.pid} ready on ${gateway.baseUrl} in ${Date.now() - started} ms`);
 
   const main = await createTenant(gateway.baseUrl, adminToken, `bench-${tag}`, `Bench ${tag}`);
@@ -292,11 +293,11 @@ async function main(options: BenchOptions) {
 
   // Ceiling: bare Koa in its own process. It also serves the informational ceiling that includes the
   // database (one primary-key read, one durable single-row UPDATE) on a table as large as the user set.
-  const ceilingRows = await createCeilingRows(pool, options.users, JSON.stringify(seedUserBody('ceiling@bench.example', 0)));
+  await createCeilingRows(pool, options.users, JSON.stringify(seedUserBody('ceiling@bench.example', 0)));
   const bare = startChild('bare-koa', BARE_ENTRY, { PATH: process.env.PATH, PORT: String(await freePort()), DATABASE_URL: databaseUrl }, ROOT);
   const barePort = await waitForReadyLine(bare);
   const bareUrl = `http://127.0.0.1:${barePort}`;
-  cpuWatch.set(bareUrl, { 'bare Koa': bare.pid, ...(dbPid === null ? {} : { database: dbPid }) });
+  cpuWatch.set(bareUrl, { 'bare Koa': bare.pid, ...databaseWatch });
   const jsonHeaders = { 'Content-Type': 'application/json', Accept: 'application/json' };
   sampler.setPhase('ceiling');
   const bareGet = record('bare GET (ceiling)', await load(bareUrl, jsonHeaders, () => ({ method: 'GET', path: '/bare' })));
@@ -304,7 +305,7 @@ async function main(options: BenchOptions) {
     'bare POST (ceiling)',
     await load(bareUrl, jsonHeaders, (n) => ({ method: 'POST', path: '/bare', body: seedUserBody(`c${n}@bench.example`, n) })),
   );
-  const randomRow = () => 1 + Math.floor(Math.random() * ceilingRows);
+  const randomRow = () => 1 + Math.floor(Math.random() * options.users);
   const dbGet = record('bare GET + PK read', await load(bareUrl, jsonHeaders, () => ({ method: 'GET', path: `/bare/row/${randomRow()}` })));
   const dbWrite = record(
     'bare POST + durable UPDATE',
@@ -522,30 +523,25 @@ async function main(options: BenchOptions) {
   out.push('');
   // What a target asks of this machine: at the target rate, the cores allow so much CPU per request
   // for everything that serves it (gateway, database, load generator); what this run used.
-  const cores = cpus().length;
   const budgets = lines.flatMap((line) => {
     const r = ratioOf(line);
     const used = line.result.cpuMicros;
     if (!r || !used) return [];
     const neededRps = r.target * line.ceiling!.rps;
-    const budget = (cores * 1e6) / neededRps;
-    const total = Object.values(used).reduce((a, b) => a + b, 0);
-    return [{ name: line.name, neededRps, budget, total, used }];
+    return [{ name: line.name, neededRps, budget: cpuBudgetMicros(neededRps), used }];
   });
   if (budgets.length) {
-    out.push(`CPU per request: what each target leaves on ${cores} cores at the target rate, and what this run used (gateway, database, load generator):`);
+    out.push(`CPU per request: what each target leaves on ${cpus().length} cores at the target rate, and what this run used (gateway, database, load generator):`);
     for (const b of budgets) {
-      const parts = Object.entries(b.used).map(([k, v]) => `${k} ${fixed(v, 0)}`).join(', ');
-      out.push(`  ${b.name.padEnd(32)} target ${fixed(b.neededRps, 0).padStart(6)} req/s → ${fixed(b.budget, 0).padStart(5)} µs;  used ${fixed(b.total, 0).padStart(5)} µs (${parts})`);
+      out.push(`  ${b.name.padEnd(32)} target ${fixed(b.neededRps, 0).padStart(6)} req/s → ${fixed(b.budget, 0).padStart(5)} µs;  used ${fixed(cpuTotal(b.used), 0).padStart(5)} µs (${cpuParts(b.used)})`);
     }
     out.push('');
   }
   // The same scenarios against the ceilings that include the database: what a SCIM request costs
   // beyond the least it must ask of MariaDB. Informational — the issue's targets are the lines above.
-  const dbCeilingOf = (line: ScenarioLine) => (line.ceiling?.name === 'bare GET' ? dbGet : dbWrite);
-  const dbCeilingName = (line: ScenarioLine) => (line.ceiling?.name === 'bare GET' ? 'bare GET + PK read' : 'bare POST + durable UPDATE');
-  const cpuText = (r: LoadResult) => (r.cpuMicros ? ` (${Object.entries(r.cpuMicros).map(([k, v]) => `${k} ${fixed(v, 0)}`).join(', ')} µs/req)` : '');
-  const dbRatios = lines.filter((line) => line.ceiling).map((line) => ({ name: line.name, ceiling: dbCeilingName(line), ratio: line.result.rps / dbCeilingOf(line).rps }));
+  const dbCeilingOf = (line: ScenarioLine) => (line.ceiling?.name === 'bare GET' ? { name: 'bare GET + PK read', result: dbGet } : { name: 'bare POST + durable UPDATE', result: dbWrite });
+  const cpuText = (r: LoadResult) => (r.cpuMicros ? ` (${cpuParts(r.cpuMicros)} µs/req)` : '');
+  const dbRatios = lines.filter((line) => line.ceiling).map((line) => ({ name: line.name, ceiling: dbCeilingOf(line).name, ratio: line.result.rps / dbCeilingOf(line).result.rps }));
   out.push('against ceilings that include the database (informational; the targets are against the bare app):');
   out.push(`  bare GET + PK read ${fixed(dbGet.rps)} req/s${cpuText(dbGet)}; bare POST + durable UPDATE ${fixed(dbWrite.rps)} req/s${cpuText(dbWrite)}`);
   for (const r of dbRatios) out.push(`  ${r.name.padEnd(32)} ${pct(r.ratio).padStart(6)} of ${r.ceiling}`);

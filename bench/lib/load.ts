@@ -117,16 +117,18 @@ export async function measure(spec: LoadSpec): Promise<LoadResult> {
   };
 }
 
-type CpuSnapshot = { processes: Record<string, number | null>; self: NodeJS.CpuUsage };
-function cpuSnapshot(pids: Record<string, number> = {}): CpuSnapshot {
+/** CPU time so far of the named processes and of this one (the load generator). */
+export type CpuSnapshot = { processes: Record<string, number | null>; self: NodeJS.CpuUsage };
+export function cpuSnapshot(pids: Record<string, number> = {}): CpuSnapshot {
   return { processes: Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)])), self: process.cpuUsage() };
 }
-function cpuPerRequest(before: CpuSnapshot, after: CpuSnapshot, requests: number): Record<string, number> {
+/** CPU microseconds per unit of work (a request, a deactivation) between two snapshots, per process. */
+export function cpuPerRequest(before: CpuSnapshot, after: CpuSnapshot, units: number): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [name, was] of Object.entries(before.processes)) {
     const now = after.processes[name];
-    if (was !== null && now !== null && now !== undefined) out[name] = (1e6 * (now - was)) / requests;
+    if (was !== null && now !== null && now !== undefined) out[name] = (1e6 * (now - was)) / units;
   }
-  out['load generator'] = (after.self.user + after.self.system - before.self.user - before.self.system) / requests;
+  out['load generator'] = (after.self.user + after.self.system - before.self.user - before.self.system) / units;
   return out;
 }

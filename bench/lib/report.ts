@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 import type { LoadResult } from './load.ts';
 
 export interface ScenarioLine {
@@ -10,6 +11,13 @@ export interface ScenarioLine {
 const fixed = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
 const pad = (s: string, n: number, right = false) => (right ? s.padStart(n) : s.padEnd(n));
+
+/** CPU microseconds per request of every process that served it, summed. */
+export const cpuTotal = (micros: Record<string, number>) => Object.values(micros).reduce((a, b) => a + b, 0);
+/** `gateway 746, database 550, load generator 120` */
+export const cpuParts = (micros: Record<string, number>) => Object.entries(micros).map(([k, v]) => `${k} ${fixed(v, 0)}`).join(', ');
+/** The CPU microseconds per request (or job) this machine's cores allow at `rate` per second. */
+export const cpuBudgetMicros = (rate: number) => (cpus().length * 1e6) / rate;
 
 /** ok / MISS for a figure against its target. */
 export const verdict = (pass: boolean) => (pass ? 'ok' : 'MISS');
@@ -36,7 +44,7 @@ export function scenarioTable(lines: ScenarioLine[]): string {
       pad(String(result.errors), 7, true),
       pad(String(result.requests), 9, true),
       // Every process that served the run (gateway or bare app, database, load generator), summed.
-      pad(result.cpuMicros ? fixed(Object.values(result.cpuMicros).reduce((a, b) => a + b, 0), 0) : '-', 11, true),
+      pad(result.cpuMicros ? fixed(cpuTotal(result.cpuMicros), 0) : '-', 11, true),
       `  ${pad(ratio, 26)}${target}`,
     ].join(' ');
   });

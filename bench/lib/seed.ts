@@ -210,13 +210,12 @@ export async function verifyMirror(pool: Pool, target: SeedTarget, apiUserName: 
 /**
  * The table behind the ceilings that include the database (`ceiling_rows`: ids 1 … rows, each with
  * `body`), as large as the data a scenario touches, so the ceiling's one query walks an index of the
- * same depth. Returns the number of rows.
+ * same depth.
  */
-export async function createCeilingRows(pool: Pool, rows: number, body = ''): Promise<number> {
+export async function createCeilingRows(pool: Pool, rows: number, body = ''): Promise<void> {
   await pool.query('CREATE TABLE ceiling_rows (id INT PRIMARY KEY, n INT NOT NULL, body TEXT NOT NULL) ENGINE=InnoDB');
   for (let first = 1; first <= rows; first += 1000) {
     const batch = Array.from({ length: Math.min(1000, rows - first + 1) }, (_, k) => [first + k, 0, body]);
     await pool.query('INSERT INTO ceiling_rows (id, n, body) VALUES ?', [batch]);
   }
-  return rows;
 }
