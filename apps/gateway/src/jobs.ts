@@ -10,6 +10,7 @@ export async function startJobs(gateway: Gateway): Promise<JobRuntime> {
   const runtime = await startJobRuntime({
     registry: gateway.jobs,
     db: gateway.db,
+    transaction: gateway.transaction,
     redisUrl: gateway.config.redisUrl ?? null,
     role: gateway.config.role,
     mode: gateway.config.mode,

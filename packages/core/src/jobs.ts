@@ -64,7 +64,7 @@ export class JobRegistry {
     await insertRows(
       tx,
       OutboxMessageEntity,
-      intents.map((i) => ({ queue: i.queue, jobName: i.name, jobId: i.id, payload: i.data, attempts: 0, relayedAt: null, lastError: null })),
+      intents.map((i) => ({ queue: i.queue, jobName: i.name, jobId: i.id, payload: i.data, attempts: 0, relayedAt: null, completedAt: null, lastError: null })),
     );
     // Inside a transaction, the relay is woken after commit (see notifyAfterCommit): before it, the
     // rows are invisible to the relay's own connection.

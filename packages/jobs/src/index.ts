@@ -12,7 +12,7 @@ export {
   type ReactivateUserPayload,
   type SyncConnectionPayload,
 } from './specs.ts';
-export { toBullJobId, jobOptionsFor, DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS } from './job-options.ts';
-export { countPendingIntents } from './outbox.ts';
+export { toBullJobId, fromBullJobId, jobOptionsFor, DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS } from './job-options.ts';
+export { countPendingIntents, countUnfinishedIntents, type Transact } from './outbox.ts';
 export { measureBullmqThroughput, type CeilingResult } from './ceiling.ts';
 export type { Queue } from 'bullmq';

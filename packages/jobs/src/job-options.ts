@@ -17,6 +17,12 @@ export function toBullJobId(id: string): string {
   return `${parseInt(escaped, 10)}` === escaped ? `%i${escaped}` : escaped;
 }
 
+/** The outbox job id a BullMQ id came from: the inverse of `toBullJobId`. */
+export function fromBullJobId(id: string): string {
+  const body = id.startsWith('%i') ? id.slice(2) : id;
+  return body.replace(/%(25|3A)/g, (_, code: string) => (code === '25' ? '%' : ':'));
+}
+
 /** The deduplication key a definition declares (carried over from its JobSpec), if any. */
 export function deduplicationKeyOf(definition: JobDefinition | undefined, data: unknown): string | undefined {
   const key = (definition as (JobDefinition & Pick<JobSpec<unknown>, 'deduplicationKey'>) | undefined)?.deduplicationKey;

@@ -22,6 +22,7 @@ export async function startTestJobRuntime(gateway: Gateway, options: { prefixTag
   const runtime = await startJobRuntime({
     registry: gateway.jobs,
     db: gateway.db,
+    transaction: gateway.transaction,
     redisUrl: TEST_REDIS_URL,
     role: 'all',
     mode: 'production',

@@ -450,7 +450,10 @@ export interface OutboxMessage {
   jobId: string;
   payload: JsonDocument;
   createdAt: Date;
+  /** When BullMQ (or the inline driver) took the job. */
   relayedAt: Date | null;
+  /** When the job finished (completed or failed for good): until then the row is kept and re-sent if Redis lost it. */
+  completedAt: Date | null;
   attempts: number;
   lastError: string | null;
 }
@@ -465,6 +468,7 @@ export const OutboxMessageEntity = new EntitySchema<OutboxMessage>({
     payload: { type: 'simple-json' },
     createdAt: created,
     relayedAt: { type: 'datetime', precision: 3, nullable: true, name: 'relayed_at' },
+    completedAt: { type: 'datetime', precision: 3, nullable: true, name: 'completed_at' },
     attempts: { type: 'int' },
     lastError: { type: 'varchar', length: 1024, nullable: true, name: 'last_error' },
   },

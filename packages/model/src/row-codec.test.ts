@@ -45,7 +45,7 @@ describe.each(TEST_ENGINES)('rowCodec on $name', ({ open }) => {
       const rows = [1, 2].map((n) => ({ id: randomUUID(), connectionId: 'c2', userId: `u${n}`, userName: `u${n}@x.test`, userNameLc: `u${n}@x.test`, active: n === 1, resource: { n }, version: 1, createdAt: at, updatedAt: at }));
       await ds.transaction((tx) => insertRows(tx, ConnectionUserEntity, rows));
       for (const r of rows) expect(await repo.findOneByOrFail({ id: r.id })).toMatchObject({ ...r, externalId: null, displayName: null });
-      await ds.transaction((tx) => insertRows(tx, OutboxMessageEntity, { queue: 'q', jobName: 'j', jobId: 'job-1', payload: { a: [1] }, attempts: 0, relayedAt: null, lastError: null }));
+      await ds.transaction((tx) => insertRows(tx, OutboxMessageEntity, { queue: 'q', jobName: 'j', jobId: 'job-1', payload: { a: [1] }, attempts: 0, relayedAt: null, completedAt: null, lastError: null }));
       const outbox = await ds.getRepository(OutboxMessageEntity).findOneByOrFail({ jobId: 'job-1' });
       expect(outbox).toMatchObject({ payload: { a: [1] }, attempts: 0, relayedAt: null });
       expect(outbox.createdAt).toBeInstanceOf(Date);
