@@ -26,6 +26,8 @@ export const gatewayConfigSchema = z
     adminBootstrapToken: z.string().min(32, 'must be at least 32 characters').optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     bodyLimitBytes: z.coerce.number().int().min(1024).default(1_048_576),
+    bodyMaxDepth: z.coerce.number().int().min(4).max(1000).default(32),
+    bodyMaxValues: z.coerce.number().int().min(100).default(100_000),
     shutdownTimeoutMs: z.coerce.number().int().min(0).default(25_000),
     trustProxy: z.stringbool().default(false),
   })
@@ -48,6 +50,8 @@ export const GATEWAY_ENV: Record<string, keyof z.input<typeof gatewayConfigSchem
   ADMIN_BOOTSTRAP_TOKEN: 'adminBootstrapToken',
   LOG_LEVEL: 'logLevel',
   BODY_LIMIT_BYTES: 'bodyLimitBytes',
+  BODY_MAX_DEPTH: 'bodyMaxDepth',
+  BODY_MAX_VALUES: 'bodyMaxValues',
   SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',
   TRUST_PROXY: 'trustProxy',
 };

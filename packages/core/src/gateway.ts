@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import Koa, { type Middleware } from 'koa';
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -12,6 +11,7 @@ import { createTransactionRunner } from './db.ts';
 import { AuthenticationError, MethodNotAllowedError } from './errors.ts';
 import { EventBus } from './events.ts';
 import { adminAuthMiddleware } from './http/admin-auth.ts';
+import { jsonBodyMiddleware } from './http/body.ts';
 import { errorMiddleware, isScimRequest } from './http/error-middleware.ts';
 import { observabilityMiddleware } from './http/observability.ts';
 import { JobRegistry } from './jobs.ts';
@@ -169,15 +169,6 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   app.silent = true;
   app.use(observabilityMiddleware(logger, metrics));
   app.use(errorMiddleware());
-  app.use(
-    bodyParser({
-      enableTypes: ['json'],
-      // Listing types replaces the library's defaults, so plain JSON is named too.
-      extendTypes: { json: ['application/json', 'application/scim+json'] },
-      jsonLimit: config.bodyLimitBytes,
-      encoding: 'utf-8',
-    }),
-  );
 
   const ops = new Router();
   ops.get('/healthz', (ctx) => {
@@ -221,6 +212,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       if (isScimRequest(ctx)) return scimAuthenticator(ctx, next);
       return next();
     });
+    // Bodies are read only once the caller is authenticated (admin and SCIM routes); see http/body.ts.
+    app.use(jsonBodyMiddleware({ limitBytes: config.bodyLimitBytes, maxDepth: config.bodyMaxDepth, maxValues: config.bodyMaxValues }));
     app.use(adminRouter.routes());
     app.use(adminRouter.allowedMethods({ throw: true, methodNotAllowed }));
     app.use(scimRouter.routes());

@@ -32,6 +32,17 @@ export function toDoormanError(err: unknown): DoormanError | undefined {
 }
 
 /**
+ * What of an unknown error may be logged: libraries attach the request body (co-body's `body`),
+ * SQL parameters or headers as extra properties, and pino would print them all.
+ */
+function loggable(err: unknown) {
+  if (!(err instanceof Error)) return { type: typeof err };
+  const { name, message, stack } = err;
+  const code = (err as { code?: unknown }).code;
+  return { type: name, message, stack, ...(typeof code === 'string' ? { code } : {}) };
+}
+
+/**
  * The one place errors become responses: SCIM error JSON on SCIM routes, `{error:{code,message,field}}`
  * elsewhere. Unknown errors are logged and answered 500 without details.
  */
@@ -43,7 +54,7 @@ export function errorMiddleware(): Middleware {
     } catch (err) {
       const known = toDoormanError(err);
       const status = known?.status ?? 500;
-      if (!known) ctx.state.logger?.error({ err }, 'unhandled error');
+      if (!known) ctx.state.logger?.error({ err: loggable(err) }, 'unhandled error');
       const message = known?.message ?? 'internal error';
       ctx.status = status;
       for (const [k, v] of Object.entries(known?.headers ?? {})) ctx.set(k, v);

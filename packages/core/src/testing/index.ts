@@ -76,3 +76,4 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     },
   };
 }
+export * from './bodies.ts';
