@@ -10,3 +10,4 @@ export * from './gateway.ts';
 export { isScimRequest, toDoormanError } from './http/error-middleware.ts';
 export type { AdminAuthState } from './http/admin-auth.ts';
 export * from './refs.ts';
+export { jsonBodyMiddleware, parseJsonBody, RequestBodyError, type BodyLimits, type BodyErrorCode } from './http/body.ts';
