@@ -120,3 +120,9 @@ export function scimErrorBody(status: number, detail: string, scimType?: ScimTyp
     detail,
   };
 }
+
+/** 400: a name given where an id or a unique name is expected matches several objects. */
+export class AmbiguousNameError extends DoormanError {
+  readonly status = 400;
+  readonly code = 'DMN_NAME_AMBIGUOUS';
+}

@@ -15,6 +15,7 @@ import { jsonBodyMiddleware } from './http/body.ts';
 import { errorMiddleware, isScimRequest } from './http/error-middleware.ts';
 import { observabilityMiddleware } from './http/observability.ts';
 import { JobRegistry } from './jobs.ts';
+import { connectionParam } from './lookup.ts';
 import type { HttpSurface, PluginDefinition, PluginEnv, ServiceRef } from './plugin.ts';
 import { resolvePlugins } from './resolve.ts';
 
@@ -118,6 +119,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
 
   const scimRouter = new Router({ prefix: '/scim/v2' });
   const adminRouter = new Router({ prefix: '/admin/v1' });
+  // Every plugin's `:connectionId` accepts a connection's name too (people type names).
+  adminRouter.param('connectionId', connectionParam(db));
   const publicRouter = new Router();
   const adminApps: Array<{ prefix: string; middleware: Middleware }> = [];
   let scimAuthenticator: Middleware = async () => {

@@ -11,3 +11,4 @@ export { isScimRequest, toDoormanError } from './http/error-middleware.ts';
 export type { AdminAuthState } from './http/admin-auth.ts';
 export * from './refs.ts';
 export { jsonBodyMiddleware, parseJsonBody, RequestBodyError, type BodyLimits, type BodyErrorCode } from './http/body.ts';
+export { findConnectionId, findOrgId, isUuid, resolveFilterRef } from './lookup.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { definePlugin, SYSTEM_ACTOR } from '@doorman/core';
+import { definePlugin, resolveFilterRef, SYSTEM_ACTOR } from '@doorman/core';
 import { auditConfigSchema, type AuditConfig } from './config.ts';
 import { verifyChain } from './chain.ts';
 import { exportQuerySchema, exportStream, listEvents, listQuerySchema, parseQuery, verifyQuerySchema } from './query.ts';
@@ -10,14 +10,14 @@ import { AuditWriter } from './writer.ts';
 const DAY_MS = 86_400_000;
 
 const filterOptions = [
-  { flag: '--org', field: 'orgId', description: 'organization id' },
-  { flag: '--connection', field: 'connectionId', description: 'SSO connection id' },
-  { flag: '--action', field: 'action', description: 'action, or a prefix such as member.*' },
-  { flag: '--actor-type', field: 'actorType', description: 'scim_token, admin_token, sso_user or system' },
-  { flag: '--actor', field: 'actorId', description: 'actor id' },
-  { flag: '--target', field: 'targetId', description: 'target id' },
-  { flag: '--from', field: 'from', description: 'events at or after this ISO time' },
-  { flag: '--to', field: 'to', description: 'events before this ISO time' },
+  { flag: '--org <org>', field: 'orgId', description: 'organization id or name' },
+  { flag: '--connection <connection>', field: 'connectionId', description: 'SSO connection id or name' },
+  { flag: '--action <action>', field: 'action', description: 'action, or a prefix such as member.*' },
+  { flag: '--actor-type <type>', field: 'actorType', description: 'scim_token, admin_token, sso_user or system' },
+  { flag: '--actor <id>', field: 'actorId', description: 'actor id' },
+  { flag: '--target <id>', field: 'targetId', description: 'target id' },
+  { flag: '--from <time>', field: 'from', description: 'events at or after this ISO time' },
+  { flag: '--to <time>', field: 'to', description: 'events before this ISO time' },
 ] as const;
 
 /**
@@ -37,8 +37,8 @@ export const auditPlugin = definePlugin<AuditConfig>({
       path: '/audit',
       options: [
         ...filterOptions,
-        { flag: '--limit', field: 'limit', description: 'events per page (max 1000)', type: 'number' },
-        { flag: '--cursor', field: 'cursor', description: 'nextCursor of the previous page' },
+        { flag: '--limit <n>', field: 'limit', description: 'events per page (max 1000)', type: 'number' },
+        { flag: '--cursor <cursor>', field: 'cursor', description: 'nextCursor of the previous page' },
       ],
     },
     {
@@ -46,14 +46,14 @@ export const auditPlugin = definePlugin<AuditConfig>({
       description: "Verify an organization's hash chain (the deployment chain without --org)",
       method: 'GET',
       path: '/audit/verify',
-      options: [{ flag: '--org', field: 'orgId', description: 'organization id' }],
+      options: [{ flag: '--org <org>', field: 'orgId', description: 'organization id or name' }],
     },
     {
       command: 'audit export',
       description: 'Export audit events, oldest first, as NDJSON or CSV',
       method: 'GET',
       path: '/audit/export',
-      options: [...filterOptions, { flag: '--format', field: 'format', description: 'ndjson (default) or csv' }],
+      options: [...filterOptions, { flag: '--format <ndjson|csv>', field: 'format', description: 'ndjson (default) or csv' }],
     },
   ],
   register(env) {
@@ -74,12 +74,19 @@ export const auditPlugin = definePlugin<AuditConfig>({
       await sealer.sealAll().catch((err) => logger.warn({ err }, 'audit sealer: final seal at shutdown failed'));
     });
 
+    // `--org acme`, `--connection Okta`: names resolve to ids; an id is used as given (it may be deleted).
+    const withIds = async <T extends { orgId?: string; connectionId?: string }>(q: T): Promise<T> => ({
+      ...q,
+      orgId: await resolveFilterRef(db, 'org', q.orgId, 'orgId'),
+      connectionId: await resolveFilterRef(db, 'connection', q.connectionId, 'connectionId'),
+    });
+
     http.admin.get('/audit', async (ctx) => {
-      ctx.body = await listEvents(db, parseQuery(listQuerySchema, ctx.query));
+      ctx.body = await listEvents(db, await withIds(parseQuery(listQuerySchema, ctx.query)));
     });
 
     http.admin.get('/audit/verify', async (ctx) => {
-      const { orgId } = parseQuery(verifyQuerySchema, ctx.query);
+      const { orgId } = await withIds(parseQuery(verifyQuerySchema, ctx.query));
       // Seal first, so the verification covers every committed event. If that fails, the verification
       // still runs and reports what stayed unsealed too long.
       await sealer.sealChain(orgId || null).catch((err) => log(ctx).warn({ err }, 'audit sealer failed before verify'));
@@ -87,7 +94,7 @@ export const auditPlugin = definePlugin<AuditConfig>({
     });
 
     http.admin.get('/audit/export', async (ctx) => {
-      const { format, ...filters } = parseQuery(exportQuerySchema, ctx.query);
+      const { format, ...filters } = await withIds(parseQuery(exportQuerySchema, ctx.query));
       // An export is evidence: seal what has committed, so it carries hashes (unsealed events still appear).
       await (filters.orgId ? sealer.sealChain(filters.orgId) : sealer.sealAll()).catch((err) => log(ctx).warn({ err }, 'audit sealer failed before export'));
       const stream = exportStream(db, filters, format);

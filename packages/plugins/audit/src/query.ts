@@ -14,8 +14,9 @@ const isoTime = z
 
 /** Filters shared by the list and the export. */
 const filterFields = {
-  orgId: z.string().min(1).max(36).optional(),
-  connectionId: z.string().min(1).max(36).optional(),
+  /** An id, or a name (resolved by the route). */
+  orgId: z.string().min(1).max(255).optional(),
+  connectionId: z.string().min(1).max(255).optional(),
   /** Exact action, or a prefix ending in `*` (e.g. `member.*`). */
   action: z
     .string()
@@ -37,7 +38,7 @@ export const listQuerySchema = z.object({
   cursor: z.string().max(64).optional(),
 });
 export const exportQuerySchema = z.object({ ...filterFields, format: z.enum(['ndjson', 'csv']).default('ndjson') });
-export const verifyQuerySchema = z.object({ orgId: z.string().max(36).optional() });
+export const verifyQuerySchema = z.object({ orgId: z.string().max(255).optional() });
 
 export type AuditFilters = Partial<Pick<z.infer<typeof listQuerySchema>, keyof typeof filterFields>>;
 
