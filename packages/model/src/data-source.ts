@@ -7,8 +7,16 @@ import { AuditChain1732800100000 } from './migrations/1732800100000-AuditChain.t
 import { AuditSealer1732800200000 } from './migrations/1732800200000-AuditSealer.ts';
 import { ConnectionUserCounts1732800300000 } from './migrations/1732800300000-ConnectionUserCounts.ts';
 import { OutboxCompletion1733020000000 } from './migrations/1733020000000-OutboxCompletion.ts';
+import { MembershipProvenance1733022000000 } from './migrations/1733022000000-MembershipProvenance.ts';
 
-export const MIGRATIONS = [Initial1732800000000, AuditChain1732800100000, AuditSealer1732800200000, ConnectionUserCounts1732800300000, OutboxCompletion1733020000000];
+export const MIGRATIONS = [
+  Initial1732800000000,
+  AuditChain1732800100000,
+  AuditSealer1732800200000,
+  ConnectionUserCounts1732800300000,
+  OutboxCompletion1733020000000,
+  MembershipProvenance1733022000000,
+];
 
 export interface DatabaseSettings {
   /** `mysql://user:pass@host:port/db`, `mariadb://…`, or `sqlite:///path/file.db` / `sqlite::memory:`. */

@@ -14,6 +14,8 @@ export type OrgRole = 'member' | 'editor' | 'owner';
 export const ORG_ROLES: readonly OrgRole[] = ['member', 'editor', 'owner'];
 export type MembershipSource = 'scim' | 'jit' | 'manual';
 export type ConnectionType = 'saml' | 'oidc';
+/** How a membership was granted (provenance.ts). */
+export type GrantVia = 'scim_attribute' | 'scim_group' | 'jit' | 'admin';
 
 const id = { type: 'varchar', length: 36, primary: true } as const;
 const ref = (nullable = false) => ({ type: 'varchar', length: 36, nullable }) as const;
@@ -92,6 +94,10 @@ export interface OrgMembership {
   source: MembershipSource;
   /** The SSO connection whose provisioning granted (and governs) this membership; null = admin-added. */
   connectionId: string | null;
+  /** Provenance: how it was granted (null on rows written before, or by a writer that does not say). See provenance.ts. */
+  grantVia?: GrantVia | null;
+  /** Provenance: what granted it (a SCIM group id for scim_group). */
+  grantRef?: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -119,6 +125,8 @@ export interface TeamMembership {
   connectionId: string | null;
   /** 'mapping' = granted by role mapping (dockerTeam/default), 'group' = by a SCIM group, 'admin'. */
   grantedBy: 'mapping' | 'group' | 'admin';
+  grantVia?: GrantVia | null;
+  grantRef?: string | null;
   createdAt: Date;
 }
 export const TeamMembershipEntity = new EntitySchema<TeamMembership>({
@@ -132,6 +140,8 @@ export const TeamMembershipEntity = new EntitySchema<TeamMembership>({
     source: { type: 'varchar', length: 16 },
     connectionId: { ...ref(true), name: 'connection_id' },
     grantedBy: { type: 'varchar', length: 16, name: 'granted_by' },
+    grantVia: { type: 'varchar', length: 16, nullable: true, name: 'grant_via' },
+    grantRef: { type: 'varchar', length: 255, nullable: true, name: 'grant_ref' },
     createdAt: created,
   },
 });

@@ -32,7 +32,7 @@ import {
   type MappingSummary,
   type RoleMappingService,
 } from '@doorman/core';
-import type { OrgRole } from '@doorman/model';
+import { grantViaOf, type OrgRole } from '@doorman/model';
 import { decideMemberships, type MappingDecision, type MappingFlow, type MappingInput, type MembershipChange } from './policy.ts';
 import { loadState, lockOrgsAndCount, lockUserMemberships, locks, placeholders, type MappingState, type OrgMembershipRow } from './state.ts';
 
@@ -186,13 +186,14 @@ async function applyChanges(ctx: ApplyContext, state: MappingState, decision: Ma
     switch (c.kind) {
       case 'addOrgMembership': {
         try {
-          await tx.query('INSERT INTO org_memberships (id, org_id, user_id, role, source, connection_id) VALUES (?, ?, ?, ?, ?, ?)', [
+          await tx.query('INSERT INTO org_memberships (id, org_id, user_id, role, source, connection_id, grant_via) VALUES (?, ?, ?, ?, ?, ?, ?)', [
             randomUUID(),
             c.orgId,
             userId,
             c.role,
             flow,
             connectionId,
+            grantViaOf(flow),
           ]);
         } catch (err) {
           // Only a writer that does not take the user lock (e.g. an admin adding the member) can get here.
@@ -229,7 +230,7 @@ async function applyChanges(ctx: ApplyContext, state: MappingState, decision: Ma
         const teamId = c.teamId ?? created.get(teamKey(c.orgId, c.teamName));
         if (!teamId) throw new Error(`addTeamMembership without a team for '${c.teamName}'`);
         try {
-          await tx.query('INSERT INTO team_memberships (id, team_id, org_id, user_id, source, connection_id, granted_by) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+          await tx.query('INSERT INTO team_memberships (id, team_id, org_id, user_id, source, connection_id, granted_by, grant_via) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
             randomUUID(),
             teamId,
             c.orgId,
@@ -237,6 +238,7 @@ async function applyChanges(ctx: ApplyContext, state: MappingState, decision: Ma
             flow,
             connectionId,
             c.grantedBy,
+            grantViaOf(flow, c.grantedBy),
           ]);
         } catch (err) {
           // Already a member (a team re-read after a concurrent creation): nothing to do, nothing to record.

@@ -5,7 +5,8 @@
  * the group.
  *
  * Effects of membership in a group mapped to team T of organization O (connection C):
- * - the person holds T with `granted_by = 'group'`, `source = 'scim'`, `connection_id = C`, unless
+ * - the person holds T with `granted_by = 'group'`, `source = 'scim'`, `connection_id = C` (provenance:
+ *   `grant_via = 'scim_group'`, `grant_ref` = the group's id), unless
  *   they already hold T some other way (mapping, admin, another group): one row per (team, user);
  * - the person holds O, as `member`, when they held no membership there (roles are never changed);
  *   seat limits apply as in role mapping;
@@ -110,16 +111,16 @@ export class GroupMembershipSql {
     const now = this.dialect === 'mysql' ? 'CURRENT_TIMESTAMP(3)' : "STRFTIME('%Y-%m-%d %H:%M:%f', 'NOW')";
     const orgMemberships = await run(
       tx,
-      `INSERT INTO org_memberships (id, org_id, user_id, role, source, connection_id, created_at, updated_at)
-       SELECT ${uuidSql(this.dialect)}, ?, cu.user_id, 'member', 'scim', ?, ${now}, ${now} ${missingOrg}`,
-      [g.orgId, g.connectionId, ...base, g.orgId],
+      `INSERT INTO org_memberships (id, org_id, user_id, role, source, connection_id, grant_via, grant_ref, created_at, updated_at)
+       SELECT ${uuidSql(this.dialect)}, ?, cu.user_id, 'member', 'scim', ?, 'scim_group', ?, ${now}, ${now} ${missingOrg}`,
+      [g.orgId, g.connectionId, g.groupId, ...base, g.orgId],
     );
     const teamMemberships = await run(
       tx,
-      `INSERT INTO team_memberships (id, team_id, org_id, user_id, source, connection_id, granted_by, created_at)
-       SELECT ${uuidSql(this.dialect)}, ?, ?, cu.user_id, 'scim', ?, 'group', ${now} ${members}
+      `INSERT INTO team_memberships (id, team_id, org_id, user_id, source, connection_id, granted_by, grant_via, grant_ref, created_at)
+       SELECT ${uuidSql(this.dialect)}, ?, ?, cu.user_id, 'scim', ?, 'group', 'scim_group', ?, ${now} ${members}
          AND NOT EXISTS (SELECT 1 FROM team_memberships tm WHERE tm.team_id = ? AND tm.user_id = cu.user_id)`,
-      [g.teamId, g.orgId, g.connectionId, ...base, g.teamId],
+      [g.teamId, g.orgId, g.connectionId, g.groupId, ...base, g.teamId],
     );
     return { orgMemberships, teamMemberships };
   }
