@@ -12,6 +12,9 @@ import { AuthenticationError, MethodNotAllowedError } from './errors.ts';
 import { EventBus } from './events.ts';
 import { adminAuthMiddleware } from './http/admin-auth.ts';
 import { jsonBodyMiddleware } from './http/body.ts';
+import { apiDocsMiddleware } from './http/api-docs.ts';
+import { AdminRouteRegistry } from './admin-routes.ts';
+import { ADMIN_API_PREFIX, buildOpenApiDocument, documentResponseChecker, openApiDocumentSchema, type OpenApiDocument } from './openapi.ts';
 import { errorMiddleware, isScimRequest } from './http/error-middleware.ts';
 import { observabilityMiddleware } from './http/observability.ts';
 import { JobRegistry } from './jobs.ts';
@@ -31,6 +34,10 @@ export interface GatewayOptions {
   /** Use this data source instead of opening `config.databaseUrl` (tests). */
   dataSource?: DataSource;
   clock?: { now(): Date };
+  /** Check every admin response against its documented schema (tests: a mismatch is a 500). */
+  validateAdminResponses?: boolean;
+  /** The version the OpenAPI document states. */
+  version?: string;
 }
 
 export interface Gateway {
@@ -45,6 +52,9 @@ export interface Gateway {
   plugins: PluginDefinition<any>[];
   /** The HTTP surface plugins received, for the composition root (e.g. to mount the job dashboard). */
   http: HttpSurface;
+  /** Every admin route declared with `adminRoute` (and the document generated from them). */
+  adminRoutes: AdminRouteRegistry;
+  openApiDocument(): OpenApiDocument;
   transaction: PluginEnv<unknown>['transaction'];
   get<T>(ref: ServiceRef<T>): T;
   /** Runs on close, before plugins' hooks and before pools close (last added runs first). */
@@ -118,7 +128,14 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const shutdownHooks: Array<() => Promise<void> | void> = [];
 
   const scimRouter = new Router({ prefix: '/scim/v2' });
-  const adminRouter = new Router({ prefix: '/admin/v1' });
+  const adminRouter = new Router({ prefix: ADMIN_API_PREFIX });
+  let document: OpenApiDocument | undefined;
+  let checker: ReturnType<typeof documentResponseChecker> | undefined;
+  const openApiDocument = (): OpenApiDocument => (document ??= buildOpenApiDocument(adminRoutes.routes, { version: options.version ?? '0.1.0' }));
+  const adminRoutes: AdminRouteRegistry = new AdminRouteRegistry(adminRouter, {
+    validateResponses: options.validateAdminResponses ?? false,
+    documentChecker: () => (checker ??= documentResponseChecker(openApiDocument())),
+  });
   // Every plugin's `:connectionId` accepts a connection's name too (people type names).
   adminRouter.param('connectionId', connectionParam(db));
   const publicRouter = new Router();
@@ -136,6 +153,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     mountAdminApp(prefix, middleware) {
       adminApps.push({ prefix, middleware });
     },
+    adminRoute(definition) {
+      adminRoutes.add('core', definition as never);
+    },
   };
 
   for (const plugin of plugins) {
@@ -147,7 +167,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       db,
       transaction,
       redis,
-      http,
+      // Routes a plugin declares are tagged with its id in the OpenAPI document.
+      http: { ...http, adminRoute: (definition) => adminRoutes.add(plugin.id, definition as never) },
       events,
       jobs,
       metrics,
@@ -167,6 +188,16 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     await plugin.register(env);
     logger.debug({ plugin: plugin.id }, 'plugin registered');
   }
+
+  http.adminRoute({
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This OpenAPI 3.1 document',
+    tags: ['core'],
+    responses: { 200: { description: 'the document, generated from the routes’ schemas', schema: openApiDocumentSchema } },
+    handler: () => openApiDocument(),
+  });
+  adminApps.push({ prefix: '/admin/docs', middleware: apiDocsMiddleware('/admin/docs', `${ADMIN_API_PREFIX}/openapi.json`) });
 
   const app = new Koa({ proxy: config.trustProxy });
   app.silent = true;
@@ -241,6 +272,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     plugins,
     http,
+    adminRoutes,
+    openApiDocument,
     transaction,
     get<T>(ref: ServiceRef<T>) {
       if (!services.has(ref.id)) throw new Error(`no plugin provides service '${ref.id}'`);

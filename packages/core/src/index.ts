@@ -12,3 +12,5 @@ export type { AdminAuthState } from './http/admin-auth.ts';
 export * from './refs.ts';
 export { jsonBodyMiddleware, parseJsonBody, RequestBodyError, type BodyLimits, type BodyErrorCode } from './http/body.ts';
 export { findConnectionId, findOrgId, isUuid, resolveFilterRef } from './lookup.ts';
+export * from './admin-routes.ts';
+export { ADMIN_API_PREFIX, adminErrorSchema, buildOpenApiDocument, documentResponseChecker, type OpenApiDocument } from './openapi.ts';

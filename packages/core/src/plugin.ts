@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { GatewayConfig } from './config.ts';
 import type { EventBus } from './events.ts';
 import type { JobRegistry } from './jobs.ts';
+import type { AdminRouteDefinition } from './admin-routes.ts';
 
 /** A typed handle to a service one plugin provides and others declare they need. */
 export interface ServiceRef<T> {
@@ -22,8 +23,18 @@ export function createServiceRef<T>(id: string): ServiceRef<T> {
 export interface HttpSurface {
   /** Routes under `/scim/v2`, behind the SCIM authenticator (token-auth). */
   scim: Router;
-  /** Routes under `/admin/v1`, behind admin authentication. */
+  /**
+   * The router under `/admin/v1`, behind admin authentication. Mount admin routes with `adminRoute`
+   * instead: a route mounted here directly is missing from the OpenAPI document (a test fails).
+   */
   admin: Router;
+  /**
+   * Declares an admin route under `/admin/v1`: its zod schemas validate the request, describe it in
+   * the OpenAPI document (`/admin/v1/openapi.json`) and, in tests, check every response.
+   */
+  adminRoute<P extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined>(
+    definition: AdminRouteDefinition<P, Q, B>,
+  ): void;
   /** Routes at the root, unauthenticated (SSO sign-in pages, callbacks). */
   public: Router;
   /**

@@ -60,6 +60,8 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     builtins: options.builtins,
     pluginSettings: options.pluginSettings,
     dataSource: ds,
+    // Every admin response in every plugin's tests is checked against the OpenAPI document.
+    validateAdminResponses: true,
     logger: pino({ level: 'debug', base: { test: randomUUID().slice(0, 8) } }, sink),
   });
   const extra = (await options.afterBuild?.(gateway)) ?? undefined;
