@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Starts MariaDB and Redis on this machine when they are not running (the integration tests need
-// both). Uses the machine's own start commands; does nothing when both already answer.
+// both) and installs Debian's Chromium when it is missing (the console's browser tests). Uses the
+// machine's own commands; does nothing when all are there.
 import { execSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 
 const open = (port) =>
@@ -31,4 +33,10 @@ for (const s of services) {
   execSync(s.start, { stdio: 'inherit', shell: '/bin/bash' });
   await waitFor(s.port, s.name);
 }
-console.log('services ready: MariaDB 127.0.0.1:3306, Redis 127.0.0.1:6379');
+// The console's end-to-end tests drive Debian's Chromium (never a browser downloaded by a test tool).
+const CHROMIUM = '/usr/bin/chromium';
+if (!existsSync(CHROMIUM)) {
+  console.log('installing Debian chromium (the console end-to-end tests need it)');
+  execSync('apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium', { stdio: 'inherit', shell: '/bin/bash' });
+}
+console.log('services ready: MariaDB 127.0.0.1:3306, Redis 127.0.0.1:6379, Chromium /usr/bin/chromium');

@@ -1,6 +1,7 @@
 import type { PluginDefinition } from '@doorman/core';
 import { adminPlugin } from '@doorman/plugin-admin';
 import { auditPlugin } from '@doorman/plugin-audit';
+import { consolePlugin } from '@doorman/plugin-console';
 import { jitProvisioningPlugin } from '@doorman/plugin-jit-provisioning';
 import { roleMappingPlugin } from '@doorman/plugin-role-mapping';
 import { scimUsersPlugin } from '@doorman/plugin-scim-users';
@@ -18,6 +19,7 @@ export const PLUGIN_CATALOG: readonly PluginDefinition<any>[] = [
   scimGroupsPlugin,
   auditPlugin,
   jitProvisioningPlugin,
+  consolePlugin,
 ];
 
 export const BUILTIN_PLUGINS: readonly PluginDefinition<any>[] = [adminPlugin];

@@ -21,6 +21,7 @@ import { JobRegistry } from './jobs.ts';
 import { connectionParam } from './lookup.ts';
 import type { HttpSurface, PluginDefinition, PluginEnv, ServiceRef } from './plugin.ts';
 import { resolvePlugins } from './resolve.ts';
+import { adminSessionAuthRef, type AdminSessionAuthenticator } from './refs.ts';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -239,7 +240,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     app.use(publicRouter.routes());
     app.use(publicRouter.allowedMethods());
 
-    const adminAuth = adminAuthMiddleware(db, config.adminBootstrapToken);
+    const adminAuth = adminAuthMiddleware(db, config.adminBootstrapToken, () => services.get(adminSessionAuthRef.id) as AdminSessionAuthenticator | undefined);
     const methodNotAllowed = () => new MethodNotAllowedError('method not allowed on this resource');
     app.use(async (ctx, next) => {
       if (ctx.path === '/admin' || ctx.path.startsWith('/admin/')) return adminAuth(ctx, next);

@@ -9,6 +9,7 @@ export * from './secrets.ts';
 export * from './gateway.ts';
 export { isScimRequest, toDoormanError } from './http/error-middleware.ts';
 export type { AdminAuthState } from './http/admin-auth.ts';
+export { verifyAdminToken } from './http/admin-auth.ts';
 export * from './refs.ts';
 export { jsonBodyMiddleware, parseJsonBody, RequestBodyError, type BodyLimits, type BodyErrorCode } from './http/body.ts';
 export { findConnectionId, findOrgId, isUuid, resolveFilterRef } from './lookup.ts';

@@ -1,3 +1,4 @@
+import type { Context } from 'koa';
 import type { EntityManager } from 'typeorm';
 import type { OrgRole } from '@doorman/model';
 import type { Actor } from './events.ts';
@@ -53,3 +54,13 @@ export interface ScimAuthState {
 
 /** Roles a membership can hold, lowest first. */
 export type { OrgRole };
+
+/**
+ * A signed-in console session in place of an admin token (the console plugin provides it). Returns
+ * undefined when the request carries no valid session; throws (403) when a write lacks its CSRF proof.
+ */
+export interface AdminSessionAuthenticator {
+  authenticate(ctx: Context): Promise<{ tokenId: string; sessionId: string } | undefined>;
+}
+
+export const adminSessionAuthRef = createServiceRef<AdminSessionAuthenticator>('console.admin-session');

@@ -1,13 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import { DataSource, type DataSourceOptions, type EntitySchema } from 'typeorm';
 import { ENTITIES } from './entities.ts';
+import { ConsoleSessionEntity } from './entities-console.ts';
 import { Initial1732800000000 } from './migrations/1732800000000-Initial.ts';
 import { AuditChain1732800100000 } from './migrations/1732800100000-AuditChain.ts';
 import { AuditSealer1732800200000 } from './migrations/1732800200000-AuditSealer.ts';
 import { ConnectionUserCounts1732800300000 } from './migrations/1732800300000-ConnectionUserCounts.ts';
 import { OutboxCompletion1733020000000 } from './migrations/1733020000000-OutboxCompletion.ts';
 import { MembershipProvenance1733022000000 } from './migrations/1733022000000-MembershipProvenance.ts';
+import { ConsoleSessions1733025000000 } from './migrations/1733025000000-ConsoleSessions.ts';
 
 export const MIGRATIONS = [
   Initial1732800000000,
@@ -16,6 +18,7 @@ export const MIGRATIONS = [
   ConnectionUserCounts1732800300000,
   OutboxCompletion1733020000000,
   MembershipProvenance1733022000000,
+  ConsoleSessions1733025000000,
 ];
 
 export interface DatabaseSettings {
@@ -28,7 +31,8 @@ export interface DatabaseSettings {
 
 export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
   const { url } = settings;
-  const common = { entities: ENTITIES, migrations: MIGRATIONS, synchronize: false, migrationsRun: false, logging: settings.logging ?? false } as const;
+  const entities: EntitySchema<any>[] = [...ENTITIES, ConsoleSessionEntity];
+  const common = { entities, migrations: MIGRATIONS, synchronize: false, migrationsRun: false, logging: settings.logging ?? false } as const;
   if (url.startsWith('sqlite:')) {
     const file = url === 'sqlite::memory:' ? ':memory:' : resolve(url.replace(/^sqlite:(\/\/)?/, ''));
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });

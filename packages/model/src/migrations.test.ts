@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AuditSealer1732800200000 } from './migrations/1732800200000-AuditSealer.ts';
-import { createDataSource, MIGRATIONS, ConnectionUserEntity, OrganizationEntity, readConnectionUserCount, recordConnectionUsersChange, recountConnectionUsers, UserEntity } from './index.ts';
+import { createDataSource, MIGRATIONS, ConnectionUserEntity, ConsoleSessionEntity, OrganizationEntity, readConnectionUserCount, recordConnectionUsersChange, recountConnectionUsers, UserEntity } from './index.ts';
 import { TEST_ENGINES } from './testing.ts';
 
 describe.each(TEST_ENGINES)('migrations on $name', ({ name, open }) => {
@@ -75,6 +75,13 @@ describe.each(TEST_ENGINES)('migrations on $name', ({ name, open }) => {
       await cu.insert({ ...base, id: randomUUID(), userId: 'u2', userNameLc: 'x2', externalId: 'abc' });
       expect(await cu.countBy({ externalId: 'ABC' })).toBe(1);
       expect((await cu.findOneByOrFail({ externalId: 'abc' })).resource).toEqual({ k: 'ü' });
+
+      // Console sessions (1733025000000): keyed by the cookie's hash.
+      const sessions = ds.getRepository(ConsoleSessionEntity);
+      const now = new Date();
+      await sessions.insert({ idHash: 'a'.repeat(64), tokenId: 'bootstrap', createdAt: now, lastSeenAt: now, expiresAt: now, endedAt: null });
+      await expect(sessions.insert({ idHash: 'a'.repeat(64), tokenId: 'x', createdAt: now, lastSeenAt: now, expiresAt: now, endedAt: null })).rejects.toThrow();
+      expect((await sessions.findOneByOrFail({ idHash: 'a'.repeat(64) })).expiresAt.getTime()).toBe(now.getTime());
 
       for (let i = 0; i < applied.length; i++) await ds.undoLastMigration({ transaction: 'each' });
       const tables = await ds.query(

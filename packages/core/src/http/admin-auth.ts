@@ -3,12 +3,15 @@ import type { DataSource } from 'typeorm';
 import { IsNull } from 'typeorm';
 import { AdminTokenEntity } from '@doorman/model';
 import { AuthenticationError } from '../errors.ts';
+import type { AdminSessionAuthenticator } from '../refs.ts';
 import { bearerToken, digestsEqual, hashSecret } from '../secrets.ts';
 
 export interface AdminAuthState {
   kind: 'admin';
   /** `bootstrap` for the configured token, else the admin token's id. */
   tokenId: string;
+  /** Set when the request came with a console session cookie instead of a token. */
+  sessionId?: string;
 }
 
 // Basic is offered too, so an operator's browser can open the job dashboard (password = admin token).
@@ -27,21 +30,38 @@ function adminCredential(header: string | undefined): string | undefined {
 }
 
 /**
- * Admin authentication: the bootstrap token from configuration (kept only as its hash in memory)
- * or an admin token issued by the CLI (stored hashed). Sets `ctx.state.auth`.
+ * The admin token's id (`bootstrap` for the configured one), or undefined when the token is unknown
+ * or revoked. Shared by the admin authenticator and the console's sign-in.
  */
-export function adminAuthMiddleware(db: DataSource, bootstrapToken: string | undefined): Middleware {
+export async function verifyAdminToken(db: DataSource, bootstrapHash: string | undefined, token: string): Promise<string | undefined> {
+  const hash = hashSecret(token);
+  if (bootstrapHash && digestsEqual(hash, bootstrapHash)) return 'bootstrap';
+  const row = await db.getRepository(AdminTokenEntity).findOne({ where: { hash, revokedAt: IsNull() }, select: { id: true, hash: true } });
+  return row && digestsEqual(row.hash, hash) ? row.id : undefined;
+}
+
+/**
+ * Admin authentication: the bootstrap token from configuration (kept only as its hash in memory)
+ * or an admin token issued by the CLI (stored hashed). Without an Authorization header, a console
+ * session (a cookie, checked by the console plugin through `adminSessionAuthRef`) is accepted.
+ * Sets `ctx.state.auth`.
+ */
+export function adminAuthMiddleware(db: DataSource, bootstrapToken: string | undefined, sessions?: () => AdminSessionAuthenticator | undefined): Middleware {
   const bootstrapHash = bootstrapToken ? hashSecret(bootstrapToken) : undefined;
   return async (ctx, next) => {
-    const token = adminCredential(ctx.get('authorization'));
-    if (!token) throw unauthenticated('admin token required: send Authorization: Bearer <token>');
-    const hash = hashSecret(token);
-    let tokenId: string | undefined;
-    if (bootstrapHash && digestsEqual(hash, bootstrapHash)) tokenId = 'bootstrap';
-    else {
-      const row = await db.getRepository(AdminTokenEntity).findOne({ where: { hash, revokedAt: IsNull() }, select: { id: true, hash: true } });
-      if (row && digestsEqual(row.hash, hash)) tokenId = row.id;
+    const header = ctx.get('authorization');
+    const session = header ? undefined : sessions?.();
+    if (session) {
+      const auth = await session.authenticate(ctx);
+      if (auth) {
+        ctx.state.auth = { kind: 'admin', tokenId: auth.tokenId, sessionId: auth.sessionId } satisfies AdminAuthState;
+        ctx.state.actor = { type: 'admin_token', id: auth.tokenId, requestId: ctx.state.requestId ?? null };
+        return next();
+      }
     }
+    const token = adminCredential(header);
+    if (!token) throw unauthenticated('admin token required: send Authorization: Bearer <token>');
+    const tokenId = await verifyAdminToken(db, bootstrapHash, token);
     if (!tokenId) throw unauthenticated('admin token is not valid');
     ctx.state.auth = { kind: 'admin', tokenId } satisfies AdminAuthState;
     ctx.state.actor = { type: 'admin_token', id: tokenId, requestId: ctx.state.requestId ?? null };

@@ -13,7 +13,7 @@ import {
   type Organization,
   type SsoConnection,
 } from '@doorman/model';
-import { addDomainBody, createConnectionBody, createOrgBody, createTeamBody, listQuery, updateConnectionBody, updateOrgBody } from './schemas.ts';
+import { addDomainBody, createConnectionBody, createOrgBody, createTeamBody, listQuery, renameTeamBody, updateConnectionBody, updateOrgBody } from './schemas.ts';
 import { missingSsoSettings, publicConnection } from './connections.ts';
 
 const actorOf = (ctx: { state: { actor?: Actor } }): Actor => ctx.state.actor!;
@@ -46,6 +46,7 @@ const CLI: CliCommand[] = [
   { command: 'orgs list', description: 'list organizations', method: 'GET', path: '/orgs' },
   { command: 'orgs update <org>', description: 'change an organization', method: 'PATCH', path: '/orgs/:org', options: [{ flag: '--display-name <text>', field: 'displayName', description: 'display name' }, { flag: '--seat-limit <n>', field: 'seatLimit', description: 'seat limit', type: 'number' }] },
   { command: 'teams create <org> <name>', description: 'create a team in an organization', method: 'POST', path: '/orgs/:org/teams' },
+  { command: 'teams rename <org> <team>', description: 'rename a team (by id or name)', method: 'PATCH', path: '/orgs/:org/teams/:team', options: [{ flag: '--name <name>', field: 'name', description: 'new name' }] },
   { command: 'teams list <org>', description: 'list the teams of an organization', method: 'GET', path: '/orgs/:org/teams' },
   { command: 'members list <org>', description: 'list members with role, source and teams', method: 'GET', path: '/orgs/:org/members', options: [{ flag: '--limit <n>', field: 'limit', description: 'page size', type: 'number' }, { flag: '--offset <n>', field: 'offset', description: 'skip', type: 'number' }] },
   {
@@ -155,6 +156,26 @@ export const adminPlugin = definePlugin({
         return team;
       });
       ctx.status = 201;
+    });
+
+    r.patch('/orgs/:org/teams/:team', async (ctx) => {
+      const body = renameTeamBody.parse(ctx.request.body ?? {});
+      ctx.body = await transaction(async (tx) => {
+        const org = await findOrg(tx, ctx.params.org!);
+        const repo = tx.getRepository(TeamEntity);
+        const ref = ctx.params.team!;
+        const team = (isUuid(ref) ? await repo.findOneBy({ id: ref, orgId: org.id }) : null) ?? (await repo.findOneBy({ orgId: org.id, nameLc: ref.toLowerCase() }));
+        if (!team) throw new NotFoundError(`team '${ref}' not found in '${org.name}'`, { field: 'team' });
+        if (team.name === body.name) return team;
+        try {
+          await repo.update({ id: team.id }, { name: body.name, nameLc: body.name.toLowerCase() });
+        } catch (err) {
+          if (isDuplicateKeyError(err)) throw new ConflictError(`team '${body.name}' already exists in '${org.name}'`, { field: 'name' });
+          throw err;
+        }
+        await events.publish(tx, actorOf(ctx), { action: 'team.renamed', orgId: org.id, target: { type: 'team', id: team.id }, changes: { name: { before: team.name, after: body.name } } });
+        return repo.findOneByOrFail({ id: team.id });
+      });
     });
 
     r.get('/orgs/:org/teams', async (ctx) => {

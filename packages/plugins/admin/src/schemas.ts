@@ -15,6 +15,7 @@ export const updateOrgBody = z
   .object({ displayName: z.string().min(1).max(255).nullable().optional(), seatLimit: z.number().int().min(1).nullable().optional() })
   .strict();
 export const createTeamBody = z.object({ name: teamName }).strict();
+export const renameTeamBody = createTeamBody;
 
 const samlSettings = z
   .object({

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { AuthenticationError, adminSessionAuthRef, definePlugin, hashSecret, InputError, verifyAdminToken } from '@doorman/core';
+import { consoleAssets, CONSOLE_PATH, findAssetsDir } from './assets.ts';
+import { configSchema, type ConsoleConfig } from './config.ts';
+import { ConsoleSessions } from './sessions.ts';
+
+export type { ConsoleConfig } from './config.ts';
+export { ConsoleSessions } from './sessions.ts';
+
+const signInBody = z.object({ token: z.string().min(1, 'required').max(512) }).strict();
+const PURGE_EVERY_MS = 10 * 60 * 1000;
+/** /console and every path below it but the session API: the app's pages and files. */
+const CONSOLE_ROUTE = /^\/console(?!\/api(?:\/|$))(?:\/.*)?$/;
+
+/**
+ * The admin console: serves the single-page app (apps/console) under /console and owns its
+ * server-side sessions. An operator signs in with an admin token, which the browser never keeps:
+ * the answer is an HttpOnly, SameSite=Strict session cookie that the admin API and the job
+ * dashboard accept in place of the token (through `adminSessionAuthRef`; docs/console.md).
+ */
+export const consolePlugin = definePlugin<ConsoleConfig>({
+  id: 'console',
+  description: 'Admin console (web UI) under /console with server-side sessions',
+  configSchema,
+  register({ config, gateway, db, clock, http, events, transaction, provide, onShutdown, logger }) {
+    const publicUrl = new URL(gateway.publicUrl);
+    const sessions = new ConsoleSessions({
+      db,
+      clock,
+      limits: { idleMs: config.idleMinutes * 60_000, absoluteMs: config.absoluteHours * 3_600_000 },
+      cookie: { name: config.cookieName, secure: publicUrl.protocol === 'https:' },
+      bootstrapConfigured: Boolean(gateway.adminBootstrapToken),
+      publicOrigin: publicUrl.origin,
+    });
+    provide(adminSessionAuthRef, sessions);
+    const bootstrapHash = gateway.adminBootstrapToken ? hashSecret(gateway.adminBootstrapToken) : undefined;
+    const r = http.public;
+    const api = `${CONSOLE_PATH}/api/session`;
+
+    r.get(api, async (ctx) => {
+      const session = await sessions.current(ctx);
+      if (!session) throw new AuthenticationError('not signed in to the console');
+      ctx.set('Cache-Control', 'no-store');
+      ctx.append('Set-Cookie', sessions.refreshCookie(session));
+      ctx.body = { csrfToken: session.csrfToken, expiresInSeconds: session.expiresInSeconds, tokenId: session.row.tokenId };
+    });
+
+    r.post(api, async (ctx) => {
+      const parsed = signInBody.safeParse(ctx.request.body ?? {});
+      if (!parsed.success) throw new InputError('send {"token": "<admin token>"}', { field: 'token' });
+      const tokenId = await verifyAdminToken(db, bootstrapHash, parsed.data.token);
+      if (!tokenId) throw new AuthenticationError('this admin token is not valid (unknown or revoked)', { field: 'token' });
+      const { setCookie, session } = await sessions.open(tokenId);
+      const actor = { type: 'admin_token' as const, id: tokenId, requestId: ctx.state.requestId ?? null };
+      await transaction((tx) => events.publish(tx, actor, { action: 'console.signed_in', target: { type: 'admin_token', id: tokenId } }));
+      ctx.set('Cache-Control', 'no-store');
+      ctx.append('Set-Cookie', setCookie);
+      ctx.status = 201;
+      ctx.body = { csrfToken: session.csrfToken, expiresInSeconds: session.expiresInSeconds, tokenId };
+    });
+
+    r.delete(api, async (ctx) => {
+      // Signing out needs the CSRF token too: another site cannot end an operator's session.
+      const auth = await sessions.authenticate(ctx);
+      const cleared = await sessions.close(ctx);
+      if (auth) {
+        const actor = { type: 'admin_token' as const, id: auth.tokenId, requestId: ctx.state.requestId ?? null };
+        await transaction((tx) => events.publish(tx, actor, { action: 'console.signed_out', target: { type: 'admin_token', id: auth.tokenId } }));
+      }
+      ctx.append('Set-Cookie', cleared);
+      ctx.status = 204;
+    });
+
+    const assets = consoleAssets(findAssetsDir(config.assetsDir));
+    r.get(CONSOLE_ROUTE, assets);
+    r.head(CONSOLE_ROUTE, assets);
+
+    const timer = setInterval(() => {
+      sessions.purge().catch((err: Error) => logger.warn({ err: err.message }, 'console session purge failed'));
+    }, PURGE_EVERY_MS);
+    timer.unref();
+    onShutdown(() => clearInterval(timer));
+  },
+});
