@@ -26,7 +26,14 @@ export function SignInPage({ reason, onSignedIn }: { reason?: string; onSignedIn
       <form className="card signin" onSubmit={submit} aria-labelledby="signin-title">
         <h1 id="signin-title">Sign in to Doorman</h1>
         {reason ? <p role="status">{reason}</p> : null}
-        <Field label="Admin token" hint="ADMIN_BOOTSTRAP_TOKEN, or a token from `npm run doorman -- admin-tokens create`. It is exchanged for a session and not kept by this page.">
+        <Field
+          label="Admin token"
+          hint={
+            <>
+              <code>ADMIN_BOOTSTRAP_TOKEN</code>, or a token from <code>npm run doorman -- admin-tokens create</code>. It is exchanged for a session and not kept by this page.
+            </>
+          }
+        >
           {(props) => <input {...props} type="password" autoComplete="off" required value={token} onChange={(e) => setToken(e.target.value)} autoFocus />}
         </Field>
         <ErrorMessage error={error} title="Sign-in failed" />

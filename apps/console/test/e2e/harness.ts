@@ -20,8 +20,8 @@ export const ADMIN_TOKEN = `console-e2e-${randomUUID()}-${randomUUID()}`;
 
 const MAIN = fileURLToPath(new URL('../../../gateway/src/main.ts', import.meta.url));
 export const DIST = fileURLToPath(new URL('../../dist', import.meta.url));
-/** Screenshots shown in the READMEs are written only when asked (CONSOLE_SCREENSHOTS=1). */
-export const SCREENSHOT_DIR = fileURLToPath(new URL(process.env.CONSOLE_SCREENSHOTS ? '../../screenshots' : '../../test-results', import.meta.url));
+/** Screenshots shown in the READMEs are written only when asked (SAVE_SCREENSHOTS=1). */
+export const SCREENSHOT_DIR = fileURLToPath(new URL(process.env.SAVE_SCREENSHOTS ? '../../screenshots' : '../../test-results', import.meta.url));
 
 const freePort = () =>
   new Promise<number>((resolve) => {

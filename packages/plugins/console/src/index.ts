@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AuthenticationError, adminSessionAuthRef, definePlugin, hashSecret, InputError, verifyAdminToken } from '@doorman/core';
+import { AuthenticationError, adminSessionAuthRef, definePlugin, hashSecret, InputError, jsonBodyMiddleware, verifyAdminToken } from '@doorman/core';
 import { consoleAssets, CONSOLE_PATH, findAssetsDir } from './assets.ts';
 import { configSchema, type ConsoleConfig } from './config.ts';
 import { ConsoleSessions } from './sessions.ts';
@@ -45,7 +45,10 @@ export const consolePlugin = definePlugin<ConsoleConfig>({
       ctx.body = { csrfToken: session.csrfToken, expiresInSeconds: session.expiresInSeconds, tokenId: session.row.tokenId };
     });
 
-    r.post(api, async (ctx) => {
+    // Public routes get no body parsing from the core (it reads bodies only after authentication):
+    // the sign-in form is read here, with limits fit for one token.
+    const smallBody = jsonBodyMiddleware({ limitBytes: 4096, maxDepth: 2, maxValues: 4 });
+    r.post(api, smallBody, async (ctx) => {
       const parsed = signInBody.safeParse(ctx.request.body ?? {});
       if (!parsed.success) throw new InputError('send {"token": "<admin token>"}', { field: 'token' });
       const tokenId = await verifyAdminToken(db, bootstrapHash, parsed.data.token);
