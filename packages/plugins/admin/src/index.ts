@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { In, type EntityManager } from 'typeorm';
 import { definePlugin, InputError, NotFoundError, ConflictError, isDuplicateKeyError, type Actor, type CliCommand } from '@doorman/core';
 import {
@@ -13,7 +14,7 @@ import {
   type Organization,
   type SsoConnection,
 } from '@doorman/model';
-import { addDomainBody, createConnectionBody, createOrgBody, createTeamBody, listQuery, renameTeamBody, updateConnectionBody, updateOrgBody } from './schemas.ts';
+import { addDomainBody, createConnectionBody, createOrgBody, createTeamBody, listQuery, renameTeamBody, teamSchema, updateConnectionBody, updateOrgBody } from './schemas.ts';
 import { missingSsoSettings, publicConnection } from './connections.ts';
 
 const actorOf = (ctx: { state: { actor?: Actor } }): Actor => ctx.state.actor!;
@@ -158,24 +159,30 @@ export const adminPlugin = definePlugin({
       ctx.status = 201;
     });
 
-    r.patch('/orgs/:org/teams/:team', async (ctx) => {
-      const body = renameTeamBody.parse(ctx.request.body ?? {});
-      ctx.body = await transaction(async (tx) => {
-        const org = await findOrg(tx, ctx.params.org!);
-        const repo = tx.getRepository(TeamEntity);
-        const ref = ctx.params.team!;
-        const team = (isUuid(ref) ? await repo.findOneBy({ id: ref, orgId: org.id }) : null) ?? (await repo.findOneBy({ orgId: org.id, nameLc: ref.toLowerCase() }));
-        if (!team) throw new NotFoundError(`team '${ref}' not found in '${org.name}'`, { field: 'team' });
-        if (team.name === body.name) return team;
-        try {
-          await repo.update({ id: team.id }, { name: body.name, nameLc: body.name.toLowerCase() });
-        } catch (err) {
-          if (isDuplicateKeyError(err)) throw new ConflictError(`team '${body.name}' already exists in '${org.name}'`, { field: 'name' });
-          throw err;
-        }
-        await events.publish(tx, actorOf(ctx), { action: 'team.renamed', orgId: org.id, target: { type: 'team', id: team.id }, changes: { name: { before: team.name, after: body.name } } });
-        return repo.findOneByOrFail({ id: team.id });
-      });
+    http.adminRoute({
+      method: 'patch',
+      path: '/orgs/:org/teams/:team',
+      summary: 'Rename a team',
+      description: 'The team by id or (case-insensitive) name, within the organization (by id or name). Publishes `team.renamed`.',
+      params: z.object({ org: z.string().min(1), team: z.string().min(1) }),
+      body: renameTeamBody,
+      responses: { 200: { description: 'the renamed team', schema: teamSchema } },
+      handler: (ctx, { params, body }) =>
+        transaction(async (tx) => {
+          const org = await findOrg(tx, params.org);
+          const repo = tx.getRepository(TeamEntity);
+          const team = (isUuid(params.team) ? await repo.findOneBy({ id: params.team, orgId: org.id }) : null) ?? (await repo.findOneBy({ orgId: org.id, nameLc: params.team.toLowerCase() }));
+          if (!team) throw new NotFoundError(`team '${params.team}' not found in '${org.name}'`, { field: 'team' });
+          if (team.name === body.name) return team;
+          try {
+            await repo.update({ id: team.id }, { name: body.name, nameLc: body.name.toLowerCase() });
+          } catch (err) {
+            if (isDuplicateKeyError(err)) throw new ConflictError(`team '${body.name}' already exists in '${org.name}'`, { field: 'name' });
+            throw err;
+          }
+          await events.publish(tx, actorOf(ctx), { action: 'team.renamed', orgId: org.id, target: { type: 'team', id: team.id }, changes: { name: { before: team.name, after: body.name } } });
+          return repo.findOneByOrFail({ id: team.id });
+        }),
     });
 
     r.get('/orgs/:org/teams', async (ctx) => {
