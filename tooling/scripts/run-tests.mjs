@@ -9,10 +9,14 @@ const root = new URL('../..', import.meta.url).pathname;
 const packages = JSON.parse(spawnSync('npx', ['-y', 'pnpm@10.34.8', 'ls', '-r', '--depth', '-1', '--json'], { cwd: root, encoding: 'utf8' }).stdout).map((p) => p.path);
 for (const dir of packages) rmSync(join(dir, '.vitest-report.json'), { force: true });
 
-const turbo = spawnSync('npx', ['-y', 'pnpm@10.34.8', 'exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue', ...process.argv.slice(2)], {
+// turbo runs from the workspace's own bin with that bin first on PATH as an ABSOLUTE path: under
+// `pnpm exec` PATH holds a relative `node_modules/.bin`, and turbo then spawns `./node_modules/.bin/pnpm`
+// from each package's folder, where it does not exist.
+const bin = join(root, 'node_modules', '.bin');
+const turbo = spawnSync(join(bin, 'turbo'), ['run', 'test', '--concurrency=1', '--continue', ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
+  env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
 });
 
 let passed = 0;
