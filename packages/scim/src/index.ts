@@ -2,4 +2,5 @@ export * from './schemas.ts';
 export * from './filter.ts';
 export * from './patch.ts';
 export * from './resource.ts';
-export { parseAttrPath, formatAttrPath, type AttrPath } from './paths.ts';
+export { parseAttrPath, formatAttrPath, findKey, isPlainObject, type AttrPath } from './paths.ts';
+export * from './validate.ts';

@@ -30,6 +30,7 @@ import {
 import { parseAttrPath, formatAttrPath, findKey, isPlainObject, type AttrPath } from './paths.ts';
 import { parseScimFilter } from './filter.ts';
 import type { ScimResource } from './resource.ts';
+import { parseScimBoolean } from './validate.ts';
 
 export type PatchOpName = 'add' | 'remove' | 'replace';
 
@@ -54,6 +55,15 @@ const OPS: readonly PatchOpName[] = ['add', 'remove', 'replace'];
 const IDENTIFIED_BY_VALUE = new Set(['members']);
 /** Accepted on the wire but never kept: we do not manage passwords (changePassword: false). */
 const DISCARDED = new Set(['password']);
+/**
+ * Attributes Doorman keeps assigned whatever a PATCH says: removing `active` would leave the
+ * person's state undefined (Doorman never deprovisions by omission, docs/docker-behaviour.md §1.6),
+ * so it is refused with the reason instead of answering 200 with the value unchanged.
+ */
+const NOT_REMOVABLE: Record<PatchOptions['schema'], Record<string, string>> = {
+  User: { active: 'send replace with false to deactivate the user' },
+  Group: {},
+};
 /** Marks the elements a value filter selected, so scim-patch only sees a filter it handles. */
 const MARK = '__doormanMatch';
 const EXT_ALIAS = (i: number) => `__doormanExt${i}`;
@@ -154,6 +164,8 @@ function canonicalize(op: PatchOperation, schema: ResourceSchema): PatchOperatio
   const def = findAttribute(schema, p.urn, p.attr);
   if (def) p.attr = def.name;
   if (p.urn === undefined && DISCARDED.has(p.attr.toLowerCase())) return undefined;
+  const keep = p.urn === undefined && op.op === 'remove' && p.sub === undefined && p.filter === undefined ? NOT_REMOVABLE[schema.resourceType][p.attr] : undefined;
+  if (keep) fail('mutability', `"${p.attr}" cannot be removed: ${keep}`, 'path');
   const subDef = p.sub === undefined ? undefined : findSubAttribute(def, p.sub);
   if (subDef) p.sub = subDef.name;
   // Only sub-attributes are checked here; top-level readOnly ones are compared after applying,
@@ -198,9 +210,7 @@ function coerceElement(value: unknown, def: AttributeDefinition | undefined, pat
 
 /** Entra (without aadOptscim062020) sends "True"/"False". Anything else non-boolean is refused. */
 function toBoolean(value: unknown, path: string): boolean {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'string' && /^(true|false)$/i.test(value.trim())) return value.trim().toLowerCase() === 'true';
-  return fail('invalidValue', `"${path}" must be a boolean, got ${JSON.stringify(value)}`);
+  return parseScimBoolean(value) ?? fail('invalidValue', `"${path}" must be a boolean, got ${JSON.stringify(value)}`);
 }
 
 /**
@@ -513,13 +523,16 @@ function schemasAfter(result: Doc, hadBefore: boolean[], schema: ResourceSchema)
   if (!Array.isArray(listed) || !lc.includes(schema.core.id.toLowerCase())) {
     fail('mutability', `"schemas" must keep ${schema.core.id}`, 'schemas');
   }
-  const unknown = lc.find((s) => typeof s !== 'string' || !known.some((k) => k.toLowerCase() === s));
+  // Extensions of no known schema stay listed while the resource holds them (validateResource).
+  const opaque = Object.keys(result).filter((k) => k.toLowerCase().startsWith('urn:') && !known.some((id) => id.toLowerCase() === k.toLowerCase()));
+  const unknown = lc.find((s) => typeof s !== 'string' || ![...known, ...opaque].some((k) => k.toLowerCase() === s));
   if (unknown !== undefined) fail('mutability', `"schemas" cannot contain ${JSON.stringify(unknown)}`, 'schemas');
   return [
     schema.core.id,
     ...schema.extensions
       .filter((ext, i) => hasData(result[ext.id]) || (!hadBefore[i] && lc.includes(ext.id.toLowerCase())))
       .map((ext) => ext.id),
+    ...opaque,
   ];
 }
 

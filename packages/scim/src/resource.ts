@@ -59,6 +59,16 @@ function selectors(names: string[], schema: ResourceSchema, field: string): Sele
   });
 }
 
+/**
+ * Checks `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5) without a resource: routes call it
+ * before they read or write anything, so a bad value is 400 whether or not a resource would be
+ * projected (an empty list page, a failed write).
+ */
+export function checkProjection(params: ProjectionParams, schema: ResourceSchema): void {
+  selectors(toList(params.attributes), schema, 'attributes');
+  selectors(toList(params.excludedAttributes), schema, 'excludedAttributes');
+}
+
 /** Where an attribute lives: the resource itself (core) or its extension object. */
 function container(resource: Record<string, unknown>, urn: string | undefined): Record<string, unknown> | undefined {
   if (urn === undefined) return resource;
@@ -207,6 +217,8 @@ export interface ListParamOptions {
   maxCount: number;
   /** Page size when `count` is absent; defaults to maxCount. */
   defaultCount?: number;
+  /** When given, `attributes` / `excludedAttributes` are checked against it (checkProjection). */
+  schema?: ResourceSchema;
 }
 
 const PARAM_NAMES = ['startIndex', 'count', 'sortBy', 'sortOrder', 'attributes', 'excludedAttributes', 'filter'] as const;
@@ -266,6 +278,7 @@ export function parseListParams(query: Record<string, unknown>, opts: ListParamO
   if (q.filter !== undefined && q.filter.trim() === '') {
     throw new InputError('The filter is empty', { scimType: 'invalidFilter', field: 'filter' });
   }
+  if (opts.schema) checkProjection({ attributes: q.attributes, excludedAttributes: q.excludedAttributes }, opts.schema);
   const maxCount = Math.max(0, Math.floor(opts.maxCount));
   const requested = q.count ?? opts.defaultCount ?? maxCount;
   return {

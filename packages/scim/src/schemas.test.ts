@@ -122,7 +122,8 @@ describe('findAttribute', () => {
     { schema: USER_RESOURCE, urn: undefined, name: 'externalid', found: 'externalId' },
     { schema: USER_RESOURCE, urn: DOCKER_USER_SCHEMA, name: 'dockerrole', found: 'dockerRole' },
     { schema: USER_RESOURCE, urn: undefined, name: 'dockerRole', found: undefined },
-    { schema: USER_RESOURCE, urn: undefined, name: 'nickName', found: undefined },
+    { schema: USER_RESOURCE, urn: undefined, name: 'nickname', found: 'nickName' },
+    { schema: USER_RESOURCE, urn: undefined, name: 'password', found: undefined },
     { schema: GROUP_RESOURCE, urn: undefined, name: 'Members', found: 'members' },
     { schema: GROUP_RESOURCE, urn: DOCKER_USER_SCHEMA, name: 'dockerRole', found: undefined },
   ])('$name in $urn', ({ schema, urn, name, found }) => {

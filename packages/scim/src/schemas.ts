@@ -4,82 +4,22 @@
  * PATCH normalizer (canonical names, booleans, mutability) and for attribute projection.
  */
 
-export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
-export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
-export const ENTERPRISE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
-/** Docker's extension for role/org/team mapping (docker-scim-spec §1.8). */
-export const DOCKER_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:docker:2.0:User';
-export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
-export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-export const SEARCH_REQUEST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
-export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
-export const SERVICE_PROVIDER_CONFIG_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
-export const RESOURCE_TYPE_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
-export const SCHEMA_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
+import {
+  attr,
+  GROUP_SCHEMA,
+  LIST_RESPONSE_SCHEMA,
+  PATCH_OP_SCHEMA,
+  RESOURCE_TYPE_SCHEMA,
+  SCHEMA_SCHEMA,
+  SERVICE_PROVIDER_CONFIG_SCHEMA,
+  type AttributeDefinition,
+  type ResourceSchema,
+  type SchemaDefinition,
+} from './schema-types.ts';
+import { DOCKER_USER_SCHEMA_DEFINITION, ENTERPRISE_USER_SCHEMA_DEFINITION, USER_SCHEMA_DEFINITION } from './user-schema.ts';
 
-export type AttributeType =
-  | 'string'
-  | 'boolean'
-  | 'decimal'
-  | 'integer'
-  | 'dateTime'
-  | 'reference'
-  | 'complex'
-  | 'binary';
-export type Mutability = 'readOnly' | 'readWrite' | 'immutable' | 'writeOnly';
-export type Returned = 'always' | 'never' | 'default' | 'request';
-export type Uniqueness = 'none' | 'server' | 'global';
-
-/** RFC 7643 §7 attribute definition. */
-export interface AttributeDefinition {
-  name: string;
-  type: AttributeType;
-  multiValued: boolean;
-  description: string;
-  required: boolean;
-  caseExact: boolean;
-  mutability: Mutability;
-  returned: Returned;
-  uniqueness: Uniqueness;
-  canonicalValues?: readonly string[];
-  referenceTypes?: readonly string[];
-  subAttributes?: readonly AttributeDefinition[];
-}
-
-export interface SchemaDefinition {
-  id: string;
-  name: string;
-  description: string;
-  attributes: readonly AttributeDefinition[];
-}
-
-/** A resource type's schemas: what PATCH and projection need to know about a resource. */
-export interface ResourceSchema {
-  resourceType: 'User' | 'Group';
-  endpoint: string;
-  core: SchemaDefinition;
-  extensions: readonly SchemaDefinition[];
-}
-
-// RFC 7643 defaults (§2.2) so each definition below only states what differs.
-function attr(
-  name: string,
-  description: string,
-  overrides: Partial<Omit<AttributeDefinition, 'name' | 'description'>> = {},
-): AttributeDefinition {
-  return {
-    name,
-    type: 'string',
-    multiValued: false,
-    description,
-    required: false,
-    caseExact: false,
-    mutability: 'readWrite',
-    returned: 'default',
-    uniqueness: 'none',
-    ...overrides,
-  };
-}
+export * from './schema-types.ts';
+export * from './user-schema.ts';
 
 /**
  * RFC 7643 §3.1 common attributes. They belong to every resource but are not part of any schema
@@ -115,93 +55,6 @@ export const COMMON_ATTRIBUTES: readonly AttributeDefinition[] = [
     ],
   }),
 ];
-
-export const USER_SCHEMA_DEFINITION: SchemaDefinition = {
-  id: USER_SCHEMA,
-  name: 'User',
-  description: 'User Account',
-  attributes: [
-    attr('userName', "The user's email address; unique identifier of the user.", {
-      required: true,
-      uniqueness: 'server',
-    }),
-    attr('name', "The components of the user's name.", {
-      type: 'complex',
-      subAttributes: [
-        attr('formatted', 'The full name.'),
-        attr('familyName', 'The family name (last name).'),
-        attr('givenName', 'The given name (first name).'),
-      ],
-    }),
-    attr('displayName', 'The name of the user, suitable for display.'),
-    attr('active', "The user's administrative status; false deprovisions the user.", {
-      type: 'boolean',
-    }),
-    attr('emails', 'Email addresses of the user.', {
-      type: 'complex',
-      multiValued: true,
-      subAttributes: [
-        attr('value', 'Email address.'),
-        attr('display', 'A human-readable name.'),
-        attr('type', 'A label for the address.', { canonicalValues: ['work', 'home', 'other'] }),
-        attr('primary', 'Whether this is the primary address.', { type: 'boolean' }),
-      ],
-    }),
-    attr('groups', 'Groups the user belongs to; managed through the Group resource.', {
-      type: 'complex',
-      multiValued: true,
-      mutability: 'readOnly',
-      subAttributes: [
-        attr('value', 'The id of the group.', { caseExact: true, mutability: 'readOnly' }),
-        attr('$ref', 'The URI of the group.', {
-          type: 'reference',
-          referenceTypes: ['Group'],
-          caseExact: true,
-          mutability: 'readOnly',
-        }),
-        attr('display', 'The display name of the group.', { mutability: 'readOnly' }),
-      ],
-    }),
-  ],
-};
-
-export const ENTERPRISE_USER_SCHEMA_DEFINITION: SchemaDefinition = {
-  id: ENTERPRISE_USER_SCHEMA,
-  name: 'EnterpriseUser',
-  description: 'Enterprise User',
-  attributes: [
-    attr('employeeNumber', 'Identifier assigned to the person by the organization.'),
-    attr('costCenter', 'Name of a cost center.'),
-    attr('organization', 'Name of an organization.'),
-    attr('division', 'Name of a division.'),
-    attr('department', 'Name of a department.'),
-    attr('manager', "The user's manager.", {
-      type: 'complex',
-      subAttributes: [
-        attr('value', 'The id of the manager.', { caseExact: true }),
-        attr('$ref', 'The URI of the manager.', {
-          type: 'reference',
-          referenceTypes: ['User'],
-          caseExact: true,
-        }),
-        attr('displayName', 'The display name of the manager.', { mutability: 'readOnly' }),
-      ],
-    }),
-  ],
-};
-
-export const DOCKER_USER_SCHEMA_DEFINITION: SchemaDefinition = {
-  id: DOCKER_USER_SCHEMA,
-  name: 'DockerUser',
-  description: 'Docker role, organization and team mapping',
-  attributes: [
-    attr('dockerRole', 'Organization role; member when unset.', {
-      canonicalValues: ['member', 'editor', 'owner'],
-    }),
-    attr('dockerOrg', "Organization name; overrides the connection's default organization."),
-    attr('dockerTeam', 'Team name inside the organization; created when missing.'),
-  ],
-};
 
 export const GROUP_SCHEMA_DEFINITION: SchemaDefinition = {
   id: GROUP_SCHEMA,

@@ -73,7 +73,7 @@ export const scimGroupsPlugin = definePlugin<ScimGroupsConfig>({
 
     const r = http.scim;
     const tenantOf = (ctx: { state: { auth?: ScimAuthState; actor?: Actor } }): Tenant => ({ connectionId: ctx.state.auth!.connectionId, actor: ctx.state.actor! });
-    const listOptions = { maxCount: config.maxPageSize, defaultCount: Math.min(config.defaultPageSize, config.maxPageSize) };
+    const listOptions = { maxCount: config.maxPageSize, defaultCount: Math.min(config.defaultPageSize, config.maxPageSize), schema: GROUP_SCHEMA_DEF };
     const projection = (query: Record<string, unknown>) => ({ attributes: query.attributes as string | undefined, excludedAttributes: query.excludedAttributes as string | undefined });
 
     const list = async (ctx: any, source: Record<string, unknown>) => {

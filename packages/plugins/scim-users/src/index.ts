@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { definePlugin, NotFoundError, roleMappingServiceRef, SYSTEM_ACTOR, type Actor, type CliCommand, type ScimAuthState } from '@doorman/core';
+import { definePlugin, NotFoundError, NotImplementedError, roleMappingServiceRef, SYSTEM_ACTOR, type Actor, type CliCommand, type ScimAuthState } from '@doorman/core';
 import { isMysql, recountConnectionUsers, SsoConnectionEntity } from '@doorman/model';
 import {
+  checkProjection,
   etagFor,
   listResponse,
   parseListParams,
@@ -111,7 +112,7 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
 
     const r = http.scim;
     const tenantOf = (ctx: { state: { auth?: ScimAuthState; actor?: Actor } }): Tenant => ({ connectionId: ctx.state.auth!.connectionId, actor: ctx.state.actor! });
-    const listOptions = { maxCount: config.maxPageSize, defaultCount: Math.min(config.defaultPageSize, config.maxPageSize) };
+    const listOptions = { maxCount: config.maxPageSize, defaultCount: Math.min(config.defaultPageSize, config.maxPageSize), schema: USER_SCHEMA_DEF };
     // Group is advertised only when the scim-groups plugin serves /Groups in this deployment.
     const groupsEnabled = gateway.plugins.includes('scim-groups');
     const isAdvertised = (rt: { id: string }) => rt.id === 'User' || (groupsEnabled && rt.id === 'Group');
@@ -172,27 +173,38 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
       ctx.body = projectAttributes(resource as any, { attributes: ctx.query.attributes, excludedAttributes: ctx.query.excludedAttributes }, USER_SCHEMA_DEF);
     };
 
-    r.post('/Users', async (ctx) => {
+    // A bad `attributes` / `excludedAttributes` is refused before anything is read or written.
+    const checked = (handler: (ctx: any) => Promise<void>) => async (ctx: any) => {
+      checkProjection(ctx.query, USER_SCHEMA_DEF);
+      await handler(ctx);
+    };
+    // RFC 7644 §3.4.3 allows a search at the service root across resource types; Doorman serves
+    // searches per type only, and says so (501) rather than answering as if nothing matched.
+    r.post('/.search', () => {
+      throw new NotImplementedError('search across resource types is not supported: POST /Users/.search or /Groups/.search');
+    });
+
+    r.post('/Users', checked(async (ctx) => {
       const created = await store.create(tenantOf(ctx), ctx.request.body);
       ctx.set('Location', String((created.meta as { location: string }).location));
       respond(ctx, created, 201);
-    });
-    r.get('/Users/:id', async (ctx) => {
+    }));
+    r.get('/Users/:id', checked(async (ctx) => {
       const { resource, version } = await store.get(tenantOf(ctx), ctx.params.id!);
       const ifNoneMatch = ctx.get('if-none-match');
-      if (ifNoneMatch && (ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').map((t) => t.trim()).includes(etagFor(version)))) {
+      if (ifNoneMatch && (ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').map((t: string) => t.trim()).includes(etagFor(version)))) {
         ctx.status = 304;
         ctx.set('ETag', etagFor(version));
         return;
       }
       respond(ctx, resource);
-    });
-    r.put('/Users/:id', async (ctx) => {
+    }));
+    r.put('/Users/:id', checked(async (ctx) => {
       respond(ctx, await store.replace(tenantOf(ctx), ctx.params.id!, ctx.request.body, ctx.get('if-match') || undefined));
-    });
-    r.patch('/Users/:id', async (ctx) => {
+    }));
+    r.patch('/Users/:id', checked(async (ctx) => {
       respond(ctx, await store.patch(tenantOf(ctx), ctx.params.id!, ctx.request.body, ctx.get('if-match') || undefined));
-    });
+    }));
     r.delete('/Users/:id', async (ctx) => {
       await store.delete(tenantOf(ctx), ctx.params.id!, ctx.get('if-match') || undefined);
       ctx.status = 204;

@@ -109,12 +109,12 @@ export class ScimUserStore {
   }
 
   async create(tenant: Tenant, body: unknown): Promise<ScimResource> {
-    const { columns, emails } = toUserColumns(body);
+    const { columns, emails, email } = toUserColumns(body);
     // A concurrent create of the same account through another connection can race us to the
     // users row: retry once, and the second attempt links the account that now exists.
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.deps.transaction((tx) => this.createIn(tx, tenant, columns, emails));
+        return await this.deps.transaction((tx) => this.createIn(tx, tenant, columns, emails, email));
       } catch (err) {
         if (err instanceof AccountEmailTaken && attempt < 3) continue;
         throw err;
@@ -122,10 +122,10 @@ export class ScimUserStore {
     }
   }
 
-  private async createIn(tx: EntityManager, tenant: Tenant, columns: UserColumns, emails: EmailRow[]): Promise<ScimResource> {
+  private async createIn(tx: EntityManager, tenant: Tenant, columns: UserColumns, emails: EmailRow[], email: string): Promise<ScimResource> {
     // No existence check first: the unique index on (connection, userName) answers a duplicate with
     // the INSERT below, and the transaction rolls back whatever came before it.
-    const { account, created } = await this.findOrCreateAccount(tx, columns);
+    const { account, created } = await this.findOrCreateAccount(tx, columns, email);
     const now = this.deps.now();
     const row: ConnectionUser = { id: randomUUID(), connectionId: tenant.connectionId, userId: account.id, ...columns, version: 1, createdAt: now, updatedAt: now };
     try {
@@ -145,11 +145,11 @@ export class ScimUserStore {
   }
 
   /** Docker: "If the user already exists by email, they are assigned to the organization" — link, don't duplicate. */
-  private async findOrCreateAccount(tx: EntityManager, columns: UserColumns): Promise<{ account: User; created: boolean }> {
-    const [raw] = await tx.query(`SELECT ${this.accounts.select()} FROM users WHERE email_lc = ?`, [columns.userNameLc]);
+  private async findOrCreateAccount(tx: EntityManager, columns: UserColumns, email: string): Promise<{ account: User; created: boolean }> {
+    const [raw] = await tx.query(`SELECT ${this.accounts.select()} FROM users WHERE email_lc = ?`, [email.toLowerCase()]);
     if (raw) return { account: this.accounts.hydrate(raw), created: false };
     const fullName = [columns.givenName, columns.familyName].filter(Boolean).join(' ') || columns.formattedName || null;
-    return { account: await insertAccount(tx, { email: columns.userName, fullName, now: this.deps.now() }), created: true };
+    return { account: await insertAccount(tx, { email, fullName, now: this.deps.now() }), created: true };
   }
 
   private async writeEmails(tx: EntityManager, connectionUserId: string, emails: EmailRow[], isNewUser = false) {

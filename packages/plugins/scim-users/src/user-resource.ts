@@ -1,5 +1,16 @@
 import { InputError } from '@doorman/core/errors';
-import { DOCKER_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, USER_SCHEMA, type ScimResource } from '@doorman/scim';
+import {
+  DOCKER_USER_SCHEMA,
+  ENTERPRISE_USER_SCHEMA,
+  isEmailAddress,
+  isPlainObject,
+  parseScimBoolean,
+  resourceSchemaFor,
+  UNSAFE_CHARACTERS,
+  USER_SCHEMA,
+  validateResource,
+  type ScimResource,
+} from '@doorman/scim';
 import type { ConnectionUser, JsonDocument } from '@doorman/model';
 
 /**
@@ -7,10 +18,6 @@ import type { ConnectionUser, JsonDocument } from '@doorman/model';
  * resource is kept as JSON, so attributes Doorman does not model (title, phoneNumbers, addresses,
  * enterprise `manager`, …) round-trip; the columns hold what filters, sorting and role mapping need.
  */
-
-export const KNOWN_USER_SCHEMAS = new Set([USER_SCHEMA, ENTERPRISE_USER_SCHEMA, DOCKER_USER_SCHEMA].map((s) => s.toLowerCase()));
-/** Server-assigned attributes: ignored when a client sends them on create, never stored. */
-const READ_ONLY = ['id', 'meta', 'groups'];
 
 /** The columns a SCIM User body determines (the rest of a row is identity, version and timestamps). */
 export type UserColumns = Omit<ConnectionUser, 'id' | 'connectionId' | 'userId' | 'version' | 'createdAt' | 'updatedAt'>;
@@ -23,91 +30,59 @@ export interface EmailRow {
   isPrimary: boolean;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-/** Attribute names are case-insensitive (RFC 7643 §2.1). */
-const key = (obj: Record<string, unknown>, name: string) => Object.keys(obj).find((k) => k.toLowerCase() === name.toLowerCase());
-const get = (obj: Record<string, unknown>, name: string) => {
-  const k = key(obj, name);
-  return k === undefined ? undefined : obj[k];
-};
+const USER = resourceSchemaFor('User');
+const bad = (field: string, message: string) => new InputError(message, { scimType: 'invalidValue', field });
 
-function optionalString(value: unknown, field: string, max = 255): string | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string') throw new InputError(`${field} must be a string`, { scimType: 'invalidValue', field });
+function column(value: unknown, field: string, max = 255): string | null {
+  if (typeof value !== 'string') return null;
   const trimmed = value.trim();
-  if (trimmed.length > max) throw new InputError(`${field} is longer than ${max} characters`, { scimType: 'invalidValue', field });
+  if (trimmed.length > max) throw bad(field, `${field} is longer than ${max} characters`);
   return trimmed === '' ? null : trimmed;
 }
 
-/** Entra sends "True"/"False" strings for booleans; Docker's API names the flag `enabled`. */
+/**
+ * `active` as a client sent it (Docker's API calls it `enabled`), through the one boolean converter.
+ * undefined when absent.
+ */
 export function readActive(resource: Record<string, unknown>): boolean | undefined {
-  const raw = get(resource, 'active') ?? get(resource, 'enabled');
+  const key = Object.keys(resource).find((k) => k.toLowerCase() === 'active') ?? Object.keys(resource).find((k) => k.toLowerCase() === 'enabled');
+  const raw = key === undefined ? undefined : resource[key];
   if (raw === undefined || raw === null) return undefined;
-  if (typeof raw === 'boolean') return raw;
-  if (typeof raw === 'string' && /^(true|false)$/i.test(raw.trim())) return raw.trim().toLowerCase() === 'true';
-  throw new InputError('active must be a boolean', { scimType: 'invalidValue', field: 'active' });
+  const value = parseScimBoolean(raw);
+  if (value === undefined) throw bad('active', 'active must be a boolean');
+  return value;
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 /**
- * Validates an incoming User (POST or PUT body) and derives the stored columns. `currentActive`
- * is kept when the body says nothing about `active` (never deprovision by omission).
+ * Validates an incoming User (POST or PUT body, or the result of a PATCH) against the User schemas
+ * (validateResource in @doorman/scim) and derives the stored columns and the person's email.
+ * `currentActive` is kept when the body says nothing about `active` (never deprovision by omission).
  */
-export function toUserColumns(body: unknown, currentActive = true): { columns: UserColumns; emails: EmailRow[] } {
-  if (!isObject(body)) throw new InputError('the request body must be a SCIM User object', { scimType: 'invalidSyntax' });
-  const schemas = get(body, 'schemas');
-  if (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === USER_SCHEMA.toLowerCase())) {
-    throw new InputError(`schemas must include "${USER_SCHEMA}"`, { scimType: 'invalidValue', field: 'schemas' });
-  }
-  const unknownSchema = schemas.find((s) => typeof s !== 'string' || !KNOWN_USER_SCHEMAS.has(s.toLowerCase()));
-  if (unknownSchema !== undefined) throw new InputError(`unsupported schema "${String(unknownSchema)}"`, { scimType: 'invalidValue', field: 'schemas' });
-
-  const userName = optionalString(get(body, 'userName'), 'userName', 320);
-  if (!userName) throw new InputError('userName is required', { scimType: 'invalidValue', field: 'userName' });
-  if (!EMAIL.test(userName)) throw new InputError('userName must be an email address', { scimType: 'invalidValue', field: 'userName' });
-
-  const resource: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(body)) {
-    const lower = k.toLowerCase();
-    if (READ_ONLY.includes(lower) || lower === 'enabled' || lower === 'password') continue;
-    resource[k] = v;
-  }
-  const active = readActive(body) ?? currentActive;
-  for (const k of Object.keys(resource)) if (k.toLowerCase() === 'active') delete resource[k];
+export function toUserColumns(body: unknown, currentActive = true): { columns: UserColumns; emails: EmailRow[]; email: string } {
+  const active = (isPlainObject(body) ? readActive(body) : undefined) ?? currentActive;
+  const resource = validateResource(body, USER, { skip: ['active', 'enabled', 'password'] });
+  const userName = checkUserName(resource.userName as string);
+  resource.userName = userName;
   resource.active = active;
 
-  const name = get(body, 'name');
-  if (name !== undefined && name !== null && !isObject(name)) throw new InputError('name must be an object', { scimType: 'invalidValue', field: 'name' });
-  const n = (name ?? {}) as Record<string, unknown>;
-  const docker = (() => {
-    const ext = get(body, DOCKER_USER_SCHEMA);
-    if (ext === undefined || ext === null) return {};
-    if (!isObject(ext)) throw new InputError(`${DOCKER_USER_SCHEMA} must be an object`, { scimType: 'invalidValue', field: DOCKER_USER_SCHEMA });
-    return ext;
-  })();
-  const enterprise = (() => {
-    const ext = get(body, ENTERPRISE_USER_SCHEMA);
-    if (ext === undefined || ext === null) return {};
-    if (!isObject(ext)) throw new InputError(`${ENTERPRISE_USER_SCHEMA} must be an object`, { scimType: 'invalidValue', field: ENTERPRISE_USER_SCHEMA });
-    return ext;
-  })();
+  const n = (resource.name ?? {}) as Record<string, unknown>;
+  const docker = (resource[DOCKER_USER_SCHEMA] ?? {}) as Record<string, unknown>;
+  const enterprise = (resource[ENTERPRISE_USER_SCHEMA] ?? {}) as Record<string, unknown>;
   const lc = (s: string | null) => (s === null ? null : s.toLowerCase());
-
-  const emails = readEmails(get(body, 'emails'));
-  const displayName = optionalString(get(body, 'displayName'), 'displayName');
-  const givenName = optionalString(get(n, 'givenName'), 'name.givenName');
-  const familyName = optionalString(get(n, 'familyName'), 'name.familyName');
-  const formattedName = optionalString(get(n, 'formatted'), 'name.formatted');
-  const dockerRole = optionalString(get(docker, 'dockerRole'), 'dockerRole', 64);
-  const dockerOrg = optionalString(get(docker, 'dockerOrg'), 'dockerOrg');
-  const dockerTeam = optionalString(get(docker, 'dockerTeam'), 'dockerTeam');
-  const employeeNumber = get(enterprise, 'employeeNumber');
+  const emails = readEmails(resource.emails);
+  const email = personEmail(userName, emails);
+  const displayName = column(resource.displayName, 'displayName');
+  const givenName = column(n.givenName, 'name.givenName');
+  const familyName = column(n.familyName, 'name.familyName');
+  const formattedName = column(n.formatted, 'name.formatted');
+  const dockerRole = column(docker.dockerRole, 'dockerRole', 64);
+  const dockerOrg = column(docker.dockerOrg, 'dockerOrg');
+  const dockerTeam = column(docker.dockerTeam, 'dockerTeam');
   return {
     columns: {
       userName,
       userNameLc: userName.toLowerCase(),
-      externalId: optionalString(get(body, 'externalId'), 'externalId'),
+      externalId: column(resource.externalId, 'externalId'),
       displayName,
       displayNameLc: lc(displayName),
       givenName,
@@ -123,24 +98,41 @@ export function toUserColumns(body: unknown, currentActive = true): { columns: U
       dockerOrgLc: lc(dockerOrg),
       dockerTeam,
       dockerTeamLc: lc(dockerTeam),
-      employeeNumberLc: lc(optionalString(typeof employeeNumber === 'number' ? String(employeeNumber) : employeeNumber, 'employeeNumber')),
+      employeeNumberLc: lc(column(enterprise.employeeNumber, 'employeeNumber')),
       resource: resource as JsonDocument,
     },
     emails,
+    email,
   };
 }
 
+function checkUserName(raw: string): string {
+  const userName = raw.trim();
+  if (!userName) throw bad('userName', 'userName is required');
+  if (userName.length > 320) throw bad('userName', 'userName is longer than 320 characters');
+  if (UNSAFE_CHARACTERS.test(userName)) throw bad('userName', 'userName contains control or invisible formatting characters');
+  return userName;
+}
+
+/**
+ * The person's email (SSO matching and the account need one): userName when it is an address, else
+ * the primary entry of `emails`, else its `work` entry (RFC 7643 §4.1.1: userName is whatever the
+ * IdP uses; docs/scim-client-pitfalls.md).
+ */
+function personEmail(userName: string, emails: EmailRow[]): string {
+  if (isEmailAddress(userName)) return userName;
+  const chosen = emails.find((e) => e.isPrimary) ?? emails.find((e) => e.typeLc === 'work');
+  if (!chosen) throw bad('emails', 'userName is not an email address and emails has no primary or work address: Doorman needs an email for every person');
+  return chosen.value;
+}
+
 function readEmails(raw: unknown): EmailRow[] {
-  if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) throw new InputError('emails must be a list', { scimType: 'invalidValue', field: 'emails' });
-  return raw.map((e, i) => {
-    if (!isObject(e)) throw new InputError(`emails[${i}] must be an object`, { scimType: 'invalidValue', field: 'emails' });
-    const value = optionalString(get(e, 'value'), `emails[${i}].value`, 320);
-    if (!value) throw new InputError(`emails[${i}].value is required`, { scimType: 'invalidValue', field: 'emails' });
-    const type = optionalString(get(e, 'type'), `emails[${i}].type`, 64);
-    const primary = get(e, 'primary');
-    const isPrimary = primary === true || (typeof primary === 'string' && primary.toLowerCase() === 'true');
-    return { value, valueLc: value.toLowerCase(), type, typeLc: type?.toLowerCase() ?? null, isPrimary };
+  return ((raw ?? []) as Array<Record<string, unknown>>).map((e, i) => {
+    const value = column(e.value, `emails[${i}].value`, 320);
+    if (!value) throw bad('emails', `emails[${i}].value is required`);
+    if (!isEmailAddress(value)) throw bad('emails', `emails[${i}].value is not an email address`);
+    const type = column(e.type, `emails[${i}].type`, 64);
+    return { value, valueLc: value.toLowerCase(), type, typeLc: type?.toLowerCase() ?? null, isPrimary: e.primary === true };
   });
 }
 
@@ -153,7 +145,8 @@ export function toScimUser(row: ConnectionUser, baseUrl: string): ScimResource {
   const schemas = [USER_SCHEMA];
   const out: ScimResource = { schemas, id: row.id };
   // One pass over the stored keys (a list page converts a hundred users): copy every attribute but
-  // `schemas`, and note which extensions are present (their keys in any case).
+  // `schemas`, and list the extensions present (their keys in any case; an extension of no known
+  // schema is kept only under a URN the client declared, see validateResource).
   let enterprise = false;
   let docker = false;
   for (const k of Object.keys(stored)) {
@@ -161,9 +154,10 @@ export function toScimUser(row: ConnectionUser, baseUrl: string): ScimResource {
     out[k] = stored[k];
     if (k.length === ENTERPRISE_LC.length && k.toLowerCase() === ENTERPRISE_LC) enterprise = true;
     else if (k.length === DOCKER_LC.length && k.toLowerCase() === DOCKER_LC) docker = true;
+    else if (k.charCodeAt(0) === 0x75 /* u */ && k.startsWith('urn:')) schemas.push(k);
   }
-  if (enterprise) schemas.push(ENTERPRISE_USER_SCHEMA);
-  if (docker) schemas.push(DOCKER_USER_SCHEMA);
+  if (enterprise) schemas.splice(1, 0, ENTERPRISE_USER_SCHEMA);
+  if (docker) schemas.splice(enterprise ? 2 : 1, 0, DOCKER_USER_SCHEMA);
   out.userName = row.userName;
   out.active = row.active;
   out.meta = {

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { PluginDefinition } from '@doorman/core';
 import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { adminPlugin } from '@doorman/plugin-admin';
@@ -66,3 +67,12 @@ export const newUser = (userName: string, extra: Record<string, unknown> = {}) =
   active: true,
   ...extra,
 });
+
+/** Asserts an RFC 7644 §3.12 error response. */
+export const scimError = (res: { status: number; body: any; headers: any }, status: number, scimType?: string) => {
+  expect(res.status, JSON.stringify(res.body)).toBe(status);
+  expect(res.headers['content-type']).toMatch(/application\/scim\+json/);
+  expect(res.body.schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:Error']);
+  expect(res.body.status).toBe(String(status));
+  if (scimType) expect(res.body.scimType).toBe(scimType);
+};

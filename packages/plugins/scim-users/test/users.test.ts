@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionUserEntity, OrgMembershipEntity, OutboxMessageEntity, TeamMembershipEntity, UserEntity } from '@doorman/model';
-import { DOCKER, ENTERPRISE, newUser, PATCH_OP, startScimTestBed, USER, type ScimTestBed } from './setup.ts';
+import { DOCKER, ENTERPRISE, newUser, PATCH_OP, scimError, startScimTestBed, USER, type ScimTestBed } from './setup.ts';
 
 let bed: ScimTestBed;
 beforeAll(async () => {
@@ -9,13 +9,6 @@ beforeAll(async () => {
 });
 afterAll(async () => bed?.t.close());
 
-const scimError = (res: { status: number; body: any; headers: any }, status: number, scimType?: string) => {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(res.headers['content-type']).toMatch(/application\/scim\+json/);
-  expect(res.body.schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:Error']);
-  expect(res.body.status).toBe(String(status));
-  if (scimType) expect(res.body.scimType).toBe(scimType);
-};
 
 describe('discovery', () => {
   it('advertises only what is real', async () => {
