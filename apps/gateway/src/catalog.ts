@@ -7,6 +7,7 @@ import { roleMappingPlugin } from '@doorman/plugin-role-mapping';
 import { scimUsersPlugin } from '@doorman/plugin-scim-users';
 import { scimGroupsPlugin } from '@doorman/plugin-scim-groups';
 import { tokenAuthPlugin } from '@doorman/plugin-token-auth';
+import { webhooksPlugin } from '@doorman/plugin-webhooks';
 
 /**
  * Every plugin this build of Doorman knows. `DOORMAN_PLUGINS` chooses among them per deployment;
@@ -19,6 +20,7 @@ export const PLUGIN_CATALOG: readonly PluginDefinition<any>[] = [
   scimGroupsPlugin,
   auditPlugin,
   jitProvisioningPlugin,
+  webhooksPlugin,
   consolePlugin,
 ];
 

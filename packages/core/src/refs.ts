@@ -64,3 +64,10 @@ export interface AdminSessionAuthenticator {
 }
 
 export const adminSessionAuthRef = createServiceRef<AdminSessionAuthenticator>('console.admin-session');
+
+/** The audit plugin's settings other plugins follow (the webhooks plugin keeps events as long as audit events). */
+export interface AuditSettings {
+  /** Days events are kept; 0 = forever. */
+  retentionDays: number;
+}
+export const auditSettingsRef = createServiceRef<AuditSettings>('audit.settings');

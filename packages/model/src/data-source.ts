@@ -9,6 +9,8 @@ import { AuditSealer1732800200000 } from './migrations/1732800200000-AuditSealer
 import { ConnectionUserCounts1732800300000 } from './migrations/1732800300000-ConnectionUserCounts.ts';
 import { OutboxCompletion1733020000000 } from './migrations/1733020000000-OutboxCompletion.ts';
 import { MembershipProvenance1733022000000 } from './migrations/1733022000000-MembershipProvenance.ts';
+import { Webhooks1733024000000 } from './migrations/1733024000000-Webhooks.ts';
+import { WEBHOOK_ENTITIES } from './entities-webhooks.ts';
 import { ConsoleSessions1733025000000 } from './migrations/1733025000000-ConsoleSessions.ts';
 
 export const MIGRATIONS = [
@@ -18,6 +20,7 @@ export const MIGRATIONS = [
   ConnectionUserCounts1732800300000,
   OutboxCompletion1733020000000,
   MembershipProvenance1733022000000,
+  Webhooks1733024000000,
   ConsoleSessions1733025000000,
 ];
 
@@ -31,7 +34,7 @@ export interface DatabaseSettings {
 
 export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
   const { url } = settings;
-  const entities: EntitySchema<any>[] = [...ENTITIES, ConsoleSessionEntity];
+  const entities: EntitySchema<any>[] = [...ENTITIES, ConsoleSessionEntity, ...WEBHOOK_ENTITIES];
   const common = { entities, migrations: MIGRATIONS, synchronize: false, migrationsRun: false, logging: settings.logging ?? false } as const;
   if (url.startsWith('sqlite:')) {
     const file = url === 'sqlite::memory:' ? ':memory:' : resolve(url.replace(/^sqlite:(\/\/)?/, ''));

@@ -1,5 +1,6 @@
 export * from './entities.ts';
 export * from './entities-console.ts';
+export * from './entities-webhooks.ts';
 export * from './data-source.ts';
 export { Initial1732800000000 } from './migrations/1732800000000-Initial.ts';
 export { MembershipProvenance1733022000000 } from './migrations/1733022000000-MembershipProvenance.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { definePlugin, resolveFilterRef, SYSTEM_ACTOR } from '@doorman/core';
+import { auditSettingsRef, definePlugin, resolveFilterRef, SYSTEM_ACTOR } from '@doorman/core';
 import { auditConfigSchema, type AuditConfig } from './config.ts';
 import { verifyChain } from './chain.ts';
 import { exportQuerySchema, exportStream, listEvents, listQuerySchema, parseQuery, verifyQuerySchema } from './query.ts';
@@ -61,6 +61,7 @@ export const auditPlugin = definePlugin<AuditConfig>({
     const writer = new AuditWriter(db);
     const sealer = new ChainSealer(db, env.transaction, config.sealBatchSize);
     const log = (ctx: { state: { logger?: typeof logger } }) => ctx.state.logger ?? logger;
+    env.provide(auditSettingsRef, { retentionDays: config.retentionDays });
 
     events.subscribe(async (tx, actor, event) => {
       await writer.record(tx, actor, event, clock.now());

@@ -1,0 +1,190 @@
+import { auditSettingsRef, definePlugin, type Actor, type CliCommand } from '@doorman/core';
+import { webhooksConfigSchema, type WebhooksConfig } from './config.ts';
+import { Deliverer } from './deliver.ts';
+import { deliveriesQuerySchema, listDeliveries, redeliver, showDelivery } from './delivery-log.ts';
+import { EndpointService } from './endpoints.ts';
+import { eventsQuerySchema, listEvents } from './events-api.ts';
+import { parseQuery } from './http.ts';
+import { deliverJob, purgeJob } from './jobs.ts';
+import { EventRecorder } from './recorder.ts';
+import { purgeExpired } from './retention.ts';
+import { EventSequencer } from './sequencer.ts';
+
+const DAY_MS = 86_400_000;
+const actorOf = (ctx: { state: { actor?: Actor } }): Actor => ctx.state.actor!;
+
+const endpointOptions = [
+  { flag: '--url', field: 'url', description: 'where deliveries are POSTed (http or https)' },
+  { flag: '--event-types', field: 'eventTypes', description: 'comma-separated types or families (person.*); all when absent', type: 'list' },
+  { flag: '--org-id', field: 'orgId', description: 'only events of this organization' },
+  { flag: '--description', field: 'description', description: 'free text' },
+] as const;
+
+const cli: CliCommand[] = [
+  {
+    command: 'events list',
+    description: 'Provisioning events in commit order (the pull API)',
+    method: 'GET',
+    path: '/events',
+    options: [
+      { flag: '--after', field: 'after', description: 'listMetadata.after of the previous page' },
+      { flag: '--types', field: 'types', description: 'comma-separated event types or families (person.*)' },
+      { flag: '--org', field: 'org', description: 'organization id' },
+      { flag: '--limit', field: 'limit', description: 'events per page (max 1000)', type: 'number' },
+    ],
+  },
+  { command: 'webhooks list', description: 'List webhook endpoints', method: 'GET', path: '/webhooks' },
+  {
+    command: 'webhooks create',
+    description: 'Create a webhook endpoint (prints its signing secret once)',
+    method: 'POST',
+    path: '/webhooks',
+    options: [...endpointOptions, { flag: '--enabled', field: 'enabled', description: 'true (default) or false', type: 'boolean' }],
+  },
+  { command: 'webhooks show <id>', description: 'Show a webhook endpoint', method: 'GET', path: '/webhooks/:id' },
+  {
+    command: 'webhooks update <id>',
+    description: 'Change a webhook endpoint (--enabled true re-enables it and re-sends its backlog)',
+    method: 'PATCH',
+    path: '/webhooks/:id',
+    options: [...endpointOptions, { flag: '--enabled', field: 'enabled', description: 'true or false', type: 'boolean' }],
+  },
+  { command: 'webhooks delete <id>', description: 'Delete a webhook endpoint and its delivery log', method: 'DELETE', path: '/webhooks/:id' },
+  {
+    command: 'webhooks rotate-secret <id>',
+    description: 'Issue a new signing secret (printed once); the old one also signs during the overlap',
+    method: 'POST',
+    path: '/webhooks/:id/rotate-secret',
+    options: [{ flag: '--overlap-minutes', field: 'overlapMinutes', description: 'how long the previous secret keeps signing', type: 'number' }],
+  },
+  {
+    command: 'webhooks deliveries <id>',
+    description: "An endpoint's delivery log, newest first",
+    method: 'GET',
+    path: '/webhooks/:id/deliveries',
+    options: [
+      { flag: '--status', field: 'status', description: 'pending, waiting, delivered or dead' },
+      { flag: '--limit', field: 'limit', description: 'deliveries per page (max 500)', type: 'number' },
+      { flag: '--cursor', field: 'cursor', description: 'nextCursor of the previous page' },
+    ],
+  },
+  { command: 'webhooks delivery <deliveryId>', description: 'One delivery with its attempts', method: 'GET', path: '/webhook-deliveries/:deliveryId' },
+  { command: 'webhooks redeliver <deliveryId>', description: 'Send a delivery again', method: 'POST', path: '/webhook-deliveries/:deliveryId/redeliver' },
+];
+
+/**
+ * Provisioning events out: every published domain event of a known type is recorded, with a
+ * per-subject sequence, in the publisher's transaction; a pull API lists them in commit order; and
+ * deliveries to webhook endpoints, signed per Standard Webhooks, leave through the outbox.
+ */
+export const webhooksPlugin = definePlugin<WebhooksConfig>({
+  id: 'webhooks',
+  description: 'Signed webhooks and a pull events API for every provisioning change',
+  configSchema: webhooksConfigSchema,
+  optionalDependencies: ['audit'],
+  cli,
+  register(env) {
+    const { db, http, events, jobs, clock, config, logger, transaction } = env;
+    const recorder = new EventRecorder(db, jobs, transaction, clock);
+    events.subscribe((tx, actor, event) => recorder.record(tx, actor, event));
+
+    const sequencer = new EventSequencer(db, transaction);
+    sequencer.start(config.sequenceIntervalMs, logger);
+    env.onShutdown(() => sequencer.stop());
+
+    const deliverer = new Deliverer({ db, transaction, jobs, events, clock, config });
+    jobs.define({
+      ...deliverJob,
+      // The row counts attempts; BullMQ only needs room for them (docs/webhooks.md, "Retries").
+      attempts: config.maxAttempts + 1,
+      backoffMs: config.backoffMs,
+      concurrency: config.concurrency,
+      process: (data, job) => deliverer.process(data.deliveryIds, job.attemptsMade),
+    });
+
+    if (config.sweepIntervalMs > 0 && env.gateway.role !== 'api') {
+      let stopped = false;
+      let running: Promise<unknown> = Promise.resolve();
+      const tick = () => {
+        running = deliverer
+          .sweep()
+          .then((n) => n && logger.info({ deliveries: n }, 'webhook deliveries whose job went missing were sent again'))
+          .catch((err) => logger.warn({ err: (err as Error).message }, 'webhook sweeper failed; retrying'))
+          .finally(() => {
+            if (!stopped) timer = setTimeout(tick, config.sweepIntervalMs).unref();
+          });
+      };
+      let timer = setTimeout(tick, config.sweepIntervalMs).unref();
+      env.onShutdown(async () => {
+        stopped = true;
+        clearTimeout(timer);
+        await running;
+      });
+    }
+
+    let retentionDays = config.retentionDays;
+    if (retentionDays === undefined) {
+      try {
+        retentionDays = env.get(auditSettingsRef).retentionDays;
+      } catch {
+        retentionDays = 365; // the audit plugin's default, when it is not enabled
+      }
+    }
+    jobs.define({
+      ...purgeJob,
+      async process(_data, job) {
+        if (!retentionDays) return { events: 0 };
+        const result = await purgeExpired(db, new Date(clock.now().getTime() - retentionDays * DAY_MS));
+        job.logger.info(result, 'webhook events and delivery logs past retention deleted');
+        return result;
+      },
+    });
+    if (retentionDays > 0) jobs.schedule({ id: 'webhooks-purge-expired', queue: purgeJob.queue, name: purgeJob.name, pattern: config.purgeCron, data: {} });
+
+    const endpoints = new EndpointService({ transaction, events, clock, config });
+    const r = http.admin;
+    r.get('/events', async (ctx) => {
+      const q = parseQuery(eventsQuerySchema, ctx.query);
+      // Number what has committed, so a reader sees every change that committed before its request.
+      await sequencer.sequenceAll();
+      ctx.body = await listEvents(db, q);
+    });
+    r.get('/webhooks', async (ctx) => {
+      ctx.body = await endpoints.list(db.manager);
+    });
+    r.post('/webhooks', async (ctx) => {
+      ctx.body = await endpoints.create(actorOf(ctx), ctx.request.body);
+      ctx.status = 201;
+    });
+    r.get('/webhooks/:id', async (ctx) => {
+      ctx.body = await endpoints.get(db.manager, ctx.params.id!);
+    });
+    r.patch('/webhooks/:id', async (ctx) => {
+      const { view, reenabled } = await endpoints.update(actorOf(ctx), ctx.params.id!, ctx.request.body);
+      // Switched back on: what waited while it was off goes out now.
+      if (reenabled) await deliverer.sweep(view.id);
+      ctx.body = view;
+    });
+    r.delete('/webhooks/:id', async (ctx) => {
+      await endpoints.remove(actorOf(ctx), ctx.params.id!);
+      ctx.status = 204;
+    });
+    r.post('/webhooks/:id/rotate-secret', async (ctx) => {
+      ctx.body = await endpoints.rotate(actorOf(ctx), ctx.params.id!, ctx.request.body);
+    });
+    r.get('/webhooks/:id/deliveries', async (ctx) => {
+      const q = parseQuery(deliveriesQuerySchema, ctx.query);
+      await endpoints.get(db.manager, ctx.params.id!);
+      ctx.body = await listDeliveries(db, ctx.params.id!, q);
+    });
+    r.get('/webhook-deliveries/:deliveryId', async (ctx) => {
+      ctx.body = await showDelivery(db, ctx.params.deliveryId!);
+    });
+    r.post('/webhook-deliveries/:deliveryId/redeliver', async (ctx) => {
+      ctx.body = await redeliver({ db, transaction, jobs, clock }, ctx.params.deliveryId!);
+      ctx.status = 201;
+    });
+  },
+});
+
+export { EVENT_TYPES, type EventType } from './types.ts';
