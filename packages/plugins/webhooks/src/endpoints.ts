@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { DoormanError, NotFoundError, type Actor, type PluginEnv } from '@doorman/core';
 import { WebhookEndpointEntity, type WebhookEndpoint } from '@doorman/model';
 import type { WebhooksConfig } from './config.ts';
-import { parseBody } from './http.ts';
 import { newSecret } from './sender.ts';
 import { assertTargetAllowed, TargetRefused } from './target.ts';
 import { isEventTypeFilter } from './types.ts';
@@ -98,8 +97,7 @@ export class EndpointService {
     return { endpoints: rows.map(toView) };
   }
 
-  async create(actor: Actor, body: unknown) {
-    const input = parseBody(createSchema, body);
+  async create(actor: Actor, input: z.output<typeof createSchema>) {
     await this.checkTarget(input.url);
     const now = this.deps.clock.now();
     const endpoint: WebhookEndpoint = {
@@ -131,8 +129,7 @@ export class EndpointService {
   }
 
   /** Updates; returns the view and whether the endpoint was switched back on (its backlog is then re-sent). */
-  async update(actor: Actor, id: string, body: unknown) {
-    const input = parseBody(updateSchema, body);
+  async update(actor: Actor, id: string, input: z.output<typeof updateSchema>) {
     if (input.url) await this.checkTarget(input.url);
     return this.deps.transaction(async (tx) => {
       const current = await this.find(tx, id);
@@ -172,8 +169,7 @@ export class EndpointService {
   }
 
   /** A new secret, shown once; the previous one keeps signing (alongside) until the overlap ends. */
-  async rotate(actor: Actor, id: string, body: unknown) {
-    const input = parseBody(rotateSchema, body);
+  async rotate(actor: Actor, id: string, input: z.output<typeof rotateSchema>) {
     const overlap = input.overlapMinutes ?? this.deps.config.rotationOverlapMinutes;
     return this.deps.transaction(async (tx) => {
       const current = await this.find(tx, id);

@@ -12,20 +12,21 @@ export function decodeCursor(cursor: string): number {
   return Number(m[1]);
 }
 
-const typeList = z
-  .string()
-  .max(2000)
-  .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
-  .refine((list) => list.every(isEventTypeFilter), { message: 'comma-separated event types such as person.created or person.*' });
-
 export const eventsQuerySchema = z
   .object({
-    after: z.string().max(64).optional(),
-    types: typeList.optional(),
-    org: z.string().min(1).max(36).optional(),
+    after: z.string().max(64).optional().describe('listMetadata.after of the previous page'),
+    types: z
+      .string()
+      .max(2000)
+      .refine((s) => splitTypes(s).every(isEventTypeFilter), { message: 'comma-separated event types such as person.created or person.*' })
+      .optional()
+      .describe('comma-separated event types or families (person.*)'),
+    org: z.string().min(1).max(36).optional().describe('organization id'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
   .strict();
+
+const splitTypes = (s: string) => s.split(',').map((t) => t.trim()).filter(Boolean);
 
 interface EventRow {
   id: string;
@@ -67,9 +68,10 @@ export const EVENT_SELECT = 'e.id, e.type, e.occurred_at, e.org_id, e.connection
 export async function listEvents(db: DataSource, q: z.infer<typeof eventsQuerySchema>) {
   const where = ['e.position > ?'];
   const params: unknown[] = [q.after ? decodeCursor(q.after) : 0];
-  if (q.types?.length) {
-    const exact = q.types.filter((t) => !t.endsWith('.*'));
-    const families = q.types.filter((t) => t.endsWith('.*')).map((t) => `${t.slice(0, -1)}%`);
+  const types = q.types ? splitTypes(q.types) : [];
+  if (types.length) {
+    const exact = types.filter((t) => !t.endsWith('.*'));
+    const families = types.filter((t) => t.endsWith('.*')).map((t) => `${t.slice(0, -1)}%`);
     const ors = [...(exact.length ? [`e.type IN (${marks(exact.length)})`] : []), ...families.map(() => 'e.type LIKE ?')];
     where.push(`(${ors.join(' OR ')})`);
     params.push(...exact, ...families);

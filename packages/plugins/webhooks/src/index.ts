@@ -1,13 +1,14 @@
+import { z } from 'zod';
 import { auditSettingsRef, definePlugin, type Actor, type CliCommand } from '@doorman/core';
 import { webhooksConfigSchema, type WebhooksConfig } from './config.ts';
 import { Deliverer } from './deliver.ts';
 import { deliveriesQuerySchema, listDeliveries, redeliver, showDelivery } from './delivery-log.ts';
-import { EndpointService } from './endpoints.ts';
+import { createSchema, EndpointService, rotateSchema, updateSchema } from './endpoints.ts';
 import { eventsQuerySchema, listEvents } from './events-api.ts';
-import { parseQuery } from './http.ts';
 import { deliverJob, purgeJob } from './jobs.ts';
 import { EventRecorder } from './recorder.ts';
 import { purgeExpired } from './retention.ts';
+import { createdEndpointSchema, deliveryDetailSchema, deliveryListSchema, endpointListSchema, endpointSchema, eventListSchema, rotatedSchema } from './schemas.ts';
 import { EventSequencer } from './sequencer.ts';
 
 const DAY_MS = 86_400_000;
@@ -142,47 +143,104 @@ export const webhooksPlugin = definePlugin<WebhooksConfig>({
     if (retentionDays > 0) jobs.schedule({ id: 'webhooks-purge-expired', queue: purgeJob.queue, name: purgeJob.name, pattern: config.purgeCron, data: {} });
 
     const endpoints = new EndpointService({ transaction, events, clock, config });
-    const r = http.admin;
-    r.get('/events', async (ctx) => {
-      const q = parseQuery(eventsQuerySchema, ctx.query);
-      // Number what has committed, so a reader sees every change that committed before its request.
-      await sequencer.sequenceAll();
-      ctx.body = await listEvents(db, q);
+    const idParams = z.object({ id: z.string().min(1).max(36) });
+    const deliveryParams = z.object({ deliveryId: z.string().min(1).max(36) });
+    http.adminRoute({
+      method: 'get',
+      path: '/events',
+      summary: 'Provisioning events in commit order after a cursor (WorkOS events API shape)',
+      query: eventsQuerySchema,
+      responses: { 200: { description: 'a page of events', schema: eventListSchema } },
+      async handler(_ctx, { query }) {
+        // Number what has committed, so a reader sees every change that committed before its request.
+        await sequencer.sequenceAll();
+        return listEvents(db, query);
+      },
     });
-    r.get('/webhooks', async (ctx) => {
-      ctx.body = await endpoints.list(db.manager);
+    http.adminRoute({
+      method: 'get',
+      path: '/webhooks',
+      summary: 'Webhook endpoints',
+      responses: { 200: { description: 'every endpoint (never its secrets)', schema: endpointListSchema } },
+      handler: () => endpoints.list(db.manager),
     });
-    r.post('/webhooks', async (ctx) => {
-      ctx.body = await endpoints.create(actorOf(ctx), ctx.request.body);
-      ctx.status = 201;
+    http.adminRoute({
+      method: 'post',
+      path: '/webhooks',
+      summary: 'Create a webhook endpoint; its signing secret is shown once',
+      body: createSchema,
+      responses: { 201: { description: 'the endpoint with its secret', schema: createdEndpointSchema } },
+      handler: (ctx, { body }) => endpoints.create(actorOf(ctx), body),
     });
-    r.get('/webhooks/:id', async (ctx) => {
-      ctx.body = await endpoints.get(db.manager, ctx.params.id!);
+    http.adminRoute({
+      method: 'get',
+      path: '/webhooks/:id',
+      summary: 'A webhook endpoint',
+      params: idParams,
+      responses: { 200: { description: 'the endpoint', schema: endpointSchema } },
+      handler: (_ctx, { params }) => endpoints.get(db.manager, params.id),
     });
-    r.patch('/webhooks/:id', async (ctx) => {
-      const { view, reenabled } = await endpoints.update(actorOf(ctx), ctx.params.id!, ctx.request.body);
-      // Switched back on: what waited while it was off goes out now.
-      if (reenabled) await deliverer.sweep(view.id);
-      ctx.body = view;
+    http.adminRoute({
+      method: 'patch',
+      path: '/webhooks/:id',
+      summary: 'Change a webhook endpoint; enabling it again sends what it held',
+      params: idParams,
+      body: updateSchema,
+      responses: { 200: { description: 'the endpoint', schema: endpointSchema } },
+      async handler(ctx, { params, body }) {
+        const { view, reenabled } = await endpoints.update(actorOf(ctx), params.id, body);
+        // Switched back on: what waited while it was off goes out now.
+        if (reenabled) await deliverer.sweep(view.id);
+        return view;
+      },
     });
-    r.delete('/webhooks/:id', async (ctx) => {
-      await endpoints.remove(actorOf(ctx), ctx.params.id!);
-      ctx.status = 204;
+    http.adminRoute({
+      method: 'delete',
+      path: '/webhooks/:id',
+      summary: 'Delete a webhook endpoint with its deliveries and log',
+      params: idParams,
+      responses: { 204: { description: 'deleted', schema: null } },
+      async handler(ctx, { params }) {
+        await endpoints.remove(actorOf(ctx), params.id);
+        ctx.status = 204;
+      },
     });
-    r.post('/webhooks/:id/rotate-secret', async (ctx) => {
-      ctx.body = await endpoints.rotate(actorOf(ctx), ctx.params.id!, ctx.request.body);
+    http.adminRoute({
+      method: 'post',
+      path: '/webhooks/:id/rotate-secret',
+      summary: 'A new signing secret, shown once; the previous one also signs until the overlap ends',
+      params: idParams,
+      body: rotateSchema,
+      responses: { 200: { description: 'the new secret', schema: rotatedSchema } },
+      handler: (ctx, { params, body }) => endpoints.rotate(actorOf(ctx), params.id, body),
     });
-    r.get('/webhooks/:id/deliveries', async (ctx) => {
-      const q = parseQuery(deliveriesQuerySchema, ctx.query);
-      await endpoints.get(db.manager, ctx.params.id!);
-      ctx.body = await listDeliveries(db, ctx.params.id!, q);
+    http.adminRoute({
+      method: 'get',
+      path: '/webhooks/:id/deliveries',
+      summary: "An endpoint's delivery log, newest first",
+      params: idParams,
+      query: deliveriesQuerySchema,
+      responses: { 200: { description: 'a page of deliveries', schema: deliveryListSchema } },
+      async handler(_ctx, { params, query }) {
+        await endpoints.get(db.manager, params.id);
+        return listDeliveries(db, params.id, query);
+      },
     });
-    r.get('/webhook-deliveries/:deliveryId', async (ctx) => {
-      ctx.body = await showDelivery(db, ctx.params.deliveryId!);
+    http.adminRoute({
+      method: 'get',
+      path: '/webhook-deliveries/:deliveryId',
+      summary: 'One delivery with its attempts (status, latency, response snippet, error)',
+      params: deliveryParams,
+      responses: { 200: { description: 'the delivery', schema: deliveryDetailSchema } },
+      handler: (_ctx, { params }) => showDelivery(db, params.deliveryId),
     });
-    r.post('/webhook-deliveries/:deliveryId/redeliver', async (ctx) => {
-      ctx.body = await redeliver({ db, transaction, jobs, clock }, ctx.params.deliveryId!);
-      ctx.status = 201;
+    http.adminRoute({
+      method: 'post',
+      path: '/webhook-deliveries/:deliveryId/redeliver',
+      summary: 'Send a delivery again (same event, same webhook-id)',
+      params: deliveryParams,
+      responses: { 201: { description: 'the new delivery', schema: deliveryDetailSchema } },
+      handler: (_ctx, { params }) => redeliver({ db, transaction, jobs, clock }, params.deliveryId),
     });
   },
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import { adminRouteCoverage, ADMIN_API_PREFIX } from '@doorman/core';
 import type { TestGateway } from '@doorman/core/testing';
 import { countRows, personChange, startHarness, waitFor } from './helpers.ts';
 
@@ -118,5 +119,12 @@ describe('pull API', () => {
   ])('GET /events?%s is a 400 naming %s', async (query, field) => {
     const res = await t.admin('get', `/admin/v1/events?${query}`).expect(400);
     expect(res.body.error).toMatchObject({ field });
+  });
+
+  it('every webhooks admin route is in the OpenAPI document', async () => {
+    const coverage = adminRouteCoverage(t.gateway.http.admin, t.gateway.openApiDocument(), ADMIN_API_PREFIX);
+    expect(coverage).toEqual({ undocumented: [], unmounted: [] });
+    const paths = Object.keys(t.gateway.openApiDocument().paths ?? {});
+    expect(paths).toEqual(expect.arrayContaining(['/events', '/webhooks', '/webhooks/{id}', '/webhooks/{id}/rotate-secret', '/webhooks/{id}/deliveries', '/webhook-deliveries/{deliveryId}', '/webhook-deliveries/{deliveryId}/redeliver']));
   });
 });
