@@ -92,5 +92,5 @@ describe.each(TEST_ENGINES)('migrations on $name', ({ name, open }) => {
       await ds.destroy();
       await db.drop();
     }
-  });
+  }, 120_000); // DDL for every table, up and down twice: slow on a loaded MariaDB
 });
