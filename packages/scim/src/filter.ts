@@ -7,35 +7,10 @@
  */
 import { parse, type Filter } from 'scim2-parse-filter';
 import { InputError } from '@doorman/core/errors';
-import { DOCKER_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, USER_SCHEMA, GROUP_SCHEMA } from './schemas.ts';
+import { USER_SCHEMA, GROUP_SCHEMA } from './schemas.ts';
 
-export type Dialect = 'mysql' | 'sqlite';
-export type ColumnType = 'string' | 'boolean' | 'datetime' | 'integer';
-
-export interface ColumnAttribute {
-  kind: 'column';
-  /** Qualified column, e.g. `u.user_name_lc`. Trusted text: it comes from code, never from input. */
-  column: string;
-  type: ColumnType;
-  /** Case-exact strings compare byte-wise (MySQL: binary collation on the column). */
-  caseExact: boolean;
-  /** The column holds lower-cased text: compare against the lower-cased value. */
-  lowercaseColumn?: boolean;
-}
-
-export interface MultiValuedAttribute {
-  kind: 'multi';
-  table: string;
-  /** Alias used in `join` and in the sub-attribute columns; renamed per occurrence. */
-  alias: string;
-  join: string;
-  /** Lower-cased sub-attribute name → column. */
-  subAttrs: Readonly<Record<string, ColumnAttribute>>;
-}
-
-export type AttributeDescriptor = ColumnAttribute | MultiValuedAttribute;
-/** Lower-cased attribute path (`username`, `name.givenname`, `urn:…:user:dockerrole`) → descriptor. */
-export type AttributeMap = Readonly<Record<string, AttributeDescriptor>>;
+export * from './filter-attributes.ts';
+import type { AttributeMap, ColumnAttribute, ColumnType, Dialect, JsonAttribute, JsonMultiValuedAttribute, JsonSubAttribute, MultiValuedAttribute } from './filter-attributes.ts';
 
 export interface CompiledFilter {
   sql: string;
@@ -53,6 +28,8 @@ export interface CompiledSort {
 }
 
 const MAX_FILTER_LENGTH = 10_000;
+/** `attr[inner].sub op value` (string literals already masked as `"n"`). */
+const VALUE_PATH_THEN_SUB = /([A-Za-z][\w:.$-]*)\[([^[\]]*)\]\.([A-Za-z$][\w$]*)\s+(pr\b|(?:eq|ne|co|sw|ew|gt|ge|lt|le)\s+(?:"\d+"|true\b|false\b|null\b|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?))/gi;
 const CORE_PREFIXES = [USER_SCHEMA, GROUP_SCHEMA].map((u) => `${u.toLowerCase()}:`);
 
 function invalidFilter(detail: string): InputError {
@@ -88,11 +65,13 @@ export function parseScimFilter(text: string): Filter {
     masked += `"${strings.length - 1}"`;
     i = j + 1;
   }
-  // `attr[...].sub op value` is PATCH-path syntax; the parser turns it into two independent
-  // conditions (which may match different values), so refuse it rather than over-match.
+  // Entra's documented `emails[type eq "work"].value eq "x"` (a sub-attribute after the value
+  // filter) means `emails[type eq "work" and value eq "x"]`: rewritten so that both conditions hold
+  // for the same value. Any other `]` followed by `.` would become two independent conditions.
+  masked = masked.replace(VALUE_PATH_THEN_SUB, (_m, attr: string, inner: string, sub: string, rest: string) => `${attr}[(${inner}) and ${sub} ${rest}]`);
   if (/\]\s*\./.test(masked)) {
     throw invalidFilter(
-      'A sub-attribute after "]" is not valid in a filter; put it inside the brackets, e.g. emails[type eq "work" and value co "@example.com"]',
+      'A sub-attribute after "]" must be compared directly (emails[type eq "work"].value eq "…"), or put inside the brackets, e.g. emails[type eq "work" and value co "@example.com"]',
     );
   }
   let ast: Filter;
@@ -122,10 +101,16 @@ function restoreStrings(f: Filter, strings: string[]): Filter {
   }
 }
 
+type MultiDescriptor = MultiValuedAttribute | JsonMultiValuedAttribute;
+type ScalarDescriptor = ColumnAttribute | JsonAttribute;
+type SubDescriptor = ColumnAttribute | JsonSubAttribute;
+
 type Resolved =
-  | { kind: 'column'; desc: ColumnAttribute }
-  | { kind: 'multi'; desc: MultiValuedAttribute; whole: boolean; sub: string; subDesc: ColumnAttribute | undefined }
+  | { kind: 'column'; desc: ScalarDescriptor }
+  | { kind: 'multi'; desc: MultiDescriptor; whole: boolean; sub: string; subDesc: SubDescriptor | undefined }
   | { kind: 'prefix'; prefix: string };
+
+const own = <T>(record: Readonly<Record<string, T>>, key: string): T | undefined => (Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined);
 
 // Per-map index of unqualified extension names (`dockerrole` → full key), built once.
 const unqualifiedIndex = new WeakMap<AttributeMap, Map<string, string[]>>();
@@ -167,28 +152,50 @@ function resolve(attrs: AttributeMap, path: string): Resolved | undefined {
 }
 
 function lookup(attrs: AttributeMap, p: string): Resolved | undefined {
-  const hit = Object.prototype.hasOwnProperty.call(attrs, p) ? attrs[p] : undefined;
-  if (hit?.kind === 'column') return { kind: 'column', desc: hit };
+  const hit = own(attrs, p);
+  if (hit?.kind === 'column' || hit?.kind === 'json') return { kind: 'column', desc: hit };
   // A multi-valued attribute on its own means its `value` (RFC 7644 §3.4.2.2, `emails co …`).
-  if (hit?.kind === 'multi') return { kind: 'multi', desc: hit, whole: true, sub: 'value', subDesc: hit.subAttrs.value };
+  if (hit?.kind === 'multi' || hit?.kind === 'jsonMulti') return { kind: 'multi', desc: hit, whole: true, sub: 'value', subDesc: own<SubDescriptor>(hit.subAttrs, 'value') };
   const dot = p.lastIndexOf('.');
   if (dot > p.lastIndexOf(':') && dot > 0) {
-    const parent = Object.prototype.hasOwnProperty.call(attrs, p.slice(0, dot)) ? attrs[p.slice(0, dot)] : undefined;
-    if (parent?.kind === 'multi') {
+    const parent = own(attrs, p.slice(0, dot));
+    if (parent?.kind === 'multi' || parent?.kind === 'jsonMulti') {
       const sub = p.slice(dot + 1);
-      const subDesc = Object.prototype.hasOwnProperty.call(parent.subAttrs, sub) ? parent.subAttrs[sub] : undefined;
-      return { kind: 'multi', desc: parent, whole: false, sub, subDesc };
+      const desc = parent.kind === 'multi' && own(parent.subAttrs, sub) === undefined && parent.json ? parent.json : parent;
+      return { kind: 'multi', desc, whole: false, sub, subDesc: own<SubDescriptor>(desc.subAttrs, sub) };
     }
   }
   return undefined;
 }
 
+/** The sub-attribute names a value filter uses (`type`, `value`, …), lower-cased, without `attr.`. */
+function subNames(f: Filter, attrName: string): string[] {
+  switch (f.op) {
+    case 'and':
+    case 'or':
+      return f.filters.flatMap((c) => subNames(c, attrName));
+    case 'not':
+      return subNames(f.filter, attrName);
+    case '[]':
+      return [];
+    default: {
+      const p = f.attrPath.toLowerCase();
+      const qualified = `${attrName.toLowerCase()}.`;
+      return [p.startsWith(qualified) ? p.slice(qualified.length) : p];
+    }
+  }
+}
+
 interface Scope {
   /** Attribute name as written, for messages and for stripping `emails.` inside `emails[...]`. */
   name: string;
-  desc: MultiValuedAttribute;
+  desc: MultiDescriptor;
   alias: string;
 }
+
+/** `'$."a"."b"'`: a JSON path of trusted keys (schema names), quoted for both dialects. */
+const jsonPath = (keys: readonly string[]) => `'$${keys.map((k) => `."${k}"`).join('')}'`;
+const JSON_ALIAS = 'j';
 
 class Compiler {
   readonly params: Record<string, unknown> = {};
@@ -246,7 +253,10 @@ class Compiler {
         r ? `Attribute "${name}" is not multi-valued; "[...]" is not allowed on it` : `Unknown attribute "${name}" in filter`,
       );
     }
-    const newScope: Scope = { name, desc: r.desc, alias: this.nextAlias(r.desc.alias) };
+    let desc = r.desc;
+    // A table that lacks a sub-attribute the filter names: read every one of them from the document.
+    if (desc.kind === 'multi' && desc.json && subNames(inner, name).some((sub) => own<SubDescriptor>(desc.subAttrs, sub) === undefined)) desc = desc.json;
+    const newScope: Scope = { name, desc, alias: this.nextAlias(desc.kind === 'multi' ? desc.alias : JSON_ALIAS) };
     return this.exists(newScope, this.compile(inner, newScope));
   }
 
@@ -255,25 +265,57 @@ class Compiler {
       let sub = attrPath.toLowerCase();
       const qualified = `${scope.name.toLowerCase()}.`;
       if (sub.startsWith(qualified)) sub = sub.slice(qualified.length);
-      const desc = Object.prototype.hasOwnProperty.call(scope.desc.subAttrs, sub) ? scope.desc.subAttrs[sub] : undefined;
-      if (!desc) throw invalidFilter(`Unknown attribute "${scope.name}.${attrPath}" in filter`);
-      return this.leaf(op, this.aliased(desc, scope), value, `${scope.name}.${attrPath}`);
+      if (own<SubDescriptor>(scope.desc.subAttrs, sub) === undefined) throw invalidFilter(`Unknown attribute "${scope.name}.${attrPath}" in filter`);
+      return this.leaf(op, this.subColumn(scope, sub), value, `${scope.name}.${attrPath}`);
     }
     const r = resolve(this.attrs, attrPath);
     if (!r || r.kind === 'prefix') throw invalidFilter(`Unknown attribute "${attrPath}" in filter`);
-    if (r.kind === 'column') return this.leaf(op, r.desc, value, attrPath);
+    if (r.kind === 'column') return this.leaf(op, this.scalar(r.desc), value, attrPath);
+    const s: Scope = { name: attrPath, desc: r.desc, alias: this.nextAlias(r.desc.kind === 'multi' ? r.desc.alias : JSON_ALIAS) };
+    // `addresses pr`: a multi-valued attribute without a `value` is present when it has any element.
+    if (!r.subDesc && r.whole && op === 'pr') return this.exists(s, '1 = 1');
     if (!r.subDesc) throw invalidFilter(`Unknown attribute "${attrPath}" in filter`);
-    const s: Scope = { name: attrPath, desc: r.desc, alias: this.nextAlias(r.desc.alias) };
-    return this.exists(s, this.leaf(op, this.aliased(r.subDesc, s), value, attrPath));
+    return this.exists(s, this.leaf(op, this.subColumn(s, r.sub), value, attrPath));
   }
 
   private exists(scope: Scope, condition: string): string {
     const d = scope.desc;
-    return `EXISTS (SELECT 1 FROM ${d.table} ${scope.alias} WHERE ${renameAlias(d.join, d.alias, scope.alias)} AND ${condition})`;
+    if (d.kind === 'multi') return `EXISTS (SELECT 1 FROM ${d.table} ${scope.alias} WHERE ${renameAlias(d.join, d.alias, scope.alias)} AND ${condition})`;
+    // One row per element of the JSON array: SQLite's json_each, MySQL/MariaDB's JSON_TABLE with a
+    // column per sub-attribute (c0, c1, … in subAttrs order).
+    if (this.dialect === 'sqlite') return `EXISTS (SELECT 1 FROM json_each(${d.document}, ${jsonPath(d.path)}) ${scope.alias} WHERE ${condition})`;
+    const columns = Object.values(d.subAttrs).map((sub, i) => `c${i} ${sub.type === 'boolean' ? 'VARCHAR(5)' : 'LONGTEXT'} PATH ${jsonPath([sub.key])}`);
+    return `EXISTS (SELECT 1 FROM JSON_TABLE(${d.document}, ${jsonPath(d.path).replace(/'$/, "[*]'")} COLUMNS (${columns.join(', ')})) ${scope.alias} WHERE ${condition})`;
   }
 
-  private aliased(desc: ColumnAttribute, scope: Scope): ColumnAttribute {
-    return { ...desc, column: renameAlias(desc.column, scope.desc.alias, scope.alias) };
+  /** A sub-attribute of the element a scope ranges over, as a column expression. */
+  private subColumn(scope: Scope, sub: string): ColumnAttribute {
+    const d = scope.desc;
+    if (d.kind === 'multi') {
+      const desc = own(d.subAttrs, sub)!;
+      return { ...desc, column: renameAlias(desc.column, d.alias, scope.alias) };
+    }
+    const desc = own(d.subAttrs, sub)!;
+    if (this.dialect === 'sqlite') return this.typedJson(`json_extract(${scope.alias}.value, ${jsonPath([desc.key])})`, desc);
+    return this.typedJson(`${scope.alias}.c${Object.keys(d.subAttrs).indexOf(sub)}`, desc);
+  }
+
+  /** A column attribute as is; a JSON scalar read with the dialect's functions. */
+  private scalar(desc: ScalarDescriptor): ColumnAttribute {
+    if (desc.kind === 'column') return desc;
+    const doc = `${desc.document}, ${jsonPath(desc.path)}`;
+    return this.typedJson(this.dialect === 'sqlite' ? `json_extract(${doc})` : `JSON_UNQUOTE(JSON_EXTRACT(${doc}))`, desc);
+  }
+
+  /**
+   * A JSON value as a comparable column: SQLite's json_extract gives booleans as 1/0 already; MySQL
+   * text is 'true'/'false'. Case-exact text compares as bytes on MySQL (its collation ignores case).
+   */
+  private typedJson(expr: string, desc: { type: ColumnType; caseExact: boolean }): ColumnAttribute {
+    let column = expr;
+    if (this.dialect === 'mysql' && desc.type === 'boolean') column = `(CASE ${expr} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)`;
+    else if (this.dialect === 'mysql' && desc.type === 'string' && desc.caseExact) column = `BINARY ${expr}`;
+    return { kind: 'column', column, type: desc.type, caseExact: desc.caseExact };
   }
 
   private nextAlias(base: string): string {
@@ -384,8 +426,9 @@ export function compileFilter(
   // Only where the bound value is compared with the column itself (not through LOWER()).
   const params = Object.values(compiler.params);
   const target = ast.op === 'eq' && params.length === 1 ? resolve(attrs, ast.attrPath) : undefined;
-  const direct = target?.kind === 'column' && !(target.desc.type === 'string' && !target.desc.caseExact && !target.desc.lowercaseColumn);
-  return { sql, params: compiler.params, ...(direct ? { equals: { column: target.desc.column, value: params[0] } } : {}) };
+  const column = target?.kind === 'column' && target.desc.kind === 'column' ? target.desc : undefined;
+  const direct = column && !(column.type === 'string' && !column.caseExact && !column.lowercaseColumn);
+  return { sql, params: compiler.params, ...(direct ? { equals: { column: column.column, value: params[0] } } : {}) };
 }
 
 /** RFC 7644 §3.4.2.3. Only single-valued column attributes sort; the default order is ascending. */
@@ -408,7 +451,7 @@ export function compileSort(
   } catch {
     r = undefined;
   }
-  if (r?.kind !== 'column') {
+  if (r?.kind !== 'column' || r.desc.kind !== 'column') {
     throw new InputError(`Cannot sort by "${sortBy}": not a sortable attribute`, {
       scimType: 'invalidValue',
       field: 'sortBy',
@@ -417,49 +460,3 @@ export function compileSort(
   return { column: r.desc.column, direction: order === 'ascending' ? 'ASC' : 'DESC' };
 }
 
-const lc = (column: string): ColumnAttribute => ({ kind: 'column', column, type: 'string', caseExact: false, lowercaseColumn: true });
-const exact = (column: string): ColumnAttribute => ({ kind: 'column', column, type: 'string', caseExact: true });
-const typed = (column: string, type: ColumnType): ColumnAttribute => ({ kind: 'column', column, type, caseExact: false });
-const docker = (name: string) => `${DOCKER_USER_SCHEMA.toLowerCase()}:${name}`;
-const enterprise = (name: string) => `${ENTERPRISE_USER_SCHEMA.toLowerCase()}:${name}`;
-
-/** Filterable User attributes: `u` is `connection_users` (see @doorman/model). */
-export const USER_ATTRIBUTES: AttributeMap = Object.freeze({
-  id: exact('u.id'),
-  username: lc('u.user_name_lc'),
-  externalid: exact('u.external_id'),
-  displayname: lc('u.display_name_lc'),
-  'name.givenname': lc('u.given_name_lc'),
-  'name.familyname': lc('u.family_name_lc'),
-  'name.formatted': lc('u.formatted_name_lc'),
-  active: typed('u.active', 'boolean'),
-  'meta.created': typed('u.created_at', 'datetime'),
-  'meta.lastmodified': typed('u.updated_at', 'datetime'),
-  emails: {
-    kind: 'multi',
-    table: 'connection_user_emails',
-    alias: 'e',
-    join: 'e.connection_user_id = u.id',
-    subAttrs: { value: lc('e.value_lc'), type: lc('e.type_lc'), primary: typed('e.is_primary', 'boolean') },
-  },
-  [docker('dockerrole')]: lc('u.docker_role_lc'),
-  [docker('dockerorg')]: lc('u.docker_org_lc'),
-  [docker('dockerteam')]: lc('u.docker_team_lc'),
-  [enterprise('employeenumber')]: lc('u.employee_number_lc'),
-});
-
-/** Filterable Group attributes: `g` is `scim_groups`. */
-export const GROUP_ATTRIBUTES: AttributeMap = Object.freeze({
-  id: exact('g.id'),
-  displayname: lc('g.display_name_lc'),
-  externalid: exact('g.external_id'),
-  'meta.created': typed('g.created_at', 'datetime'),
-  'meta.lastmodified': typed('g.updated_at', 'datetime'),
-  members: {
-    kind: 'multi',
-    table: 'group_members',
-    alias: 'm',
-    join: 'm.group_id = g.id',
-    subAttrs: { value: exact('m.connection_user_id') },
-  },
-});

@@ -153,3 +153,22 @@ describe('attributes / excludedAttributes are checked before the query runs', ()
     scimError(await bed.scim(bed.a, 'post', '/.search').send({ schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'] }), 501);
   });
 });
+
+describe('every schema attribute is filterable over HTTP', () => {
+  it.each([
+    ['title pr', ['filt-a@acme.test']],
+    ['phoneNumbers[type eq "mobile"]', ['filt-b@acme.test']],
+    ['emails[type eq "work"].value eq "filt-b@acme.test"', ['filt-b@acme.test']],
+    ['name.middleName sw "Q" and meta.resourceType eq "User"', ['filt-a@acme.test']],
+  ])('%s', async (filter, expected) => {
+    if (!(await bed.scim(bed.b, 'get', '/Users?filter=userName sw "filt-"')).body.totalResults) {
+      const make = (body: object) => bed.scim(bed.b, 'post', '/Users').send(body);
+      expect((await make(newUser('filt-a@acme.test', { title: 'Dr', name: { middleName: 'Quinn' } }))).status).toBe(201);
+      expect((await make(newUser('filt-b@acme.test', { phoneNumbers: [{ value: '1', type: 'mobile' }] }))).status).toBe(201);
+    }
+    const res = await bed.scim(bed.b, 'get', `/Users?filter=${encodeURIComponent(filter)}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.Resources.map((r: { userName: string }) => r.userName).sort()).toEqual(expected);
+    expect(res.body.totalResults).toBe(expected.length);
+  });
+});
