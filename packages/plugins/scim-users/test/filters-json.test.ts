@@ -121,7 +121,7 @@ describe.each(TEST_ENGINES)('filters over columns and the stored JSON on $name',
 
   it.each(cases)('%s', async (filter, expected) => {
     const where = compileFilter(filter, USER_ATTRIBUTES, dialect, 'f');
-    const [sql, params] = ds.driver.escapeQueryWithParameters(`SELECT u.user_name AS userName FROM connection_users u WHERE u.connection_id = :connectionId AND (${where.sql})`, { connectionId, ...where.params }, {});
+    const [sql, params] = ds.driver.escapeQueryWithParameters(`SELECT u.user_name AS userName FROM connection_users u WHERE u.connection_id = :connectionId AND (${where.sql})`, { connectionId, ...where.params });
     const rows: Array<{ userName: string }> = await ds.query(sql, params);
     expect(rows.map((r) => r.userName).sort()).toEqual([...expected].sort());
   });
