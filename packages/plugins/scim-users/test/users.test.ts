@@ -223,7 +223,7 @@ describe('queries', () => {
   });
 
   it.each([
-    ['filter=nickName eq "x"', 'invalidFilter'],
+    ['filter=favouriteColour eq "x"', 'invalidFilter'],
     ['filter=userName eq', 'invalidFilter'],
     ['filter=userName eq "a" and', 'invalidFilter'],
     ['filter=active gt true', 'invalidFilter'],
