@@ -4,8 +4,15 @@ import { onUnauthorized } from './api/client.ts';
 import { loadSession, signOut, type SessionInfo } from './api/session.ts';
 import { Layout } from './components/Layout.tsx';
 import { ErrorMessage, Loading } from './components/ui.tsx';
+import { AuditPage } from './pages/AuditPage.tsx';
+import { ConnectionPage } from './pages/connection/ConnectionPage.tsx';
+import { ConnectionsPage } from './pages/ConnectionsPage.tsx';
+import { HealthPage } from './pages/HealthPage.tsx';
 import { OrgPage } from './pages/OrgPage.tsx';
+import { RoleMappingPage } from './pages/RoleMappingPage.tsx';
+import { SessionContext } from './session-context.ts';
 import { OrgsPage } from './pages/OrgsPage.tsx';
+import { PeoplePage, PersonPage } from './pages/PeoplePage.tsx';
 import { SignInPage } from './pages/SignInPage.tsx';
 
 type SessionState = { status: 'loading' } | { status: 'signed-out'; reason?: string } | { status: 'signed-in'; session: SessionInfo } | { status: 'error'; error: Error };
@@ -34,13 +41,22 @@ export function App() {
     }
   };
   return (
+    <SessionContext.Provider value={state.session}>
     <Layout session={state.session} onSignOut={logout}>
       <Routes>
         <Route path="/" element={<Navigate to="/orgs" replace />} />
         <Route path="/orgs" element={<OrgsPage />} />
         <Route path="/orgs/:org" element={<OrgPage />} />
+        <Route path="/connections" element={<ConnectionsPage />} />
+        <Route path="/connections/:id" element={<ConnectionPage />} />
+        <Route path="/people" element={<PeoplePage />} />
+        <Route path="/people/:id" element={<PersonPage />} />
+        <Route path="/role-mapping" element={<RoleMappingPage />} />
+        <Route path="/audit" element={<AuditPage />} />
+        <Route path="/health" element={<HealthPage />} />
         <Route path="*" element={<p>This page does not exist.</p>} />
       </Routes>
     </Layout>
+    </SessionContext.Provider>
   );
 }

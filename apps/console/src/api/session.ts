@@ -4,6 +4,8 @@ export interface SessionInfo {
   csrfToken: string;
   expiresInSeconds: number;
   tokenId: string;
+  /** The deployment's PUBLIC_URL: the base of every URL an IdP admin pastes. */
+  publicUrl: string;
 }
 
 const PATH = '/console/api/session';

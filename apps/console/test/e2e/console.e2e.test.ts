@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, saveFailure, startStack, type Stack } from './harness.ts';
 
 let stack: Stack;
+let connectionId = '';
+let scimToken = '';
+let scimUserId = '';
 const LONG = `Acme ${'very-long-display-name-'.repeat(9)}`.slice(0, 200);
 
 function step(name: string, body: () => Promise<void>) {
@@ -83,6 +86,124 @@ describe('the admin console in Chromium', () => {
     await expectNoHorizontalOverflow();
     const teams = await stack.admin('GET', '/orgs/acme/teams');
     expect(teams.body.teams.map((t: { name: string }) => t.name)).toEqual(['platform-eng']);
+  });
+
+  step('creates an OIDC connection, completes its IdP settings, verifies a domain, enables SCIM and issues a token shown once', async () => {
+    const { page } = stack;
+    await page.getByRole('link', { name: 'SSO connections' }).click();
+    await page.getByRole('heading', { name: 'SSO connections', level: 1 }).waitFor();
+    await page.getByLabel('Connection name').fill('Okta');
+    await page.getByLabel('Protocol').selectOption('oidc');
+    await page.getByLabel('Email domain (optional)').fill('example.com');
+    await page.getByRole('button', { name: 'Create connection' }).click();
+    await page.getByRole('heading', { name: 'Okta', level: 1 }).waitFor();
+    connectionId = page.url().split('/').pop()!;
+
+    await page.getByLabel('Issuer URL').fill('https://example.okta.com');
+    await page.getByLabel('Client ID').fill('doorman-client');
+    await page.getByLabel('Client secret').fill('s3cr3t-client-secret');
+    await page.getByRole('button', { name: 'Save identity provider' }).click();
+    await page.getByText('SSO settings complete').waitFor();
+
+    await page.getByRole('button', { name: 'Mark example.com verified' }).click();
+    await page.getByRole('cell', { name: 'verified', exact: true }).waitFor();
+
+    await page.getByLabel('SCIM provisioning').check();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('region', { name: 'Provisioning settings' }).getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    await page.getByText('SCIM is disabled on this connection').waitFor({ state: 'detached' });
+
+    await page.getByRole('button', { name: 'Issue SCIM token' }).click();
+    scimToken = (await page.getByTestId('new-token').textContent())!.trim();
+    expect(scimToken).toMatch(/^dmn_scim_/);
+    await page.getByText(`${stack.base}/scim/v2`, { exact: true }).first().waitFor();
+    await expectNoHorizontalOverflow();
+    await stack.screenshot('connection');
+
+    const connection = await stack.admin('GET', `/connections/${connectionId}`);
+    expect(connection.body).toMatchObject({ scimEnabled: true, domains: [{ domain: 'example.com', verified: true }], ssoSettingsComplete: true });
+    // The token shown once is not on the page after a reload.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Okta', level: 1 }).waitFor();
+    expect(await page.content()).not.toContain(scimToken);
+    await page.getByRole('button', { name: 'Set up in Okta' }).or(page.getByRole('heading', { name: 'Set up in Okta' })).first().waitFor();
+  });
+
+  step('a person pushed by a SCIM client appears in the organization with their role', async () => {
+    const { page } = stack;
+    const created = await stack.scim(scimToken, 'POST', '/Users', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', 'urn:ietf:params:scim:schemas:extension:docker:2.0:User'],
+      userName: 'alice@example.com',
+      active: true,
+      'urn:ietf:params:scim:schemas:extension:docker:2.0:User': { dockerRole: 'editor' },
+    });
+    expect(created.status).toBe(201);
+    scimUserId = created.body.id;
+    await page.getByRole('link', { name: 'Organizations' }).click();
+    await page.getByRole('link', { name: 'acme', exact: true }).click();
+    const row = page.getByRole('row').filter({ hasText: 'alice@example.com' });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('editor');
+    expect(await row.textContent()).toContain('scim');
+    await expectNoHorizontalOverflow();
+    await stack.screenshot('organization');
+    // The same person found by search, with their membership's provenance.
+    await page.getByRole('link', { name: 'People' }).click();
+    await page.getByLabel('Email, username or id').fill('alice');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: 'alice@example.com' }).click();
+    const membership = page.getByRole('row').filter({ hasText: 'acme' });
+    await membership.waitFor();
+    expect(await membership.textContent()).toMatch(/editor.*scim via connection/);
+    await stack.screenshot('person');
+  });
+
+  step('deactivating the person through SCIM removes their membership, and the audit trail shows why', async () => {
+    const { page } = stack;
+    const off = await stack.scim(scimToken, 'PATCH', `/Users/${scimUserId}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', value: { active: false } }] });
+    expect(off.status).toBe(200);
+    // The deactivation runs as a BullMQ job: reload until the member is gone.
+    for (let i = 0; i < 40; i++) {
+      const members = await stack.admin('GET', '/orgs/acme/members');
+      if (members.body.total === 0) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await page.goto('/console/orgs/acme');
+    await page.getByText('No members yet').waitFor();
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByLabel('Connection (id or name)').fill('Okta');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByRole('cell', { name: /user\.deactivated|member\.removed/ }).first().waitFor();
+    await page.getByText('events checked').waitFor();
+    await expectNoHorizontalOverflow();
+    await stack.screenshot('audit');
+  });
+
+  step('previews role mapping as a form', async () => {
+    const { page } = stack;
+    await page.getByRole('link', { name: 'Role mapping' }).click();
+    await page.getByLabel('dockerRole').fill('owner');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    const result = page.getByLabel('Preview result');
+    await result.waitFor();
+    expect(await result.textContent()).toContain('owner');
+    expect(await result.textContent()).toContain('acme');
+  });
+
+  step('shows health and opens the job dashboard with the same session', async () => {
+    const { page } = stack;
+    await page.getByRole('link', { name: 'Health' }).click();
+    await page.getByText('ready', { exact: true }).waitFor();
+    await page.getByRole('cell', { name: 'provisioning' }).waitFor();
+    await stack.screenshot('health');
+    await page.getByRole('link', { name: 'Open the job dashboard' }).click();
+    await page.waitForURL(/\/admin\/queues/);
+    await page.getByRole('link', { name: 'provisioning' }).first().click();
+    await page.getByText(/completed/i).first().waitFor();
+    expect(await page.title()).toContain('Doorman jobs');
+    await stack.screenshot('job-dashboard');
+    await page.goto('/console/orgs');
+    await page.getByRole('heading', { name: 'Organizations', level: 1 }).waitFor();
   });
 
   step('signs out: the session ends on the server too', async () => {

@@ -117,6 +117,7 @@ export async function startStack(): Promise<Stack> {
     admin: (method, path, body) => call(method, `${base}/admin/v1${path}`, { Authorization: `Bearer ${ADMIN_TOKEN}` }, body),
     scim: (token, method, path, body) => call(method, `${base}/scim/v2${path}`, { Authorization: `Bearer ${token}`, Accept: 'application/scim+json' }, body),
     async screenshot(name) {
+      await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: `${SCREENSHOT_DIR}/${name}.png`, fullPage: false });
     },
     async close() {

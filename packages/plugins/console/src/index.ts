@@ -3,6 +3,7 @@ import { AuthenticationError, adminSessionAuthRef, definePlugin, hashSecret, Inp
 import { consoleAssets, CONSOLE_PATH, findAssetsDir } from './assets.ts';
 import { configSchema, type ConsoleConfig } from './config.ts';
 import { ConsoleSessions } from './sessions.ts';
+import { healthSchema, readHealth } from './health.ts';
 
 export type { ConsoleConfig } from './config.ts';
 export { ConsoleSessions } from './sessions.ts';
@@ -22,7 +23,9 @@ export const consolePlugin = definePlugin<ConsoleConfig>({
   id: 'console',
   description: 'Admin console (web UI) under /console with server-side sessions',
   configSchema,
-  register({ config, gateway, db, clock, http, events, transaction, provide, onShutdown, logger }) {
+  cli: [{ command: 'health', description: 'readiness, queue depths, outbox backlog and failed jobs (what the console Health page shows)', method: 'GET', path: '/health' }],
+  register(env) {
+    const { config, gateway, db, clock, http, events, transaction, provide, onShutdown, logger } = env;
     const publicUrl = new URL(gateway.publicUrl);
     const sessions = new ConsoleSessions({
       db,
@@ -42,7 +45,7 @@ export const consolePlugin = definePlugin<ConsoleConfig>({
       if (!session) throw new AuthenticationError('not signed in to the console');
       ctx.set('Cache-Control', 'no-store');
       ctx.append('Set-Cookie', sessions.refreshCookie(session));
-      ctx.body = { csrfToken: session.csrfToken, expiresInSeconds: session.expiresInSeconds, tokenId: session.row.tokenId };
+      ctx.body = { csrfToken: session.csrfToken, expiresInSeconds: session.expiresInSeconds, tokenId: session.row.tokenId, publicUrl: gateway.publicUrl };
     });
 
     // Public routes get no body parsing from the core (it reads bodies only after authentication):
@@ -59,7 +62,7 @@ export const consolePlugin = definePlugin<ConsoleConfig>({
       ctx.set('Cache-Control', 'no-store');
       ctx.append('Set-Cookie', setCookie);
       ctx.status = 201;
-      ctx.body = { csrfToken: session.csrfToken, expiresInSeconds: session.expiresInSeconds, tokenId };
+      ctx.body = { csrfToken: session.csrfToken, expiresInSeconds: session.expiresInSeconds, tokenId, publicUrl: gateway.publicUrl };
     });
 
     r.delete(api, async (ctx) => {
@@ -72,6 +75,15 @@ export const consolePlugin = definePlugin<ConsoleConfig>({
       }
       ctx.append('Set-Cookie', cleared);
       ctx.status = 204;
+    });
+
+    http.adminRoute({
+      method: 'get',
+      path: '/health',
+      summary: 'Deployment health',
+      description: 'Readiness (database, Redis), queue depths by state, outbox backlog and failed jobs, as the console Health page shows them.',
+      responses: { 200: { description: 'health', schema: healthSchema } },
+      handler: () => readHealth(env),
     });
 
     const assets = consoleAssets(findAssetsDir(config.assetsDir));

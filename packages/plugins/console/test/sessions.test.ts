@@ -31,7 +31,7 @@ describe('console sign-in', () => {
     const { res, cookie, setCookie } = await signIn();
     expect(res.status).toBe(201);
     expect(setCookie).toMatch(/^doorman_console=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=1800; HttpOnly; SameSite=Strict$/);
-    expect(res.body).toEqual({ csrfToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), expiresInSeconds: 1800, tokenId: 'bootstrap' });
+    expect(res.body).toEqual({ csrfToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), expiresInSeconds: 1800, tokenId: "bootstrap", publicUrl: t.gateway.config.publicUrl });
     expect(JSON.stringify(res.body) + setCookie).not.toContain(TEST_ADMIN_TOKEN);
     // Only the hash of the cookie's id is stored.
     const id = cookie.split('=')[1]!;
