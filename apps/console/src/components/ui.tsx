@@ -124,3 +124,22 @@ export function formatDate(value: string | Date | null | undefined): string {
   const d = new Date(value);
   return Number.isNaN(d.getTime()) ? String(value) : d.toLocaleString();
 }
+
+/** A form's submit button with its busy label, the "Saved." confirmation and the error. */
+export function SaveBar({ label, busy, saved, error }: { label: string; busy: boolean; saved: boolean; error: Error | undefined }) {
+  return (
+    <>
+      <div className="actions">
+        <button type="submit" disabled={busy}>
+          {busy ? 'Saving…' : label}
+        </button>
+      </div>
+      {saved ? (
+        <p className="success" role="status">
+          Saved.
+        </p>
+      ) : null}
+      <ErrorMessage error={error} title="Not saved" />
+    </>
+  );
+}

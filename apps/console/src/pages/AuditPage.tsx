@@ -86,41 +86,7 @@ export function AuditPage() {
         {events.loading && !events.data ? <Loading /> : null}
         <ErrorMessage error={events.error} retry={events.reload} />
         {events.data?.events.length === 0 ? <p className="empty">No events match.</p> : null}
-        {events.data?.events.length ? (
-          <Table caption="Audit events">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Action</th>
-                <th scope="col">Target</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Changes</th>
-              </tr>
-            </thead>
-            <tbody>
-              {events.data.events.map((e) => (
-                <tr key={e.id}>
-                  <td>{formatDate(e.occurredAt)}</td>
-                  <td>
-                    <code>{e.action}</code> {e.sealed ? null : <Badge tone="warn">unsealed</Badge>}
-                  </td>
-                  <td className="wrap">{e.target ? `${e.target.type ?? ''} ${e.target.id ?? ''}` : '—'}</td>
-                  <td className="wrap">
-                    {e.actor.type}
-                    {e.actor.id ? ` ${e.actor.id.slice(0, 12)}` : ''}
-                  </td>
-                  <td className="wrap">
-                    {e.changes
-                      ? Object.entries(e.changes)
-                          .map(([k, v]) => `${k}: ${JSON.stringify(v.before ?? null)} → ${JSON.stringify(v.after ?? null)}`)
-                          .join('; ')
-                      : '—'}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </Table>
-        ) : null}
+        {events.data?.events.length ? <AuditEventsTable caption="Audit events" events={events.data.events} /> : null}
         <div className="pager">
           {cursor ? (
             <button type="button" className="secondary small" onClick={() => setCursor(undefined)}>
@@ -135,5 +101,43 @@ export function AuditPage() {
         </div>
       </Section>
     </Page>
+  );
+}
+
+export function AuditEventsTable({ caption, events }: { caption: string; events: AuditEvent[] }) {
+  return (
+    <Table caption={caption}>
+      <thead>
+        <tr>
+          <th scope="col">When</th>
+          <th scope="col">Action</th>
+          <th scope="col">Target</th>
+          <th scope="col">Actor</th>
+          <th scope="col">Changes</th>
+        </tr>
+      </thead>
+      <tbody>
+        {events.map((e) => (
+          <tr key={e.id}>
+            <td>{formatDate(e.occurredAt)}</td>
+            <td>
+              <code>{e.action}</code> {e.sealed ? null : <Badge tone="warn">unsealed</Badge>}
+            </td>
+            <td className="wrap">{e.target ? `${e.target.type ?? ''} ${e.target.id ?? ''}` : '—'}</td>
+            <td className="wrap">
+              {e.actor.type}
+              {e.actor.id ? ` ${e.actor.id.slice(0, 12)}` : ''}
+            </td>
+            <td className="wrap">
+              {e.changes
+                ? Object.entries(e.changes)
+                    .map(([k, v]) => `${k}: ${JSON.stringify(v.before ?? null)} → ${JSON.stringify(v.after ?? null)}`)
+                    .join('; ')
+                : '—'}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </Table>
   );
 }

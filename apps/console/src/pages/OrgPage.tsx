@@ -4,6 +4,7 @@ import { api } from '../api/client.ts';
 import type { Member, Org, Team } from '../api/types.ts';
 import { Badge, ErrorMessage, Field, Loading, Page, Section, Table } from '../components/ui.tsx';
 import { useAction, useResource } from '../hooks.ts';
+import { Provenance, teamList } from '../components/Provenance.tsx';
 
 const base = (org: string) => `/admin/v1/orgs/${encodeURIComponent(org)}`;
 
@@ -155,15 +156,9 @@ function Members({ org }: { org: Org }) {
                   <Badge tone={m.role === 'owner' ? 'warn' : 'neutral'}>{m.role}</Badge>
                 </td>
                 <td className="wrap">
-                  {m.source}
-                  {m.connectionId ? (
-                    <>
-                      {' via '}
-                      <Link to={`/connections/${m.connectionId}`}>connection</Link>
-                    </>
-                  ) : null}
+                  <Provenance member={m} />
                 </td>
-                <td className="wrap">{m.teams.map((t) => `${t.team ?? '?'} (${t.source})`).join(', ') || '—'}</td>
+                <td className="wrap">{teamList(m)}</td>
               </tr>
             ))}
           </tbody>

@@ -3,6 +3,7 @@ import { Link, useParams, useSearchParams } from 'react-router';
 import { api } from '../api/client.ts';
 import type { Member, Org } from '../api/types.ts';
 import { Badge, ErrorMessage, Field, Loading, Page, Section, Table } from '../components/ui.tsx';
+import { Provenance, teamList } from '../components/Provenance.tsx';
 
 export interface Membership extends Member {
   org: Org;
@@ -117,15 +118,9 @@ export function PersonPage() {
                     <Badge>{m.role}</Badge>
                   </td>
                   <td className="wrap">
-                    {m.source}
-                    {m.connectionId ? (
-                      <>
-                        {' via '}
-                        <Link to={`/connections/${m.connectionId}`}>connection</Link>
-                      </>
-                    ) : null}
+                    <Provenance member={m} />
                   </td>
-                  <td className="wrap">{m.teams.map((t) => `${t.team ?? '?'} (${t.source})`).join(', ') || '—'}</td>
+                  <td className="wrap">{teamList(m)}</td>
                 </tr>
               ))}
             </tbody>

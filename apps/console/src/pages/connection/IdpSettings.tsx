@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { api } from '../../api/client.ts';
 import { MetadataError, parseIdpMetadata } from '../../api/saml-metadata.ts';
 import type { Connection } from '../../api/types.ts';
-import { ErrorMessage, Field, Section } from '../../components/ui.tsx';
+import { ErrorMessage, Field, SaveBar, Section } from '../../components/ui.tsx';
 import { useAction } from '../../hooks.ts';
 import { connectionPath } from './ConnectionPage.tsx';
 
@@ -71,17 +71,7 @@ export function IdpSettings({ connection, onSaved }: { connection: Connection; o
             <Field label="IdP signing certificate (base64)">{(props) => <textarea {...props} value={fields.idpCert} onChange={(e) => set('idpCert', e.target.value)} />}</Field>
           </>
         )}
-        <div className="actions">
-          <button type="submit" disabled={save.busy}>
-            {save.busy ? 'Saving…' : 'Save identity provider'}
-          </button>
-        </div>
-        {saved ? (
-          <p className="success" role="status">
-            Saved.
-          </p>
-        ) : null}
-        <ErrorMessage error={save.error} title="Not saved" />
+        <SaveBar label="Save identity provider" busy={save.busy} saved={saved} error={save.error} />
       </form>
     </Section>
   );

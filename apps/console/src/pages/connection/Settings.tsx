@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../../api/client.ts';
 import type { Connection, Org } from '../../api/types.ts';
-import { ErrorMessage, Field, Section } from '../../components/ui.tsx';
+import { ErrorMessage, Field, SaveBar, Section } from '../../components/ui.tsx';
 import { useAction, useResource } from '../../hooks.ts';
 import { connectionPath } from './ConnectionPage.tsx';
 
@@ -74,17 +74,7 @@ export function ConnectionSettings({ connection, onSaved }: { connection: Connec
         <Field label="SCIM rate limit (requests/s)" hint="Empty: the deployment default (TOKEN_AUTH_RATE_LIMIT_PER_SECOND).">
           {(props) => <input {...props} type="number" min={1} max={100000} value={form.rateLimit} onChange={(e) => set('rateLimit', e.target.value)} />}
         </Field>
-        <div className="actions">
-          <button type="submit" disabled={save.busy}>
-            {save.busy ? 'Saving…' : 'Save settings'}
-          </button>
-        </div>
-        {saved ? (
-          <p className="success" role="status">
-            Saved.
-          </p>
-        ) : null}
-        <ErrorMessage error={save.error} title="Not saved" />
+        <SaveBar label="Save settings" busy={save.busy} saved={saved} error={save.error} />
       </form>
     </Section>
   );
