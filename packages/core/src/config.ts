@@ -18,6 +18,7 @@ export const gatewayConfigSchema = z
       .default('sqlite:./data/doorman.db'),
     databasePoolSize: z.coerce.number().int().min(1).max(500).default(10),
     redisUrl: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+    redisCommandTimeoutMs: z.coerce.number().int().min(50).max(60_000).default(500),
     jobsPrefix: z.string().min(1).max(64).default('{doorman}'),
     plugins: z
       .string()
@@ -45,6 +46,7 @@ export const GATEWAY_ENV: Record<string, keyof z.input<typeof gatewayConfigSchem
   DATABASE_URL: 'databaseUrl',
   DATABASE_POOL_SIZE: 'databasePoolSize',
   REDIS_URL: 'redisUrl',
+  REDIS_COMMAND_TIMEOUT_MS: 'redisCommandTimeoutMs',
   JOBS_PREFIX: 'jobsPrefix',
   DOORMAN_PLUGINS: 'plugins',
   ADMIN_BOOTSTRAP_TOKEN: 'adminBootstrapToken',

@@ -22,6 +22,10 @@ import { connectionParam } from './lookup.ts';
 import type { HttpSurface, PluginDefinition, PluginEnv, ServiceRef } from './plugin.ts';
 import { resolvePlugins } from './resolve.ts';
 import { adminSessionAuthRef, type AdminSessionAuthenticator } from './refs.ts';
+import { withTimeout } from './timeout.ts';
+
+/** Each readiness check's bound: `/readyz` answers within a second even when a dependency hangs. */
+const READINESS_CHECK_MS = 800;
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -103,7 +107,15 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     if (ran.length) logger.info({ migrations: ran.map((m) => m.name), database: redactUrl(config.databaseUrl) }, 'migrations applied');
   }
   const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 })
+    ? // commandTimeout: a hung Redis (accepting connections, never answering) fails each command within
+      // the bound instead of stalling the request that made it (README "Failure behaviour").
+      new Redis(config.redisUrl, {
+        lazyConnect: false,
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        connectTimeout: 2000,
+        commandTimeout: config.redisCommandTimeoutMs,
+      })
     : null;
   // Without an error listener ioredis prints every reconnect failure; the readiness probe reports it instead.
   redis?.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
@@ -210,23 +222,20 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     ctx.body = { status: 'ok' };
   });
   ops.get('/readyz', async (ctx) => {
-    const checks: Record<string, 'ok' | string> = {};
-    try {
-      await db.query('SELECT 1');
-      checks.database = 'ok';
-    } catch (err) {
-      checks.database = `unreachable: ${(err as Error).message}`;
-    }
-    if (redis) {
+    // Each check is bounded, so the probe answers within a second even when a dependency hangs.
+    const check = async (probe: () => Promise<unknown>) => {
       try {
-        await redis.ping();
-        checks.redis = 'ok';
+        await withTimeout(probe(), READINESS_CHECK_MS, `no answer within ${READINESS_CHECK_MS} ms`);
+        return 'ok';
       } catch (err) {
-        checks.redis = `unreachable: ${(err as Error).message}`;
+        return `unreachable: ${(err as Error).message}`;
       }
-    }
+    };
+    const [database, redisCheck] = await Promise.all([check(() => db.query('SELECT 1')), redis ? check(() => redis.ping()) : undefined]);
+    const checks: Record<string, 'ok' | string> = { database, ...(redisCheck ? { redis: redisCheck } : {}) };
     const ready = Object.values(checks).every((v) => v === 'ok');
     ctx.status = ready ? 200 : 503;
+    if (!ready) ctx.set('Retry-After', '5');
     ctx.body = { status: ready ? 'ready' : 'not ready', checks };
   });
   ops.get('/metrics', async (ctx) => {

@@ -7,7 +7,9 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   scimErrorBody,
+  ServiceUnavailableError,
 } from '../errors.ts';
+import { databaseOutageKind } from '../db.ts';
 
 export const isScimRequest = (ctx: Context) => ctx.path === '/scim/v2' || ctx.path.startsWith('/scim/v2/');
 
@@ -28,8 +30,19 @@ export function toDoormanError(err: unknown): DoormanError | undefined {
   if (e?.status === 405) return new MethodNotAllowedError(e.message ?? 'method not allowed');
   if (e?.status === 404) return new NotFoundError('not found');
   if (e?.status && e.status >= 400 && e.status < 500 && e.expose) return new InputError(e.message ?? 'bad request');
+  // A database outage or contention is not a bug: 503 with Retry-After, never 500. A write whose commit
+  // acknowledgement was lost may have committed; retrying it is safe (README "Failure behaviour").
+  const outage = databaseOutageKind(err);
+  if (outage === 'unavailable') return new ServiceUnavailableError('the database is temporarily unavailable; retry shortly', { headers: { 'Retry-After': '2' }, cause: err });
+  if (outage === 'busy') return new ServiceUnavailableError('the database is busy; retry shortly', { headers: { 'Retry-After': '1' }, cause: err });
   return undefined;
 }
+
+const codeOf = (err: unknown): string | undefined => {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } };
+  const code = e?.code ?? e?.driverError?.code;
+  return typeof code === 'string' ? code : undefined;
+};
 
 /**
  * What of an unknown error may be logged: libraries attach the request body (co-body's `body`),
@@ -55,6 +68,8 @@ export function errorMiddleware(): Middleware {
       const known = toDoormanError(err);
       const status = known?.status ?? 500;
       if (!known) ctx.state.logger?.error({ err: loggable(err) }, 'unhandled error');
+      // Only the code: a database error carries the statement's parameters (personal data, secrets).
+      else if (known instanceof ServiceUnavailableError && known.cause) ctx.state.logger?.warn({ code: codeOf(known.cause) }, 'dependency unavailable');
       const message = known?.message ?? 'internal error';
       ctx.status = status;
       for (const [k, v] of Object.entries(known?.headers ?? {})) ctx.set(k, v);

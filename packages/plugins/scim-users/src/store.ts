@@ -27,7 +27,7 @@ import {
   type ConnectionUser,
   type User,
 } from '@doorman/model';
-import { applyPatch, assertIfMatch, compileFilter, compileSort, USER_ATTRIBUTES, type Dialect, type ListParams, type ScimResource } from '@doorman/scim';
+import { applyPatch, assertIfMatch, compileFilter, ifMatchSatisfied, compileSort, USER_ATTRIBUTES, type Dialect, type ListParams, type ScimResource } from '@doorman/scim';
 import { deactivateUserJob, jobIntent } from '@doorman/jobs';
 import { toScimUser, toUserColumns, type EmailRow, type UserColumns } from './user-resource.ts';
 import { defaultOrderPage, PageAnchors } from './page-anchors.ts';
@@ -241,30 +241,34 @@ export class ScimUserStore {
   async replace(tenant: Tenant, id: string, body: unknown, ifMatch?: string): Promise<ScimResource> {
     return this.deps.transaction(async (tx) => {
       const current = await this.load(tx, tenant, id, true);
-      assertIfMatch(ifMatch, current.version);
+      const refuseStale = staleCheck(ifMatch, current.version);
       const bodyId = typeof body === 'object' && body && 'id' in body ? (body as { id: unknown }).id : undefined;
-      if (bodyId !== undefined && bodyId !== id) throw new InputError('id is immutable and does not match the URL', { scimType: 'mutability', field: 'id' });
-      const { columns, emails } = toUserColumns(body, current.active);
-      return this.write(tx, tenant, current, columns, emails);
+      const { columns, emails } = orStale(refuseStale, () => {
+        if (bodyId !== undefined && bodyId !== id) throw new InputError('id is immutable and does not match the URL', { scimType: 'mutability', field: 'id' });
+        return toUserColumns(body, current.active);
+      });
+      return this.write(tx, tenant, current, columns, emails, refuseStale);
     });
   }
 
   async patch(tenant: Tenant, id: string, body: unknown, ifMatch?: string): Promise<ScimResource> {
     return this.deps.transaction(async (tx) => {
       const current = await this.load(tx, tenant, id, true);
-      assertIfMatch(ifMatch, current.version);
+      const refuseStale = staleCheck(ifMatch, current.version);
       const before = toScimUser(current, this.deps.baseUrl);
-      const after = applyPatch(before, body, { schema: 'User' });
-      const { columns, emails } = toUserColumns(after, current.active);
-      return this.write(tx, tenant, current, columns, emails);
+      const { columns, emails } = orStale(refuseStale, () => toUserColumns(applyPatch(before, body, { schema: 'User' }), current.active));
+      return this.write(tx, tenant, current, columns, emails, refuseStale);
     });
   }
 
   /** Applies a new state of the user: columns, emails, role mapping, (de)activation, events. */
-  private async write(tx: EntityManager, tenant: Tenant, current: ConnectionUser, columns: UserColumns, emails: EmailRow[]): Promise<ScimResource> {
+  private async write(tx: EntityManager, tenant: Tenant, current: ConnectionUser, columns: UserColumns, emails: EmailRow[], refuseStale?: () => never): Promise<ScimResource> {
     const changes = diff(current, columns);
     const resourceChanged = JSON.stringify(current.resource) !== JSON.stringify(columns.resource);
+    // Already in the requested state: 200 even under a stale If-Match, so a retry of a write whose
+    // commit acknowledgement was lost succeeds (RFC 7232 §3.1; README "Failure behaviour").
     if (!Object.keys(changes).length && !resourceChanged) return toScimUser(current, this.deps.baseUrl);
+    refuseStale?.();
     if (columns.userNameLc !== current.userNameLc && (await tx.getRepository(ConnectionUserEntity).exists({ where: { connectionId: tenant.connectionId, userNameLc: columns.userNameLc } }))) {
       throw new ConflictError(`a user with userName '${columns.userName}' already exists`, { scimType: 'uniqueness', field: 'userName' });
     }
@@ -369,3 +373,22 @@ const USER_NAME_COLUMN = (USER_ATTRIBUTES.username as { column: string }).column
 
 /** What toScimUser reads: the columns a get or list page selects. */
 const RESOURCE_COLUMNS = ['id', 'connectionId', 'userId', 'userName', 'active', 'resource', 'version', 'createdAt', 'updatedAt'] as const;
+
+/** A stale If-Match refuses a write only if the write would change something: returns the refusal, or undefined when it matches. */
+function staleCheck(ifMatch: string | undefined, version: number): (() => never) | undefined {
+  if (ifMatchSatisfied(ifMatch, version)) return undefined;
+  return () => {
+    assertIfMatch(ifMatch, version);
+    throw new Error('unreachable: If-Match was stale');
+  };
+}
+
+/** Under a stale If-Match, 412 wins over an error in the request itself (as when it was checked first). */
+function orStale<T>(refuseStale: (() => never) | undefined, compute: () => T): T {
+  try {
+    return compute();
+  } catch (err) {
+    refuseStale?.();
+    throw err;
+  }
+}

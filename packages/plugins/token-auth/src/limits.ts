@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from './types.ts';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { PluginEnv } from '@doorman/core';
 
 type Registry = PluginEnv<unknown>['metrics'];
@@ -53,34 +53,58 @@ export function throttledWarning(logger: Logger, intervalMs = 60_000) {
   };
 }
 
-/** The in-process fallback a Redis limiter uses when Redis errors; it reports each use. */
-class FailOpenInsurance extends RateLimiterMemory {
-  constructor(
-    opts: { points: number; duration: number; keyPrefix: string },
-    private readonly onUse: () => void,
-  ) {
-    super(opts);
-  }
-  override consume(key: string | number, points?: number, options?: { [key: string]: unknown }): Promise<RateLimiterRes> {
-    this.onUse();
-    return super.consume(key, points, options);
-  }
-}
-
 export interface LimiterDeps {
   redis: Redis | null;
   onFailOpen: (limiter: LimiterName) => void;
 }
 
-function createLimiter(deps: LimiterDeps, limiter: LimiterName, opts: { points: number; duration: number; keyPrefix: string }): RateLimiterAbstract {
+/** What the limiters below need of rate-limiter-flexible: consume, resolving or rejecting with a RateLimiterRes. */
+export interface PointLimiter {
+  consume(key: string, points?: number): Promise<RateLimiterRes>;
+}
+
+/** After a Redis error or timeout, decisions stay in process for this long before Redis is tried again. */
+export const REDIS_RETRY_AFTER_MS = 2_000;
+
+/**
+ * The shared Redis limiter, failing OPEN to an in-process limiter with the same settings when Redis
+ * errors, is unreachable, or does not answer within the client's `commandTimeout` (a hung Redis):
+ * the request is served under the per-replica limit, `onUse` counts it, and for the next 2 s Redis is
+ * not asked at all, so a hung Redis costs one command timeout per limiter every 2 s, not one per
+ * request (docs/job-durability.md, root README "Failure behaviour").
+ */
+export class FailOpenLimiter implements PointLimiter {
+  private skipRedisUntil = 0;
+
+  constructor(
+    private readonly shared: PointLimiter,
+    private readonly local: PointLimiter,
+    private readonly onUse: () => void,
+    private readonly nowMs: () => number = Date.now,
+  ) {}
+
+  async consume(key: string, points = 1): Promise<RateLimiterRes> {
+    if (this.nowMs() < this.skipRedisUntil) return this.fallback(key, points);
+    try {
+      return await this.shared.consume(key, points);
+    } catch (err) {
+      if (err instanceof RateLimiterRes) throw err;
+      this.skipRedisUntil = this.nowMs() + REDIS_RETRY_AFTER_MS;
+      return this.fallback(key, points);
+    }
+  }
+
+  private fallback(key: string, points: number): Promise<RateLimiterRes> {
+    this.onUse();
+    return this.local.consume(key, points);
+  }
+}
+
+function createLimiter(deps: LimiterDeps, limiter: LimiterName, opts: { points: number; duration: number; keyPrefix: string }): PointLimiter {
   if (!deps.redis) return new RateLimiterMemory(opts);
-  return new RateLimiterRedis({
-    ...opts,
-    storeClient: deps.redis,
-    // Do not wait on a reconnecting client: go straight to the insurance limiter.
-    rejectIfRedisNotReady: true,
-    insuranceLimiter: new FailOpenInsurance(opts, () => deps.onFailOpen(limiter)),
-  });
+  // Do not wait on a reconnecting client: fail at once and go to the in-process limiter.
+  const shared = new RateLimiterRedis({ ...opts, storeClient: deps.redis, rejectIfRedisNotReady: true });
+  return new FailOpenLimiter(shared, new RateLimiterMemory(opts), () => deps.onFailOpen(limiter));
 }
 
 export interface RateDecision {
@@ -144,7 +168,7 @@ interface Lease {
  * replica, and exactly once fewer than four leases remain in the window.
  */
 export class TenantRateLimiter {
-  private readonly limiters = new Map<number, RateLimiterAbstract>();
+  private readonly limiters = new Map<number, PointLimiter>();
   private readonly leases = new Map<string, Lease>();
   private readonly refills = new Map<string, Promise<RateDecision>>();
 
@@ -261,7 +285,7 @@ export interface FailureVerdict {
  * client (e.g. IdP egress IPs shared between tenants) is never refused.
  */
 export class AuthFailureLimiter {
-  private readonly limiter: RateLimiterAbstract;
+  private readonly limiter: PointLimiter;
 
   constructor(
     deps: LimiterDeps,
