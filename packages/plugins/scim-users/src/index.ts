@@ -17,7 +17,7 @@ import { deactivateUserJob } from '@doorman/jobs';
 import { InputError } from '@doorman/core';
 import { Histogram } from 'prom-client';
 import { ScimUserStore, type Tenant } from './store.ts';
-import { deprovisionUser } from './deprovision.ts';
+import { batchedDeprovisioner, DEPROVISION_BATCH } from './deprovision-batch.ts';
 
 export const scimUsersConfigSchema = z
   .object({
@@ -81,11 +81,14 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
       onLookupBatch: (lookup, size) => batchSeries[lookup].observe(size),
     });
 
+    // A burst of deactivations is applied in batches (deprovision-batch.ts): up to 50 jobs run at once.
+    const deprovision = batchedDeprovisioner(transaction, { roleMapping, events, dialect, now: () => clock.now() });
     jobs.define({
       ...deactivateUserJob,
       attempts: 10,
       backoffMs: 2000,
-      process: (data) => transaction((tx) => deprovisionUser(tx, { roleMapping, events, dialect, now: () => clock.now() }, data)),
+      concurrency: DEPROVISION_BATCH,
+      process: (data) => deprovision(data),
     });
 
     // Operators: the counter behind unfiltered totals is kept by every create and delete; this
