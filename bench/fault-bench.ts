@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { startPrivateMariadb, startPrivateRedis, freePort, type PrivateServer } from '@doorman/core/testing/servers';
 import { bundleGatewayEntries } from './lib/build.ts';
-import { stopAllChildren, type Child } from './lib/children.ts';
+import { cpuSeconds, stopAllChildren, type Child } from './lib/children.ts';
 import { createTenant, gatewayEnv, startGateway, type TenantAccess } from './lib/gateway.ts';
 import { deactivationBurst, duplicatedDeprovisions, misapplied, openSessions, percentile, startDoneWatcher, type BurstTarget } from './lib/burst.ts';
 import { seedUsers } from './lib/seed.ts';
@@ -68,6 +68,8 @@ interface Result {
   p99Ms: number;
   maxMs: number;
   patchSeconds: number;
+  /** CPU milliseconds per deactivation of api + worker + MariaDB + Redis, from the first PATCH to the last person done. */
+  cpuMsPerDeactivation: number;
   restarted: string;
 }
 
@@ -130,7 +132,7 @@ async function main() {
   }
 
   const table = [
-    ['scenario', 'lost', 'dup', 'wrong', '500s', '503s', 'other', 'recovered', 'p50 ms', 'p99 ms', 'max ms', 'PATCH s', 'restarted'],
+    ['scenario', 'lost', 'dup', 'wrong', '500s', '503s', 'other', 'recovered', 'p50 ms', 'p99 ms', 'max ms', 'PATCH s', 'CPU ms/deact', 'restarted'],
     ...results.map((r) => [
       r.scenario,
       r.lost,
@@ -144,6 +146,7 @@ async function main() {
       r.p99Ms.toFixed(0),
       r.maxMs.toFixed(0),
       r.patchSeconds.toFixed(1),
+      r.cpuMsPerDeactivation.toFixed(2),
       r.restarted || '—',
     ]),
   ].map((row) => row.map(String));
@@ -166,7 +169,7 @@ async function runScenario(
     bystanders: number;
     concurrency: number;
     faults: { inject(): Promise<string> };
-    pids: () => { api: number; worker: number };
+    pids: () => { api: number; worker: number; mariadb: number; redis: number };
     before: { api: number; worker: number };
   },
 ): Promise<Result> {
@@ -181,6 +184,9 @@ async function runScenario(
   await openSessions(pool!, o.tenant.connectionId, all.map((t) => t.userId));
 
   const watcher = startDoneWatcher(pool!, o.tenant.connectionId, targets);
+  // CPU of every process serving the burst (a restarted process's CPU is counted from its start).
+  const cpuOf = (pids: Record<string, number>) => Object.values(pids).reduce((n, pid) => n + (cpuSeconds(pid) ?? 0), 0);
+  const cpuBefore = cpuOf(o.pids());
   let fault: Promise<string> | undefined;
   log(`${scenario}: ${o.users} PATCH active=false at ${o.concurrency} concurrent${scenario === 'none' ? '' : ', fault at 30% answered'}`);
   const started = performance.now();
@@ -199,6 +205,7 @@ async function runScenario(
   const deadline = Date.now() + SETTLE_MS;
   while (watcher.pending.size && Date.now() < deadline) await sleep(100);
   await watcher.stop();
+  const cpuUsed = cpuOf(o.pids()) - cpuBefore;
 
   const latencies = targets.filter((t) => watcher.doneAt.has(t.id) && burst.answeredAt.has(t.id)).map((t) => Math.max(0, watcher.doneAt.get(t.id)! - burst.answeredAt.get(t.id)!));
   const lost = targets.filter((t) => burst.answeredAt.has(t.id) && !watcher.doneAt.has(t.id)).length;
@@ -217,6 +224,7 @@ async function runScenario(
     p99Ms: percentile(latencies, 99),
     maxMs: percentile(latencies, 100),
     patchSeconds,
+    cpuMsPerDeactivation: (cpuUsed * 1000) / Math.max(1, watcher.doneAt.size),
     restarted,
   };
   log(`${scenario}: ${JSON.stringify({ ...result, statuses: burst.statuses })}`);
