@@ -24,6 +24,13 @@ const ADD_TIMEOUT_MS = 5000;
 /** Every command of the relay's connection: a hung Redis fails a relay pass (rows stay pending) instead of stalling it. */
 const PRODUCER_COMMAND_TIMEOUT_MS = 5000;
 const CLEANUP_EVERY_MS = 60_000;
+/**
+ * A job whose worker died (SIGKILL, OOM) is handed to another worker once its lock expires and a
+ * stalled-job check runs: with BullMQ's defaults (30 s lock, check every 30 s) that took up to a minute;
+ * here about 20 s. A job may stall (its worker lost) 3 times before it fails, not once: a worker killed
+ * during a burst must not turn deactivations into permanent failures.
+ */
+const STALLED_DEFAULTS = { lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 3 };
 
 /** Producers fail fast while Redis is away (the outbox keeps the intent); workers wait for it. */
 async function connectProducer(redisUrl: string, log: JobsLogger): Promise<Redis> {
@@ -79,6 +86,7 @@ function startWorkers(options: JobRuntimeOptions & { redisUrl: string }, prefix:
         connection,
         prefix,
         concurrency,
+        ...STALLED_DEFAULTS,
         // Only the settings given: BullMQ rejects explicit undefined for some of them.
         ...Object.fromEntries(Object.entries(options.worker ?? {}).filter(([, v]) => v !== undefined)),
       },
