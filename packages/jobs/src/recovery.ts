@@ -6,6 +6,8 @@ import { markCompleted, markUnrelayed, readUnfinishedIntents, type Transact } fr
 import type { JobsLogger } from './types.ts';
 
 const BATCH = 500;
+/** Rows checked per periodic pass: a long worker outage (a large waiting backlog) is walked over several passes. */
+const MAX_PER_PASS = 5_000;
 
 /**
  * What lets deprovisioning survive the loss of Redis' data (docs/job-durability.md):
@@ -26,6 +28,8 @@ export function createRedisRecovery(o: {
   log: JobsLogger;
 }) {
   const markerKey = `${o.prefix}:doorman-redis-marker`;
+  // Where the periodic walk resumes; a full reconciliation (Redis emptied) always walks everything.
+  let resumeAfter = '0';
   return {
     /** True when the marker was missing (and is now set): Redis is new or lost its data. */
     async redisWasEmptied(): Promise<boolean> {
@@ -36,12 +40,21 @@ export function createRedisRecovery(o: {
     /** Reconciles unfinished rows relayed before now (`all`) or before `reconcileAfterMs` ago. Returns rows handed back. */
     async reconcile(all: boolean): Promise<number> {
       const cutoff = new Date(Date.now() - (all ? 0 : o.reconcileAfterMs));
-      let after = '0';
+      let after = all ? '0' : resumeAfter;
       let handedBack = 0;
       let finished = 0;
+      let checked = 0;
       for (;;) {
+        if (!all && checked >= MAX_PER_PASS) {
+          resumeAfter = after;
+          break;
+        }
         const rows = await readUnfinishedIntents(o.db, cutoff, after, BATCH);
-        if (!rows.length) break;
+        checked += rows.length;
+        if (!rows.length) {
+          resumeAfter = '0';
+          break;
+        }
         after = rows[rows.length - 1]!.seq;
         const states = await Promise.all(rows.map(async (r) => (await o.readyQueue(r.queue)).getJobState(toBullJobId(r.jobId))));
         const completed: string[] = [];
@@ -62,7 +75,10 @@ export function createRedisRecovery(o: {
         await markUnrelayed(o.transact, lost);
         handedBack += lost.length;
         finished += completed.length + failed.length;
-        if (rows.length < BATCH) break;
+        if (rows.length < BATCH) {
+          resumeAfter = '0';
+          break;
+        }
       }
       if (handedBack) o.log.warn({ jobs: handedBack }, 'jobs relayed earlier are no longer in Redis: re-sending them');
       if (finished) o.log.debug({ jobs: finished }, 'finished jobs recorded from BullMQ');
