@@ -11,6 +11,7 @@ import { countPendingIntents, type JobRuntime } from '@doorman/jobs';
 import { SsoSessionEntity } from '@doorman/model';
 import { BUILTIN_PLUGINS, PLUGIN_CATALOG } from '../src/catalog.ts';
 import { startJobs } from '../src/jobs.ts';
+import { createScimTenant, PATCH_OP, USER_SCHEMA as USER } from './scim-tenant.ts';
 
 /**
  * The quick start's embedded default: SQLite and INLINE jobs, no Redis. A burst of SCIM deactivations
@@ -20,8 +21,6 @@ import { startJobs } from '../src/jobs.ts';
 const USERS = 1_000;
 const CONCURRENCY = 32;
 const ADMIN = 'embedded-test-admin-token-0123456789abcdef012345678';
-const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 
 let dir: string;
 let gateway: Gateway;
@@ -64,12 +63,7 @@ async function inParallel(count: number, concurrency: number, task: (i: number) 
 describe('embedded default (SQLite, inline jobs)', () => {
   it(`deprovisions ${USERS} people deactivated in a burst at ${CONCURRENCY} concurrent: memberships removed, sessions ended, no retries`, async () => {
     expect(jobs.driver).toBe('inline');
-    const admin = (path: string) => http.post(path).set('Authorization', `Bearer ${ADMIN}`);
-    const org = await admin('/admin/v1/orgs').send({ name: 'embedded' });
-    const idp = { entryPoint: 'https://idp.example.com/sso', idpIssuer: 'https://idp.example.com', idpCert: 'MIIC'.padEnd(64, 'A') };
-    const conn = await admin('/admin/v1/connections').send({ name: 'Embedded', type: 'saml', orgIds: [org.body.id], defaultOrgId: org.body.id, scimEnabled: true, idp });
-    const tok = await admin(`/admin/v1/connections/${conn.body.id}/scim-tokens`).send({ name: 't' });
-    const token: string = tok.body.secret ?? tok.body.token;
+    const { connectionId, token } = await createScimTenant(http, ADMIN, 'embedded');
     const scim = (method: 'post' | 'patch', path: string) =>
       http[method](`/scim/v2${path}`).set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/scim+json');
 
@@ -80,14 +74,14 @@ describe('embedded default (SQLite, inline jobs)', () => {
       users.push({ id: res.body.id, userId: '' });
     });
     // One open SSO session per person, as a sign-in would leave.
-    const cu: Array<{ id: string; user_id: string }> = await gateway.db.query('SELECT id, user_id FROM connection_users WHERE connection_id = ?', [conn.body.id]);
+    const cu: Array<{ id: string; user_id: string }> = await gateway.db.query('SELECT id, user_id FROM connection_users WHERE connection_id = ?', [connectionId]);
     const expiresAt = new Date(Date.now() + 3_600_000);
     for (let i = 0; i < cu.length; i += 100) {
-      const rows = cu.slice(i, i + 100).map((r) => ({ id: randomUUID(), userId: r.user_id, connectionId: conn.body.id, expiresAt, endedAt: null }));
+      const rows = cu.slice(i, i + 100).map((r) => ({ id: randomUUID(), userId: r.user_id, connectionId: connectionId, expiresAt, endedAt: null }));
       await gateway.transaction((tx) => tx.getRepository(SsoSessionEntity).insert(rows));
     }
-    const memberships = async () => Number((await gateway.db.query('SELECT COUNT(*) AS n FROM org_memberships WHERE connection_id = ?', [conn.body.id]))[0].n);
-    const openSessions = async () => Number((await gateway.db.query('SELECT COUNT(*) AS n FROM sso_sessions WHERE connection_id = ? AND ended_at IS NULL', [conn.body.id]))[0].n);
+    const memberships = async () => Number((await gateway.db.query('SELECT COUNT(*) AS n FROM org_memberships WHERE connection_id = ?', [connectionId]))[0].n);
+    const openSessions = async () => Number((await gateway.db.query('SELECT COUNT(*) AS n FROM sso_sessions WHERE connection_id = ? AND ended_at IS NULL', [connectionId]))[0].n);
     expect(await memberships()).toBe(USERS);
     expect(await openSessions()).toBe(USERS);
 

@@ -3,14 +3,13 @@ import supertest from 'supertest';
 import { buildGateway, parseGatewayConfig, type Gateway } from '@doorman/core';
 import { startPrivateMariadb, startPrivateRedis, type PrivateServer } from '@doorman/core/testing/servers';
 import { BUILTIN_PLUGINS, PLUGIN_CATALOG } from '../src/catalog.ts';
+import { createScimTenant, PATCH_OP, USER_SCHEMA as USER } from './scim-tenant.ts';
 
 /**
  * Dependency faults against PRIVATE servers (README "Failure behaviour"): a paused (hung) Redis and a
  * killed MariaDB. The machine's shared MariaDB and Redis are never touched.
  */
 const ADMIN = 'faults-test-admin-token-0123456789abcdef0123456789';
-const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 
 let mariadb: PrivateServer;
 let redis: PrivateServer;
@@ -40,12 +39,7 @@ beforeAll(async () => {
   const sink = new Writable({ write: (chunk, _e, cb) => (logs.push(String(chunk)), cb()) });
   gateway = await buildGateway({ config, catalog: PLUGIN_CATALOG, builtins: BUILTIN_PLUGINS, logger: pino({ level: 'info' }, sink) });
   http = supertest(gateway.app.callback());
-  const admin = (method: 'post', path: string) => http[method](path).set('Authorization', `Bearer ${ADMIN}`);
-  const org = await admin('post', '/admin/v1/orgs').send({ name: 'faults' });
-  const idp = { entryPoint: 'https://idp.example.com/sso', idpIssuer: 'https://idp.example.com', idpCert: 'MIIC'.padEnd(64, 'A') };
-  const conn = await admin('post', '/admin/v1/connections').send({ name: 'Faults', type: 'saml', orgIds: [org.body.id], defaultOrgId: org.body.id, scimEnabled: true, idp });
-  const tok = await admin('post', `/admin/v1/connections/${conn.body.id}/scim-tokens`).send({ name: 't' });
-  token = tok.body.secret ?? tok.body.token;
+  ({ token } = await createScimTenant(http, ADMIN, 'faults'));
   for (let i = 0; i < 6; i++) {
     const res = await scim('post', '/Users').send({ schemas: [USER], userName: `u${i}@faults.test`, emails: [{ value: `u${i}@faults.test`, primary: true }], active: true });
     expect(res.status, JSON.stringify(res.body)).toBe(201);

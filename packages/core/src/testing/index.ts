@@ -51,6 +51,9 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     logLevel: 'info',
     port: 0,
     ...(options.redis === false ? {} : { redisUrl: TEST_REDIS_URL }),
+    // The shared test Redis answers slowly when the machine is loaded; a 500 ms timeout would make tests
+    // that count rate-limit points fail open at random. Fault tests use the production default.
+    redisCommandTimeoutMs: 5_000,
     ...options.gateway,
   });
   if (!config || problems.length) throw new Error(problems.join('; '));
