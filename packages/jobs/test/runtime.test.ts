@@ -79,11 +79,11 @@ describe('outbox → BullMQ', () => {
     // Both relays poll the same outbox: SKIP LOCKED keeps them off each other's rows.
     await Promise.all([a.relayOnce(), b.relayOnce(), a.relayOnce(), b.relayOnce()]);
 
-    await waitFor(async () => (await a.queues.get(TEST_QUEUE)!.getJobCounts('completed')).completed === 1000, 'all 1,000 jobs completed');
+    await waitFor(async () => (await a.queues.get(TEST_QUEUE)!.getJobCounts('completed')).completed === 1000, 'all 1,000 jobs completed', 90_000);
     const [row] = await db.query(`SELECT COUNT(*) AS runs, COUNT(DISTINCT SUBSTRING_INDEX(name, '.', 1)) AS distinctKeys FROM organizations WHERE name LIKE ?`, [`${burst}-%`]);
     expect({ runs: Number(row.runs), distinctKeys: Number(row.distinctKeys) }).toEqual({ runs: 1000, distinctKeys: 1000 });
     expect(await countPendingIntents(db)).toBe(0);
-  });
+  }, 120_000);
 
   it('fails a schema-invalid payload permanently, without retries, as a failed job', async () => {
     const registry = recordJobRegistry(db);
