@@ -16,7 +16,7 @@ export const updateOrgBody = z
   .strict();
 export const createTeamBody = z.object({ name: teamName }).strict();
 export const renameTeamBody = createTeamBody;
-export const teamSchema = z.object({ id: z.string(), orgId: z.string(), name: z.string(), nameLc: z.string(), createdAt: z.iso.datetime() });
+
 
 const samlSettings = z
   .object({

@@ -1,0 +1,218 @@
+/** The SSO connection and domain routes of the admin API. */
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { ConflictError, InputError, isDuplicateKeyError, isUuid, NotFoundError, type Actor, type EventBus, type HttpSurface, type PluginEnv } from '@doorman/core';
+import { ConnectionDomainEntity, ConnectionOrgEntity, SsoConnectionEntity, type SsoConnection } from '@doorman/model';
+import { missingSsoSettings, publicConnection } from './connections.ts';
+import { findOrg } from './lookup.ts';
+import { addDomainBody, createConnectionBody, listQuery, updateConnectionBody } from './schemas.ts';
+import { connectionList, connectionSchema, domainView } from './responses.ts';
+
+const actorOf = (ctx: { state: { actor?: Actor } }): Actor => ctx.state.actor!;
+
+async function findConnection(tx: EntityManager, id: string): Promise<SsoConnection> {
+  const connection = isUuid(id) ? await tx.getRepository(SsoConnectionEntity).findOneBy({ id }) : null;
+  if (!connection) throw new NotFoundError(`connection '${id}' not found`);
+  return connection;
+}
+
+async function connectionView(tx: EntityManager, connection: SsoConnection) {
+  const [orgs, domains] = await Promise.all([
+    tx.getRepository(ConnectionOrgEntity).findBy({ connectionId: connection.id }),
+    tx.getRepository(ConnectionDomainEntity).find({ where: { connectionId: connection.id }, order: { domain: 'ASC' } }),
+  ]);
+  return publicConnection(connection, orgs.map((o) => o.orgId), domains);
+}
+
+export function registerConnectionRoutes(http: HttpSurface, transaction: PluginEnv<unknown>['transaction'], events: EventBus): void {
+  http.adminRoute({
+    method: 'post',
+    path: '/connections',
+    summary: 'Create an SSO connection', body: createConnectionBody, responses: { 201: { description: 'the connection (the OIDC client secret is never returned)', schema: connectionSchema } },
+    handler: async (ctx, input) => {
+      const { body } = input;
+      ctx.body = await transaction(async (tx) => {
+        const orgs = await Promise.all(body.orgIds.map((ref) => findOrg(tx, ref)));
+        const defaultOrg = body.defaultOrgId ? await findOrg(tx, body.defaultOrgId) : orgs.length === 1 ? orgs[0]! : null;
+        if (defaultOrg && !orgs.some((o) => o.id === defaultOrg.id)) throw new InputError('defaultOrgId must be one of orgIds', { field: 'defaultOrgId' });
+        const connection: SsoConnection = {
+          id: randomUUID(),
+          name: body.name,
+          type: body.type,
+          defaultOrgId: defaultOrg?.id ?? null,
+          defaultTeam: body.defaultTeam ?? null,
+          jitEnabled: body.jitEnabled ?? true,
+          scimEnabled: body.scimEnabled ?? false,
+          idpSettings: body.idp ?? {},
+          rateLimitPerSecond: body.rateLimitPerSecond ?? null,
+          createdAt: new Date(),
+          updatedAt: new Date(),
+        };
+        assertTogglesAllowed(connection);
+        await tx.getRepository(SsoConnectionEntity).insert(connection);
+        await tx.getRepository(ConnectionOrgEntity).insert([...new Set(orgs.map((o) => o.id))].map((orgId) => ({ connectionId: connection.id, orgId })));
+        const domains = [...new Set(body.domains ?? [])];
+        if (domains.length) {
+          await tx.getRepository(ConnectionDomainEntity).insert(domains.map((domain) => ({ id: randomUUID(), connectionId: connection.id, domain, verified: false, createdAt: new Date() })));
+        }
+        await events.publish(tx, actorOf(ctx), {
+          action: 'connection.created',
+          orgId: connection.defaultOrgId,
+          connectionId: connection.id,
+          target: { type: 'connection', id: connection.id },
+          changes: { name: { after: connection.name }, type: { after: connection.type }, orgIds: { after: orgs.map((o) => o.id) }, jitEnabled: { after: connection.jitEnabled }, scimEnabled: { after: connection.scimEnabled } },
+        });
+        return connectionView(tx, connection);
+      });
+      ctx.status = 201;
+    },
+  });
+
+  http.adminRoute({
+    method: 'get',
+    path: '/connections',
+    summary: 'List SSO connections', query: listQuery, responses: { 200: { description: 'a page of connections', schema: connectionList } },
+    handler: async (ctx, input) => {
+      const q = input.query;
+      ctx.body = await transaction(async (tx) => {
+        const [connections, total] = await tx.getRepository(SsoConnectionEntity).findAndCount({ order: { createdAt: 'ASC', id: 'ASC' }, take: q.limit, skip: q.offset });
+        return { total, connections: await Promise.all(connections.map((c) => connectionView(tx, c))) };
+      });
+    },
+  });
+
+  http.adminRoute({
+    method: 'get',
+    path: '/connections/:connectionId',
+    summary: 'Show an SSO connection (by id or name)', responses: { 200: { description: 'the connection', schema: connectionSchema } },
+    handler: async (ctx) => {
+      ctx.body = await transaction(async (tx) => connectionView(tx, await findConnection(tx, ctx.params.connectionId!)));
+    },
+  });
+
+  http.adminRoute({
+    method: 'patch',
+    path: '/connections/:connectionId',
+    summary: 'Change an SSO connection', body: updateConnectionBody, responses: { 200: { description: 'the connection', schema: connectionSchema } },
+    handler: async (ctx, input) => {
+      const { body } = input;
+      ctx.body = await transaction(async (tx) => {
+        const current = await findConnection(tx, ctx.params.connectionId!);
+        const currentOrgIds = (await tx.getRepository(ConnectionOrgEntity).findBy({ connectionId: current.id })).map((o) => o.orgId);
+        const orgIds = body.orgIds ? [...new Set((await Promise.all(body.orgIds.map((ref) => findOrg(tx, ref)))).map((o) => o.id))] : currentOrgIds;
+        const defaultOrgId = body.defaultOrgId === undefined ? current.defaultOrgId : body.defaultOrgId === null ? null : (await findOrg(tx, body.defaultOrgId)).id;
+        if (defaultOrgId && !orgIds.includes(defaultOrgId)) throw new InputError('defaultOrgId must be one of the organizations the connection serves', { field: 'defaultOrgId' });
+        const next: SsoConnection = {
+          ...current,
+          name: body.name ?? current.name,
+          defaultOrgId,
+          defaultTeam: body.defaultTeam === undefined ? current.defaultTeam : body.defaultTeam,
+          jitEnabled: body.jitEnabled ?? current.jitEnabled,
+          scimEnabled: body.scimEnabled ?? current.scimEnabled,
+          rateLimitPerSecond: body.rateLimitPerSecond === undefined ? current.rateLimitPerSecond : body.rateLimitPerSecond,
+          idpSettings: body.idp ? { ...current.idpSettings, ...body.idp } : current.idpSettings,
+        };
+        assertTogglesAllowed(next);
+        const changes: Record<string, { before: unknown; after: unknown }> = {};
+        for (const key of ['name', 'defaultOrgId', 'defaultTeam', 'jitEnabled', 'scimEnabled', 'rateLimitPerSecond'] as const) {
+          if (next[key] !== current[key]) changes[key] = { before: current[key], after: next[key] };
+        }
+        if (body.idp) changes.idpSettings = { before: Object.keys(current.idpSettings).sort(), after: Object.keys(next.idpSettings).sort() };
+        if (body.orgIds && [...orgIds].sort().join() !== [...currentOrgIds].sort().join()) {
+          changes.orgIds = { before: currentOrgIds, after: orgIds };
+          await tx.getRepository(ConnectionOrgEntity).delete({ connectionId: current.id });
+          await tx.getRepository(ConnectionOrgEntity).insert(orgIds.map((orgId) => ({ connectionId: current.id, orgId })));
+        }
+        if (Object.keys(changes).length) {
+          const { id, createdAt, updatedAt, ...columns } = next;
+          void createdAt;
+          void updatedAt;
+          await tx.getRepository(SsoConnectionEntity).update({ id }, columns);
+          await events.publish(tx, actorOf(ctx), { action: 'connection.updated', orgId: next.defaultOrgId, connectionId: id, target: { type: 'connection', id }, changes });
+        }
+        return connectionView(tx, await findConnection(tx, current.id));
+      });
+    },
+  });
+
+  http.adminRoute({
+    method: 'delete',
+    path: '/connections/:connectionId',
+    summary: 'Delete an SSO connection', responses: { 204: { description: 'deleted', schema: null } },
+    handler: async (ctx) => {
+      await transaction(async (tx) => {
+        const connection = await findConnection(tx, ctx.params.connectionId!);
+        await tx.getRepository(ConnectionDomainEntity).delete({ connectionId: connection.id });
+        await tx.getRepository(ConnectionOrgEntity).delete({ connectionId: connection.id });
+        await tx.getRepository(SsoConnectionEntity).delete({ id: connection.id });
+        await events.publish(tx, actorOf(ctx), { action: 'connection.deleted', orgId: connection.defaultOrgId, connectionId: connection.id, target: { type: 'connection', id: connection.id }, changes: { name: { before: connection.name } } });
+      });
+      ctx.status = 204;
+    },
+  });
+
+  http.adminRoute({
+    method: 'post',
+    path: '/connections/:connectionId/domains',
+    summary: 'Add an email domain to a connection', body: addDomainBody, responses: { 201: { description: 'the domain', schema: domainView } },
+    handler: async (ctx, input) => {
+      const { body } = input;
+      ctx.body = await transaction(async (tx) => {
+        const connection = await findConnection(tx, ctx.params.connectionId!);
+        const domain = { id: randomUUID(), connectionId: connection.id, domain: body.domain, verified: body.verified ?? false, createdAt: new Date() };
+        try {
+          await tx.getRepository(ConnectionDomainEntity).insert(domain);
+        } catch (err) {
+          if (isDuplicateKeyError(err)) throw new ConflictError(`domain '${body.domain}' is already on this connection`, { field: 'domain' });
+          throw err;
+        }
+        await events.publish(tx, actorOf(ctx), { action: 'connection.domain_added', orgId: connection.defaultOrgId, connectionId: connection.id, target: { type: 'domain', id: domain.domain }, changes: { verified: { after: domain.verified } } });
+        return domain;
+      });
+      ctx.status = 201;
+    },
+  });
+
+  http.adminRoute({
+    method: 'post',
+    path: '/connections/:connectionId/domains/:domain/verify',
+    summary: 'Mark a domain verified (an admin assertion)', responses: { 200: { description: 'the domain', schema: domainView } },
+    handler: async (ctx) => {
+      ctx.body = await transaction(async (tx) => {
+        const connection = await findConnection(tx, ctx.params.connectionId!);
+        const repo = tx.getRepository(ConnectionDomainEntity);
+        const domain = await repo.findOneBy({ connectionId: connection.id, domain: ctx.params.domain!.toLowerCase() });
+        if (!domain) throw new NotFoundError(`domain '${ctx.params.domain}' is not on this connection`, { field: 'domain' });
+        if (!domain.verified) {
+          await repo.update({ id: domain.id }, { verified: true });
+          await events.publish(tx, actorOf(ctx), { action: 'connection.domain_verified', orgId: connection.defaultOrgId, connectionId: connection.id, target: { type: 'domain', id: domain.domain }, changes: { verified: { before: false, after: true } } });
+        }
+        return { ...domain, verified: true };
+      });
+    },
+  });
+
+  http.adminRoute({
+    method: 'delete',
+    path: '/connections/:connectionId/domains/:domain',
+    summary: 'Remove a domain', responses: { 204: { description: 'removed', schema: null } },
+    handler: async (ctx) => {
+      await transaction(async (tx) => {
+        const connection = await findConnection(tx, ctx.params.connectionId!);
+        const result = await tx.getRepository(ConnectionDomainEntity).delete({ connectionId: connection.id, domain: ctx.params.domain!.toLowerCase() });
+        if (!result.affected) throw new NotFoundError(`domain '${ctx.params.domain}' is not on this connection`, { field: 'domain' });
+        await events.publish(tx, actorOf(ctx), { action: 'connection.domain_removed', orgId: connection.defaultOrgId, connectionId: connection.id, target: { type: 'domain', id: ctx.params.domain!.toLowerCase() } });
+      });
+      ctx.status = 204;
+    },
+  });
+}
+
+/** SCIM needs complete SSO settings; JIT may be off only while SCIM provisions people. */
+function assertTogglesAllowed(connection: SsoConnection) {
+  if (connection.scimEnabled) {
+    const missing = missingSsoSettings(connection);
+    if (missing.length) throw new InputError(`SCIM cannot be enabled until the SSO settings are complete: set idp.${missing.join(', idp.')}`, { field: `idp.${missing[0]}` });
+  }
+  if (!connection.jitEnabled && !connection.scimEnabled) throw new InputError('JIT provisioning can be turned off only while SCIM is enabled on the connection', { field: 'jitEnabled' });
+}
