@@ -11,6 +11,7 @@ import { memberList, orgList, orgView, teamView } from './responses.ts';
 const actorOf = (ctx: { state: { actor?: Actor } }): Actor => ctx.state.actor!;
 const CLI: CliCommand[] = [
   { command: 'orgs create <name>', description: 'create an organization', method: 'POST', path: '/orgs', options: [{ flag: '--display-name <text>', field: 'displayName', description: 'display name' }, { flag: '--seat-limit <n>', field: 'seatLimit', description: 'seat limit', type: 'number' }] },
+  { command: 'openapi', description: 'print the admin API OpenAPI 3.1 document', method: 'GET', path: '/openapi.json' },
   { command: 'orgs list', description: 'list organizations', method: 'GET', path: '/orgs' },
   { command: 'orgs update <org>', description: 'change an organization', method: 'PATCH', path: '/orgs/:org', options: [{ flag: '--display-name <text>', field: 'displayName', description: 'display name' }, { flag: '--seat-limit <n>', field: 'seatLimit', description: 'seat limit', type: 'number' }] },
   { command: 'teams create <org> <name>', description: 'create a team in an organization', method: 'POST', path: '/orgs/:org/teams' },

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { auditSettingsRef, definePlugin, resolveFilterRef, SYSTEM_ACTOR } from '@doorman/core';
+import { auditSettingsRef, definePlugin, InputError, resolveFilterRef, SYSTEM_ACTOR } from '@doorman/core';
 import { auditConfigSchema, type AuditConfig } from './config.ts';
 import { verifyChain } from './chain.ts';
-import { exportQuerySchema, exportStream, listEvents, listQuerySchema, parseQuery, verifyQuerySchema } from './query.ts';
+import { eventPage, verifyResultSchema } from './api-schemas.ts';
+import { exportQuerySchema, exportStream, listEvents, listQuerySchema, verifyQuerySchema } from './query.ts';
 import { purgeExpired } from './retention.ts';
 import { ChainSealer } from './sealer.ts';
 import { AuditWriter } from './writer.ts';
@@ -82,28 +83,52 @@ export const auditPlugin = definePlugin<AuditConfig>({
       connectionId: await resolveFilterRef(db, 'connection', q.connectionId, 'connectionId'),
     });
 
-    http.admin.get('/audit', async (ctx) => {
-      ctx.body = await listEvents(db, await withIds(parseQuery(listQuerySchema, ctx.query)));
+    const inRange = <T extends { from?: Date; to?: Date }>(q: T): T => {
+      if (q.from && q.to && q.from >= q.to) throw new InputError('to: must be later than from', { field: 'to' });
+      return q;
+    };
+
+    http.adminRoute({
+      method: 'get',
+      path: '/audit',
+      summary: 'List audit events, newest first',
+      query: listQuerySchema,
+      responses: { 200: { description: 'a page of events; nextCursor is null on the last page', schema: eventPage } },
+      handler: async (_ctx, { query }) => listEvents(db, await withIds(inRange(query))),
     });
 
-    http.admin.get('/audit/verify', async (ctx) => {
-      const { orgId } = await withIds(parseQuery(verifyQuerySchema, ctx.query));
-      // Seal first, so the verification covers every committed event. If that fails, the verification
-      // still runs and reports what stayed unsealed too long.
-      await sealer.sealChain(orgId || null).catch((err) => log(ctx).warn({ err }, 'audit sealer failed before verify'));
-      ctx.body = await verifyChain(db, orgId || null, { now: clock.now(), unsealedAlertMs: config.unsealedAlertSeconds * 1000 });
+    http.adminRoute({
+      method: 'get',
+      path: '/audit/verify',
+      summary: "Verify an organization's hash chain (the deployment chain without orgId)",
+      query: verifyQuerySchema,
+      responses: { 200: { description: 'ok, or where the chain breaks', schema: verifyResultSchema } },
+      handler: async (ctx, { query }) => {
+        const { orgId } = await withIds(query);
+        // Seal first, so the verification covers every committed event. If that fails, the verification
+        // still runs and reports what stayed unsealed too long.
+        await sealer.sealChain(orgId || null).catch((err) => log(ctx).warn({ err }, 'audit sealer failed before verify'));
+        return verifyChain(db, orgId || null, { now: clock.now(), unsealedAlertMs: config.unsealedAlertSeconds * 1000 });
+      },
     });
 
-    http.admin.get('/audit/export', async (ctx) => {
-      const { format, ...filters } = await withIds(parseQuery(exportQuerySchema, ctx.query));
-      // An export is evidence: seal what has committed, so it carries hashes (unsealed events still appear).
-      await (filters.orgId ? sealer.sealChain(filters.orgId) : sealer.sealAll()).catch((err) => log(ctx).warn({ err }, 'audit sealer failed before export'));
-      const stream = exportStream(db, filters, format);
-      stream.on('error', (err) => log(ctx).error({ err }, 'audit export failed mid-stream'));
-      const stamp = clock.now().toISOString().replace(/[:.]/g, '-');
-      ctx.set('Content-Disposition', `attachment; filename="audit-${stamp}.${format}"`);
-      ctx.type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8';
-      ctx.body = stream;
+    http.adminRoute({
+      method: 'get',
+      path: '/audit/export',
+      summary: 'Export audit events, oldest first, as NDJSON (one event per line) or CSV',
+      query: exportQuerySchema,
+      responses: { 200: { description: 'a download (Content-Disposition: attachment)', schema: z.string(), contentType: ['application/x-ndjson', 'text/csv'] } },
+      handler: async (ctx, { query }) => {
+        const { format, ...filters } = await withIds(inRange(query));
+        // An export is evidence: seal what has committed, so it carries hashes (unsealed events still appear).
+        await (filters.orgId ? sealer.sealChain(filters.orgId) : sealer.sealAll()).catch((err) => log(ctx).warn({ err }, 'audit sealer failed before export'));
+        const stream = exportStream(db, filters, format);
+        stream.on('error', (err) => log(ctx).error({ err }, 'audit export failed mid-stream'));
+        const stamp = clock.now().toISOString().replace(/[:.]/g, '-');
+        ctx.set('Content-Disposition', `attachment; filename="audit-${stamp}.${format}"`);
+        ctx.type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8';
+        ctx.body = stream;
+      },
     });
 
     jobs.define({

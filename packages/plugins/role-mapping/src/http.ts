@@ -1,6 +1,6 @@
 /** Admin routes: the mapping dry run and the on-demand sync. */
 import { z } from 'zod';
-import { InputError, NotAllowedError, NotFoundError, type CliCommand, type PluginEnv } from '@doorman/core';
+import { NotAllowedError, NotFoundError, type CliCommand, type PluginEnv } from '@doorman/core';
 import { SsoConnectionEntity, UserEntity } from '@doorman/model';
 import { previewMapping } from './service.ts';
 import { syncIntent } from './sync.ts';
@@ -35,18 +35,6 @@ export const previewBody = z
 
 export const syncBody = z.object({}).strict();
 
-/** Parses a body; an unknown key is reported by its own name (zod reports the enclosing object). */
-export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  const result = schema.safeParse(body ?? {});
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  if (issue?.code === 'unrecognized_keys') {
-    const field = [...issue.path, issue.keys[0]].join('.');
-    throw new InputError(`${field}: unknown field`, { field, scimType: 'invalidValue' });
-  }
-  throw result.error;
-}
-
 export const CLI_COMMANDS: readonly CliCommand[] = [
   {
     command: 'role-mapping preview <connectionId>',
@@ -72,35 +60,69 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
   },
 ];
 
+const role = z.enum(['member', 'editor', 'owner']);
+const place = { orgId: z.string(), org: z.string() };
+/** The preview's answer (docs/admin-api.md): the changes applying the attributes would make. */
+export const previewResponse = z.object({
+  changes: z.array(
+    z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('addOrgMembership'), ...place, role }),
+      z.object({ kind: z.literal('changeRole'), ...place, from: role, to: role }),
+      z.object({ kind: z.literal('removeOrgMembership'), ...place, role: role.nullable() }),
+      z.object({ kind: z.literal('createTeam'), ...place, team: z.string(), teamId: z.string().nullable() }),
+      z.object({ kind: z.literal('addTeamMembership'), ...place, team: z.string(), teamId: z.string().nullable(), grantedBy: z.enum(['mapping', 'group']) }),
+      z.object({ kind: z.literal('removeTeamMembership'), ...place, team: z.string(), teamId: z.string() }),
+    ]),
+  ),
+  ignoredGroups: z.array(z.string()).meta({ description: 'groups that name no organization the connection serves' }),
+  role: role.meta({ description: 'the role the user would hold in the effective organization' }),
+  mappedRole: role.meta({ description: 'the role the attributes ask for' }),
+  effectiveOrg: z.object({ id: z.string(), name: z.string() }),
+  team: z.string().nullable(),
+  firstTime: z.boolean(),
+  userId: z.string().nullable(),
+});
+
 export function registerAdminRoutes(env: PluginEnv<unknown>): void {
-  env.http.admin.post('/connections/:connectionId/role-mapping/preview', async (ctx) => {
-    const body = parseBody(previewBody, ctx.request.body);
-    const connectionId = ctx.params.connectionId!;
-    const attributes = body.attributes ?? { dockerRole: body.dockerRole, dockerOrg: body.dockerOrg, dockerTeam: body.dockerTeam, groups: body.groups };
-    const tx = env.db.manager;
-    let userId: string | null = body.userId ?? null;
-    if (body.email !== undefined) {
-      const user = await tx.getRepository(UserEntity).findOne({ where: { emailLc: body.email.toLowerCase() }, select: { id: true } });
-      if (!user) throw new NotFoundError(`no user with email '${body.email}'`, { field: 'email' });
-      userId = user.id;
-    }
-    // Read-only: nothing is locked or written, so no transaction is needed.
-    const result = await previewMapping(tx, { connectionId, userId, attributes, flow: body.flow, firstTime: body.firstTime });
-    ctx.body = { ...result, userId };
+  env.http.adminRoute({
+    method: 'post',
+    path: '/connections/:connectionId/role-mapping/preview',
+    summary: 'Preview what IdP attributes would change for a user (dry run, writes nothing)',
+    body: previewBody,
+    responses: { 200: { description: 'the changes, and the resulting role and organization', schema: previewResponse } },
+    handler: async (ctx, { body }) => {
+      const connectionId = ctx.params.connectionId!;
+      const attributes = body.attributes ?? { dockerRole: body.dockerRole, dockerOrg: body.dockerOrg, dockerTeam: body.dockerTeam, groups: body.groups };
+      const tx = env.db.manager;
+      let userId: string | null = body.userId ?? null;
+      if (body.email !== undefined) {
+        const user = await tx.getRepository(UserEntity).findOne({ where: { emailLc: body.email.toLowerCase() }, select: { id: true } });
+        if (!user) throw new NotFoundError(`no user with email '${body.email}'`, { field: 'email' });
+        userId = user.id;
+      }
+      // Read-only: nothing is locked or written, so no transaction is needed.
+      const result = await previewMapping(tx, { connectionId, userId, attributes, flow: body.flow, firstTime: body.firstTime });
+      return { ...result, userId };
+    },
   });
 
-  env.http.admin.post('/connections/:connectionId/sync', async (ctx) => {
-    parseBody(syncBody, ctx.request.body);
-    const connectionId = ctx.params.connectionId!;
-    const jobId = await env.transaction(async (tx) => {
-      const connection = await tx.getRepository(SsoConnectionEntity).findOne({ where: { id: connectionId }, select: { id: true, scimEnabled: true } });
-      if (!connection) throw new NotFoundError(`SSO connection '${connectionId}' not found`, { field: 'connectionId' });
-      if (!connection.scimEnabled) throw new NotAllowedError('SCIM is disabled on this connection: there is nothing to sync');
-      const intent = syncIntent(connectionId, 'manual', env.clock.now());
-      await env.jobs.enqueue(tx, intent);
-      return intent.id;
-    });
-    ctx.status = 202;
-    ctx.body = { jobId };
+  env.http.adminRoute({
+    method: 'post',
+    path: '/connections/:connectionId/sync',
+    summary: "Re-apply role mapping to every SCIM user of a connection now (background job)",
+    body: syncBody,
+    responses: { 202: { description: 'the sync job was queued', schema: z.object({ jobId: z.string() }) } },
+    handler: async (ctx) => {
+      const connectionId = ctx.params.connectionId!;
+      const jobId = await env.transaction(async (tx) => {
+        const connection = await tx.getRepository(SsoConnectionEntity).findOne({ where: { id: connectionId }, select: { id: true, scimEnabled: true } });
+        if (!connection) throw new NotFoundError(`SSO connection '${connectionId}' not found`, { field: 'connectionId' });
+        if (!connection.scimEnabled) throw new NotAllowedError('SCIM is disabled on this connection: there is nothing to sync');
+        const intent = syncIntent(connectionId, 'manual', env.clock.now());
+        await env.jobs.enqueue(tx, intent);
+        return intent.id;
+      });
+      return { jobId };
+    },
   });
 }

@@ -93,24 +93,35 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
 
     // Operators: the counter behind unfiltered totals is kept by every create and delete; this
     // repairs it if rows were changed outside Doorman (a partial restore, manual SQL).
-    http.admin.post('/connections/:connectionId/scim-users/recount', async (ctx) => {
-      const connectionId = ctx.params.connectionId!;
-      const result = await transaction(async (tx) => {
-        if (!(await tx.getRepository(SsoConnectionEntity).existsBy({ id: connectionId }))) {
-          throw new NotFoundError(`SSO connection '${connectionId}' not found`, { field: 'connectionId' });
-        }
-        const counts = await recountConnectionUsers(tx, connectionId);
-        if (counts.before !== counts.after) {
-          await events.publish(tx, (ctx.state.actor as Actor | undefined) ?? SYSTEM_ACTOR, {
-            action: 'scim_users.recounted',
-            connectionId,
-            target: { type: 'connection', id: connectionId },
-            changes: { users: { before: counts.before, after: counts.after } },
-          });
-        }
-        return counts;
-      });
-      ctx.body = { connectionId, usersBefore: result.before, users: result.after, repaired: result.before !== result.after };
+    http.adminRoute({
+      method: 'post',
+      path: '/connections/:connectionId/scim-users/recount',
+      summary: "Recount a connection's SCIM users (repairs the counter behind unfiltered totals)",
+      responses: {
+        200: {
+          description: 'the count before and after',
+          schema: z.object({ connectionId: z.string(), usersBefore: z.number().int(), users: z.number().int(), repaired: z.boolean() }),
+        },
+      },
+      handler: async (ctx) => {
+        const connectionId = ctx.params.connectionId!;
+        const result = await transaction(async (tx) => {
+          if (!(await tx.getRepository(SsoConnectionEntity).existsBy({ id: connectionId }))) {
+            throw new NotFoundError(`SSO connection '${connectionId}' not found`, { field: 'connectionId' });
+          }
+          const counts = await recountConnectionUsers(tx, connectionId);
+          if (counts.before !== counts.after) {
+            await events.publish(tx, (ctx.state.actor as Actor | undefined) ?? SYSTEM_ACTOR, {
+              action: 'scim_users.recounted',
+              connectionId,
+              target: { type: 'connection', id: connectionId },
+              changes: { users: { before: counts.before, after: counts.after } },
+            });
+          }
+          return counts;
+        });
+        return { connectionId, usersBefore: result.before, users: result.after, repaired: result.before !== result.after };
+      },
     });
 
     const r = http.scim;

@@ -47,7 +47,7 @@ export const tokenAuthPlugin = definePlugin<TokenAuthConfig>({
       scimAuthenticator({ db: env.db, cache, lastUsed, tenantLimiter, failureLimiter, defaultRatePerSecond: config.rateLimitPerSecond, now }),
     );
 
-    mountAdminRoutes(env.http.admin, {
+    mountAdminRoutes(env.http, {
       transaction: env.transaction,
       events: env.events,
       now: () => env.clock.now(),
