@@ -1,5 +1,6 @@
 import type { PluginDefinition } from '@doorman/core';
 import { adminPlugin } from '@doorman/plugin-admin';
+import { peoplePlugin } from '@doorman/plugin-people';
 import { auditPlugin } from '@doorman/plugin-audit';
 import { consolePlugin } from '@doorman/plugin-console';
 import { jitProvisioningPlugin } from '@doorman/plugin-jit-provisioning';
@@ -24,4 +25,4 @@ export const PLUGIN_CATALOG: readonly PluginDefinition<any>[] = [
   consolePlugin,
 ];
 
-export const BUILTIN_PLUGINS: readonly PluginDefinition<any>[] = [adminPlugin];
+export const BUILTIN_PLUGINS: readonly PluginDefinition<any>[] = [adminPlugin, peoplePlugin];
