@@ -181,7 +181,10 @@ export class Deliverer {
       if (o.dead) deadByEndpoint.set(o.r.endpoint_id, (deadByEndpoint.get(o.r.endpoint_id) ?? 0) + 1);
       else if (o.r.consecutive_dead > 0) await tx.query('UPDATE webhook_endpoints SET consecutive_dead = 0 WHERE id = ?', [o.r.endpoint_id]);
     }
-    for (const next of await this.handOn(tx, finishedInLanes)) intents.push(deliverIntent(next.id, `after.${next.after}`, [next.id]));
+    // The next deliveries of one event travel together, as the event's own job would send them.
+    const byEvent = new Map<string, Array<{ id: string; after: string }>>();
+    for (const next of await this.handOn(tx, finishedInLanes)) byEvent.set(next.eventId, [...(byEvent.get(next.eventId) ?? []), next]);
+    for (const group of byEvent.values()) intents.push(deliverIntent(group[0]!.id, `after.${group[0]!.after}`, group.map((g) => g.id)));
     await tx.query(
       `INSERT INTO webhook_attempts (delivery_id, endpoint_id, attempt, started_at, status_code, latency_ms, error, response_snippet) VALUES ${rows.map(() => `(${marks(8)})`).join(', ')}`,
       attemptRows,
@@ -195,20 +198,20 @@ export class Deliverer {
    * For each finished delivery, its lane's first waiting delivery becomes pending again, to be sent
    * next. One read for all of them (they share a subject when they come from one event).
    */
-  private async handOn(tx: EntityManager, finished: Row[]): Promise<Array<{ id: string; after: string }>> {
-    const out: Array<{ id: string; after: string }> = [];
+  private async handOn(tx: EntityManager, finished: Row[]): Promise<Array<{ id: string; eventId: string; after: string }>> {
+    const out: Array<{ id: string; eventId: string; after: string }> = [];
     const bySubject = new Map<string, Row[]>();
     for (const r of finished) bySubject.set(r.subject_key, [...(bySubject.get(r.subject_key) ?? []), r]);
     for (const [subject, group] of bySubject) {
-      const waiting: Array<{ id: string; endpoint_id: string }> = await tx.query(
-        `SELECT id, endpoint_id FROM webhook_deliveries WHERE subject_key = ? AND status = 'waiting' AND kind = 'event' AND endpoint_id IN (${marks(group.length)}) ORDER BY subject_seq`,
+      const waiting: Array<{ id: string; endpoint_id: string; event_id: string }> = await tx.query(
+        `SELECT id, endpoint_id, event_id FROM webhook_deliveries WHERE subject_key = ? AND status = 'waiting' AND kind = 'event' AND endpoint_id IN (${marks(group.length)}) ORDER BY subject_seq`,
         [subject, ...group.map((r) => r.endpoint_id)],
       );
       for (const r of group) {
         const first = waiting.find((w) => w.endpoint_id === r.endpoint_id);
         if (!first) continue;
         const changed = affected(await tx.query(`UPDATE webhook_deliveries SET status = 'pending', updated_at = ? WHERE id = ? AND status = 'waiting'`, [sqlTime(this.deps.clock.now()), first.id]));
-        if (changed) out.push({ id: first.id, after: r.delivery_id });
+        if (changed) out.push({ id: first.id, eventId: first.event_id, after: r.delivery_id });
       }
     }
     return out;

@@ -75,7 +75,11 @@ export class EventRecorder implements EntitySubscriberInterface {
     else this.pending.set(qr, list.filter((p) => p.depth < depth));
   }
 
-  private async write(tx: EntityManager, items: PendingEvent[]): Promise<void> {
+  private async write(tx: EntityManager, published: PendingEvent[]): Promise<void> {
+    // Within one transaction a subject's creation is numbered first and its deletion last, whatever
+    // order the producers published in (a SCIM create publishes the memberships it grants first).
+    const rank = (i: PendingEvent) => (i.mapped.type.endsWith('.created') ? 0 : i.mapped.type.endsWith('.deleted') ? 2 : 1);
+    const items = [...published].sort((x, y) => rank(x) - rank(y));
     const counts = new Map<string, number>();
     for (const i of items) counts.set(subjectKey(i.mapped.subject), (counts.get(subjectKey(i.mapped.subject)) ?? 0) + 1);
     const last = await bumpSubjectCounters(tx, counts);
