@@ -41,7 +41,70 @@ export interface RoleMappingService {
   preview(tx: EntityManager, request: Omit<ApplyMappingRequest, 'actor'>): Promise<MappingSummary>;
   /** Removes every membership this connection's provisioning granted to the user (deactivation). */
   revokeConnectionMemberships(tx: EntityManager, request: { connectionId: string; userId: string; actor: Actor }): Promise<MappingSummary>;
+  /**
+   * A connection's groups changed (members added or removed, renamed, new externalId, deleted):
+   * re-decides the memberships of the people concerned, in the caller's transaction when they are
+   * few, else through the sync job (docs/group-mapping.md). `userIds`: the accounts whose membership
+   * changed (omitted: every member of `groupIds` and everyone those groups granted something).
+   */
+  groupsChanged(tx: EntityManager, request: GroupsChangedRequest): Promise<GroupsChangedResult>;
 }
+
+export interface GroupsChangedRequest {
+  connectionId: string;
+  groupIds: string[];
+  userIds?: string[];
+  actor: Actor;
+}
+
+export interface GroupsChangedResult {
+  /** People re-decided in the caller's transaction. */
+  applied: number;
+  /** Set when the work went to the sync job instead. */
+  jobId: string | null;
+}
+
+/** A group as pushed by the IdP (any display name). */
+export interface DirectoryGroup {
+  id: string;
+  externalId: string | null;
+  displayName: string;
+}
+
+/**
+ * The SCIM groups of a connection, as role mapping reads them (provided by scim-groups; role mapping
+ * looks it up when it needs it, and without scim-groups a person simply has no SCIM groups).
+ */
+export interface GroupDirectory {
+  /** The connection's groups that list the account `userId` (locking read on MySQL when `lock`). */
+  groupsOfUser(tx: EntityManager, connectionId: string, userId: string, lock: boolean): Promise<DirectoryGroup[]>;
+  /** Groups by id (of this connection); unknown ids are absent. */
+  groups(tx: EntityManager, connectionId: string, groupIds: string[]): Promise<DirectoryGroup[]>;
+  /** Every group of the connection with its member count. */
+  listGroups(tx: EntityManager, connectionId: string): Promise<Array<DirectoryGroup & { members: number }>>;
+  /** Accounts listed by any of `groupIds`, distinct, ascending, after `after`, at most `limit`. */
+  membersOf(tx: EntityManager, connectionId: string, groupIds: string[], after: string, limit: number): Promise<string[]>;
+}
+
+export const groupDirectoryRef = createServiceRef<GroupDirectory>('scim-groups.directory');
+
+/** A SCIM user of a connection, as other plugins may read it (provided by scim-users). */
+export interface DirectoryUser {
+  /** The SCIM id. */
+  id: string;
+  /** The account (users.id). */
+  userId: string;
+  userName: string;
+  displayName: string | null;
+  active: boolean;
+}
+
+export interface ScimUserDirectory {
+  /** The connection's SCIM users among `ids` (SCIM ids); unknown ids are absent. */
+  find(tx: EntityManager, connectionId: string, ids: string[]): Promise<DirectoryUser[]>;
+}
+
+export const scimUserDirectoryRef = createServiceRef<ScimUserDirectory>('scim-users.directory');
 
 export const roleMappingServiceRef = createServiceRef<RoleMappingService>('role-mapping.service');
 

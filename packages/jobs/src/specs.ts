@@ -50,7 +50,11 @@ export type ReactivateUserPayload = z.infer<typeof reactivateUserJob.schema>;
 
 const syncSchema = z.object({
   connectionId: uuidLike,
-  trigger: z.enum(['schedule', 'default-changed', 'manual']),
+  trigger: z.enum(['schedule', 'default-changed', 'manual', 'rules-changed', 'groups-changed']),
+  /** Only the people these groups concern (their members and whoever they granted something); absent: every user. */
+  groupIds: z.array(uuidLike).max(10_000).optional(),
+  /** Distinguishes scoped requests, which are never merged with one another (each names other people). */
+  requestId: uuidLike.optional(),
 });
 export type SyncConnectionPayload = z.infer<typeof syncSchema>;
 
@@ -60,7 +64,8 @@ export const syncConnectionJob: JobSpec<SyncConnectionPayload> & { schema: typeo
   schema: syncSchema,
   // One sync per connection at a time: a request while one is waiting is merged into it, and a
   // request while one is running is kept (latest only) and started after it finishes.
-  deduplicationKey: (data) => `sync.${data.connectionId}`,
+  // A scoped run (groupIds) is its own job: merging it into another would drop the people it names.
+  deduplicationKey: (data) => (data.groupIds ? `sync.${data.connectionId}.${data.requestId ?? data.groupIds.join('.')}` : `sync.${data.connectionId}`),
 };
 
 /**

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { DataSource, type DataSourceOptions, type EntitySchema } from 'typeorm';
 import { ENTITIES } from './entities.ts';
 import { ConsoleSessionEntity } from './entities-console.ts';
+import { GROUP_MAPPING_ENTITIES } from './entities-group-mapping.ts';
 import { Initial1732800000000 } from './migrations/1732800000000-Initial.ts';
 import { AuditChain1732800100000 } from './migrations/1732800100000-AuditChain.ts';
 import { AuditSealer1732800200000 } from './migrations/1732800200000-AuditSealer.ts';
@@ -12,6 +13,7 @@ import { MembershipProvenance1733022000000 } from './migrations/1733022000000-Me
 import { Webhooks1733024000000 } from './migrations/1733024000000-Webhooks.ts';
 import { WEBHOOK_ENTITIES } from './entities-webhooks.ts';
 import { ConsoleSessions1733025000000 } from './migrations/1733025000000-ConsoleSessions.ts';
+import { GroupMapping1733023000000 } from './migrations/1733023000000-GroupMapping.ts';
 
 export const MIGRATIONS = [
   Initial1732800000000,
@@ -20,6 +22,7 @@ export const MIGRATIONS = [
   ConnectionUserCounts1732800300000,
   OutboxCompletion1733020000000,
   MembershipProvenance1733022000000,
+  GroupMapping1733023000000,
   Webhooks1733024000000,
   ConsoleSessions1733025000000,
 ];
@@ -34,7 +37,7 @@ export interface DatabaseSettings {
 
 export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
   const { url } = settings;
-  const entities: EntitySchema<any>[] = [...ENTITIES, ConsoleSessionEntity, ...WEBHOOK_ENTITIES];
+  const entities: EntitySchema<any>[] = [...ENTITIES, ConsoleSessionEntity, ...WEBHOOK_ENTITIES, ...GROUP_MAPPING_ENTITIES];
   const common = { entities, migrations: MIGRATIONS, synchronize: false, migrationsRun: false, logging: settings.logging ?? false } as const;
   if (url.startsWith('sqlite:')) {
     const file = url === 'sqlite::memory:' ? ':memory:' : resolve(url.replace(/^sqlite:(\/\/)?/, ''));

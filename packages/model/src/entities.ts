@@ -362,15 +362,13 @@ export const ConnectionUserEmailEntity = new EntitySchema<ConnectionUserEmail>({
   },
 });
 
-/** A SCIM group, mapped to a team by its `organization:team` display name. */
+/** A SCIM group as the IdP pushed it (any display name); what it grants is decided by role mapping's rules. */
 export interface ScimGroup {
   id: string;
   connectionId: string;
   displayName: string;
   displayNameLc: string;
   externalId: string | null;
-  orgId: string;
-  teamId: string;
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -384,8 +382,6 @@ export const ScimGroupEntity = new EntitySchema<ScimGroup>({
     displayName: { type: 'varchar', length: 255, name: 'display_name' },
     displayNameLc: { type: 'varchar', length: 255, name: 'display_name_lc' },
     externalId: str('external_id'),
-    orgId: { ...ref(), name: 'org_id' },
-    teamId: { ...ref(), name: 'team_id' },
     version: { type: 'int' },
     createdAt: created,
     updatedAt: updated,
@@ -395,6 +391,8 @@ export const ScimGroupEntity = new EntitySchema<ScimGroup>({
 export interface GroupMember {
   groupId: string;
   connectionUserId: string;
+  /** The member's account (users.id), kept so that a person's groups are found without other plugins' tables. */
+  userId: string | null;
 }
 export const GroupMemberEntity = new EntitySchema<GroupMember>({
   name: 'GroupMember',
@@ -402,6 +400,7 @@ export const GroupMemberEntity = new EntitySchema<GroupMember>({
   columns: {
     groupId: { ...ref(), primary: true, name: 'group_id' },
     connectionUserId: { ...ref(), primary: true, name: 'connection_user_id' },
+    userId: { ...ref(true), name: 'user_id' },
   },
 });
 

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { NotAllowedError, NotFoundError, type CliCommand, type PluginEnv } from '@doorman/core';
 import { SsoConnectionEntity, UserEntity } from '@doorman/model';
-import { previewMapping } from './service.ts';
+import { isMembershipChange } from './apply-changes.ts';
+import { previewMapping, type ServiceDeps } from './service.ts';
 import { syncIntent } from './sync.ts';
 
 const attributeFields = {
@@ -47,7 +48,7 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
       { flag: '--docker-role <role>', field: 'dockerRole', description: 'member, editor or owner' },
       { flag: '--docker-org <org>', field: 'dockerOrg', description: 'organization name overriding the default organization' },
       { flag: '--docker-team <team>', field: 'dockerTeam', description: 'team within the effective organization' },
-      { flag: '--groups <list>', field: 'groups', description: 'organization:team group names', type: 'list' },
+      { flag: '--groups <list>', field: 'groups', description: "group names (read through the connection's rules)", type: 'list' },
       { flag: '--flow <scim|jit>', field: 'flow', description: 'scim (default) or jit' },
       { flag: '--first-time', field: 'firstTime', description: 'JIT: treat as the first sign-in', type: 'boolean' },
     ],
@@ -74,7 +75,7 @@ export const previewResponse = z.object({
       z.object({ kind: z.literal('removeTeamMembership'), ...place, team: z.string(), teamId: z.string() }),
     ]),
   ),
-  ignoredGroups: z.array(z.string()).meta({ description: 'groups that name no organization the connection serves' }),
+  ignoredGroups: z.array(z.string()).meta({ description: "groups the connection's rules map to nothing (docs/group-mapping.md)" }),
   role: role.meta({ description: 'the role the user would hold in the effective organization' }),
   mappedRole: role.meta({ description: 'the role the attributes ask for' }),
   effectiveOrg: z.object({ id: z.string(), name: z.string() }),
@@ -83,7 +84,7 @@ export const previewResponse = z.object({
   userId: z.string().nullable(),
 });
 
-export function registerAdminRoutes(env: PluginEnv<unknown>): void {
+export function registerAdminRoutes(env: PluginEnv<unknown>, deps: Pick<ServiceDeps, 'directory'>): void {
   env.http.adminRoute({
     method: 'post',
     path: '/connections/:connectionId/role-mapping/preview',
@@ -101,8 +102,9 @@ export function registerAdminRoutes(env: PluginEnv<unknown>): void {
         userId = user.id;
       }
       // Read-only: nothing is locked or written, so no transaction is needed.
-      const result = await previewMapping(tx, { connectionId, userId, attributes, flow: body.flow, firstTime: body.firstTime });
-      return { ...result, userId };
+      const result = await previewMapping(deps, tx, { connectionId, userId, attributes, flow: body.flow, firstTime: body.firstTime });
+      // Grants are provenance bookkeeping (docs/group-mapping.md), not changes a person sees.
+      return { ...result, changes: result.changes.filter(isMembershipChange), userId };
     },
   });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { definePlugin, roleMappingServiceRef } from '@doorman/core';
+import { definePlugin, groupDirectoryRef, roleMappingServiceRef, type GroupDirectory } from '@doorman/core';
 import { CLI_COMMANDS, registerAdminRoutes } from './http.ts';
+import { registerRuleRoutes, RULE_CLI_COMMANDS } from './rules-http.ts';
 import { createRoleMappingService } from './service.ts';
 import { createSyncAllProcessor, createSyncConnectionProcessor, syncAllJob, syncConnectionJob, syncIntent } from './sync.ts';
 
@@ -16,6 +17,8 @@ const configSchema = z
       .default('0 3 * * *'),
     /** Users read per batch by the sync job. */
     syncBatchSize: z.coerce.number().int().min(1).max(10_000).default(500),
+    /** Most people a group change re-decides in the SCIM request's own transaction; more go to the sync job. */
+    groupInlineLimit: z.coerce.number().int().min(0).max(10_000).default(100),
   })
   .strict();
 export type RoleMappingConfig = z.infer<typeof configSchema>;
@@ -27,16 +30,48 @@ const DEFAULTS_CHANGED = ['defaultOrgId', 'defaultTeam'] as const;
 
 export const roleMappingPlugin = definePlugin<RoleMappingConfig>({
   id: 'role-mapping',
-  description: 'Turns dockerRole/dockerOrg/dockerTeam and organization:team groups into org and team memberships (SCIM and JIT), with a dry run and a sync job',
+  description: 'Turns dockerRole/dockerOrg/dockerTeam and groups (through per-connection mapping rules) into org and team memberships (SCIM and JIT), with dry runs and a sync job',
   configSchema,
-  cli: CLI_COMMANDS,
+  cli: [...CLI_COMMANDS, ...RULE_CLI_COMMANDS],
   register(env) {
-    const service = createRoleMappingService(env.events);
+    // scim-groups registers after this plugin (it depends on it), so its directory is looked up when
+    // first needed; without scim-groups a person simply has no SCIM groups.
+    let directory: GroupDirectory | undefined;
+    const getDirectory = (): GroupDirectory | null => {
+      if (directory) return directory;
+      try {
+        directory = env.get(groupDirectoryRef);
+        return directory;
+      } catch {
+        return null;
+      }
+    };
+    const service = createRoleMappingService({
+      events: env.events,
+      directory: getDirectory,
+      inlineLimit: env.config.groupInlineLimit,
+      async enqueueGroupSync(tx, connectionId, groupIds) {
+        const intent = syncIntent(connectionId, 'groups-changed', env.clock.now(), groupIds);
+        await env.jobs.enqueue(tx, intent);
+        return intent.id;
+      },
+    });
     env.provide(roleMappingServiceRef, service);
 
-    registerAdminRoutes(env);
+    registerAdminRoutes(env, { directory: getDirectory });
+    registerRuleRoutes(env, { directory: getDirectory });
 
-    const deps = { db: env.db, transaction: env.transaction, service, events: env.events, jobs: env.jobs, clock: env.clock, batchSize: env.config.syncBatchSize, concurrency: SYNC_CONCURRENCY };
+    const deps = {
+      db: env.db,
+      transaction: env.transaction,
+      service,
+      events: env.events,
+      jobs: env.jobs,
+      clock: env.clock,
+      batchSize: env.config.syncBatchSize,
+      concurrency: SYNC_CONCURRENCY,
+      directory: getDirectory,
+    };
     env.jobs.define({
       ...syncConnectionJob,
       process: createSyncConnectionProcessor(deps),

@@ -23,7 +23,7 @@ beforeAll(async () => {
   transaction = createTransactionRunner(ds);
   const bus = new EventBus();
   bus.subscribe(async (_tx, _actor, event) => void events.push(event));
-  service = createRoleMappingService(bus);
+  service = createRoleMappingService({ events: bus, directory: () => null, inlineLimit: 100, enqueueGroupSync: async () => 'unused' });
 });
 afterAll(async () => ds?.destroy());
 
@@ -87,11 +87,11 @@ describe('role mapping on SQLite', () => {
   it('previews without writing and answers not found for an unknown user or connection', async () => {
     const user = await createUser(ds);
     await addMembership(ds, { orgId: w.moby, userId: user, role: 'editor' });
-    const preview = await transaction((tx) => previewMapping(tx, { connectionId: w.c1, userId: user, attributes: { dockerTeam: 'design' }, flow: 'scim' }));
+    const preview = await transaction((tx) => previewMapping({ directory: () => null }, tx, { connectionId: w.c1, userId: user, attributes: { dockerTeam: 'design' }, flow: 'scim' }));
     expect(preview).toMatchObject({ role: 'editor', mappedRole: 'member', team: 'design', effectiveOrg: { id: w.moby, name: names.moby } });
     expect(preview.changes.map((c) => c.kind)).toEqual(['createTeam', 'addTeamMembership']);
     expect((await membershipsOf(ds, user)).teams).toEqual([]);
-    await expect(transaction((tx) => previewMapping(tx, { connectionId: w.c1, userId: 'nobody', attributes: {}, flow: 'scim' }))).rejects.toMatchObject({ status: 404, field: 'userId' });
-    await expect(transaction((tx) => previewMapping(tx, { connectionId: 'nothing', userId: null, attributes: {}, flow: 'scim' }))).rejects.toMatchObject({ status: 404, field: 'connectionId' });
+    await expect(transaction((tx) => previewMapping({ directory: () => null }, tx, { connectionId: w.c1, userId: 'nobody', attributes: {}, flow: 'scim' }))).rejects.toMatchObject({ status: 404, field: 'userId' });
+    await expect(transaction((tx) => previewMapping({ directory: () => null }, tx, { connectionId: 'nothing', userId: null, attributes: {}, flow: 'scim' }))).rejects.toMatchObject({ status: 404, field: 'connectionId' });
   });
 });

@@ -20,30 +20,25 @@
  * seat/owner recount another, and each write one raw statement (no query builder, and no re-read of
  * the defaulted timestamps that the builder's insert does).
  */
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import {
-  ConflictError,
-  isDuplicateKeyError,
+  InputError,
   type Actor,
   type ApplyMappingRequest,
-  type DomainEvent,
   type EventBus,
+  type GroupDirectory,
+  type GroupsChangedRequest,
+  type GroupsChangedResult,
   type MappingSummary,
   type RoleMappingService,
 } from '@doorman/core';
-import { grantViaOf, type OrgRole } from '@doorman/model';
-import { decideMemberships, type MappingDecision, type MappingFlow, type MappingInput, type MembershipChange } from './policy.ts';
+import type { OrgRole } from '@doorman/model';
+import { applyChanges, describeChanges, type SummaryChange } from './apply-changes.ts';
+import type { GroupFact, GroupRuleSet } from './group-rules.ts';
+import { decideMemberships, type MappingDecision, type MappingFlow, type MappingInput } from './policy.ts';
 import { loadState, lockOrgsAndCount, lockUserMemberships, locks, placeholders, type MappingState, type OrgMembershipRow } from './state.ts';
 
-/** One change, as reported in summaries, previews and sync results (policy kinds, plus names). */
-export type SummaryChange =
-  | { kind: 'addOrgMembership'; orgId: string; org: string; role: OrgRole }
-  | { kind: 'changeRole'; orgId: string; org: string; from: OrgRole; to: OrgRole }
-  | { kind: 'removeOrgMembership'; orgId: string; org: string; role: OrgRole | null }
-  | { kind: 'createTeam'; orgId: string; org: string; team: string; teamId: string | null }
-  | { kind: 'addTeamMembership'; orgId: string; org: string; team: string; teamId: string | null; grantedBy: 'mapping' | 'group' }
-  | { kind: 'removeTeamMembership'; orgId: string; org: string; team: string; teamId: string };
+export type { SummaryChange } from './apply-changes.ts';
 
 export interface ApplySummary extends MappingSummary {
   changes: SummaryChange[];
@@ -52,7 +47,7 @@ export interface ApplySummary extends MappingSummary {
 export interface PreviewResult extends ApplySummary {
   /** The role the user would hold in the effective organization. */
   role: OrgRole;
-  /** The role the attributes ask for (may differ: JIT later sign-ins, memberships the mapping does not own). */
+  /** The role the mapping asks for (may differ: JIT later sign-ins, memberships the mapping does not own). */
   mappedRole: OrgRole;
   effectiveOrg: { id: string; name: string };
   /** The mapping team (dockerTeam or the default team), or null. */
@@ -74,11 +69,28 @@ export interface PreviewRequest {
   flow: MappingFlow;
   /** JIT only; default: the user holds no membership granted by this connection. */
   firstTime?: boolean;
+  /** Decide with these rules instead of the stored ones (a rule change's dry run). */
+  rules?: GroupRuleSet;
 }
 
-const teamKey = (orgId: string, name: string) => `${orgId}\u0000${name.toLowerCase()}`;
+export interface ServiceDeps {
+  events: EventBus;
+  /** scim-groups' directory, or null when that plugin is not enabled (a person then has no SCIM groups). */
+  directory(): GroupDirectory | null;
+  /** Records a sync job for the people these groups concern (in `tx`); returns its id. */
+  enqueueGroupSync(tx: EntityManager, connectionId: string, groupIds: string[]): Promise<string>;
+  /** Most people a group change re-decides in its own transaction; more go to the sync job. */
+  inlineLimit: number;
+}
 
-function toInput(state: MappingState, request: { flow: MappingFlow; firstTime: boolean; attributes: MappingInput['attributes'] }): MappingInput {
+/** The SCIM groups that list the person (none for a person with no account, or without scim-groups). */
+export async function groupsOf(deps: Pick<ServiceDeps, 'directory'>, tx: EntityManager, connectionId: string, userId: string | null, lock: boolean): Promise<GroupFact[]> {
+  const directory = deps.directory();
+  if (!directory || userId === null) return [];
+  return directory.groupsOfUser(tx, connectionId, userId, lock);
+}
+
+function toInput(state: MappingState, request: { flow: MappingFlow; firstTime: boolean; attributes: MappingInput['attributes'] }, groups: GroupFact[], rules?: GroupRuleSet): MappingInput {
   return {
     flow: request.flow,
     firstTime: request.firstTime,
@@ -88,6 +100,7 @@ function toInput(state: MappingState, request: { flow: MappingFlow; firstTime: b
     current: {
       orgs: state.orgMemberships.map((m) => ({ orgId: m.orgId, role: m.role, source: m.source, connectionId: m.connectionId })),
       teams: state.teamMemberships.map((t) => ({ teamId: t.teamId, orgId: t.orgId, connectionId: t.connectionId, grantedBy: t.grantedBy })),
+      grants: state.grants.map((g) => ({ orgId: g.orgId, teamId: g.teamId, connectionId: g.connectionId, groupId: g.groupId, role: g.role })),
     },
     attributes: {
       dockerRole: request.attributes.dockerRole ?? null,
@@ -95,6 +108,8 @@ function toInput(state: MappingState, request: { flow: MappingFlow; firstTime: b
       dockerTeam: request.attributes.dockerTeam ?? null,
       groups: request.attributes.groups ?? [],
     },
+    groups,
+    rules: rules ?? state.rules,
   };
 }
 
@@ -121,158 +136,12 @@ async function lockAndRecount(tx: EntityManager, state: MappingState, decision: 
   return true;
 }
 
-/** Names for a decision's changes, without writing anything. */
-function describeChanges(state: MappingState, changes: MembershipChange[]): SummaryChange[] {
-  const orgName = new Map(state.orgs.map((o) => [o.id, o.name]));
-  const teamById = new Map(state.teams.map((t) => [t.id, t]));
-  const roleIn = new Map(state.orgMemberships.map((m) => [m.orgId, m.role]));
-  const org = (id: string) => orgName.get(id) ?? id;
-  return changes.map((c): SummaryChange => {
-    switch (c.kind) {
-      case 'addOrgMembership':
-        return { kind: c.kind, orgId: c.orgId, org: org(c.orgId), role: c.role };
-      case 'changeRole':
-        return { kind: c.kind, orgId: c.orgId, org: org(c.orgId), from: c.from, to: c.to };
-      case 'removeOrgMembership':
-        return { kind: c.kind, orgId: c.orgId, org: org(c.orgId), role: roleIn.get(c.orgId) ?? null };
-      case 'createTeam':
-        return { kind: c.kind, orgId: c.orgId, org: org(c.orgId), team: c.name, teamId: null };
-      case 'addTeamMembership':
-        return { kind: c.kind, orgId: c.orgId, org: org(c.orgId), team: c.teamName, teamId: c.teamId, grantedBy: c.grantedBy };
-      case 'removeTeamMembership':
-        return { kind: c.kind, orgId: c.orgId, org: org(c.orgId), team: teamById.get(c.teamId)?.name ?? c.teamId, teamId: c.teamId };
-    }
-  });
-}
-
-interface ApplyContext {
-  tx: EntityManager;
-  events: EventBus;
-  actor: Actor;
-  connectionId: string;
-  userId: string;
-  flow: MappingFlow;
-}
-
-/** Creates a team, or finds the one a concurrent transaction created first (uq_teams_org_name). */
-async function createOrFindTeam(ctx: ApplyContext, orgId: string, name: string): Promise<{ id: string; name: string; created: boolean }> {
-  const id = randomUUID();
-  try {
-    await ctx.tx.query('INSERT INTO teams (id, org_id, name, name_lc) VALUES (?, ?, ?, ?)', [id, orgId, name, name.toLowerCase()]);
-    return { id, name, created: true };
-  } catch (err) {
-    if (!isDuplicateKeyError(err)) throw err;
-    // A locking read sees the committed row even if this transaction's snapshot predates it.
-    const [row]: Array<{ id: string; name: string }> = await ctx.tx.query(
-      `SELECT id, name FROM teams WHERE org_id = ? AND name_lc = ?${locks(ctx.tx).forShare}`,
-      [orgId, name.toLowerCase()],
-    );
-    if (!row) throw new ConflictError(`team '${name}' was changed concurrently; retry`, { cause: err });
-    return { id: row.id, name: row.name, created: false };
-  }
-}
-
-async function applyChanges(ctx: ApplyContext, state: MappingState, decision: MappingDecision): Promise<SummaryChange[]> {
-  const { tx, events, actor, connectionId, userId, flow } = ctx;
-  const described = describeChanges(state, decision.changes);
-  const done: SummaryChange[] = [];
-  const created = new Map<string, string>();
-  const user = { type: 'user', id: userId };
-  const publish = (event: DomainEvent) => events.publish(tx, actor, { connectionId, ...event });
-  const orgMembershipOf = (orgId: string) => state.orgMemberships.find((m) => m.orgId === orgId);
-
-  for (const [i, c] of decision.changes.entries()) {
-    const summary = described[i]!;
-    switch (c.kind) {
-      case 'addOrgMembership': {
-        try {
-          await tx.query('INSERT INTO org_memberships (id, org_id, user_id, role, source, connection_id, grant_via) VALUES (?, ?, ?, ?, ?, ?, ?)', [
-            randomUUID(),
-            c.orgId,
-            userId,
-            c.role,
-            flow,
-            connectionId,
-            grantViaOf(flow),
-          ]);
-        } catch (err) {
-          // Only a writer that does not take the user lock (e.g. an admin adding the member) can get here.
-          if (isDuplicateKeyError(err)) throw new ConflictError(`the user's membership in organization '${summary.org}' changed concurrently; retry`, { cause: err });
-          throw err;
-        }
-        await publish({ action: 'member.added', orgId: c.orgId, target: user, changes: { role: { after: c.role }, source: { after: flow } } });
-        done.push(summary);
-        break;
-      }
-      case 'changeRole': {
-        await tx.query('UPDATE org_memberships SET role = ?, updated_at = CURRENT_TIMESTAMP WHERE org_id = ? AND user_id = ?', [c.to, c.orgId, userId]);
-        await publish({ action: 'member.role_changed', orgId: c.orgId, target: user, changes: { role: { before: c.from, after: c.to } } });
-        done.push(summary);
-        break;
-      }
-      case 'removeOrgMembership': {
-        const m = orgMembershipOf(c.orgId)!;
-        await tx.query('DELETE FROM org_memberships WHERE id = ?', [m.id]);
-        await publish({ action: 'member.removed', orgId: c.orgId, target: user, changes: { role: { before: m.role } } });
-        done.push(summary);
-        break;
-      }
-      case 'createTeam': {
-        const team = await createOrFindTeam(ctx, c.orgId, c.name);
-        created.set(teamKey(c.orgId, c.name), team.id);
-        if (team.created) {
-          await publish({ action: 'team.created', orgId: c.orgId, target: { type: 'team', id: team.id }, changes: { name: { after: team.name } } });
-          done.push({ ...(summary as Extract<SummaryChange, { kind: 'createTeam' }>), teamId: team.id });
-        }
-        break;
-      }
-      case 'addTeamMembership': {
-        const teamId = c.teamId ?? created.get(teamKey(c.orgId, c.teamName));
-        if (!teamId) throw new Error(`addTeamMembership without a team for '${c.teamName}'`);
-        try {
-          await tx.query('INSERT INTO team_memberships (id, team_id, org_id, user_id, source, connection_id, granted_by, grant_via) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
-            randomUUID(),
-            teamId,
-            c.orgId,
-            userId,
-            flow,
-            connectionId,
-            c.grantedBy,
-            grantViaOf(flow, c.grantedBy),
-          ]);
-        } catch (err) {
-          // Already a member (a team re-read after a concurrent creation): nothing to do, nothing to record.
-          if (isDuplicateKeyError(err)) break;
-          throw err;
-        }
-        await publish({
-          action: 'team_member.added',
-          orgId: c.orgId,
-          target: user,
-          changes: { team: { after: c.teamName }, teamId: { after: teamId }, grantedBy: { after: c.grantedBy } },
-        });
-        done.push({ ...(summary as Extract<SummaryChange, { kind: 'addTeamMembership' }>), teamId });
-        break;
-      }
-      case 'removeTeamMembership': {
-        const removed = state.teamMemberships.filter((t) => t.teamId === c.teamId && t.connectionId === connectionId && t.grantedBy === 'mapping');
-        if (!removed.length) break;
-        await tx.query(`DELETE FROM team_memberships WHERE id IN (${placeholders(removed.length)})`, removed.map((t) => t.id));
-        const team = (summary as Extract<SummaryChange, { kind: 'removeTeamMembership' }>).team;
-        await publish({ action: 'team_member.removed', orgId: c.orgId, target: user, changes: { team: { before: team }, teamId: { before: c.teamId } } });
-        done.push(summary);
-        break;
-      }
-    }
-  }
-  return done;
-}
-
 /** What applying `request` would change, read-only (no locks, no writes). */
-export async function previewMapping(tx: EntityManager, request: PreviewRequest): Promise<PreviewResult> {
-  const state = await loadState(tx, request, false);
+export async function previewMapping(deps: Pick<ServiceDeps, 'directory'>, tx: EntityManager, request: PreviewRequest): Promise<PreviewResult> {
+  const groups = request.flow === 'scim' ? await groupsOf(deps, tx, request.connectionId, request.userId, false) : [];
+  const state = await loadState(tx, { ...request, groups }, false);
   const firstTime = request.firstTime ?? !state.orgMemberships.some((m) => m.connectionId === request.connectionId && m.source !== 'manual');
-  const decision = decideMemberships(toInput(state, { flow: request.flow, firstTime, attributes: request.attributes }));
+  const decision = decideMemberships(toInput(state, { flow: request.flow, firstTime, attributes: request.attributes }, groups, request.rules));
   const effective = state.orgs.find((o) => o.id === decision.effectiveOrgId)!;
   return {
     changes: describeChanges(state, decision.changes),
@@ -285,18 +154,34 @@ export async function previewMapping(tx: EntityManager, request: PreviewRequest)
   };
 }
 
+/** A SCIM user's stored attributes and status in one connection (null: not a user of it). */
+export async function storedAttributes(tx: EntityManager, connectionId: string, userId: string) {
+  const [row]: Array<{ active: number | boolean; dockerRole: string | null; dockerOrg: string | null; dockerTeam: string | null }> = await tx.query(
+    'SELECT active, docker_role AS dockerRole, docker_org AS dockerOrg, docker_team AS dockerTeam FROM connection_users WHERE connection_id = ? AND user_id = ?',
+    [connectionId, userId],
+  );
+  if (!row) return null;
+  return { active: Boolean(Number(row.active)), attributes: { dockerRole: row.dockerRole, dockerOrg: row.dockerOrg, dockerTeam: row.dockerTeam } };
+}
+
 /** RoleMappingService with the precise result types this plugin returns. */
 export interface RoleMappingServiceImpl extends RoleMappingService {
   apply(tx: EntityManager, request: ApplyMappingRequest): Promise<ApplySummary>;
   preview(tx: EntityManager, request: Omit<ApplyMappingRequest, 'actor'>): Promise<PreviewResult>;
   revokeConnectionMemberships(tx: EntityManager, request: { connectionId: string; userId: string; actor: Actor }): Promise<RevokeSummary>;
+  /** Re-applies the mapping to a SCIM user from their stored attributes (skips inactive and unknown users). */
+  applyStored(tx: EntityManager, request: { connectionId: string; userId: string; actor: Actor }): Promise<ApplySummary | null>;
 }
 
-export function createRoleMappingService(events: EventBus): RoleMappingServiceImpl {
-  return {
+export function createRoleMappingService(deps: ServiceDeps): RoleMappingServiceImpl {
+  const { events } = deps;
+  const service: RoleMappingServiceImpl = {
     async apply(tx, request) {
-      const state = await loadState(tx, request, true);
-      const input = () => toInput(state, request);
+      // The person's groups first, with a locking read: a group change committing meanwhile is seen,
+      // and one starting later waits (docs/group-mapping.md, "Concurrency").
+      const groups = request.flow === 'scim' ? await groupsOf(deps, tx, request.connectionId, request.userId, true) : [];
+      const state = await loadState(tx, { ...request, groups }, true);
+      const input = () => toInput(state, request, groups);
       let decision = decideMemberships(input());
       // Decide again on fresh, locked counts when the first decision relied on them.
       if (await lockAndRecount(tx, state, decision)) decision = decideMemberships(input());
@@ -310,7 +195,41 @@ export function createRoleMappingService(events: EventBus): RoleMappingServiceIm
     },
 
     async preview(tx, request) {
-      return previewMapping(tx, { ...request, userId: request.userId });
+      return previewMapping(deps, tx, { ...request, userId: request.userId });
+    },
+
+    async applyStored(tx, { connectionId, userId, actor }) {
+      const stored = await storedAttributes(tx, connectionId, userId);
+      // Deactivated people hold nothing from this connection (deactivation revoked it); reactivation re-applies.
+      if (!stored || !stored.active) return null;
+      return service.apply(tx, { connectionId, userId, attributes: stored.attributes, flow: 'scim', firstTime: false, actor });
+    },
+
+    async groupsChanged(tx, request: GroupsChangedRequest): Promise<GroupsChangedResult> {
+      const { connectionId, groupIds, actor } = request;
+      const limit = deps.inlineLimit;
+      let users: string[];
+      if (request.userIds) users = [...new Set(request.userIds)];
+      else {
+        const directory = deps.directory();
+        const members = directory ? await directory.membersOf(tx, connectionId, groupIds, '', limit + 1) : [];
+        const holders = await grantHolders(tx, groupIds, '', limit + 1);
+        users = [...new Set([...members, ...holders])];
+      }
+      if (users.length > limit) return { applied: 0, jobId: await deps.enqueueGroupSync(tx, connectionId, groupIds) };
+      // In id order, so two group changes that concern the same people lock them in the same order.
+      users.sort();
+      let applied = 0;
+      for (const userId of users) {
+        try {
+          if (await service.applyStored(tx, { connectionId, userId, actor })) applied += 1;
+        } catch (err) {
+          // A person's own bad attribute (or last-owner rule) must not refuse the IdP's group change:
+          // the decision throws before writing, and the next sync reports it. Seats do refuse (403).
+          if (!(err instanceof InputError)) throw err;
+        }
+      }
+      return { applied, jobId: null };
     },
 
     /**
@@ -324,9 +243,12 @@ export function createRoleMappingService(events: EventBus): RoleMappingServiceIm
       const summary: RevokeSummary = { changes: [], ignoredGroups: [], skipped: [] };
       const memberships = await lockUserMemberships(tx, userId);
       if (!memberships) return summary;
-      const { orgMemberships, teamMemberships } = memberships;
+      const { orgMemberships, teamMemberships, grants } = memberships;
       const ownedTeams = teamMemberships.filter((t) => t.connectionId === connectionId);
       const ownedOrgs = orgMemberships.filter((m) => m.connectionId === connectionId && m.source !== 'manual');
+      // The connection's groups grant nothing to a deactivated person (reactivation records them again).
+      const ownedGrants = grants.filter((g) => g.connectionId === connectionId);
+      if (ownedGrants.length) await tx.query(`DELETE FROM membership_grants WHERE id IN (${placeholders(ownedGrants.length)})`, ownedGrants.map((g) => g.id));
       if (!ownedTeams.length && !ownedOrgs.length) return summary;
 
       const orgName = new Map<string, string>();
@@ -366,4 +288,15 @@ export function createRoleMappingService(events: EventBus): RoleMappingServiceIm
       return summary;
     },
   };
+  return service;
+}
+
+/** People holding something granted by any of `groupIds`, distinct, ascending, after `after`. */
+export async function grantHolders(tx: EntityManager, groupIds: string[], after: string, limit: number): Promise<string[]> {
+  if (!groupIds.length) return [];
+  const rows: Array<{ userId: string }> = await tx.query(
+    `SELECT DISTINCT user_id AS userId FROM membership_grants WHERE kind = 'group' AND source_ref IN (${placeholders(groupIds.length)}) AND user_id > ? ORDER BY user_id LIMIT ${Number(limit)}`,
+    [...groupIds, after],
+  );
+  return rows.map((r) => r.userId);
 }

@@ -16,7 +16,8 @@
 import type { EntityManager } from 'typeorm';
 import { NotFoundError } from '@doorman/core';
 import { isMysql, type MembershipSource, type OrgRole } from '@doorman/model';
-import { parseGroupName, type MappingInput, type TeamGrant } from './policy.ts';
+import { parseGroupName, type GroupFact, type GroupRule, type GroupRuleSet } from './group-rules.ts';
+import type { CurrentGrant, MappingInput, TeamGrant } from './policy.ts';
 
 export interface OrgMembershipRow {
   id: string;
@@ -48,6 +49,10 @@ export interface MappingState {
   teams: MappingInput['teams'];
   orgMemberships: OrgMembershipRow[];
   teamMemberships: TeamMembershipRow[];
+  /** The user's group grants (every connection's), with row ids. */
+  grants: Array<CurrentGrant & { id: string }>;
+  /** The connection's group mapping rules. */
+  rules: GroupRuleSet;
 }
 
 export const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
@@ -78,6 +83,8 @@ const COLUMNS = [
   'default_org_id',
   'default_team',
   'default_team_key',
+  'team_name',
+  'flag',
 ] as const;
 type Column = (typeof COLUMNS)[number];
 type Row = Record<Column, string | number | null>;
@@ -141,15 +148,33 @@ function userMembers(userId: string, lock: boolean): Member[] {
       [userId],
       l,
     ),
+    member(
+      'grant',
+      { id: 'g.id', org_id: 'g.org_id', team_id: 'g.team_id', connection_id: 'g.connection_id', name: 'g.source_ref', role: 'g.role' },
+      "FROM membership_grants g WHERE g.user_id = ? AND g.kind = 'group'",
+      [userId],
+      l,
+    ),
   ];
 }
 
 function readMemberships(rows: Row[]) {
   const orgMemberships: OrgMembershipRow[] = [];
   const teamMemberships: TeamMembershipRow[] = [];
+  const grants: MappingState['grants'] = [];
   let userFound = false;
   for (const r of rows) {
     if (r.kind === 'user') userFound = true;
+    else if (r.kind === 'grant') {
+      grants.push({
+        id: String(r.id),
+        orgId: String(r.org_id),
+        teamId: r.team_id === null || r.team_id === '' ? null : String(r.team_id),
+        connectionId: str(r.connection_id),
+        groupId: String(r.name),
+        role: str(r.role) as OrgRole | null,
+      });
+    }
     else if (r.kind === 'org_membership') {
       orgMemberships.push({
         id: String(r.id),
@@ -176,7 +201,8 @@ function readMemberships(rows: Row[]) {
   // The order the indexes on user_id give (and the separate queries gave): by id, teams by org first.
   orgMemberships.sort(byId);
   teamMemberships.sort((a, b) => (a.orgId < b.orgId ? -1 : a.orgId > b.orgId ? 1 : byId(a, b)));
-  return { userFound, orgMemberships, teamMemberships };
+  grants.sort(byId);
+  return { userFound, orgMemberships, teamMemberships, grants };
 }
 
 /**
@@ -184,8 +210,8 @@ function readMemberships(rows: Row[]) {
  * Null when there is no such user.
  */
 export async function lockUserMemberships(tx: EntityManager, userId: string) {
-  const { userFound, orgMemberships, teamMemberships } = readMemberships(await unionAll(tx, userMembers(userId, true)));
-  return userFound ? { orgMemberships, teamMemberships } : null;
+  const { userFound, orgMemberships, teamMemberships, grants } = readMemberships(await unionAll(tx, userMembers(userId, true)));
+  return userFound ? { orgMemberships, teamMemberships, grants } : null;
 }
 
 // ---- The whole mapping state ------------------------------------------------------------------------
@@ -196,11 +222,11 @@ const blankToNull = (v: string | null | undefined) => v?.trim() || null;
  * The lower-cased team names the attributes can name (dockerTeam and the teams of `org:team` groups),
  * normalised as the policy does, so the teams looked up are the ones it will look for.
  */
-function namedTeams(attributes: MappingInput['attributes']): string[] {
+function namedTeams(attributes: MappingInput['attributes'], groups: readonly GroupFact[]): string[] {
   const names = new Set<string>();
   const dockerTeam = blankToNull(attributes.dockerTeam);
   if (dockerTeam) names.add(dockerTeam.toLowerCase());
-  for (const group of attributes.groups ?? []) {
+  for (const group of [...(attributes.groups ?? []), ...groups.map((g) => g.displayName)]) {
     const parsed = parseGroupName(group);
     if (parsed) names.add(parsed.team.toLowerCase());
   }
@@ -228,11 +254,11 @@ const servedTeams = 'FROM connection_orgs co JOIN teams t ON t.org_id = co.org_i
  */
 export async function loadState(
   tx: EntityManager,
-  request: { connectionId: string; userId: string | null; attributes: MappingInput['attributes'] },
+  request: { connectionId: string; userId: string | null; attributes: MappingInput['attributes']; groups?: readonly GroupFact[] },
   lock: boolean,
 ): Promise<MappingState> {
   const { connectionId, userId } = request;
-  const names = namedTeams(request.attributes);
+  const names = namedTeams(request.attributes, request.groups ?? []);
   const members = [
     ...(userId === null ? [] : userMembers(userId, lock)),
     member(
@@ -256,10 +282,22 @@ export async function loadState(
     ),
     ...(names.length ? [member('team', teamColumns, `${servedTeams} AND t.name_lc IN (${placeholders(names.length)})`, [connectionId, ...names])] : []),
     member('team', teamColumns, `${servedTeams} AND t.name_lc = (SELECT LOWER(TRIM(c.default_team)) FROM sso_connections c WHERE c.id = ?)`, [connectionId, connectionId]),
+    // The rules, the built-in rule's switch, and the teams rules name.
+    member(
+      'rule',
+      { id: 'r.id', org_id: 'r.org_id', source: 'r.match_by', name: 'r.match_value', team_name: 'r.team', role: 'r.role' },
+      'FROM group_mapping_rules r WHERE r.connection_id = ?',
+      [connectionId],
+    ),
+    member('rules_settings', { flag: 's.builtin_org_team' }, 'FROM group_mapping_settings s WHERE s.connection_id = ?', [connectionId]),
+    member('team', teamColumns, 'FROM group_mapping_rules r JOIN teams t ON t.org_id = r.org_id AND t.name_lc = LOWER(r.team) WHERE r.connection_id = ?', [connectionId]),
+    ...(userId === null
+      ? []
+      : [member('team', teamColumns, "FROM membership_grants g JOIN teams t ON t.id = g.team_id WHERE g.user_id = ? AND g.kind = 'group' AND g.team_id <> ''", [userId])]),
   ];
   const rows = await unionAll(tx, members);
 
-  const { userFound, orgMemberships, teamMemberships } = readMemberships(rows);
+  const { userFound, orgMemberships, teamMemberships, grants } = readMemberships(rows);
   if (userId !== null && !userFound) throw new NotFoundError(`user '${userId}' not found`, { field: 'userId' });
   const conn = rows.find((r) => r.kind === 'connection');
   if (!conn) throw new NotFoundError(`SSO connection '${connectionId}' not found`, { field: 'connectionId' });
@@ -301,7 +339,23 @@ export async function loadState(
     );
     for (const t of found) teams.set(t.id, { id: t.id, orgId: t.orgId, name: t.name });
   }
-  return { connection, orgs, teams: [...teams.values()], orgMemberships, teamMemberships };
+  return { connection, orgs, teams: [...teams.values()], orgMemberships, teamMemberships, grants, rules: readRules(rows) };
+}
+
+function readRules(rows: Row[]): GroupRuleSet {
+  const settings = rows.find((r) => r.kind === 'rules_settings');
+  const rules: GroupRule[] = rows
+    .filter((r) => r.kind === 'rule')
+    .map((r) => ({
+      id: String(r.id),
+      matchBy: String(r.source) as GroupRule['matchBy'],
+      matchValue: String(r.name),
+      orgId: String(r.org_id),
+      team: str(r.team_name),
+      role: str(r.role) as OrgRole | null,
+    }))
+    .sort(byId);
+  return { builtinOrgTeam: settings ? Number(settings.flag) === 1 || settings.flag === 'true' : true, rules };
 }
 
 // ---- Seat and owner counts under lock ------------------------------------------------------------

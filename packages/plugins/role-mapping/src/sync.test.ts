@@ -156,8 +156,8 @@ describe('sync-all processor and schedule', () => {
   });
 
   it.each([
-    [{ syncCron: '' }, { syncCron: '', syncBatchSize: 500 }],
-    [{ syncCron: '*/15 * * * *', syncBatchSize: '100' }, { syncCron: '*/15 * * * *', syncBatchSize: 100 }],
+    [{ syncCron: '' }, { syncCron: '', syncBatchSize: 500, groupInlineLimit: 100 }],
+    [{ syncCron: '*/15 * * * *', syncBatchSize: '100', groupInlineLimit: '0' }, { syncCron: '*/15 * * * *', syncBatchSize: 100, groupInlineLimit: 0 }],
   ])('accepts the settings %j', (raw, parsed) => {
     const { parsed: out, problems } = validatePluginSettings([roleMappingPlugin], { 'role-mapping': raw });
     expect(problems).toEqual([]);

@@ -8,7 +8,10 @@ import { z } from 'zod';
 import { DoormanError, SYSTEM_ACTOR, type EventBus, type JobContext, type JobIntent, type JobRegistry } from '@doorman/core';
 import { SYNC_QUEUE, syncConnectionJob } from '@doorman/jobs';
 import { ConnectionUserEntity, isMysql, SsoConnectionEntity } from '@doorman/model';
-import type { ApplySummary, RoleMappingServiceImpl } from './service.ts';
+import { randomUUID } from 'node:crypto';
+import type { GroupDirectory } from '@doorman/core';
+import { isMembershipChange } from './apply-changes.ts';
+import { grantHolders, type ApplySummary, type RoleMappingServiceImpl } from './service.ts';
 
 export { SYNC_QUEUE, syncConnectionJob };
 export type SyncConnectionData = z.infer<typeof syncConnectionJob.schema>;
@@ -21,7 +24,12 @@ export const syncAllJob = { queue: SYNC_QUEUE, name: 'sync-all', schema: z.objec
  * `sync:<connectionId>:<timestamp>`: relaying the same intent twice enqueues one job. (The jobs
  * runtime escapes ':' for BullMQ; the spec's deduplication key merges requests for one connection.)
  */
-export function syncIntent(connectionId: string, trigger: SyncTrigger, now: Date): JobIntent {
+export function syncIntent(connectionId: string, trigger: SyncTrigger, now: Date, groupIds?: string[]): JobIntent {
+  if (groupIds) {
+    // Scoped runs are never merged (docs/group-mapping.md): a unique id and deduplication key each.
+    const requestId = randomUUID();
+    return { queue: syncConnectionJob.queue, name: syncConnectionJob.name, id: `sync:${connectionId}:${now.getTime()}:${requestId}`, data: { connectionId, trigger, groupIds, requestId } };
+  }
   return {
     queue: syncConnectionJob.queue,
     name: syncConnectionJob.name,
@@ -94,12 +102,15 @@ export interface SyncDeps {
   batchSize: number;
   /** Users applied at once within a batch. */
   concurrency: number;
+  /** scim-groups' directory, or null without that plugin. */
+  directory(): GroupDirectory | null;
 }
 
-function tally(summary: SyncSummary, result: ApplySummary): void {
-  if (!result.changes.length) return;
+function tally(summary: SyncSummary, result: ApplySummary | null): void {
+  const changes = result?.changes.filter(isMembershipChange) ?? [];
+  if (!changes.length) return;
   summary.changed += 1;
-  for (const c of result.changes) {
+  for (const c of changes) {
     if (c.kind === 'addOrgMembership' || c.kind === 'addTeamMembership') summary.changes.added += 1;
     else if (c.kind === 'removeOrgMembership' || c.kind === 'removeTeamMembership') summary.changes.removed += 1;
     else if (c.kind === 'changeRole') summary.changes.roleChanged += 1;
@@ -133,33 +144,41 @@ export function createSyncConnectionProcessor(deps: SyncDeps) {
     }
     try {
       const users = deps.db.getRepository(ConnectionUserEntity);
-      const total = await users.countBy({ connectionId });
+      type Person = { userId: string; active?: boolean; dockerRole?: string | null; dockerOrg?: string | null; dockerTeam?: string | null };
+      // A scoped run (groups changed, a rule changed) re-decides only the people those groups concern:
+      // their members and whoever they granted something; each from their stored attributes.
+      const scope = data.groupIds ? await scopedPeople(deps, connectionId, data.groupIds) : null;
+      const total = scope ? scope.length : await users.countBy({ connectionId });
       const summary: SyncSummary = { users: 0, changed: 0, failed: 0, changes: { added: 0, removed: 0, roleChanged: 0, teamsCreated: 0 }, errors: [] };
       let after = '';
       for (;;) {
-        const batch = await users.find({
-          where: { connectionId, userId: MoreThan(after) },
-          order: { userId: 'ASC' },
-          take: deps.batchSize,
-          select: { userId: true, active: true, dockerRole: true, dockerOrg: true, dockerTeam: true },
-        });
+        const batch: Person[] = scope
+          ? scope.slice(summary.users, summary.users + deps.batchSize).map((userId) => ({ userId }))
+          : await users.find({
+              where: { connectionId, userId: MoreThan(after) },
+              order: { userId: 'ASC' },
+              take: deps.batchSize,
+              select: { userId: true, active: true, dockerRole: true, dockerOrg: true, dockerTeam: true },
+            });
         // A few users at a time: distinct users do not contend (each locks only its own user row),
         // and the pool keeps connections free for API traffic.
         let next = 0;
         let fatal: { error: unknown } | undefined;
-        const syncUser = async (u: (typeof batch)[number]) => {
+        const syncUser = async (u: Person) => {
           try {
             const result = await deps.transaction((tx) =>
-              u.active
-                ? deps.service.apply(tx, {
-                    connectionId,
-                    userId: u.userId,
-                    attributes: { dockerRole: u.dockerRole, dockerOrg: u.dockerOrg, dockerTeam: u.dockerTeam },
-                    flow: 'scim',
-                    firstTime: false,
-                    actor: SYSTEM_ACTOR,
-                  })
-                : deps.service.revokeConnectionMemberships(tx, { connectionId, userId: u.userId, actor: SYSTEM_ACTOR }),
+              u.active === undefined
+                ? deps.service.applyStored(tx, { connectionId, userId: u.userId, actor: SYSTEM_ACTOR })
+                : u.active
+                  ? deps.service.apply(tx, {
+                      connectionId,
+                      userId: u.userId,
+                      attributes: { dockerRole: u.dockerRole, dockerOrg: u.dockerOrg, dockerTeam: u.dockerTeam },
+                      flow: 'scim',
+                      firstTime: false,
+                      actor: SYSTEM_ACTOR,
+                    })
+                  : deps.service.revokeConnectionMemberships(tx, { connectionId, userId: u.userId, actor: SYSTEM_ACTOR }),
             );
             tally(summary, result);
           } catch (err) {
@@ -180,6 +199,7 @@ export function createSyncConnectionProcessor(deps: SyncDeps) {
         if (fatal) throw fatal.error;
         summary.users += batch.length;
         if (batch.length) after = batch[batch.length - 1]!.userId;
+        // The job dashboard shows this (bull-board renders a job's progress object).
         await job.updateProgress({ processed: summary.users, total: Math.max(total, summary.users) });
         if (batch.length < deps.batchSize) break;
       }
@@ -197,6 +217,28 @@ export function createSyncConnectionProcessor(deps: SyncDeps) {
       await release();
     }
   };
+}
+
+/** Everyone the groups concern: their members (scim-groups' directory) and the holders of their grants. */
+async function scopedPeople(deps: SyncDeps, connectionId: string, groupIds: string[]): Promise<string[]> {
+  const page = 10_000;
+  const people = new Set<string>();
+  const directory = deps.directory();
+  await deps.transaction(async (tx) => {
+    for (let after = ''; directory; ) {
+      const ids = await directory.membersOf(tx, connectionId, groupIds, after, page);
+      ids.forEach((id) => people.add(id));
+      if (ids.length < page) break;
+      after = ids[ids.length - 1]!;
+    }
+    for (let after = ''; ; ) {
+      const ids = await grantHolders(tx, groupIds, after, page);
+      ids.forEach((id) => people.add(id));
+      if (ids.length < page) break;
+      after = ids[ids.length - 1]!;
+    }
+  });
+  return [...people].sort();
 }
 
 /** The sync-all processor: one sync-connection intent per SCIM-enabled connection, in one transaction. */

@@ -3,32 +3,21 @@ import { GROUP_SCHEMA, etagFor, type ScimResource } from '@doorman/scim';
 import type { ScimGroup } from '@doorman/model';
 
 /**
- * The SCIM Group resource (pure): reading bodies, the `organization:team` name, rendering.
- * Only `displayName`, `externalId` and `members` are modelled; other attributes are accepted and
- * not kept (a group is a pointer to a team, not a profile).
+ * The SCIM Group resource (pure): reading bodies, rendering. Only `displayName`, `externalId` and
+ * `members` are modelled; other attributes are accepted and not kept. Any display name is accepted:
+ * what a group grants is decided by role mapping's rules (docs/group-mapping.md).
  */
 
-/** Same rule role mapping applies to the teams it creates (no `:`; 1–100 characters). */
-export const TEAM_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._ -]{0,99}$/;
 /** Member references one request may carry (bounded by SQLite's bind-variable limit). */
 export const MAX_MEMBER_REFS = 30_000;
 
-export interface GroupName {
-  org: string;
-  team: string;
-}
-
 const invalid = (detail: string, field: string) => new InputError(detail, { scimType: 'invalidValue', field });
 
-/** `organization:team`, split at the first `:`; both sides trimmed and non-empty, else 400 invalidValue. */
-export function parseGroupDisplayName(value: unknown): GroupName {
+/** Any non-empty string of at most 255 characters (trimmed), else 400 invalidValue. */
+export function readDisplayName(value: unknown): string {
   if (typeof value !== 'string' || value.trim() === '') throw invalid('displayName is required and must be a non-empty string', 'displayName');
-  if (value.length > 255) throw invalid('displayName is longer than 255 characters', 'displayName');
-  const i = value.indexOf(':');
-  const org = i < 0 ? '' : value.slice(0, i).trim();
-  const team = i < 0 ? '' : value.slice(i + 1).trim();
-  if (!org || !team) throw invalid(`displayName "${value}" must be in the organization:team format (e.g. "moby:developers")`, 'displayName');
-  return { org, team };
+  if (value.trim().length > 255) throw invalid('displayName is longer than 255 characters', 'displayName');
+  return value.trim();
 }
 
 export interface MemberRef {
@@ -52,7 +41,6 @@ export function readMemberRefs(raw: unknown, field = 'members'): string[] {
 
 export interface GroupInput {
   displayName: string;
-  name: GroupName;
   externalId: string | null;
   /** undefined: the body did not mention members (PUT keeps them; POST has none). */
   members: string[] | undefined;
@@ -74,14 +62,13 @@ export function readGroupBody(body: unknown): GroupInput {
   }
   const dnKey = findKey(b, 'displayName');
   const displayName = dnKey === undefined ? undefined : b[dnKey];
-  const name = parseGroupDisplayName(displayName);
+  const name = readDisplayName(displayName);
   const extKey = findKey(b, 'externalId');
   const externalId = extKey === undefined ? null : b[extKey];
   if (externalId !== null && (typeof externalId !== 'string' || externalId.length > 255)) throw invalid('externalId must be a string of at most 255 characters', 'externalId');
   const membersKey = findKey(b, 'members');
   return {
-    displayName: (displayName as string).trim(),
-    name,
+    displayName: name,
     externalId: externalId === '' ? null : (externalId as string | null),
     members: membersKey === undefined ? undefined : readMemberRefs(b[membersKey]),
   };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { definePlugin, InputError, type Actor, type ScimAuthState } from '@doorman/core';
+import { definePlugin, groupDirectoryRef, InputError, roleMappingServiceRef, scimUserDirectoryRef, type Actor, type ScimAuthState } from '@doorman/core';
 import { isMysql } from '@doorman/model';
 import { etagFor, GROUP_SCHEMA, listResponse, parseListParams, projectAttributes, resourceSchemaFor, SEARCH_REQUEST_SCHEMA } from '@doorman/scim';
 import { ScimGroupStore, type MembersMode, type Tenant } from './store.ts';
@@ -42,16 +42,17 @@ function membersMode(query: Record<string, unknown>, single: boolean): MembersMo
 }
 
 /**
- * SCIM 2.0 Groups mapped to teams: `displayName` is `organization:team`; membership in the group is
- * membership in the team (granted by 'group'). Okta Push Groups and Entra group provisioning.
+ * SCIM 2.0 Groups as IdPs push them (Okta Push Groups, Entra group provisioning): any displayName,
+ * externalId, members. What a group grants is role mapping's decision, through the connection's
+ * rules (docs/group-mapping.md); this plugin tells it whose groups changed.
  */
 export const scimGroupsPlugin = definePlugin<ScimGroupsConfig>({
   id: 'scim-groups',
-  description: 'SCIM 2.0 Groups mapped to teams (organization:team), with set-based membership sync',
+  description: 'SCIM 2.0 Groups with any name; what they grant is decided by role mapping rules',
   dependencies: ['token-auth', 'scim-users', 'role-mapping'],
   optionalDependencies: ['audit'],
   configSchema: scimGroupsConfigSchema,
-  register({ config, gateway, http, db, transaction, events, clock }) {
+  register({ config, gateway, http, db, transaction, events, clock, get, provide }) {
     const baseUrl = `${gateway.publicUrl}/scim/v2`;
     const store = new ScimGroupStore({
       transaction,
@@ -61,14 +62,16 @@ export const scimGroupsPlugin = definePlugin<ScimGroupsConfig>({
       now: () => clock.now(),
       maxMembersInResponse: config.maxMembersInResponse,
       eventIdSample: config.eventMemberSample,
+      roleMapping: get(roleMappingServiceRef),
+      users: get(scimUserDirectoryRef),
     });
+    provide(groupDirectoryRef, store.members.directory());
 
-    // Deactivation revokes every membership the connection granted (scim-users' job); reactivation
-    // only re-applies role mapping, so the groups' memberships are restored here, in that transaction.
+    // A deleted SCIM user leaves every group (the deactivation job revokes what they held).
     events.subscribe(async (tx, _actor, event) => {
-      if (event.action !== 'user.reactivated') return;
+      if (event.action !== 'user.deleted') return;
       const scimId = event.changes?.scimId?.after;
-      if (typeof scimId === 'string') await store.regrantForUser(tx, scimId);
+      if (typeof scimId === 'string') await store.members.forget(tx, scimId);
     });
 
     const r = http.scim;

@@ -1,36 +1,22 @@
 /**
- * Group membership and its effects as set operations in SQL. Nothing here loads a group's member
- * list: each statement is driven by `group_members`' primary key (group_id, connection_user_id) and
- * the memberships' unique keys, so its cost follows the number of members named, not the size of
- * the group.
- *
- * Effects of membership in a group mapped to team T of organization O (connection C):
- * - the person holds T with `granted_by = 'group'`, `source = 'scim'`, `connection_id = C` (provenance:
- *   `grant_via = 'scim_group'`, `grant_ref` = the group's id), unless
- *   they already hold T some other way (mapping, admin, another group): one row per (team, user);
- * - the person holds O, as `member`, when they held no membership there (roles are never changed);
- *   seat limits apply as in role mapping;
- * - only active users receive memberships (deactivation revokes them; reactivation re-grants);
- * - leaving the group removes only T's row, only when this connection's group granted it and no
- *   other group mapped to T still lists the person. Org membership and account stay.
+ * Group membership as set operations on this plugin's own tables (`scim_groups`, `group_members`).
+ * Nothing here loads a group's member list: each statement is driven by `group_members`' primary key
+ * (group_id, connection_user_id), so its cost follows the number of members named, not the size of
+ * the group. What membership grants is role mapping's business (docs/group-mapping.md): the store
+ * tells it which accounts' groups changed.
  */
 import type { EntityManager } from 'typeorm';
-import { InputError, NotAllowedError } from '@doorman/core';
+import { InputError, type DirectoryGroup, type GroupDirectory } from '@doorman/core';
 import { compileFilter, type AttributeMap, type Dialect } from '@doorman/scim';
-
-export interface GroupTarget {
-  groupId: string;
-  connectionId: string;
-  orgId: string;
-  teamId: string;
-}
 
 /** Which members of the group a statement acts on. */
 export type MemberSelection = { ids: string[] } | { allBut: string[] } | { all: true } | { where: { sql: string; params: unknown[] } };
 
+/** Ids per statement (well under SQLite's bind-variable limit). */
+const CHUNK = 1000;
 const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
-/** A condition on the member column `col` (qualified or not). */
+/** A condition on the member column `col`. */
 function condition(sel: MemberSelection, col: string): { sql: string; params: unknown[] } {
   if ('ids' in sel) return sel.ids.length ? { sql: `${col} IN (${marks(sel.ids.length)})`, params: sel.ids } : { sql: '1 = 0', params: [] };
   if ('allBut' in sel) return sel.allBut.length ? { sql: `${col} NOT IN (${marks(sel.allBut.length)})`, params: sel.allBut } : { sql: '1 = 1', params: [] };
@@ -66,123 +52,49 @@ async function run(tx: EntityManager, sql: string, params: unknown[]): Promise<n
   return result.affected ?? 0;
 }
 
-function uuidSql(dialect: Dialect): string {
-  return dialect === 'mysql'
-    ? 'UUID()'
-    : "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(6)))";
+export interface MemberChange {
+  count: number;
+  /** Up to `sample` SCIM ids, for the event. */
+  ids: string[];
+  /** The accounts concerned (users.id): their groups changed. */
+  userIds: string[];
 }
 
-export class GroupMembershipSql {
+export class GroupMembers {
   constructor(private readonly dialect: Dialect) {}
 
-  /** Ids among `ids` that are not Users of this connection. */
-  async outOfScope(tx: EntityManager, connectionId: string, ids: string[]): Promise<string[]> {
-    if (!ids.length) return [];
-    const rows: Array<{ id: string }> = await tx.query(`SELECT id FROM connection_users WHERE connection_id = ? AND id IN (${marks(ids.length)})`, [connectionId, ...ids]);
-    if (rows.length === ids.length) return [];
-    const found = new Set(rows.map((r) => r.id));
-    return ids.filter((id) => !found.has(id));
-  }
-
-  /** Adds the Users `ids` (already checked to be in scope) to the group; returns up to `sample` newly added ids and the count. */
-  async add(tx: EntityManager, g: GroupTarget, ids: string[], sample: number): Promise<{ count: number; ids: string[] }> {
-    if (!ids.length) return { count: 0, ids: [] };
-    const fresh = `FROM connection_users cu
-      WHERE cu.connection_id = ? AND cu.id IN (${marks(ids.length)})
-        AND NOT EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = ? AND gm.connection_user_id = cu.id)`;
-    const params = [g.connectionId, ...ids, g.groupId];
-    const sampled: Array<{ id: string }> = await tx.query(`SELECT cu.id AS id ${fresh} ORDER BY cu.id LIMIT ${sample}`, params);
-    if (!sampled.length) return { count: 0, ids: [] };
-    const count = await run(tx, `INSERT INTO group_members (group_id, connection_user_id) SELECT ?, cu.id ${fresh}`, [g.groupId, ...params]);
-    return { count, ids: sampled.map((r) => r.id) };
-  }
-
-  /**
-   * Grants the memberships group membership implies to the selected members (active ones) who lack
-   * them. Returns how many org and team memberships were added.
-   */
-  async grant(tx: EntityManager, g: GroupTarget, sel: MemberSelection): Promise<{ orgMemberships: number; teamMemberships: number }> {
-    const c = condition(sel, 'gm.connection_user_id');
-    const members = `FROM group_members gm JOIN connection_users cu ON cu.id = gm.connection_user_id
-      WHERE gm.group_id = ? AND cu.active = 1 AND ${c.sql}`;
-    const base = [g.groupId, ...c.params];
-    const missingOrg = `${members} AND NOT EXISTS (SELECT 1 FROM org_memberships om WHERE om.org_id = ? AND om.user_id = cu.user_id)`;
-    await this.checkSeats(tx, g.orgId, `SELECT COUNT(*) AS n ${missingOrg}`, [...base, g.orgId]);
-    const now = this.dialect === 'mysql' ? 'CURRENT_TIMESTAMP(3)' : "STRFTIME('%Y-%m-%d %H:%M:%f', 'NOW')";
-    const orgMemberships = await run(
-      tx,
-      `INSERT INTO org_memberships (id, org_id, user_id, role, source, connection_id, grant_via, grant_ref, created_at, updated_at)
-       SELECT ${uuidSql(this.dialect)}, ?, cu.user_id, 'member', 'scim', ?, 'scim_group', ?, ${now}, ${now} ${missingOrg}`,
-      [g.orgId, g.connectionId, g.groupId, ...base, g.orgId],
-    );
-    const teamMemberships = await run(
-      tx,
-      `INSERT INTO team_memberships (id, team_id, org_id, user_id, source, connection_id, granted_by, grant_via, grant_ref, created_at)
-       SELECT ${uuidSql(this.dialect)}, ?, ?, cu.user_id, 'scim', ?, 'group', 'scim_group', ?, ${now} ${members}
-         AND NOT EXISTS (SELECT 1 FROM team_memberships tm WHERE tm.team_id = ? AND tm.user_id = cu.user_id)`,
-      [g.teamId, g.orgId, g.connectionId, g.groupId, ...base, g.teamId],
-    );
-    return { orgMemberships, teamMemberships };
-  }
-
-  /** Role mapping's rule, for a batch: the new members must fit the organization's seat limit. */
-  private async checkSeats(tx: EntityManager, orgId: string, countNewSql: string, params: unknown[]) {
-    const lock = this.dialect === 'mysql' ? ' FOR UPDATE' : '';
-    const [org]: Array<{ name: string; seatLimit: number | string | null }> = await tx.query(`SELECT name, seat_limit AS seatLimit FROM organizations WHERE id = ?${lock}`, [orgId]);
-    if (!org || org.seatLimit === null) return;
-    const [adding] = await tx.query(countNewSql, params);
-    if (Number(adding.n) === 0) return;
-    const [used] = await tx.query(`SELECT COUNT(*) AS n FROM org_memberships WHERE org_id = ?${this.dialect === 'mysql' ? ' LOCK IN SHARE MODE' : ''}`, [orgId]);
-    if (Number(used.n) + Number(adding.n) > Number(org.seatLimit)) {
-      throw new NotAllowedError(`Not enough seats in organization '${org.name}'. Add more seats or contact your administrator.`);
-    }
-  }
-
-  /**
-   * Removes the team membership this group granted from the selected members, unless another group
-   * mapped to the same team still lists them. Run before the members leave `group_members`.
-   */
-  async revoke(tx: EntityManager, g: GroupTarget, sel: MemberSelection): Promise<number> {
-    const c = condition(sel, 'gm.connection_user_id');
-    const stillGrouped = (tm: string) => `NOT EXISTS (
-        SELECT 1 FROM scim_groups g2
-          JOIN group_members gm2 ON gm2.group_id = g2.id
-          JOIN connection_users cu2 ON cu2.id = gm2.connection_user_id
-         WHERE g2.team_id = ${tm}.team_id AND g2.id <> ? AND cu2.user_id = ${tm}.user_id AND cu2.active = 1)`;
-    if (this.dialect === 'mysql') {
-      // A join delete: MariaDB does not turn `user_id IN (subquery)` of a single-table DELETE into a
-      // semi-join, which would scan the whole team for a one-member removal.
-      return run(
-        tx,
-        `DELETE tm FROM group_members gm
-           JOIN connection_users cu ON cu.id = gm.connection_user_id
-           JOIN team_memberships tm ON tm.team_id = ? AND tm.user_id = cu.user_id
-          WHERE gm.group_id = ? AND ${c.sql}
-            AND tm.granted_by = 'group' AND tm.connection_id = ? AND ${stillGrouped('tm')}`,
-        [g.teamId, g.groupId, ...c.params, g.connectionId, g.groupId],
+  /** Adds members (SCIM id + account, already checked to be users of the connection); existing ones stay. */
+  async add(tx: EntityManager, groupId: string, members: Array<{ id: string; userId: string }>, sample: number): Promise<MemberChange> {
+    const out: MemberChange = { count: 0, ids: [], userIds: [] };
+    for (let i = 0; i < members.length; i += CHUNK) {
+      const chunk = members.slice(i, i + CHUNK);
+      const present: Array<{ id: string }> = await tx.query(
+        `SELECT connection_user_id AS id FROM group_members WHERE group_id = ? AND connection_user_id IN (${marks(chunk.length)})`,
+        [groupId, ...chunk.map((m) => m.id)],
       );
+      const have = new Set(present.map((r) => r.id));
+      const fresh = chunk.filter((m) => !have.has(m.id));
+      if (fresh.length) {
+        await tx.query(`INSERT INTO group_members (group_id, connection_user_id, user_id) VALUES ${fresh.map(() => '(?, ?, ?)').join(', ')}`, fresh.flatMap((m) => [groupId, m.id, m.userId]));
+      }
+      out.count += fresh.length;
+      for (const m of [...fresh].sort((a, b) => (a.id < b.id ? -1 : 1))) if (out.ids.length < sample) out.ids.push(m.id);
     }
-    return run(
-      tx,
-      `DELETE FROM team_memberships
-        WHERE team_id = ? AND granted_by = 'group' AND connection_id = ?
-          AND user_id IN (SELECT cu.user_id FROM group_members gm JOIN connection_users cu ON cu.id = gm.connection_user_id WHERE gm.group_id = ? AND ${c.sql})
-          AND ${stillGrouped('team_memberships')}`,
-      [g.teamId, g.connectionId, g.groupId, ...c.params, g.groupId],
-    );
+    // Everyone named, new or not: naming an existing member again repairs what they should hold.
+    out.userIds = members.map((m) => m.userId);
+    return out;
   }
 
-  /** Revokes, then removes the selected members; returns up to `sample` removed ids and the count. */
-  async remove(tx: EntityManager, g: GroupTarget, sel: MemberSelection, sample: number): Promise<{ count: number; ids: string[]; teamMemberships: number }> {
+  /** Removes the selected members; returns the count, a sample of SCIM ids and the accounts. */
+  async remove(tx: EntityManager, groupId: string, sel: MemberSelection, sample: number): Promise<MemberChange> {
     const c = condition(sel, 'connection_user_id');
-    const sampled: Array<{ id: string }> = await tx.query(
-      `SELECT connection_user_id AS id FROM group_members WHERE group_id = ? AND ${c.sql} ORDER BY connection_user_id LIMIT ${sample}`,
-      [g.groupId, ...c.params],
+    const rows: Array<{ id: string; userId: string | null }> = await tx.query(
+      `SELECT connection_user_id AS id, user_id AS userId FROM group_members WHERE group_id = ? AND ${c.sql} ORDER BY connection_user_id`,
+      [groupId, ...c.params],
     );
-    if (!sampled.length) return { count: 0, ids: [], teamMemberships: 0 };
-    const teamMemberships = await this.revoke(tx, g, sel);
-    const count = await run(tx, `DELETE FROM group_members WHERE group_id = ? AND ${c.sql}`, [g.groupId, ...c.params]);
-    return { count, ids: sampled.map((r) => r.id), teamMemberships };
+    if (!rows.length) return { count: 0, ids: [], userIds: [] };
+    const count = await run(tx, `DELETE FROM group_members WHERE group_id = ? AND ${c.sql}`, [groupId, ...c.params]);
+    return { count, ids: rows.slice(0, sample).map((r) => r.id), userIds: rows.flatMap((r) => (r.userId ? [r.userId] : [])) };
   }
 
   async count(tx: EntityManager, groupId: string): Promise<number> {
@@ -190,29 +102,66 @@ export class GroupMembershipSql {
     return Number(row.n);
   }
 
-  /** The member list (only when a response asks for it). */
-  async list(tx: EntityManager, groupId: string): Promise<Array<{ id: string; userName: string; displayName: string | null }>> {
-    return tx.query(
-      `SELECT cu.id AS id, cu.user_name AS userName, cu.display_name AS displayName
-         FROM group_members gm JOIN connection_users cu ON cu.id = gm.connection_user_id
-        WHERE gm.group_id = ? ORDER BY cu.id`,
-      [groupId],
-    );
+  /** The members' SCIM ids, ascending (only when a response shows them). */
+  async list(tx: EntityManager, groupId: string): Promise<string[]> {
+    const rows: Array<{ id: string }> = await tx.query('SELECT connection_user_id AS id FROM group_members WHERE group_id = ? ORDER BY connection_user_id', [groupId]);
+    return rows.map((r) => r.id);
   }
 
-  /** Re-grants every group membership effect of one connection user (after reactivation). */
-  async grantForUser(tx: EntityManager, connectionUserId: string): Promise<number> {
-    const groups: Array<{ id: string; connectionId: string; orgId: string; teamId: string }> = await tx.query(
-      `SELECT g.id AS id, g.connection_id AS connectionId, g.org_id AS orgId, g.team_id AS teamId
-         FROM group_members gm JOIN scim_groups g ON g.id = gm.group_id
-        WHERE gm.connection_user_id = ? ORDER BY g.id`,
-      [connectionUserId],
-    );
-    let granted = 0;
-    for (const g of groups) {
-      const r = await this.grant(tx, { groupId: g.id, connectionId: g.connectionId, orgId: g.orgId, teamId: g.teamId }, { ids: [connectionUserId] });
-      granted += r.teamMemberships;
-    }
-    return granted;
+  /** A SCIM user was deleted: they leave every group (their memberships go with the deactivation job). */
+  async forget(tx: EntityManager, connectionUserId: string): Promise<void> {
+    await tx.query('DELETE FROM group_members WHERE connection_user_id = ?', [connectionUserId]);
+  }
+
+  /** What role mapping reads about groups (`groupDirectoryRef`). */
+  directory(): GroupDirectory {
+    const mysql = this.dialect === 'mysql';
+    const group = (r: { id: string; externalId: string | null; displayName: string }): DirectoryGroup => ({ id: r.id, externalId: r.externalId, displayName: r.displayName });
+    return {
+      async groupsOfUser(tx, connectionId, userId, lock) {
+        // The membership rows are read with a share lock when asked (a group change committing
+        // meanwhile is seen, one starting later waits); the group's names come from scalar
+        // subqueries, which a locking read does not lock, so group rows are not held.
+        const rows: Array<{ id: string; connectionId: string | null; externalId: string | null; displayName: string | null }> = await tx.query(
+          `SELECT gm.group_id AS id,
+                  (SELECT g.connection_id FROM scim_groups g WHERE g.id = gm.group_id) AS connectionId,
+                  (SELECT g.external_id FROM scim_groups g WHERE g.id = gm.group_id) AS externalId,
+                  (SELECT g.display_name FROM scim_groups g WHERE g.id = gm.group_id) AS displayName
+             FROM group_members gm WHERE gm.user_id = ?${lock && mysql ? ' LOCK IN SHARE MODE' : ''}`,
+          [userId],
+        );
+        return rows
+          .filter((r) => r.connectionId === connectionId && r.displayName !== null)
+          .map((r) => group({ id: r.id, externalId: r.externalId, displayName: r.displayName! }))
+          .sort((a, b) => (a.id < b.id ? -1 : 1));
+      },
+      async groups(tx, connectionId, groupIds) {
+        if (!groupIds.length) return [];
+        const rows = await tx.query(
+          `SELECT id, external_id AS externalId, display_name AS displayName FROM scim_groups WHERE connection_id = ? AND id IN (${marks(groupIds.length)}) ORDER BY id`,
+          [connectionId, ...groupIds],
+        );
+        return rows.map(group);
+      },
+      async listGroups(tx, connectionId) {
+        const rows: Array<{ id: string; externalId: string | null; displayName: string; members: number | string }> = await tx.query(
+          `SELECT g.id AS id, g.external_id AS externalId, g.display_name AS displayName,
+                  (SELECT COUNT(*) FROM group_members gm WHERE gm.group_id = g.id) AS members
+             FROM scim_groups g WHERE g.connection_id = ? ORDER BY g.display_name_lc, g.id`,
+          [connectionId],
+        );
+        return rows.map((r) => ({ ...group(r), members: Number(r.members) }));
+      },
+      async membersOf(tx, connectionId, groupIds, after, limit) {
+        if (!groupIds.length) return [];
+        const rows: Array<{ userId: string }> = await tx.query(
+          `SELECT DISTINCT gm.user_id AS userId FROM group_members gm JOIN scim_groups g ON g.id = gm.group_id
+            WHERE g.connection_id = ? AND gm.group_id IN (${marks(groupIds.length)}) AND gm.user_id > ?
+            ORDER BY gm.user_id LIMIT ${Number(limit)}`,
+          [connectionId, ...groupIds, after],
+        );
+        return rows.map((r) => r.userId);
+      },
+    };
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '@doorman/core/errors';
-import { parseGroupDisplayName, readGroupBody } from './group-resource.ts';
+import { readDisplayName, readGroupBody } from './group-resource.ts';
 import { planGroupPatch, type PatchStep } from './patch-plan.ts';
 
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -27,7 +27,7 @@ describe('planGroupPatch', () => {
 
   const errors: Array<[string, unknown, string]> = [
     ['remove displayName', body({ op: 'remove', path: 'displayName' }), 'invalidValue'],
-    ['malformed new displayName', body({ op: 'replace', path: 'displayName', value: 'no-colon' }), 'invalidValue'],
+    ['blank new displayName', body({ op: 'replace', path: 'displayName', value: '  ' }), 'invalidValue'],
     ['add through a filter', body({ op: 'add', path: 'members[value eq "u1"]', value: { value: 'u1' } }), 'invalidPath'],
     ['member sub-attribute (read-only in the schema)', body({ op: 'replace', path: 'members[value eq "u1"].display', value: 'x' }), 'mutability'],
     ['member without value', body({ op: 'add', path: 'members', value: [{ display: 'x' }] }), 'invalidValue'],
@@ -46,14 +46,15 @@ describe('planGroupPatch', () => {
   });
 });
 
-describe('parseGroupDisplayName', () => {
+describe('readDisplayName: any name (rules decide what it grants)', () => {
   it.each([
-    ['moby:developers', { org: 'moby', team: 'developers' }],
-    [' moby : Back End ', { org: 'moby', team: 'Back End' }],
-    ['moby:a:b', { org: 'moby', team: 'a:b' }],
-  ])('%s', (input, expected) => expect(parseGroupDisplayName(input)).toEqual(expected));
-  it.each(['developers', ':developers', 'moby:', ' : ', '', 7, null, 'x:'.padEnd(300, 'y')])('refuses %j', (input) => {
-    expect(() => parseGroupDisplayName(input)).toThrow(InputError);
+    ['moby:developers', 'moby:developers'],
+    [' Engineering ', 'Engineering'],
+    ['All Staff (EU) / ünïcode', 'All Staff (EU) / ünïcode'],
+    [':developers', ':developers'],
+  ])('%s', (input, expected) => expect(readDisplayName(input)).toBe(expected));
+  it.each([' ', '', 7, null, 'x'.padEnd(256, 'y')])('refuses %j', (input) => {
+    expect(() => readDisplayName(input)).toThrow(InputError);
   });
 });
 
@@ -61,7 +62,6 @@ describe('readGroupBody', () => {
   it('reads displayName, externalId and members case-insensitively; absent members stay undefined', () => {
     expect(readGroupBody({ schemas: [GROUP], DisplayName: 'moby:devs', externalId: 'obj', Members: [{ Value: 'u1' }] })).toEqual({
       displayName: 'moby:devs',
-      name: { org: 'moby', team: 'devs' },
       externalId: 'obj',
       members: ['u1'],
     });

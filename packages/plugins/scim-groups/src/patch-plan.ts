@@ -1,6 +1,6 @@
 import { InputError } from '@doorman/core/errors';
 import { normalizePatchRequest, parseAttrPath, resourceSchemaFor } from '@doorman/scim';
-import { parseGroupDisplayName, readMemberRefs } from './group-resource.ts';
+import { readDisplayName, readMemberRefs } from './group-resource.ts';
 
 /**
  * Turns a Group PATCH body into steps the store applies in order (pure). Member steps are applied
@@ -53,8 +53,7 @@ export function planGroupPatch(body: unknown, groupId: string): PatchStep[] {
       case 'displayname': {
         if (p.filter !== undefined || p.sub !== undefined) throw new InputError(`"${op.path}" is not a valid path`, { scimType: 'invalidPath', field: 'path' });
         if (op.op === 'remove') throw new InputError('displayName is required and cannot be removed', { scimType: 'invalidValue', field: 'displayName' });
-        parseGroupDisplayName(op.value);
-        steps.push({ kind: 'displayName', value: (op.value as string).trim() });
+        steps.push({ kind: 'displayName', value: readDisplayName(op.value) });
         break;
       }
       case 'externalid': {

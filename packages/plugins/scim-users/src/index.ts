@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { definePlugin, NotFoundError, NotImplementedError, roleMappingServiceRef, SYSTEM_ACTOR, type Actor, type CliCommand, type ScimAuthState } from '@doorman/core';
+import { definePlugin, NotFoundError, NotImplementedError, roleMappingServiceRef, scimUserDirectoryRef, SYSTEM_ACTOR, type Actor, type CliCommand, type ScimAuthState } from '@doorman/core';
+import { createScimUserDirectory } from './directory.ts';
 import { isMysql, recountConnectionUsers, SsoConnectionEntity } from '@doorman/model';
 import {
   checkProjection,
@@ -55,9 +56,10 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
   optionalDependencies: ['audit'],
   configSchema: scimUsersConfigSchema,
   cli: CLI,
-  register({ config, gateway, http, db, transaction, events, jobs, clock, metrics, get }) {
+  register({ config, gateway, http, db, transaction, events, jobs, clock, metrics, get, provide }) {
     const baseUrl = `${gateway.publicUrl}/scim/v2`;
     const roleMapping = get(roleMappingServiceRef);
+    provide(scimUserDirectoryRef, createScimUserDirectory());
     const dialect = isMysql(db) ? 'mysql' : 'sqlite';
     // How many gets by id / userName lookups shared each statement: 1 means no coalescing happened.
     const batchSizes = new Histogram({

@@ -16,7 +16,6 @@ import {
   AccountEmailTaken,
   ConnectionUserEmailEntity,
   ConnectionUserEntity,
-  GroupMemberEntity,
   insertAccount,
   insertRows,
   readConnectionUserCount,
@@ -316,7 +315,6 @@ export class ScimUserStore {
       const current = await this.load(tx, tenant, id, true);
       assertIfMatch(ifMatch, current.version);
       await tx.getRepository(ConnectionUserEmailEntity).delete({ connectionUserId: current.id });
-      await tx.getRepository(GroupMemberEntity).delete({ connectionUserId: current.id });
       await tx.getRepository(ConnectionUserEntity).delete({ id: current.id });
       await this.deps.jobs.enqueue(
         tx,

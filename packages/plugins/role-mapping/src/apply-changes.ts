@@ -1,0 +1,208 @@
+/**
+ * Applying a policy decision (role-mapping service): one raw statement per write, one domain event
+ * per membership change, in the caller's transaction. Grants (provenance rows, docs/group-mapping.md)
+ * are bookkeeping: written with the memberships, no events of their own.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { ConflictError, isDuplicateKeyError, type Actor, type DomainEvent, type EventBus } from '@doorman/core';
+import { grantViaOf, type OrgRole } from '@doorman/model';
+import type { MappingDecision, MappingFlow, MembershipChange } from './policy.ts';
+import { locks, placeholders, type MappingState } from './state.ts';
+
+/** One change, as reported in summaries, previews and sync results (policy kinds, plus names). */
+export type SummaryChange =
+  | { kind: 'addOrgMembership'; orgId: string; org: string; role: OrgRole }
+  | { kind: 'changeRole'; orgId: string; org: string; from: OrgRole; to: OrgRole }
+  | { kind: 'removeOrgMembership'; orgId: string; org: string; role: OrgRole | null }
+  | { kind: 'createTeam'; orgId: string; org: string; team: string; teamId: string | null }
+  | { kind: 'addTeamMembership'; orgId: string; org: string; team: string; teamId: string | null; grantedBy: 'mapping' | 'group' }
+  | { kind: 'removeTeamMembership'; orgId: string; org: string; team: string; teamId: string }
+  | { kind: 'addGrant'; orgId: string; org: string; team: string | null; teamId: string | null; groupId: string; role: OrgRole | null }
+  | { kind: 'removeGrant'; orgId: string; org: string; team: string | null; teamId: string | null; groupId: string };
+
+/** Membership changes only (grants are provenance bookkeeping, not a change a person sees). */
+export const isMembershipChange = (c: { kind: string }) => c.kind !== 'addGrant' && c.kind !== 'removeGrant';
+
+const teamKey = (orgId: string, name: string) => `${orgId}\u0000${name.toLowerCase()}`;
+
+/** Names for a decision's changes, without writing anything. */
+export function describeChanges(state: MappingState, changes: MembershipChange[]): SummaryChange[] {
+  const orgName = new Map(state.orgs.map((o) => [o.id, o.name]));
+  const teamById = new Map(state.teams.map((t) => [t.id, t]));
+  const roleIn = new Map(state.orgMemberships.map((m) => [m.orgId, m.role]));
+  const org = (id: string) => orgName.get(id) ?? id;
+  return changes.map((c): SummaryChange => {
+    switch (c.kind) {
+      case 'addOrgMembership':
+        return { kind: c.kind, orgId: c.orgId, org: org(c.orgId), role: c.role };
+      case 'changeRole':
+        return { kind: c.kind, orgId: c.orgId, org: org(c.orgId), from: c.from, to: c.to };
+      case 'removeOrgMembership':
+        return { kind: c.kind, orgId: c.orgId, org: org(c.orgId), role: roleIn.get(c.orgId) ?? null };
+      case 'createTeam':
+        return { kind: c.kind, orgId: c.orgId, org: org(c.orgId), team: c.name, teamId: null };
+      case 'addTeamMembership':
+        return { kind: c.kind, orgId: c.orgId, org: org(c.orgId), team: c.teamName, teamId: c.teamId, grantedBy: c.grantedBy };
+      case 'removeTeamMembership':
+        return { kind: c.kind, orgId: c.orgId, org: org(c.orgId), team: teamById.get(c.teamId)?.name ?? c.teamId, teamId: c.teamId };
+      case 'addGrant':
+        return { kind: c.kind, orgId: c.orgId, org: org(c.orgId), team: c.teamName, teamId: c.teamId, groupId: c.groupId, role: c.role };
+      case 'removeGrant':
+        return { kind: c.kind, orgId: c.orgId, org: org(c.orgId), team: c.teamId === null ? null : (teamById.get(c.teamId)?.name ?? c.teamId), teamId: c.teamId, groupId: c.groupId };
+    }
+  });
+}
+
+export interface ApplyContext {
+  tx: EntityManager;
+  events: EventBus;
+  actor: Actor;
+  connectionId: string;
+  userId: string;
+  flow: MappingFlow;
+}
+
+/** Creates a team, or finds the one a concurrent transaction created first (uq_teams_org_name). */
+async function createOrFindTeam(ctx: ApplyContext, orgId: string, name: string): Promise<{ id: string; name: string; created: boolean }> {
+  const id = randomUUID();
+  try {
+    await ctx.tx.query('INSERT INTO teams (id, org_id, name, name_lc) VALUES (?, ?, ?, ?)', [id, orgId, name, name.toLowerCase()]);
+    return { id, name, created: true };
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+    // A locking read sees the committed row even if this transaction's snapshot predates it.
+    const [row]: Array<{ id: string; name: string }> = await ctx.tx.query(
+      `SELECT id, name FROM teams WHERE org_id = ? AND name_lc = ?${locks(ctx.tx).forShare}`,
+      [orgId, name.toLowerCase()],
+    );
+    if (!row) throw new ConflictError(`team '${name}' was changed concurrently; retry`, { cause: err });
+    return { id: row.id, name: row.name, created: false };
+  }
+}
+
+export async function applyChanges(ctx: ApplyContext, state: MappingState, decision: MappingDecision): Promise<SummaryChange[]> {
+  const { tx, events, actor, connectionId, userId, flow } = ctx;
+  const described = describeChanges(state, decision.changes);
+  const done: SummaryChange[] = [];
+  const created = new Map<string, string>();
+  const user = { type: 'user', id: userId };
+  const publish = (event: DomainEvent) => events.publish(tx, actor, { connectionId, ...event });
+  const orgMembershipOf = (orgId: string) => state.orgMemberships.find((m) => m.orgId === orgId);
+
+  for (const [i, c] of decision.changes.entries()) {
+    const summary = described[i]!;
+    switch (c.kind) {
+      case 'addOrgMembership': {
+        try {
+          // Provenance (docs/people-and-explain.md): how and by what the row was first granted.
+          await tx.query('INSERT INTO org_memberships (id, org_id, user_id, role, source, connection_id, grant_via, grant_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+            randomUUID(),
+            c.orgId,
+            userId,
+            c.role,
+            flow,
+            connectionId,
+            c.groupId && flow === 'scim' ? 'scim_group' : grantViaOf(flow),
+            c.groupId ?? null,
+          ]);
+        } catch (err) {
+          // Only a writer that does not take the user lock (e.g. an admin adding the member) can get here.
+          if (isDuplicateKeyError(err)) throw new ConflictError(`the user's membership in organization '${summary.org}' changed concurrently; retry`, { cause: err });
+          throw err;
+        }
+        await publish({ action: 'member.added', orgId: c.orgId, target: user, changes: { role: { after: c.role }, source: { after: flow } } });
+        done.push(summary);
+        break;
+      }
+      case 'changeRole': {
+        await tx.query('UPDATE org_memberships SET role = ?, updated_at = CURRENT_TIMESTAMP WHERE org_id = ? AND user_id = ?', [c.to, c.orgId, userId]);
+        await publish({ action: 'member.role_changed', orgId: c.orgId, target: user, changes: { role: { before: c.from, after: c.to } } });
+        done.push(summary);
+        break;
+      }
+      case 'removeOrgMembership': {
+        const m = orgMembershipOf(c.orgId)!;
+        await tx.query('DELETE FROM org_memberships WHERE id = ?', [m.id]);
+        await publish({ action: 'member.removed', orgId: c.orgId, target: user, changes: { role: { before: m.role } } });
+        done.push(summary);
+        break;
+      }
+      case 'createTeam': {
+        const team = await createOrFindTeam(ctx, c.orgId, c.name);
+        created.set(teamKey(c.orgId, c.name), team.id);
+        if (team.created) {
+          await publish({ action: 'team.created', orgId: c.orgId, target: { type: 'team', id: team.id }, changes: { name: { after: team.name } } });
+          done.push({ ...(summary as Extract<SummaryChange, { kind: 'createTeam' }>), teamId: team.id });
+        }
+        break;
+      }
+      case 'addTeamMembership': {
+        const teamId = c.teamId ?? created.get(teamKey(c.orgId, c.teamName));
+        if (!teamId) throw new Error(`addTeamMembership without a team for '${c.teamName}'`);
+        try {
+          await tx.query('INSERT INTO team_memberships (id, team_id, org_id, user_id, source, connection_id, granted_by, grant_via, grant_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+            randomUUID(),
+            teamId,
+            c.orgId,
+            userId,
+            flow,
+            connectionId,
+            c.grantedBy,
+            grantViaOf(flow, c.grantedBy),
+            c.groupId ?? null,
+          ]);
+        } catch (err) {
+          // Already a member (a team re-read after a concurrent creation): nothing to do, nothing to record.
+          if (isDuplicateKeyError(err)) break;
+          throw err;
+        }
+        await publish({
+          action: 'team_member.added',
+          orgId: c.orgId,
+          target: user,
+          changes: { team: { after: c.teamName }, teamId: { after: teamId }, grantedBy: { after: c.grantedBy } },
+        });
+        done.push({ ...(summary as Extract<SummaryChange, { kind: 'addTeamMembership' }>), teamId });
+        break;
+      }
+      case 'addGrant': {
+        const teamId = c.teamName === null ? '' : (c.teamId ?? created.get(teamKey(c.orgId, c.teamName)) ?? null);
+        if (teamId === null) throw new Error(`addGrant without a team for '${c.teamName}'`);
+        try {
+          await tx.query("INSERT INTO membership_grants (id, user_id, org_id, team_id, kind, connection_id, source_ref, role) VALUES (?, ?, ?, ?, 'group', ?, ?, ?)", [
+            randomUUID(),
+            userId,
+            c.orgId,
+            teamId,
+            connectionId,
+            c.groupId,
+            c.role,
+          ]);
+        } catch (err) {
+          // Recorded already (a team re-read after a concurrent creation): the provenance holds.
+          if (!isDuplicateKeyError(err)) throw err;
+        }
+        done.push({ ...(summary as Extract<SummaryChange, { kind: 'addGrant' }>), teamId: teamId || null });
+        break;
+      }
+      case 'removeGrant': {
+        await tx.query("DELETE FROM membership_grants WHERE user_id = ? AND org_id = ? AND team_id = ? AND kind = 'group' AND source_ref = ?", [userId, c.orgId, c.teamId ?? '', c.groupId]);
+        done.push(summary);
+        break;
+      }
+      case 'removeTeamMembership': {
+        // The policy decided no source grants it any more (its own mapping row, or a group row whose groups are gone).
+        const removed = state.teamMemberships.filter((t) => t.teamId === c.teamId && t.grantedBy !== 'admin');
+        if (!removed.length) break;
+        await tx.query(`DELETE FROM team_memberships WHERE id IN (${placeholders(removed.length)})`, removed.map((t) => t.id));
+        const team = (summary as Extract<SummaryChange, { kind: 'removeTeamMembership' }>).team;
+        await publish({ action: 'team_member.removed', orgId: c.orgId, target: user, changes: { team: { before: team }, teamId: { before: c.teamId } } });
+        done.push(summary);
+        break;
+      }
+    }
+  }
+  return done;
+}
+
