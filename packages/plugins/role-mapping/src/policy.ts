@@ -198,12 +198,17 @@ export function decideMemberships(input: MappingInput): MappingDecision {
   const ownsOrg = (m: CurrentOrg) => m.connectionId === connection.id && m.source !== 'manual';
   const addedOrgs = new Set<string>();
 
-  const placeInOrg = (org: Org, wanted: OrgRole): OrgRole => {
+  const placeInOrg = (org: Org, wanted: OrgRole, explicit: boolean): OrgRole => {
     const existing = currentOrg.get(org.id);
     if (existing) {
       // Only SCIM changes roles, and only on memberships this connection granted.
       if (jit || !ownsOrg(existing) || existing.role === wanted) return existing.role;
-      if (existing.role === 'owner' && org.ownerCount <= 1) throw lastOwnerError(org, 'demote', wanted);
+      if (existing.role === 'owner' && org.ownerCount <= 1) {
+        // An explicit dockerRole demoting the last owner is refused; a role that only groups gave
+        // stays until another owner exists, so a group change never fails on it (docs/role-precedence.md).
+        if (explicit) throw lastOwnerError(org, 'demote', wanted);
+        return existing.role;
+      }
       adds.push({ kind: 'changeRole', orgId: org.id, from: existing.role, to: wanted });
       return wanted;
     }
@@ -214,9 +219,11 @@ export function decideMemberships(input: MappingInput): MappingDecision {
     addedOrgs.add(org.id);
     return role;
   };
-  const role = placeInOrg(effective, mappedRole);
+  // Whether groups speak (or spoke) about the role there: then a last owner's demotion is soft.
+  const groupsSpeak = (orgId: string) => groupRole.has(orgId) || (input.current.grants ?? []).some((g) => g.orgId === orgId && g.connectionId === connection.id && g.role !== null);
+  const role = placeInOrg(effective, mappedRole, explicitRole !== null || !groupsSpeak(effective.id));
   for (const orgId of new Set(targets.map((t) => t.orgId))) {
-    if (orgId !== effective.id) placeInOrg(orgById.get(orgId)!, desiredRole(explicitRole, false, groupRole.get(orgId) ?? null));
+    if (orgId !== effective.id) placeInOrg(orgById.get(orgId)!, desiredRole(explicitRole, false, groupRole.get(orgId) ?? null), false);
   }
 
   // ---- 3. Team memberships (adds) --------------------------------------------------------------
