@@ -12,8 +12,8 @@ export interface GroupTestBed extends ScimTestBed {
 }
 
 /** The scim-users test bed (two tenants) with scim-groups enabled. */
-export async function startGroupTestBed(settings: Record<string, unknown> = {}): Promise<GroupTestBed> {
-  const bed = await startScimTestBed({ plugins: [scimGroupsPlugin], pluginSettings: { 'scim-groups': settings } });
+export async function startGroupTestBed(settings: Record<string, unknown> = {}, others: Record<string, Record<string, unknown>> = {}): Promise<GroupTestBed> {
+  const bed = await startScimTestBed({ plugins: [scimGroupsPlugin], pluginSettings: { ...others, 'scim-groups': settings } });
   const { t, scim } = bed;
   return {
     ...bed,
