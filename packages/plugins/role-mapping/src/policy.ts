@@ -198,7 +198,10 @@ export function decideMemberships(input: MappingInput): MappingDecision {
   const ownsOrg = (m: CurrentOrg) => m.connectionId === connection.id && m.source !== 'manual';
   const addedOrgs = new Set<string>();
 
-  const placeInOrg = (org: Org, wanted: OrgRole, explicit: boolean): OrgRole => {
+  // The first SCIM group granting each org / team: the provenance recorded on a new membership row.
+  const firstGroup = (orgId: string, team: string | null) =>
+    targets.find((t) => t.orgId === orgId && t.groupId !== null && (team === null || (t.team !== null && t.team.toLowerCase() === team.toLowerCase())))?.groupId ?? undefined;
+  const placeInOrg = (org: Org, wanted: OrgRole, explicit: boolean, groupId?: string): OrgRole => {
     const existing = currentOrg.get(org.id);
     if (existing) {
       // Only SCIM changes roles, and only on memberships this connection granted.
@@ -223,7 +226,7 @@ export function decideMemberships(input: MappingInput): MappingDecision {
   const groupsSpeak = (orgId: string) => groupRole.has(orgId) || (input.current.grants ?? []).some((g) => g.orgId === orgId && g.connectionId === connection.id && g.role !== null);
   const role = placeInOrg(effective, mappedRole, explicitRole !== null || !groupsSpeak(effective.id));
   for (const orgId of new Set(targets.map((t) => t.orgId))) {
-    if (orgId !== effective.id) placeInOrg(orgById.get(orgId)!, desiredRole(explicitRole, false, groupRole.get(orgId) ?? null), false);
+    if (orgId !== effective.id) placeInOrg(orgById.get(orgId)!, desiredRole(explicitRole, false, groupRole.get(orgId) ?? null), false, firstGroup(orgId, null));
   }
 
   // ---- 3. Team memberships (adds) --------------------------------------------------------------
