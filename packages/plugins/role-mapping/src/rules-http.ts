@@ -58,12 +58,12 @@ const newRule = (b: RuleFields) => ({
 });
 
 const ruleOptions = [
-  { flag: '--group-name', field: 'groupName', description: "the group's displayName (whole name, any case)" },
-  { flag: '--group-id', field: 'groupId', description: "the group's SCIM id" },
-  { flag: '--group-external-id', field: 'groupExternalId', description: "the group's externalId (Entra: objectId)" },
-  { flag: '--org', field: 'org', description: 'organization (id or name) the group grants' },
-  { flag: '--team', field: 'team', description: 'team in that organization (created when missing)' },
-  { flag: '--role', field: 'role', description: 'member, editor or owner' },
+  { flag: '--group-name <name>', field: 'groupName', description: "the group's displayName (whole name, any case)" },
+  { flag: '--group-id <id>', field: 'groupId', description: "the group's SCIM id" },
+  { flag: '--group-external-id <externalId>', field: 'groupExternalId', description: "the group's externalId (Entra: objectId)" },
+  { flag: '--org <org>', field: 'org', description: 'organization (id or name) the group grants' },
+  { flag: '--team <team>', field: 'team', description: 'team in that organization (created when missing)' },
+  { flag: '--role <member|editor|owner>', field: 'role', description: 'member, editor or owner' },
 ] as const;
 
 export const RULE_CLI_COMMANDS: readonly CliCommand[] = [
@@ -83,8 +83,8 @@ export const RULE_CLI_COMMANDS: readonly CliCommand[] = [
     path: '/connections/:connectionId/group-rules/preview',
     options: [
       ...ruleOptions,
-      { flag: '--delete-rule-id', field: 'deleteRuleId', description: 'preview deleting this rule instead' },
-      { flag: '--builtin-org-team', field: 'builtinOrgTeam', description: 'preview turning the built-in organization:team rule on or off', type: 'boolean' },
+      { flag: '--delete-rule-id <ruleId>', field: 'deleteRuleId', description: 'preview deleting this rule instead' },
+      { flag: '--builtin-org-team <bool>', field: 'builtinOrgTeam', description: 'preview turning the built-in organization:team rule on or off', type: 'boolean' },
     ],
   },
   {
@@ -92,7 +92,7 @@ export const RULE_CLI_COMMANDS: readonly CliCommand[] = [
     description: 'Turn the built-in organization:team rule on or off',
     method: 'PUT',
     path: '/connections/:connectionId/group-rules/builtin',
-    options: [{ flag: '--enabled', field: 'enabled', description: 'true or false', type: 'boolean' }],
+    options: [{ flag: '--enabled <bool>', field: 'enabled', description: 'true or false', type: 'boolean' }],
   },
   { command: 'groups list <connectionId>', description: 'List the groups the IdP pushed and what each maps to', method: 'GET', path: '/connections/:connectionId/groups' },
   { command: 'groups unmapped <connectionId>', description: 'List the groups no rule maps', method: 'GET', path: '/connections/:connectionId/groups/unmapped' },
