@@ -1,8 +1,13 @@
 /**
  * Group membership bench: p99 of PATCH add one member + PATCH remove that member
- * (`members[value eq "<id>"]`) on a 10,000-member group vs a 10-member group. The target is a
- * ratio ≤ 1.5×: membership changes are set operations in SQL, so their cost must not follow the
- * group's size.
+ * (`members[value eq "<id>"]`) on a 10,000-member group vs a 10-member group, **with group mapping
+ * rules on** (docs/group-mapping.md): both groups have arbitrary names and an admin rule maps each to
+ * a team with a role, so every PATCH makes role mapping re-decide the person. The target is a ratio
+ * ≤ 1.5×: only the people named are re-decided, so the cost must not follow the group's size.
+ *
+ * Also measured: a rule change touching every member of the large group (creating the rule that maps
+ * it), which goes through the scoped sync job; the bench prints how long until the job has applied it
+ * to all of them (polled in the database every 250 ms).
  *
  *   npx tsx bench/groups-bench.ts [--iterations N] [--members N] [--warmup N]
  *
@@ -17,9 +22,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createConnection, createPool } from 'mysql2/promise';
+import { Redis } from 'ioredis';
 import { buildGateway, parseGatewayConfig } from '@doorman/core';
 import { BUILTIN_PLUGINS, PLUGIN_CATALOG } from '@doorman/gateway';
 import { connectionUsersChangeSql } from '@doorman/model';
+import { startJobRuntime, PROVISIONING_QUEUE, SYNC_QUEUE, type JobRuntime } from '@doorman/jobs';
 
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -58,6 +65,8 @@ async function main() {
   await admin.end();
   const databaseUrl = `${MYSQL_URL}/${dbName}`;
   let gateway: Awaited<ReturnType<typeof buildGateway>> | undefined;
+  let jobs: JobRuntime | undefined;
+  const jobsPrefix = `{bench-groups-${randomBytes(4).toString('hex')}}`;
   const pool = createPool({ uri: databaseUrl, connectionLimit: 2 });
   try {
     const { config, problems } = parseGatewayConfig({
@@ -77,6 +86,20 @@ async function main() {
       builtins: BUILTIN_PLUGINS,
       // The bench measures the service, not the per-connection rate limit.
       pluginSettings: { 'token-auth': { rateLimitPerSecond: 100_000 }, 'role-mapping': { syncCron: '' } },
+    });
+    // The job runtime (relay + BullMQ workers) as the gateway's `all` role runs it, on a private
+    // prefix so no other process on this Redis takes the bench's jobs.
+    jobs = await startJobRuntime({
+      registry: gateway.jobs,
+      db: gateway.db,
+      transaction: gateway.transaction,
+      redisUrl: REDIS_URL,
+      role: 'all',
+      mode: gateway.config.mode,
+      logger: gateway.logger,
+      metrics: gateway.metrics,
+      prefix: jobsPrefix,
+      extraQueues: [PROVISIONING_QUEUE, SYNC_QUEUE],
     });
     const server = await gateway.listen();
     const port = (server.address() as { port: number }).port;
@@ -134,12 +157,39 @@ async function main() {
     const small = ids.slice(opts.members, opts.members + opts.small);
     const movers = ids.slice(opts.members + opts.small);
 
+    // Both groups have names no built-in rule reads; the large one is pushed before any rule maps it.
     const postStart = performance.now();
-    const bigGroup = await call('POST', '/scim/v2/Groups?excludedAttributes=members', token, { schemas: [GROUP], displayName: 'benchorg:Large', members: large.map((value) => ({ value })) });
+    const bigGroup = await call('POST', '/scim/v2/Groups?excludedAttributes=members', token, { schemas: [GROUP], displayName: 'Everyone at Bench Corp', members: large.map((value) => ({ value })) });
     const postLargeMs = performance.now() - postStart;
     if (bigGroup.status !== 201) throw new Error(`large group: ${bigGroup.status} ${JSON.stringify(bigGroup.body)}`);
-    const smallGroup = await call('POST', '/scim/v2/Groups', token, { schemas: [GROUP], displayName: 'benchorg:Small', members: small.map((value) => ({ value })) });
+
+    // The rule change: map the large group (by id) to a team with a role. Saving records a scoped sync
+    // job; it is done when every member holds the group's team grant.
+    const grantsOf = async (groupId: string) => {
+      const [[row]] = (await pool.query("SELECT COUNT(*) AS n FROM membership_grants WHERE kind = 'group' AND source_ref = ? AND team_id <> ''", [groupId])) as any;
+      return Number(row.n);
+    };
+    const ruleStart = performance.now();
+    const rule = await call('POST', `/admin/v1/connections/${connectionId}/group-rules`, ADMIN_TOKEN, { groupId: bigGroup.body.id, org: 'benchorg', team: 'Large', role: 'editor' });
+    if (rule.status !== 201 || !rule.body.jobId) throw new Error(`rule: ${rule.status} ${JSON.stringify(rule.body)}`);
+    const ruleSavedMs = performance.now() - ruleStart;
+    let lastLog = performance.now();
+    for (;;) {
+      const n = await grantsOf(bigGroup.body.id);
+      if (n >= opts.members) break;
+      if (performance.now() - lastLog > 15_000) {
+        process.stderr.write(`groups-bench: rule change applied to ${n}/${opts.members} people so far\n`);
+        lastLog = performance.now();
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const ruleAppliedMs = performance.now() - ruleStart;
+
+    const smallGroup = await call('POST', '/scim/v2/Groups', token, { schemas: [GROUP], displayName: 'Bench Small Team', members: small.map((value) => ({ value })) });
     if (smallGroup.status !== 201) throw new Error(`small group: ${smallGroup.status} ${JSON.stringify(smallGroup.body)}`);
+    const smallRule = await call('POST', `/admin/v1/connections/${connectionId}/group-rules`, ADMIN_TOKEN, { groupId: smallGroup.body.id, org: 'benchorg', team: 'Small', role: 'editor' });
+    if (smallRule.status !== 201) throw new Error(`small rule: ${smallRule.status} ${JSON.stringify(smallRule.body)}`);
+    while ((await grantsOf(smallGroup.body.id)) < opts.small) await new Promise((r) => setTimeout(r, 100));
     const [[teamRows]] = (await pool.query("SELECT COUNT(*) AS n FROM team_memberships WHERE granted_by = 'group'")) as any;
 
     const samples = { large: { add: [] as number[], remove: [] as number[] }, small: { add: [] as number[], remove: [] as number[] } };
@@ -181,7 +231,8 @@ async function main() {
     const out: string[] = [];
     out.push(`groups-bench: PATCH add + remove one member, ${opts.iterations} iterations per group (sequential, keep-alive, after ${opts.warmup} warm-up)`);
     out.push(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB; node ${process.version}; client and gateway share this process`);
-    out.push(`seed: ${total} users by SQL in ${seedMs.toFixed(0)} ms; POST /Groups with ${opts.members} members in ${postLargeMs.toFixed(0)} ms (${teamRows.n} group-granted team memberships)`);
+    out.push(`seed: ${total} users by SQL in ${seedMs.toFixed(0)} ms; POST /Groups with ${opts.members} members (no rule maps it yet) in ${postLargeMs.toFixed(0)} ms`);
+    out.push(`rule change touching ${opts.members} people: saved in ${ruleSavedMs.toFixed(0)} ms, applied by the sync job in ${(ruleAppliedMs / 1000).toFixed(1)} s (${(opts.members / (ruleAppliedMs / 1000)).toFixed(0)} people/s; ${teamRows.n} group-granted team memberships after both rules)`);
     out.push('');
     out.push('group          op       p50         p90         p99         max');
     for (const [name, r] of [[`${opts.members}-member`, result.large], [`${opts.small}-member`, result.small]] as const) {
@@ -195,6 +246,7 @@ async function main() {
       iterations: opts.iterations,
       seedMs: Math.round(seedMs),
       postLargeGroupMs: Math.round(postLargeMs),
+      ruleChange: { people: opts.members, savedMs: Math.round(ruleSavedMs), appliedMs: Math.round(ruleAppliedMs) },
       large: result.large,
       small: result.small,
       p99Ratio: Number(ratio.toFixed(3)),
@@ -204,7 +256,14 @@ async function main() {
     process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
   } finally {
     await pool.end();
+    await jobs?.close();
     await gateway?.close();
+    // The bench's BullMQ keys go with it (its own prefix only).
+    const redis = new Redis(REDIS_URL);
+    const keys: string[] = [];
+    for await (const batch of redis.scanStream({ match: `${jobsPrefix}*`, count: 1000 })) keys.push(...(batch as string[]));
+    for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+    await redis.quit();
     const drop = await createConnection(MYSQL_URL);
     await drop.query(`DROP DATABASE IF EXISTS \`${dbName}\``);
     await drop.end();

@@ -34,7 +34,7 @@ import {
 } from '@doorman/core';
 import type { OrgRole } from '@doorman/model';
 import { applyChanges, describeChanges, type SummaryChange } from './apply-changes.ts';
-import type { GroupFact, GroupRuleSet } from './group-rules.ts';
+import { resolveGroups, type GroupFact, type GroupRuleSet } from './group-rules.ts';
 import { decideMemberships, type MappingDecision, type MappingFlow, type MappingInput } from './policy.ts';
 import { loadState, lockOrgsAndCount, lockUserMemberships, locks, placeholders, type MappingState, type OrgMembershipRow } from './state.ts';
 
@@ -216,7 +216,12 @@ export function createRoleMappingService(deps: ServiceDeps): RoleMappingServiceI
         const holders = await grantHolders(tx, groupIds, '', limit + 1);
         users = [...new Set([...members, ...holders])];
       }
-      if (users.length > limit) return { applied: 0, jobId: await deps.enqueueGroupSync(tx, connectionId, groupIds) };
+      if (users.length > limit) {
+        // Many people: the sync job, unless these groups grant nothing now and granted nothing before
+        // (an unmapped group of 10,000 members costs no job).
+        if (!(await grantsAnything(deps, tx, connectionId, groupIds))) return { applied: 0, jobId: null };
+        return { applied: 0, jobId: await deps.enqueueGroupSync(tx, connectionId, groupIds) };
+      }
       // In id order, so two group changes that concern the same people lock them in the same order.
       users.sort();
       let applied = 0;
@@ -289,6 +294,16 @@ export function createRoleMappingService(deps: ServiceDeps): RoleMappingServiceI
     },
   };
   return service;
+}
+
+/** Whether any of the groups maps to something under the connection's rules, or still has grants. */
+async function grantsAnything(deps: Pick<ServiceDeps, 'directory'>, tx: EntityManager, connectionId: string, groupIds: string[]): Promise<boolean> {
+  if ((await grantHolders(tx, groupIds, '', 1)).length) return true;
+  const directory = deps.directory();
+  const groups = directory ? await directory.groups(tx, connectionId, groupIds) : [];
+  if (!groups.length) return false;
+  const state = await loadState(tx, { connectionId, userId: null, attributes: {} }, false);
+  return resolveGroups(groups, state.rules, state.orgs).targets.length > 0;
 }
 
 /** People holding something granted by any of `groupIds`, distinct, ascending, after `after`. */
