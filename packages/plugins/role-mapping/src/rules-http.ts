@@ -5,9 +5,8 @@
  * the sync job (progress on the job dashboard).
  */
 import { z } from 'zod';
-import { NotFoundError, type Actor, type CliCommand, type PluginEnv } from '@doorman/core';
+import type { Actor, CliCommand, PluginEnv } from '@doorman/core';
 import { GroupMappingRuleEntity, ORG_ROLES } from '@doorman/model';
-import { parseBody } from './http.ts';
 import {
   applyRuleChange,
   findRule,
@@ -98,8 +97,30 @@ export const RULE_CLI_COMMANDS: readonly CliCommand[] = [
   { command: 'groups unmapped <connectionId>', description: 'List the groups no rule maps', method: 'GET', path: '/connections/:connectionId/groups/unmapped' },
 ];
 
+const role = z.enum(ORG_ROLES as [string, ...string[]]);
+const ruleView = z.object({
+  id: z.string(),
+  matchBy: z.enum(['id', 'externalId', 'displayName']),
+  matchValue: z.string(),
+  orgId: z.string(),
+  org: z.string().nullable(),
+  team: z.string().nullable(),
+  role: role.nullable(),
+});
+const saved = { jobId: z.string().nullable().describe('the sync job re-deciding the people concerned (null: no group concerned)'), groupsConcerned: z.number().int() };
+const groupView = { id: z.string(), externalId: z.string().nullable(), displayName: z.string(), members: z.number().int() };
+const previewView = z.object({
+  people: z.number().int(),
+  changedPeople: z.number().int(),
+  gains: z.array(z.object({ org: z.string(), team: z.string().nullable(), role: role.optional(), people: z.number().int() })),
+  losses: z.array(z.object({ org: z.string(), team: z.string().nullable(), people: z.number().int() })),
+  roleChanges: z.array(z.object({ org: z.string(), from: role, to: role, people: z.number().int() })),
+  refused: z.array(z.object({ userId: z.string(), message: z.string() })),
+  groups: z.array(z.object({ id: z.string(), displayName: z.string() })),
+});
+const json = (description: string, schema: z.ZodType) => ({ description, schema });
+
 export function registerRuleRoutes(env: PluginEnv<unknown>, deps: Pick<ServiceDeps, 'directory'>): void {
-  const r = env.http.admin;
   const actorOf = (ctx: { state: { actor?: Actor } }): Actor => ctx.state.actor!;
 
   /** Saves `change`, records the event and, when groups are concerned, the sync job for their people. */
@@ -119,87 +140,126 @@ export function registerRuleRoutes(env: PluginEnv<unknown>, deps: Pick<ServiceDe
       return { jobId, groupsConcerned: concerned.length };
     });
 
-  r.get('/connections/:connectionId/group-rules', async (ctx) => {
-    const connectionId = ctx.params.connectionId!;
-    ctx.body = await env.transaction(async (tx) => {
-      const orgs = await servedOrgs(tx, connectionId);
-      const set = await loadRuleSet(tx, connectionId);
-      const name = new Map(orgs.map((o) => [o.id, o.name]));
-      return { connectionId, builtinOrgTeam: set.builtinOrgTeam, rules: set.rules.map((rule) => ({ ...rule, org: name.get(rule.orgId) ?? null })) };
-    });
+  const withOrgNames = async (tx: Parameters<Parameters<typeof env.transaction>[0]>[0], connectionId: string) => {
+    const orgs = await servedOrgs(tx, connectionId);
+    return new Map(orgs.map((o) => [o.id, o.name]));
+  };
+
+  env.http.adminRoute({
+    method: 'get',
+    path: '/connections/:connectionId/group-rules',
+    summary: "A connection's group mapping rules and the built-in organization:team switch",
+    responses: { 200: json('the rules', z.object({ connectionId: z.string(), builtinOrgTeam: z.boolean(), rules: z.array(ruleView) })) },
+    handler: (_ctx, { params }) =>
+      env.transaction(async (tx) => {
+        const name = await withOrgNames(tx, params.connectionId);
+        const set = await loadRuleSet(tx, params.connectionId);
+        return { connectionId: params.connectionId, builtinOrgTeam: set.builtinOrgTeam, rules: set.rules.map((rule) => ({ ...rule, org: name.get(rule.orgId) ?? null })) };
+      }),
   });
 
-  r.post('/connections/:connectionId/group-rules', async (ctx) => {
-    const body = parseBody(ruleBody, ctx.request.body);
-    const connectionId = ctx.params.connectionId!;
-    let created: Awaited<ReturnType<typeof validateRule>> | undefined;
-    const result = await save(ctx, connectionId, async (tx) => {
-      created = await validateRule(tx, connectionId, newRule(body));
-      const { org: _org, ...rule } = created;
-      void _org;
-      await insertRule(tx, connectionId, rule);
-      return { change: { create: rule }, action: 'group_rule.created', event: { rule: { after: rule } } };
-    });
-    ctx.status = 201;
-    ctx.body = { rule: created, ...result };
-  });
-
-  r.delete('/connections/:connectionId/group-rules/:ruleId', async (ctx) => {
-    const connectionId = ctx.params.connectionId!;
-    const ruleId = ctx.params.ruleId!;
-    const result = await save(ctx, connectionId, async (tx) => {
-      await servedOrgs(tx, connectionId); // 404 for an unknown connection before an unknown rule
-      const rule = await findRule(tx, connectionId, ruleId);
-      await tx.getRepository(GroupMappingRuleEntity).delete({ id: rule.id });
-      return { change: { delete: rule }, action: 'group_rule.deleted', event: { rule: { before: rule } } };
-    });
-    ctx.body = { deleted: ruleId, ...result };
-  });
-
-  r.put('/connections/:connectionId/group-rules/builtin', async (ctx) => {
-    const body = parseBody(builtinBody, ctx.request.body);
-    const connectionId = ctx.params.connectionId!;
-    const result = await save(ctx, connectionId, async (tx) => {
-      const before = (await loadRuleSet(tx, connectionId)).builtinOrgTeam;
-      await servedOrgs(tx, connectionId);
-      await saveBuiltin(tx, connectionId, body.enabled, env.clock.now());
-      return { change: { builtinOrgTeam: body.enabled }, action: 'group_rules.builtin_changed', event: { builtinOrgTeam: { before, after: body.enabled } } };
-    });
-    ctx.body = { builtinOrgTeam: body.enabled, ...result };
-  });
-
-  r.post('/connections/:connectionId/group-rules/preview', async (ctx) => {
-    const body = parseBody(rulePreviewBody, ctx.request.body);
-    const connectionId = ctx.params.connectionId!;
-    // Read-only: a transaction only for one consistent snapshot; nothing is locked or written.
-    ctx.body = await env.transaction(async (tx) => {
-      const orgs = await servedOrgs(tx, connectionId);
-      const current = await loadRuleSet(tx, connectionId);
-      let change: RuleChange;
-      if (body.deleteRuleId !== undefined) change = { delete: await findRule(tx, connectionId, body.deleteRuleId) };
-      else if (body.builtinOrgTeam !== undefined) change = { builtinOrgTeam: body.builtinOrgTeam };
-      else {
-        const { org: _org, ...rule } = await validateRule(tx, connectionId, newRule(body));
+  env.http.adminRoute({
+    method: 'post',
+    path: '/connections/:connectionId/group-rules',
+    summary: 'Map a group (by id, externalId or name) to an organization, optionally a team and a role',
+    description: 'Saving records a sync job that re-decides the members of the groups the rule matches (docs/group-mapping.md).',
+    body: ruleBody,
+    responses: { 201: json('the rule and the sync job', z.object({ rule: ruleView, ...saved })) },
+    async handler(ctx, { params, body }) {
+      let created: Awaited<ReturnType<typeof validateRule>> | undefined;
+      const result = await save(ctx, params.connectionId, async (tx) => {
+        created = await validateRule(tx, params.connectionId, newRule(body));
+        const { org: _org, ...rule } = created;
         void _org;
-        change = { create: rule };
-      }
-      const directory = deps.directory();
-      const concerned = groupsConcerned(directory ? await directory.listGroups(tx, connectionId) : [], change, orgs);
-      return previewRuleChange(deps, tx, connectionId, applyRuleChange(current, change), concerned);
-    });
+        await insertRule(tx, params.connectionId, rule);
+        return { change: { create: rule }, action: 'group_rule.created', event: { rule: { after: rule } } };
+      });
+      return { rule: created!, ...result };
+    },
   });
 
-  const listGroups = async (connectionId: string) =>
+  env.http.adminRoute({
+    method: 'delete',
+    path: '/connections/:connectionId/group-rules/:ruleId',
+    summary: 'Delete a group mapping rule (re-decides the people it concerned through the sync job)',
+    responses: { 200: json('the deleted rule id and the sync job', z.object({ deleted: z.string(), ...saved })) },
+    async handler(ctx, { params }) {
+      const result = await save(ctx, params.connectionId, async (tx) => {
+        await servedOrgs(tx, params.connectionId); // 404 for an unknown connection before an unknown rule
+        const rule = await findRule(tx, params.connectionId, params.ruleId);
+        await tx.getRepository(GroupMappingRuleEntity).delete({ id: rule.id });
+        return { change: { delete: rule }, action: 'group_rule.deleted', event: { rule: { before: rule } } };
+      });
+      return { deleted: params.ruleId, ...result };
+    },
+  });
+
+  env.http.adminRoute({
+    method: 'put',
+    path: '/connections/:connectionId/group-rules/builtin',
+    summary: 'Turn the built-in organization:team rule on or off for a connection',
+    body: builtinBody,
+    responses: { 200: json('the setting and the sync job', z.object({ builtinOrgTeam: z.boolean(), ...saved })) },
+    async handler(ctx, { params, body }) {
+      const result = await save(ctx, params.connectionId, async (tx) => {
+        await servedOrgs(tx, params.connectionId);
+        const before = (await loadRuleSet(tx, params.connectionId)).builtinOrgTeam;
+        await saveBuiltin(tx, params.connectionId, body.enabled, env.clock.now());
+        return { change: { builtinOrgTeam: body.enabled }, action: 'group_rules.builtin_changed', event: { builtinOrgTeam: { before, after: body.enabled } } };
+      });
+      return { builtinOrgTeam: body.enabled, ...result };
+    },
+  });
+
+  env.http.adminRoute({
+    method: 'post',
+    path: '/connections/:connectionId/group-rules/preview',
+    summary: 'Dry run of a rule change: how many people would gain or lose which membership',
+    description: 'One change: a new rule (the create fields), deleteRuleId, or builtinOrgTeam. Reads only.',
+    body: rulePreviewBody,
+    responses: { 200: json('what the change would do', previewView) },
+    handler: (_ctx, { params, body }) =>
+      // Read-only: a transaction only for one consistent snapshot; nothing is locked or written.
+      env.transaction(async (tx) => {
+        const { connectionId } = params;
+        const orgs = await servedOrgs(tx, connectionId);
+        const current = await loadRuleSet(tx, connectionId);
+        let change: RuleChange;
+        if (body.deleteRuleId !== undefined) change = { delete: await findRule(tx, connectionId, body.deleteRuleId) };
+        else if (body.builtinOrgTeam !== undefined) change = { builtinOrgTeam: body.builtinOrgTeam };
+        else {
+          const { org: _org, ...rule } = await validateRule(tx, connectionId, newRule(body));
+          void _org;
+          change = { create: rule };
+        }
+        const directory = deps.directory();
+        const concerned = groupsConcerned(directory ? await directory.listGroups(tx, connectionId) : [], change, orgs);
+        return previewRuleChange(deps, tx, connectionId, applyRuleChange(current, change), concerned);
+      }),
+  });
+
+  const listGroups = (connectionId: string) =>
     env.transaction(async (tx) => {
       const orgs = await servedOrgs(tx, connectionId);
       return groupsWithTargets(deps.directory(), tx, connectionId, await loadRuleSet(tx, connectionId), orgs);
     });
-  r.get('/connections/:connectionId/groups', async (ctx) => {
-    ctx.body = { groups: await listGroups(ctx.params.connectionId!) };
+  env.http.adminRoute({
+    method: 'get',
+    path: '/connections/:connectionId/groups',
+    summary: 'The groups the IdP pushed, with their member counts and what each maps to',
+    responses: {
+      200: json(
+        'the groups',
+        z.object({ groups: z.array(z.object({ ...groupView, targets: z.array(z.object({ org: z.string(), orgId: z.string(), team: z.string().nullable(), role: role.nullable(), via: z.string() })) })) }),
+      ),
+    },
+    handler: async (_ctx, { params }) => ({ groups: await listGroups(params.connectionId) }),
   });
-  r.get('/connections/:connectionId/groups/unmapped', async (ctx) => {
-    const groups = await listGroups(ctx.params.connectionId!);
-    ctx.body = { groups: groups.filter((g) => !g.targets.length).map(({ targets: _t, ...g }) => g) };
+  env.http.adminRoute({
+    method: 'get',
+    path: '/connections/:connectionId/groups/unmapped',
+    summary: 'The groups no rule maps (stored, listed, granting nothing)',
+    responses: { 200: json('the unmapped groups', z.object({ groups: z.array(z.object(groupView)) })) },
+    handler: async (_ctx, { params }) => ({ groups: (await listGroups(params.connectionId)).filter((g) => !g.targets.length).map(({ targets: _t, ...g }) => g) }),
   });
-  void NotFoundError;
 }

@@ -5,7 +5,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { MoreThan } from 'typeorm';
 import { z } from 'zod';
-import { DoormanError, SYSTEM_ACTOR, type EventBus, type JobContext, type JobIntent, type JobRegistry } from '@doorman/core';
+import { DoormanError, isRetryableTransactionError, SYSTEM_ACTOR, type EventBus, type JobContext, type JobIntent, type JobRegistry } from '@doorman/core';
 import { SYNC_QUEUE, syncConnectionJob } from '@doorman/jobs';
 import { ConnectionUserEntity, isMysql, SsoConnectionEntity } from '@doorman/model';
 import { randomUUID } from 'node:crypto';
@@ -166,7 +166,7 @@ export function createSyncConnectionProcessor(deps: SyncDeps) {
         let fatal: { error: unknown } | undefined;
         const syncUser = async (u: Person) => {
           try {
-            const result = await deps.transaction((tx) =>
+            const result = await retryingLocks(() => deps.transaction((tx) =>
               u.active === undefined
                 ? deps.service.applyStored(tx, { connectionId, userId: u.userId, actor: SYSTEM_ACTOR })
                 : u.active
@@ -179,7 +179,7 @@ export function createSyncConnectionProcessor(deps: SyncDeps) {
                       actor: SYSTEM_ACTOR,
                     })
                   : deps.service.revokeConnectionMemberships(tx, { connectionId, userId: u.userId, actor: SYSTEM_ACTOR }),
-            );
+            ));
             tally(summary, result);
           } catch (err) {
             if (!(err instanceof DoormanError)) {
@@ -217,6 +217,23 @@ export function createSyncConnectionProcessor(deps: SyncDeps) {
       await release();
     }
   };
+}
+
+/**
+ * Concurrent applies for different people can still deadlock (InnoDB gap locks where both insert
+ * their first rows); the transaction runner retries a few times quickly. A sync of thousands of new
+ * memberships on a busy database outlasts that, so each person gets more, slower attempts here
+ * before the job fails (and BullMQ retries the whole, idempotent, run).
+ */
+async function retryingLocks<T>(work: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (attempt >= attempts || !isRetryableTransactionError(err)) throw err;
+      await new Promise((r) => setTimeout(r, 50 * attempt + Math.random() * 100));
+    }
+  }
 }
 
 /** Everyone the groups concern: their members (scim-groups' directory) and the holders of their grants. */
