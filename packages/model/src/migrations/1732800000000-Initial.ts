@@ -1,4 +1,5 @@
-import { Table, TableIndex, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
+import type { MigrationInterface, QueryRunner, TableColumnOptions } from 'typeorm';
+import { migrationHelpers } from './columns.ts';
 
 /**
  * The initial schema, written once against TypeORM's dialect-neutral Table API so the same migration
@@ -8,23 +9,7 @@ export class Initial1732800000000 implements MigrationInterface {
   name = 'Initial1732800000000';
 
   async up(q: QueryRunner): Promise<void> {
-    const mysql = q.connection.options.type === 'mysql' || q.connection.options.type === 'mariadb';
-    const text = (name: string, length = 255, nullable = false, caseExact = false): TableColumnOptions => ({
-      name,
-      type: 'varchar',
-      length: String(length),
-      isNullable: nullable,
-      ...(mysql ? { charset: 'utf8mb4', collation: caseExact ? 'utf8mb4_bin' : 'utf8mb4_unicode_ci' } : {}),
-    });
-    const uuid = (name: string, nullable = false) => text(name, 36, nullable, true);
-    const pk = (name = 'id'): TableColumnOptions => ({ ...uuid(name), isPrimary: true });
-    const time = (name: string, nullable = false): TableColumnOptions => ({
-      name,
-      type: 'datetime',
-      precision: 3,
-      isNullable: nullable,
-      ...(nullable ? {} : { default: mysql ? 'CURRENT_TIMESTAMP(3)' : "(STRFTIME('%Y-%m-%d %H:%M:%f', 'NOW'))" }),
-    });
+    const { mysql, text, uuid, pk, time, table, idx } = migrationHelpers(q);
     const bool = (name: string): TableColumnOptions => ({ name, type: 'boolean', isNullable: false });
     const int = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'int', isNullable: nullable });
     const json = (name: string, nullable = false): TableColumnOptions => ({
@@ -39,9 +24,6 @@ export class Initial1732800000000 implements MigrationInterface {
       isGenerated: true,
       generationStrategy: 'increment',
     });
-    const table = (name: string, columns: TableColumnOptions[], indices: TableIndex[] = []) =>
-      q.createTable(new Table({ name, columns, indices, ...(mysql ? { engine: 'InnoDB' } : {}) }));
-    const idx = (name: string, columnNames: string[], isUnique = false) => new TableIndex({ name, columnNames, isUnique });
 
     await table('organizations', [pk(), text('name'), text('display_name', 255, true), int('seat_limit', true), time('created_at'), time('updated_at')], [
       idx('uq_organizations_name', ['name'], true),

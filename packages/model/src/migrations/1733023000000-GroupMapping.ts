@@ -1,4 +1,5 @@
-import { Table, TableColumn, TableIndex, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
+import { TableColumn, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { migrationHelpers } from './columns.ts';
 
 /**
  * Group mapping (docs/group-mapping.md):
@@ -12,36 +13,18 @@ export class GroupMapping1733023000000 implements MigrationInterface {
   name = 'GroupMapping1733023000000';
 
   async up(q: QueryRunner): Promise<void> {
-    const mysql = q.connection.options.type === 'mysql' || q.connection.options.type === 'mariadb';
-    const text = (name: string, length = 255, nullable = false, caseExact = false): TableColumnOptions => ({
-      name,
-      type: 'varchar',
-      length: String(length),
-      isNullable: nullable,
-      ...(mysql ? { charset: 'utf8mb4', collation: caseExact ? 'utf8mb4_bin' : 'utf8mb4_unicode_ci' } : {}),
-    });
-    const uuid = (name: string, nullable = false) => text(name, 36, nullable, true);
-    const time = (name: string): TableColumnOptions => ({
-      name,
-      type: 'datetime',
-      precision: 3,
-      isNullable: false,
-      default: mysql ? 'CURRENT_TIMESTAMP(3)' : "(STRFTIME('%Y-%m-%d %H:%M:%f', 'NOW'))",
-    });
-    const table = (name: string, columns: TableColumnOptions[], indices: TableIndex[] = []) =>
-      q.createTable(new Table({ name, columns, indices, ...(mysql ? { engine: 'InnoDB' } : {}) }));
-    const idx = (name: string, columnNames: string[], isUnique = false) => new TableIndex({ name, columnNames, isUnique });
+    const { mysql, text, uuid, pk, time, table, idx } = migrationHelpers(q);
 
     await table(
       'group_mapping_rules',
-      [{ ...uuid('id'), isPrimary: true }, uuid('connection_id'), text('match_by', 16), text('match_value', 255, false, true), uuid('org_id'), text('team', 255, true), text('role', 16, true), time('created_at')],
+      [pk(), uuid('connection_id'), text('match_by', 16), text('match_value', 255, false, true), uuid('org_id'), text('team', 255, true), text('role', 16, true), time('created_at')],
       [idx('ix_group_mapping_rules_connection', ['connection_id'])],
     );
     await table('group_mapping_settings', [{ ...uuid('connection_id'), isPrimary: true }, { name: 'builtin_org_team', type: 'boolean', isNullable: false }, time('updated_at')]);
     await table(
       'membership_grants',
       [
-        { ...uuid('id'), isPrimary: true },
+        pk(),
         uuid('user_id'),
         uuid('org_id'),
         { ...uuid('team_id'), default: "''" },
