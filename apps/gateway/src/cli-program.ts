@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import pino from 'pino';
-import { buildGateway, ConfigError, type CliCommand, type Gateway } from '@doorman/core';
+import { buildGateway, ConfigError, loggerOptions, type CliCommand, type Gateway } from '@doorman/core';
 import { BUILTIN_PLUGINS, PLUGIN_CATALOG } from './catalog.ts';
 import { loadStartupSettings } from './startup.ts';
 
@@ -90,7 +90,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         pluginSettings: settings.pluginSettings,
         catalog: PLUGIN_CATALOG,
         builtins: BUILTIN_PLUGINS,
-        logger: pino({ level: io.env.LOG_LEVEL ?? 'warn' }, { write: (line: string) => io.stderr(line) }),
+        logger: pino(loggerOptions({ level: io.env.LOG_LEVEL ?? 'warn' }), { write: (line: string) => io.stderr(line) }),
       }));
 
     let base: string | undefined;

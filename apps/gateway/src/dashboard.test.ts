@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as delay } from 'node:timers/promises';
 import { definePlugin } from '@doorman/core';
-import { startTestGateway, type TestGateway } from '@doorman/core/testing';
+import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '@doorman/core/testing';
 import { deactivateUserJob, jobIntent, PROVISIONING_QUEUE, SYNC_QUEUE, type JobRuntime } from '@doorman/jobs';
 import { startTestJobRuntime } from '@doorman/jobs/testing';
 import { mountJobDashboard } from './dashboard.ts';
@@ -48,9 +48,17 @@ describe('job dashboard', () => {
     for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
       const res = await t.http.get(path);
       expect(res.status, path).toBe(401);
-      expect(res.headers['www-authenticate']).toMatch(/Bearer/);
+      // A Basic challenge on its own, so a browser prompts (the password is an admin token).
+      expect(res.headers['www-authenticate']).toMatch(/^Basic realm="[^"]+", charset="UTF-8"$/);
     }
     expect((await t.http.get('/admin/queues').set('Authorization', 'Bearer not-the-token')).status).toBe(401);
+  });
+
+  it('accepts the admin token as a Basic password (the browser sign-in) and keeps Bearer-only challenges on the API', async () => {
+    const basic = `Basic ${Buffer.from(`ops:${TEST_ADMIN_TOKEN}`).toString('base64')}`;
+    expect((await t.http.get('/admin/queues').set('Authorization', basic)).status).toBe(200);
+    expect((await t.http.get('/admin/queues').set('Authorization', `Basic ${Buffer.from('ops:wrong').toString('base64')}`)).status).toBe(401);
+    expect((await t.http.get('/admin/v1/orgs')).headers['www-authenticate']).toBe('Bearer realm="doorman-admin"');
   });
 
   it('serves the dashboard page to admins', async () => {

@@ -3,7 +3,7 @@ import { redactUrl } from '@doorman/model';
 import { BUILTIN_PLUGINS, PLUGIN_CATALOG } from './catalog.ts';
 import { loadStartupSettings } from './startup.ts';
 import { startJobs } from './jobs.ts';
-import { mountJobDashboard } from './dashboard.ts';
+import { JOB_DASHBOARD_PATH, mountJobDashboard, mountJobDashboardUnavailable } from './dashboard.ts';
 
 /**
  * The program people run: config → core services → enabled plugins → listen (role api/all),
@@ -24,12 +24,14 @@ async function main() {
   const gateway = await buildGateway({ config, pluginSettings, catalog: PLUGIN_CATALOG, builtins: BUILTIN_PLUGINS });
   const { logger } = gateway;
   const jobs = await startJobs(gateway);
-  if (jobs.driver === 'bullmq') mountJobDashboard(gateway.http, [...jobs.queues.values()]);
+  const dashboard = jobs.driver === 'bullmq';
+  if (dashboard) mountJobDashboard(gateway.http, [...jobs.queues.values()]);
+  else mountJobDashboardUnavailable(gateway.http);
   const server = await gateway.listen();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info(
-    { role: config.role, port, plugins: gateway.plugins.map((p) => p.id), database: redactUrl(config.databaseUrl), redis: config.redisUrl ? redactUrl(config.redisUrl) : null },
+    { port, plugins: gateway.plugins.map((p) => p.id), database: redactUrl(config.databaseUrl), redis: config.redisUrl ? redactUrl(config.redisUrl) : null },
     'doorman started',
   );
   if (config.role !== 'worker') {
@@ -40,8 +42,11 @@ async function main() {
         `  SCIM base URL:   ${config.publicUrl}/scim/v2`,
         `  Get a token:     npm run doorman -- orgs create acme`,
         `                   npm run doorman -- connections create "My IdP" --type saml --org-ids acme --scim-enabled true --idp '<IdP settings JSON>'`,
-        `                   npm run doorman -- scim-tokens create <connection id>      (README: Quick start)`,
+        `                   npm run doorman -- scim-tokens create "My IdP"      (README: Quick start)`,
         `  Admin API:       ${config.publicUrl}/admin/v1   (ADMIN_BOOTSTRAP_TOKEN or \`npm run doorman -- admin-tokens create --name ops\`)`,
+        dashboard
+          ? `  Job dashboard:   ${config.publicUrl}${JOB_DASHBOARD_PATH}   (browser: any user name, an admin token as the password)`
+          : `  Job dashboard:   off: it needs Redis (set REDIS_URL); jobs run inline in this process`,
         '',
       ].join('\n') + '\n',
     );

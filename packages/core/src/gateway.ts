@@ -2,10 +2,10 @@ import type { Server } from 'node:http';
 import Koa, { type Middleware } from 'koa';
 import Router from '@koa/router';
 import { Redis } from 'ioredis';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { DataSource } from 'typeorm';
-import { createDataSource, redactUrl } from '@doorman/model';
+import { createDataSource, openDatabase, redactUrl, runMigrationsLocked } from '@doorman/model';
 import { ConfigError, describeIssues, pluginEnvPrefix, type GatewayConfig } from './config.ts';
 import { createTransactionRunner } from './db.ts';
 import { AuthenticationError, MethodNotAllowedError } from './errors.ts';
@@ -17,7 +17,9 @@ import { AdminRouteRegistry } from './admin-routes.ts';
 import { ADMIN_API_PREFIX, buildOpenApiDocument, documentResponseChecker, openApiDocumentSchema, type OpenApiDocument } from './openapi.ts';
 import { errorMiddleware, isScimRequest } from './http/error-middleware.ts';
 import { observabilityMiddleware } from './http/observability.ts';
+import { listenMetrics, metricsRoute } from './http/metrics-endpoint.ts';
 import { JobRegistry } from './jobs.ts';
+import { createLogger } from './logging.ts';
 import { connectionParam } from './lookup.ts';
 import type { HttpSurface, PluginDefinition, PluginEnv, ServiceRef } from './plugin.ts';
 import { resolvePlugins } from './resolve.ts';
@@ -94,16 +96,15 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   if (problems.length) throw new ConfigError(problems);
 
   const logger =
-    options.logger ??
-    pino({
-      level: config.logLevel,
-      base: { service: 'doorman', role: config.role },
-      redact: { paths: ['*.authorization', '*.cookie', '*.password', '*.secret', '*.clientSecret', '*.token'], censor: '[redacted]' },
-    });
+    options.logger ?? (await createLogger({ level: config.logLevel, format: config.logFormat, mode: config.mode, base: { service: 'doorman', role: config.role } }));
   const db = options.dataSource ?? createDataSource({ url: config.databaseUrl, poolSize: config.databasePoolSize });
   if (!db.isInitialized) {
-    await db.initialize();
-    const ran = await db.runMigrations({ transaction: 'each' });
+    await openDatabase(db, {
+      url: config.databaseUrl,
+      create: config.databaseCreate,
+      onCreate: (database) => logger.info({ database }, 'database created (DATABASE_CREATE=true)'),
+    });
+    const ran = await runMigrationsLocked(db, { onWait: () => logger.info('another process is migrating the database: waiting for it') });
     if (ran.length) logger.info({ migrations: ran.map((m) => m.name), database: redactUrl(config.databaseUrl) }, 'migrations applied');
   }
   const redis = config.redisUrl
@@ -153,6 +154,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   adminRouter.param('connectionId', connectionParam(db));
   const publicRouter = new Router();
   const adminApps: Array<{ prefix: string; middleware: Middleware }> = [];
+  const mountedAdminApp = (path: string) => adminApps.find(({ prefix }) => path === prefix || path.startsWith(`${prefix}/`));
   let scimAuthenticator: Middleware = async () => {
     throw new AuthenticationError('SCIM authentication is not configured: enable the token-auth plugin', { headers: { 'WWW-Authenticate': 'Bearer' } });
   };
@@ -238,10 +240,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     if (!ready) ctx.set('Retry-After', '5');
     ctx.body = { status: ready ? 'ready' : 'not ready', checks };
   });
-  ops.get('/metrics', async (ctx) => {
-    ctx.type = metrics.contentType;
-    ctx.body = await metrics.metrics();
-  });
+  // With METRICS_PORT, /metrics is served on that listener only (see listen()).
+  if (!config.metricsPort) ops.get('/metrics', metricsRoute(metrics, config.metricsToken));
   app.use(ops.routes());
   // A worker-role process serves only health, readiness and metrics.
   if (config.role !== 'worker') mountApiRoutes();
@@ -249,7 +249,12 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     app.use(publicRouter.routes());
     app.use(publicRouter.allowedMethods());
 
-    const adminAuth = adminAuthMiddleware(db, config.adminBootstrapToken, () => services.get(adminSessionAuthRef.id) as AdminSessionAuthenticator | undefined);
+    const adminAuth = adminAuthMiddleware(
+      db,
+      config.adminBootstrapToken,
+      () => services.get(adminSessionAuthRef.id) as AdminSessionAuthenticator | undefined,
+      (ctx) => (mountedAdminApp(ctx.path) ? 'basic' : 'bearer'),
+    );
     const methodNotAllowed = () => new MethodNotAllowedError('method not allowed on this resource');
     app.use(async (ctx, next) => {
       if (ctx.path === '/admin' || ctx.path.startsWith('/admin/')) return adminAuth(ctx, next);
@@ -264,12 +269,13 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     app.use(scimRouter.allowedMethods({ throw: true, methodNotAllowed }));
     // Looked up per request, so the composition root can mount apps (the job dashboard) after build.
     app.use(async (ctx, next) => {
-      const mounted = adminApps.find(({ prefix }) => ctx.path === prefix || ctx.path.startsWith(`${prefix}/`));
+      const mounted = mountedAdminApp(ctx.path);
       return mounted ? mounted.middleware(ctx, next) : next();
     });
   }
 
   let server: Server | undefined;
+  let metricsServer: Server | undefined;
   let closing: Promise<void> | undefined;
   const gateway: Gateway = {
     app,
@@ -298,6 +304,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         server!.once('listening', resolve);
         server!.once('error', reject);
       });
+      if (config.metricsPort) metricsServer = await listenMetrics(config.metricsPort, config.host, metrics, config.metricsToken);
       return server;
     },
     close() {
@@ -314,6 +321,13 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
               resolve();
             });
             s.closeIdleConnections();
+          });
+        }
+        if (metricsServer) {
+          const m = metricsServer;
+          await new Promise<void>((resolve) => {
+            m.close(() => resolve());
+            m.closeAllConnections(); // scrapes are short; a scraper's keep-alive must not hold shutdown
           });
         }
         for (const hook of shutdownHooks.reverse()) await hook();

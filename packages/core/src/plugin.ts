@@ -42,7 +42,10 @@ export interface HttpSurface {
    * Until one is installed every SCIM request is refused with 401.
    */
   setScimAuthenticator(middleware: Middleware): void;
-  /** Mounts a Koa middleware (e.g. a dashboard) under an admin-authenticated path prefix. */
+  /**
+   * Mounts a Koa middleware (e.g. a dashboard) under an admin-authenticated path prefix. Its 401s
+   * carry a Basic challenge alone, so a browser prompts for the admin token as the password.
+   */
   mountAdminApp(prefix: string, middleware: Middleware): void;
 }
 

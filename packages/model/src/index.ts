@@ -10,3 +10,5 @@ export * from './user-counts.ts';
 export * from './insert.ts';
 export * from './row-codec.ts';
 export * from './provenance.ts';
+export * from './open.ts';
+export * from './migrate.ts';

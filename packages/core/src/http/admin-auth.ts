@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { DataSource } from 'typeorm';
 import { IsNull } from 'typeorm';
 import { AdminTokenEntity } from '@doorman/model';
@@ -14,9 +14,17 @@ export interface AdminAuthState {
   sessionId?: string;
 }
 
-// Basic is offered too, so an operator's browser can open the job dashboard (password = admin token).
-const unauthenticated = (message: string) =>
-  new AuthenticationError(message, { headers: { 'WWW-Authenticate': 'Bearer realm="doorman-admin", Basic realm="doorman-admin", charset="UTF-8"' } });
+/**
+ * Which challenge a 401 carries: API clients get Bearer; browser pages (the job dashboard, the API
+ * docs: apps mounted with `mountAdminApp`) get Basic alone, so the browser shows its sign-in prompt (a
+ * Basic challenge listed after Bearer is ignored by browsers). The password is an admin token.
+ */
+export type AdminChallenge = 'bearer' | 'basic';
+const CHALLENGES: Record<AdminChallenge, string> = {
+  bearer: 'Bearer realm="doorman-admin"',
+  basic: 'Basic realm="Doorman admin (password: an admin token)", charset="UTF-8"',
+};
+const unauthenticated = (message: string, challenge: AdminChallenge) => new AuthenticationError(message, { headers: { 'WWW-Authenticate': CHALLENGES[challenge] } });
 
 /** The admin token from `Bearer <token>` or `Basic base64(<any user>:<token>)`. */
 function adminCredential(header: string | undefined): string | undefined {
@@ -46,7 +54,12 @@ export async function verifyAdminToken(db: DataSource, bootstrapHash: string | u
  * session (a cookie, checked by the console plugin through `adminSessionAuthRef`) is accepted.
  * Sets `ctx.state.auth`.
  */
-export function adminAuthMiddleware(db: DataSource, bootstrapToken: string | undefined, sessions?: () => AdminSessionAuthenticator | undefined): Middleware {
+export function adminAuthMiddleware(
+  db: DataSource,
+  bootstrapToken: string | undefined,
+  sessions?: () => AdminSessionAuthenticator | undefined,
+  challengeFor: (ctx: Context) => AdminChallenge = () => 'bearer',
+): Middleware {
   const bootstrapHash = bootstrapToken ? hashSecret(bootstrapToken) : undefined;
   return async (ctx, next) => {
     const header = ctx.get('authorization');
@@ -60,9 +73,9 @@ export function adminAuthMiddleware(db: DataSource, bootstrapToken: string | und
       }
     }
     const token = adminCredential(header);
-    if (!token) throw unauthenticated('admin token required: send Authorization: Bearer <token>');
+    if (!token) throw unauthenticated('admin token required: send Authorization: Bearer <token>', challengeFor(ctx));
     const tokenId = await verifyAdminToken(db, bootstrapHash, token);
-    if (!tokenId) throw unauthenticated('admin token is not valid');
+    if (!tokenId) throw unauthenticated('admin token is not valid', challengeFor(ctx));
     ctx.state.auth = { kind: 'admin', tokenId } satisfies AdminAuthState;
     ctx.state.actor = { type: 'admin_token', id: tokenId, requestId: ctx.state.requestId ?? null };
     await next();

@@ -45,17 +45,6 @@ const codeOf = (err: unknown): string | undefined => {
 };
 
 /**
- * What of an unknown error may be logged: libraries attach the request body (co-body's `body`),
- * SQL parameters or headers as extra properties, and pino would print them all.
- */
-function loggable(err: unknown) {
-  if (!(err instanceof Error)) return { type: typeof err };
-  const { name, message, stack } = err;
-  const code = (err as { code?: unknown }).code;
-  return { type: name, message, stack, ...(typeof code === 'string' ? { code } : {}) };
-}
-
-/**
  * The one place errors become responses: SCIM error JSON on SCIM routes, `{error:{code,message,field}}`
  * elsewhere. Unknown errors are logged and answered 500 without details.
  */
@@ -67,7 +56,8 @@ export function errorMiddleware(): Middleware {
     } catch (err) {
       const known = toDoormanError(err);
       const status = known?.status ?? 500;
-      if (!known) ctx.state.logger?.error({ err: loggable(err) }, 'unhandled error');
+      // Logged through the central error serializer (logging.ts): no body, SQL parameters or headers.
+      if (!known) ctx.state.logger?.error({ err }, 'unhandled error');
       // Only the code: a database error carries the statement's parameters (personal data, secrets).
       else if (known instanceof ServiceUnavailableError && known.cause) ctx.state.logger?.warn({ code: codeOf(known.cause) }, 'dependency unavailable');
       const message = known?.message ?? 'internal error';

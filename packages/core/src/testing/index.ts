@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { openTestDataSource } from '@doorman/model/testing';
 import { buildGateway, type Gateway } from '../gateway.ts';
 import { parseGatewayConfig } from '../config.ts';
+import { loggerOptions } from '../logging.ts';
 import type { PluginDefinition } from '../plugin.ts';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789abcdef';
@@ -65,7 +66,8 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     dataSource: ds,
     // Every admin response in every plugin's tests is checked against the OpenAPI document.
     validateAdminResponses: true,
-    logger: pino({ level: 'debug', base: { test: randomUUID().slice(0, 8) } }, sink),
+    // The production logger options (serializers, redaction), so tests see what production would log.
+    logger: pino(loggerOptions({ level: 'debug', base: { test: randomUUID().slice(0, 8) } }), sink),
   });
   const extra = (await options.afterBuild?.(gateway)) ?? undefined;
   const http = supertest(gateway.app.callback());
