@@ -3,7 +3,7 @@
  *
  * Parsing is scim2-parse-filter's; the SQL translation is ours, through an attribute whitelist.
  * Anything we cannot translate exactly is a 400 invalidFilter: an empty or partial condition
- * would return every user, and IdPs then create duplicates (anchors §1.8 #2).
+ * would return every user, and IdPs then create duplicates (docs/scim-client-pitfalls.md §2).
  */
 import { parse, type Filter } from 'scim2-parse-filter';
 import { InputError } from '@doorman/core/errors';

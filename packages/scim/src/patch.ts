@@ -1,7 +1,7 @@
 /**
  * SCIM PATCH (RFC 7644 §3.5.2): normalize the IdP dialects, then apply with scim-patch.
  *
- * scim-patch does the mutations. Around it we hand-write what it gets wrong (anchors §3):
+ * scim-patch does the mutations. Around it we hand-write what it gets wrong (docs/scim-client-pitfalls.md §1, §7):
  * Entra's dialect (capitalised ops, "True"/"False", path-less dotted and URN keys), paths that
  * contain ":" (it splits at the last ":"), value filters (matched case-insensitively per schema,
  * with decoded strings), removing members by `value`, readOnly attributes and `schemas`.
@@ -159,7 +159,7 @@ function canonicalize(op: PatchOperation, schema: ResourceSchema): PatchOperatio
   const p = parseAttrPath(op.path!, schema, 'invalidPath');
   if (p.attr === undefined) return { ...op, path: formatAttrPath(p) };
   if (p.urn === undefined && schema.resourceType === 'User' && p.attr.toLowerCase() === 'enabled') {
-    p.attr = 'active'; // Docker's API names the flag `enabled` (docker-scim-spec §1.6)
+    p.attr = 'active'; // Docker's API names the flag `enabled` (docs/docker-behaviour.md §1.6)
   }
   const def = findAttribute(schema, p.urn, p.attr);
   if (def) p.attr = def.name;

@@ -23,7 +23,7 @@ export interface ListResponse<T> {
 }
 
 /**
- * RFC 7644 §3.4.2: `itemsPerPage` is what this page holds, not the requested count (anchors §1.8 #4).
+ * RFC 7644 §3.4.2: `itemsPerPage` is what this page holds, not the requested count (docs/scim-client-pitfalls.md §4).
  * `Resources` is capitalised as in the RFC (Docker's reference spells it `resources`).
  */
 export function listResponse<T>(resources: T[], opts: { totalResults: number; startIndex: number }): ListResponse<T> {

@@ -3,7 +3,7 @@
 export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 export const ENTERPRISE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
-/** Docker's extension for role/org/team mapping (docker-scim-spec §1.8). */
+/** Docker's extension for role/org/team mapping (docs/docker-behaviour.md §1.8). */
 export const DOCKER_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:docker:2.0:User';
 export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';

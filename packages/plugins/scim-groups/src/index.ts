@@ -126,7 +126,7 @@ export const scimGroupsPlugin = definePlugin<ScimGroupsConfig>({
       respond(ctx, resource, version);
     });
     // RFC 7644 §3.5.2: 204 unless the client asks for attributes — a per-member PATCH never echoes
-    // the member list (anchors §1.8 item 3).
+    // the member list (docs/scim-client-pitfalls.md §3).
     r.patch('/Groups/:id', async (ctx) => {
       const asked = ctx.query.attributes !== undefined || ctx.query.excludedAttributes !== undefined;
       const { resource, version } = await store.patch(tenantOf(ctx), ctx.params.id!, ctx.request.body, ctx.get('if-match') || undefined, asked ? membersMode(ctx.query, true) : null);
