@@ -5,7 +5,7 @@ import { startTestGateway } from '@doorman/core/testing';
 import { roleMappingPlugin } from '@doorman/plugin-role-mapping';
 import { jitProvisioningPlugin } from './index.ts';
 import { spUrls } from './saml.ts';
-import { authnRequestId, b64, createConnection, createOrg, makeIdpKeys, samlResponseXml, signSaml } from './test-support.ts';
+import { authnRequestId, b64, CookieJar, createConnection, sessionSetCookie, createOrg, makeIdpKeys, samlResponseXml, signSaml } from './test-support.ts';
 
 describe('embedded mode', () => {
   it('signs in through SAML with the in-memory store and a per-process secret, warning loudly', async () => {
@@ -25,13 +25,14 @@ describe('embedded mode', () => {
       });
       const email = `zed@${domain}`;
       const login = await t.http.get('/sso/login').query({ email });
+      const browser = new CookieJar().absorb(login);
       const urls = spUrls(t.gateway.config.publicUrl, conn);
       const xml = signSaml(samlResponseXml({ acsUrl: urls.acsUrl, audience: urls.entityId, nameId: email, inResponseTo: authnRequestId(login.headers.location) }), idp);
-      const res = await t.http.post(`/sso/saml/acs?connection=${conn}`).type('form').send({ SAMLResponse: b64(xml) });
+      const res = await t.http.post(`/sso/saml/acs?connection=${conn}`).set('Cookie', browser.header()).type('form').send({ SAMLResponse: b64(xml) });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
-      const again = await t.http.post(`/sso/saml/acs?connection=${conn}`).type('form').send({ SAMLResponse: b64(xml) });
+      const again = await t.http.post(`/sso/saml/acs?connection=${conn}`).set('Cookie', browser.header()).type('form').send({ SAMLResponse: b64(xml) });
       expect(again.status).toBe(401);
-      const me = await t.http.get('/sso/me').set('Cookie', String(res.headers['set-cookie'][0]).split(';')[0]!);
+      const me = await t.http.get('/sso/me').set('Cookie', String(sessionSetCookie(res)).split(';')[0]!);
       expect(me.body.user.email).toBe(email);
     } finally {
       await t.close();

@@ -15,6 +15,8 @@ export type DenialReason =
   | 'invalid_response'
   | 'replayed'
   | 'session_not_found'
+  | 'browser_mismatch'
+  | 'deprovisioned'
   | 'not_assigned'
   | 'deactivated'
   | 'invalid_attribute'
@@ -55,6 +57,13 @@ export const denials = {
     new SignInDenied(
       'session_not_found',
       new AuthenticationError(`We couldn't find your session. It may have expired or been used already: sign in again.${trace(t)}`),
+    ),
+  browserMismatch: (t: string) =>
+    new SignInDenied(
+      'browser_mismatch',
+      new NotAllowedError(
+        `This sign-in was not started in this browser (its sign-in cookie is missing, invalid or older than 10 minutes), so it cannot finish here. Start the sign-in again from this browser.${trace(t)}`,
+      ),
     ),
   notAssigned: (email: string, t: string) =>
     new SignInDenied('not_assigned', new NotAllowedError(`User '${email}' is not assigned to this SSO organization. Contact your administrator.${trace(t)}`)),

@@ -12,6 +12,7 @@ import {
   addMembership,
   authnRequestId,
   b64,
+  CookieJar,
   createConnection,
   createOrg,
   createUser,
@@ -19,6 +20,7 @@ import {
   membershipsOf,
   rowCounts,
   samlResponseXml,
+  sessionSetCookie,
   signSaml,
 } from './test-support.ts';
 
@@ -61,9 +63,10 @@ async function world(opts: { jitEnabled?: boolean; scimEnabled?: boolean } = {})
 async function signInAs(email: string, attributes: Record<string, string | string[]> = {}) {
   const login = await t.http.get('/sso/login').query({ email });
   expect(login.status).toBe(302);
+  const browser = new CookieJar().absorb(login);
   const urls = spUrls(PUBLIC, conn);
   const xml = samlResponseXml({ acsUrl: urls.acsUrl, audience: urls.entityId, nameId: email, inResponseTo: authnRequestId(login.headers.location), attributes });
-  return t.http.post(`/sso/saml/acs?connection=${conn}`).type('form').send({ SAMLResponse: b64(signSaml(xml, idp)) });
+  return t.http.post(`/sso/saml/acs?connection=${conn}`).set('Cookie', browser.header()).type('form').send({ SAMLResponse: b64(signSaml(xml, idp)) });
 }
 const userId = async (email: string) => ((await ds.query('SELECT id FROM users WHERE email_lc = ?', [email.toLowerCase()])) as Array<{ id: string }>)[0]?.id;
 
@@ -76,7 +79,7 @@ describe('JIT on', () => {
     expect(first.status, JSON.stringify(first.body)).toBe(200);
     expect(first.body).toMatchObject({ firstTime: true, accountCreated: true });
     // Secure follows the https public URL; the lifetime and name follow the settings.
-    expect(String(first.headers['set-cookie'][0])).toMatch(/^sid=.*; Max-Age=3600; HttpOnly; SameSite=Lax; Secure$/);
+    expect(String(sessionSetCookie(first, 'sid'))).toMatch(/^sid=.*; Max-Age=3600; HttpOnly; SameSite=Lax; Secure$/);
     const id = (await userId(email))!;
     expect(await membershipsOf(ds, id)).toEqual({ orgs: [{ org: org.name, role: 'owner', source: 'jit' }], teams: [{ org: org.name, team: 'alpha' }] });
 

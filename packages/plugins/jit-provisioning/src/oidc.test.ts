@@ -9,7 +9,7 @@ import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { adminPlugin } from '@doorman/plugin-admin';
 import { roleMappingPlugin } from '@doorman/plugin-role-mapping';
 import { jitProvisioningPlugin } from './index.ts';
-import { createSignInWorld, membershipsOf, rowCounts } from './test-support.ts';
+import { CookieJar, createSignInWorld, membershipsOf, rowCounts, sessionSetCookie } from './test-support.ts';
 
 const PUBLIC = 'http://localhost:8080';
 const CLIENT = { client_id: 'doorman', client_secret: `secret-${randomUUID()}` };
@@ -22,6 +22,8 @@ let issuer: string;
 let org: { id: string; name: string };
 let domain: string;
 let jwksRequests = 0;
+/** The browser that starts the sign-ins: its transaction cookies go with the callback. */
+const browser = new CookieJar();
 
 beforeAll(async () => {
   idpServer = createServer();
@@ -54,6 +56,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
+  browser.clear();
   ({ domain, org } = await createSignInWorld(ds, { type: 'oidc', idp: { issuer, ...{ clientId: CLIENT.client_id, clientSecret: CLIENT.client_secret } } }));
 });
 
@@ -96,11 +99,12 @@ async function authenticateAtIdp(authorizeUrl: string, accountId: string): Promi
 async function startLogin(email: string) {
   const res = await t.http.get('/sso/login').query({ email });
   expect(res.status, JSON.stringify(res.body)).toBe(302);
+  browser.absorb(res);
   const location = new URL(res.headers.location);
   expect(location.origin).toBe(issuer);
   return location;
 }
-const callback = (url: URL) => t.http.get(`${url.pathname}${url.search}`);
+const callback = (url: URL, jar = browser) => t.http.get(`${url.pathname}${url.search}`).set('Cookie', jar.header());
 
 describe('OIDC sign-in', () => {
   it('runs the code flow with PKCE, state and nonce, and provisions from the claims', async () => {
@@ -126,7 +130,7 @@ describe('OIDC sign-in', () => {
     expect(res.body).toMatchObject({ user: { email, fullName: 'Olga Oidc' }, firstTime: true });
     // The ID token signature was checked against the IdP's key set (off by default in openid-client 6).
     expect(jwksRequests).toBeGreaterThan(0);
-    const me = await t.http.get('/sso/me').set('Cookie', String(res.headers['set-cookie'][0]).split(';')[0]!);
+    const me = await t.http.get('/sso/me').set('Cookie', String(sessionSetCookie(res)).split(';')[0]!);
     expect(me.body.organizations).toEqual([{ id: org.id, name: org.name, role: 'editor', teams: [{ id: expect.any(String), name: 'desktop' }] }]);
 
     // Neither the client secret nor the tokens' contents reach the logs.
@@ -212,5 +216,48 @@ describe('OIDC sign-in', () => {
         { org: org.name, team: 'later' },
       ],
     });
+  });
+});
+
+describe('OIDC sign-in is bound to the browser that started it (login CSRF)', () => {
+  it('sets an HttpOnly, SameSite=Lax transaction cookie for the callback path at /sso/login', async () => {
+    const email = `vic@${domain}`;
+    const res = await t.http.get('/sso/login').query({ email });
+    const tx = (res.headers['set-cookie'] as string[]).find((c) => c.startsWith('doorman_sso_tx_'));
+    expect(tx).toMatch(/^doorman_sso_tx_[A-Za-z0-9_-]{16}=\d+\.[A-Za-z0-9_-]{43}; Path=\/sso\/oidc\/callback; Max-Age=600; HttpOnly; SameSite=Lax$/);
+  });
+
+  it("refuses the callback in another browser (403, nothing written), and the starting browser still finishes", async () => {
+    const email = `wes@${domain}`;
+    accounts.set(email, { email, email_verified: true, name: 'Wes' });
+    const mine = new CookieJar();
+    const login = await t.http.get('/sso/login').query({ email });
+    mine.absorb(login);
+    const back = await authenticateAtIdp(login.headers.location, email);
+    const before = await rowCounts(ds);
+
+    // The callback URL sent to a victim whose browser has no cookie, or a cookie of its own sign-in.
+    const victim = new CookieJar();
+    victim.absorb(await t.http.get('/sso/login').query({ email: `victim@${domain}` }));
+    for (const jar of [new CookieJar(), victim]) {
+      const res = await callback(back, jar);
+      expect(res.status, JSON.stringify(res.body)).toBe(403);
+      expect(res.body.error.message).toMatch(/^This sign-in was not started in this browser .* TraceID: /);
+      expect(sessionSetCookie(res)).toBeUndefined();
+    }
+    // A forged cookie: the right name, another sign-in's value, or a tampered MAC.
+    const [name, value] = [...mine.cookies][0]!;
+    const forged = new CookieJar();
+    forged.cookies.set(name, [...victim.cookies.values()][0]!);
+    expect((await callback(back, forged)).status).toBe(403);
+    forged.cookies.set(name, value.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')));
+    expect((await callback(back, forged)).status).toBe(403);
+    expect(await rowCounts(ds)).toEqual(before);
+
+    const ok = await callback(back, mine);
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect(ok.body.user.email).toBe(email);
+    // The transaction cookie is cleared with the answer.
+    expect((ok.headers['set-cookie'] as string[]).some((c) => c.startsWith(`${name}=;`) && c.includes('Max-Age=0'))).toBe(true);
   });
 });

@@ -33,9 +33,16 @@ interface PendingLogin {
 }
 
 export interface OidcClient {
-  loginUrl(connection: SsoConnection, loginHint: string | null): Promise<string>;
+  /** The IdP URL, and the `state` it carries (the routes bind it to the browser with a transaction cookie). */
+  loginUrl(connection: SsoConnection, loginHint: string | null): Promise<{ url: string; state: string }>;
   /** Completes the code flow for the callback URL; returns the connection id and the verified claims. */
-  complete(callback: URL, loadConnection: (id: string) => Promise<SsoConnection | null>, traceId: string): Promise<{ connection: SsoConnection; claims: Record<string, unknown> }>;
+  complete(
+    callback: URL,
+    loadConnection: (id: string) => Promise<SsoConnection | null>,
+    traceId: string,
+    /** Throws when this browser did not start the sign-in of `state`: checked before the state is consumed. */
+    bindState: (state: string, connectionId: string) => void,
+  ): Promise<{ connection: SsoConnection; claims: Record<string, unknown> }>;
 }
 
 export function createOidcClient(deps: { store: EphemeralStore; publicUrl: string; now: () => number }): OidcClient {
@@ -76,13 +83,19 @@ export function createOidcClient(deps: { store: EphemeralStore; publicUrl: strin
         code_challenge_method: 'S256',
       };
       if (loginHint) params.login_hint = loginHint;
-      return oidc.buildAuthorizationUrl(config, params).href;
+      return { url: oidc.buildAuthorizationUrl(config, params).href, state };
     },
 
-    async complete(callback, loadConnection, traceId) {
+    async complete(callback, loadConnection, traceId, bindState) {
       const state = callback.searchParams.get('state');
+      if (!state || state.length > 256) throw denials.sessionNotFound(traceId);
+      // The state must be this browser's before anything is consumed: a callback URL carried to
+      // another browser (login CSRF) changes nothing, and the starting browser can still finish.
+      const peek = await deps.store.get(`oidc:state:${state}`);
+      if (!peek) throw denials.sessionNotFound(traceId);
+      bindState(state, (JSON.parse(peek) as PendingLogin).connectionId);
       // Consumed whatever happens next: a state works once.
-      const raw = state && state.length <= 256 ? await deps.store.take(`oidc:state:${state}`) : null;
+      const raw = await deps.store.take(`oidc:state:${state}`);
       if (!raw) throw denials.sessionNotFound(traceId);
       const pending = JSON.parse(raw) as PendingLogin;
       const connection = await loadConnection(pending.connectionId);

@@ -26,6 +26,7 @@ import { recordDenial, signIn } from './provision.ts';
 import { samlLoginUrl, samlMetadata, spUrls, verifySamlResponse } from './saml.ts';
 import { clearedCookie, readCookie, sessionCookie, signSessionId, verifySessionCookie, type CookieOptions } from './session.ts';
 import type { EphemeralStore } from './store.ts';
+import { checkTransactionCookie, clearedTransactionCookie, transactionCookie, transactionCookieName, transactionKey, type TransactionCookieOptions, type TransactionKind } from './transaction.ts';
 
 type Env = PluginEnv<JitProvisioningConfig>;
 interface RawRequest {
@@ -61,6 +62,22 @@ export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionS
   const r = env.http.public;
   const publicUrl = env.gateway.publicUrl;
   const cookie: CookieOptions = { name: env.config.cookieName, secure: publicUrl.startsWith('https://') };
+  const txCookie: TransactionCookieOptions = { baseName: cookie.name, secure: cookie.secure, key: transactionKey(deps.sessionSecret) };
+  const nowMs = () => env.clock.now().getTime();
+
+  /**
+   * Refuses (403) a callback/ACS for a sign-in this browser did not start: no transaction cookie for
+   * `id`, or one signed for another connection, or expired. The cookie is cleared with the answer.
+   */
+  function requireTransaction(ctx: any, kind: TransactionKind, id: string, connectionId: string) {
+    const value = readCookie(ctx.get('cookie'), transactionCookieName(txCookie.baseName, kind, id));
+    const check = checkTransactionCookie(txCookie.key, value, kind, id, connectionId, nowMs());
+    if (value !== undefined) ctx.append('Set-Cookie', clearedTransactionCookie(txCookie, kind, id));
+    if (check !== 'ok') {
+      ctx.state.logger?.info({ kind, connectionId, check }, 'sso callback without this browser\'s transaction cookie');
+      throw denials.browserMismatch(traceOf(ctx));
+    }
+  }
   const oidc = createOidcClient({ store: deps.store, publicUrl, now: () => env.clock.now().getTime() });
   const connections = env.db.getRepository(SsoConnectionEntity);
   const loadConnection = (id: string) => (/^[0-9a-f-]{36}$/i.test(id) ? connections.findOne({ where: { id } }) : Promise.resolve(null));
@@ -98,7 +115,7 @@ export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionS
       const sessionMinutes = identity.sessionMinutes ?? env.config.sessionMinutes;
       const session = await signIn(env, { connection, identity, requestId: traceId, sessionMinutes, protocol });
       const maxAge = sessionMinutes * 60;
-      ctx.set('Set-Cookie', sessionCookie(cookie, signSessionId(deps.sessionSecret, session.sessionId), maxAge));
+      ctx.append('Set-Cookie', sessionCookie(cookie, signSessionId(deps.sessionSecret, session.sessionId), maxAge));
       ctx.set('Cache-Control', 'no-store');
       ctx.body = { user: session.user, connectionId: connection.id, expiresAt: session.expiresAt.toISOString(), firstTime: session.firstTime, accountCreated: session.accountCreated };
       ctx.state.logger?.info({ connectionId: connection.id, userId: session.user.id, protocol, firstTime: session.firstTime }, 'sso sign-in');
@@ -145,10 +162,16 @@ export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionS
     if (missing.length) {
       throw new ServiceUnavailableError(`SSO connection '${connection.name}' is not fully configured (missing ${missing.join(', ')}). Contact your company administrator. TraceID: ${traceId}`);
     }
-    const location =
-      connection.type === 'saml'
-        ? await samlLoginUrl(connection, spUrls(publicUrl, connection.id), deps.store)
-        : await oidc.loginUrl(connection, email);
+    let location: string;
+    if (connection.type === 'saml') {
+      const { url, requestId } = await samlLoginUrl(connection, spUrls(publicUrl, connection.id), deps.store);
+      ctx.append('Set-Cookie', transactionCookie(txCookie, 'saml', requestId, connection.id, nowMs()));
+      location = url;
+    } else {
+      const { url, state } = await oidc.loginUrl(connection, email);
+      ctx.append('Set-Cookie', transactionCookie(txCookie, 'oidc', state, connection.id, nowMs()));
+      location = url;
+    }
     ctx.set('Cache-Control', 'no-store');
     ctx.redirect(location);
   });
@@ -157,7 +180,7 @@ export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionS
     // The redirect URI the IdP saw, from the public URL (not the Host header a proxy may rewrite).
     const current = new URL(`${publicUrl}${ctx.path}${ctx.querystring ? `?${ctx.querystring}` : ''}`);
     await completeSignIn(ctx, 'oidc', async (note) => {
-      const { connection, claims } = await oidc.complete(current, loadConnection, traceOf(ctx));
+      const { connection, claims } = await oidc.complete(current, loadConnection, traceOf(ctx), (state, connectionId) => requireTransaction(ctx, 'oidc', state, connectionId));
       note.connection = connection;
       return { connection, result: identityFromOidc(claims) };
     });
@@ -181,6 +204,7 @@ export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionS
         samlResponse,
         now: env.clock.now().getTime(),
         traceId: traceOf(ctx),
+        bindRequest: (inResponseTo) => requireTransaction(ctx, 'saml', inResponseTo, connection.id),
       });
       const attributes = (verified.profile.attributes ?? {}) as Record<string, unknown>;
       return { connection, result: identityFromSaml(verified.profile.nameID, attributes) };

@@ -7,7 +7,7 @@ import { adminPlugin } from '@doorman/plugin-admin';
 import { roleMappingPlugin } from '@doorman/plugin-role-mapping';
 import { jitProvisioningPlugin } from './index.ts';
 import { spUrls } from './saml.ts';
-import { authnRequestId, b64, createConnection, createSignInWorld, makeIdpKeys, membershipsOf, rowCounts, samlResponseXml, signSaml, type ResponseOptions } from './test-support.ts';
+import { authnRequestId, b64, CookieJar, createConnection, sessionSetCookie, createSignInWorld, makeIdpKeys, membershipsOf, rowCounts, samlResponseXml, signSaml, type ResponseOptions } from './test-support.ts';
 
 const PUBLIC = 'http://localhost:8080';
 const events: DomainEvent[] = [];
@@ -27,6 +27,8 @@ let tag: string;
 let org: { id: string; name: string };
 let conn: string;
 let domain: string;
+/** The browser that starts the sign-ins: its transaction cookies go with the SAMLResponse it posts. */
+const browser = new CookieJar();
 
 beforeAll(async () => {
   t = await startTestGateway({
@@ -45,6 +47,7 @@ beforeEach(async () => {
     idp: { entryPoint: 'https://idp.example.test/sso', idpIssuer: 'https://idp.example.test', idpCert: idp.cert },
   }));
   events.splice(0);
+  browser.clear();
 });
 
 const urls = () => spUrls(PUBLIC, conn);
@@ -52,11 +55,13 @@ async function spLogin(email: string, connection?: string): Promise<string> {
   const res = await t.http.get('/sso/login').query({ email, ...(connection ? { connection } : {}) });
   expect(res.status, JSON.stringify(res.body)).toBe(302);
   expect(res.headers.location).toMatch(/^https:\/\/idp\.example\.test\/sso\?SAMLRequest=/);
+  browser.absorb(res);
   return authnRequestId(res.headers.location);
 }
 const response = (o: Partial<ResponseOptions> & { nameId: string }) => samlResponseXml({ acsUrl: urls().acsUrl, audience: urls().entityId, ...o });
-const post = (xml: string, connectionId = conn) => t.http.post(`/sso/saml/acs?connection=${connectionId}`).type('form').send({ SAMLResponse: b64(xml) });
-const cookieOf = (res: { headers: Record<string, any> }) => String(res.headers['set-cookie']?.[0] ?? '').split(';')[0]!;
+const post = (xml: string, connectionId = conn, jar = browser) =>
+  t.http.post(`/sso/saml/acs?connection=${connectionId}`).set('Cookie', jar.header()).type('form').send({ SAMLResponse: b64(xml) });
+const cookieOf = (res: { headers: Record<string, any> }) => String(sessionSetCookie(res) ?? '').split(';')[0]!;
 
 describe('SP-initiated SAML sign-in', () => {
   it('publishes SP metadata with the entity id and the ACS URL', async () => {
@@ -83,7 +88,7 @@ describe('SP-initiated SAML sign-in', () => {
     const res = await post(xml);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body).toMatchObject({ user: { email, fullName: 'Alice Smith', username: expect.stringMatching(/^alicesmith\d{4}$/) }, firstTime: true, accountCreated: true });
-    const setCookie = String(res.headers['set-cookie'][0]);
+    const setCookie = String(sessionSetCookie(res));
     expect(setCookie).toMatch(/^doorman_sso=[0-9a-f-]{36}\.[A-Za-z0-9_-]+; Path=\/; Max-Age=28800; HttpOnly; SameSite=Lax$/);
 
     const me = await t.http.get('/sso/me').set('Cookie', cookieOf(res));
@@ -112,7 +117,7 @@ describe('SP-initiated SAML sign-in', () => {
     const email = `carol@${domain}`;
     const res = await post(signSaml(response({ nameId: email, inResponseTo: await spLogin(email), attributes: { dockerSessionMinutes: '15' } }), idp));
     expect(res.status).toBe(200);
-    expect(String(res.headers['set-cookie'][0])).toContain('Max-Age=900');
+    expect(String(sessionSetCookie(res))).toContain('Max-Age=900');
     const bad = await post(signSaml(response({ nameId: email, inResponseTo: await spLogin(email), attributes: { dockerSessionMinutes: '0' } }), idp));
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/^Invalid dockerSessionMinutes '0': must be a positive integer greater than 0\. TraceID: /);
@@ -173,7 +178,8 @@ describe('refused SAML responses: clear error, nothing written', () => {
     ['wrong Recipient', (id) => signSaml(response({ nameId: email(), inResponseTo: id, recipient: `${PUBLIC}/sso/saml/acs?connection=${randomUUID()}` }), idp), 401, /Recipient/],
     ['wrong Destination', (id) => signSaml(response({ nameId: email(), inResponseTo: id, destination: 'https://evil.example.test/acs' }), idp), 401, /Destination/],
     ['wrong issuer', (id) => signSaml(response({ nameId: email(), inResponseTo: id, issuer: 'https://other-idp.example.test' }), idp), 401, /issuer/],
-    ['an AuthnRequest id never issued', () => signSaml(response({ nameId: email(), inResponseTo: `_${randomUUID()}` }), idp), 401, /We couldn't find your session/],
+    // Never issued, so no browser holds its transaction cookie (login CSRF binding, docs/sso-login-csrf.md).
+    ['an AuthnRequest id never issued', () => signSaml(response({ nameId: email(), inResponseTo: `_${randomUUID()}` }), idp), 403, /^This sign-in was not started in this browser/],
     [
       'a Name ID that is not an email',
       (id) => signSaml(response({ nameId: 'a1b2c3d4-opaque', inResponseTo: id }), idp),
@@ -202,7 +208,7 @@ describe('refused SAML responses: clear error, nothing written', () => {
     expect(res.body.error.message).toMatch(message);
     expect(res.body.error.message).toContain(`TraceID: ${res.headers['x-request-id']}`);
     expect(await rowCounts(ds)).toEqual(before);
-    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(sessionSetCookie(res)).toBeUndefined();
     expect(events.map((e) => e.action)).toEqual(['sso.sign_in_denied']);
     expect(events[0]!.connectionId).toBe(conn);
   });
@@ -313,7 +319,7 @@ describe('the session', () => {
     const a = await signedIn();
     const out = await t.http.post('/sso/logout').set('Cookie', a);
     expect(out.status).toBe(204);
-    expect(String(out.headers['set-cookie'][0])).toMatch(/^doorman_sso=; Path=\/; Max-Age=0/);
+    expect(String(sessionSetCookie(out))).toMatch(/^doorman_sso=; Path=\/; Max-Age=0/);
     expect((await t.http.get('/sso/me').set('Cookie', a)).status).toBe(401);
 
     const b = await signedIn();

@@ -35,11 +35,12 @@ export function spUrls(publicUrl: string, connectionId: string): SpUrls {
  * node-saml's InResponseTo cache, in the shared store: saved when the AuthnRequest is built,
  * looked up and removed when the response arrives on whichever replica it lands.
  */
-export function requestIdCache(store: EphemeralStore, connectionId: string): CacheProvider {
+export function requestIdCache(store: EphemeralStore, connectionId: string, onSaved?: (id: string) => void): CacheProvider {
   const key = (id: string) => `saml:req:${connectionId}:${id}`;
   return {
     async saveAsync(id, value) {
       await store.put(key(id), value, REQUEST_TTL_MS);
+      onSaved?.(id);
       return { value, createdAt: Date.now() };
     },
     getAsync: (id) => store.get(key(id)),
@@ -50,7 +51,7 @@ export function requestIdCache(store: EphemeralStore, connectionId: string): Cac
   };
 }
 
-function samlFor(connection: SsoConnection, urls: SpUrls, store: EphemeralStore): SAML {
+function samlFor(connection: SsoConnection, urls: SpUrls, store: EphemeralStore, onRequestSaved?: (id: string) => void): SAML {
   const s = connection.idpSettings;
   return new SAML({
     idpCert: s.idpCert ?? '',
@@ -64,7 +65,7 @@ function samlFor(connection: SsoConnection, urls: SpUrls, store: EphemeralStore)
     wantAuthnResponseSigned: s.wantAuthnResponseSigned === true,
     validateInResponseTo: s.allowIdpInitiated ? ValidateInResponseTo.ifPresent : ValidateInResponseTo.always,
     requestIdExpirationPeriodMs: REQUEST_TTL_MS,
-    cacheProvider: requestIdCache(store, connection.id),
+    cacheProvider: requestIdCache(store, connection.id, onRequestSaved),
     acceptedClockSkewMs: CLOCK_SKEW_MS,
     identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
     disableRequestedAuthnContext: true,
@@ -72,9 +73,15 @@ function samlFor(connection: SsoConnection, urls: SpUrls, store: EphemeralStore)
   });
 }
 
-/** Redirect URL carrying a new AuthnRequest (HTTP-Redirect binding); its id goes to the shared store. */
-export async function samlLoginUrl(connection: SsoConnection, urls: SpUrls, store: EphemeralStore): Promise<string> {
-  return samlFor(connection, urls, store).getAuthorizeUrlAsync('', undefined, {});
+/**
+ * Redirect URL carrying a new AuthnRequest (HTTP-Redirect binding); its id goes to the shared store
+ * and is returned, for the routes to bind it to the browser with a transaction cookie.
+ */
+export async function samlLoginUrl(connection: SsoConnection, urls: SpUrls, store: EphemeralStore): Promise<{ url: string; requestId: string }> {
+  let requestId: string | undefined;
+  const url = await samlFor(connection, urls, store, (id) => (requestId = id)).getAuthorizeUrlAsync('', undefined, {});
+  if (!requestId) throw new Error('node-saml built an AuthnRequest without saving its id');
+  return { url, requestId };
 }
 
 export function samlMetadata(connection: SsoConnection, urls: SpUrls, store: EphemeralStore): string {
@@ -104,6 +111,8 @@ export async function verifySamlResponse(input: {
   samlResponse: string;
   now: number;
   traceId: string;
+  /** Throws when this browser did not send the AuthnRequest `inResponseTo` answers (login CSRF). */
+  bindRequest: (inResponseTo: string) => void;
 }): Promise<VerifiedAssertion> {
   const { connection, urls, store, traceId, now } = input;
   const invalid = (detail: string): SignInDenied => denials.invalidResponse(detail, traceId);
@@ -119,6 +128,9 @@ export async function verifySamlResponse(input: {
 
   const inResponseTo = root.getAttribute('InResponseTo');
   if (!inResponseTo && !connection.idpSettings.allowIdpInitiated) throw denials.idpInitiatedDisabled(connection.name, traceId);
+  // An answer to an AuthnRequest is accepted only in the browser that sent it; checked before the
+  // request id is consumed, so a response carried to another browser changes nothing.
+  if (inResponseTo) input.bindRequest(inResponseTo);
   // Destination is optional in the schema but, when sent, must be where the response was posted.
   const destination = root.getAttribute('Destination');
   if (destination && destination !== urls.acsUrl) throw invalid(`Destination '${destination}' is not this connection's ACS URL`);
@@ -154,6 +166,11 @@ export async function verifySamlResponse(input: {
   if (!valid.length) throw invalid('the assertion has expired (SubjectConfirmationData NotOnOrAfter)');
   if (inResponseTo && !valid.some((d) => attr(d, 'InResponseTo') === undefined || attr(d, 'InResponseTo') === inResponseTo)) {
     throw invalid('the SubjectConfirmationData InResponseTo does not match the response');
+  }
+  // The signed assertion answers an AuthnRequest but the (possibly unsigned) response names none: an
+  // SP-initiated response stripped to pass as IdP-initiated, around the browser binding.
+  if (!inResponseTo && valid.some((d) => attr(d, 'InResponseTo') !== undefined)) {
+    throw invalid('the assertion answers an AuthnRequest, but the response has no InResponseTo');
   }
 
   // Remember the id until the assertion could no longer be accepted anyway, on every replica.

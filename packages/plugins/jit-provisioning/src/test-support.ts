@@ -237,3 +237,34 @@ export async function membershipsOf(ds: DataSource, userId: string) {
   return { orgs, teams };
 }
 
+
+// ---- A browser's cookies ----------------------------------------------------------------------
+type WithHeaders = { headers: Record<string, any> };
+const setCookies = (res: WithHeaders): string[] => {
+  const raw = res.headers['set-cookie'];
+  return raw === undefined ? [] : Array.isArray(raw) ? raw.map(String) : [String(raw)];
+};
+
+/** The session cookie a response sets (`doorman_sso=…`), as a Set-Cookie line, or undefined. */
+export const sessionSetCookie = (res: WithHeaders, name = 'doorman_sso'): string | undefined => setCookies(res).find((c) => c.startsWith(`${name}=`));
+
+/** One browser's cookie jar (paths ignored): what /sso/login sets is sent back at the callback/ACS. */
+export class CookieJar {
+  readonly cookies = new Map<string, string>();
+  absorb(res: WithHeaders): this {
+    for (const line of setCookies(res)) {
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq);
+      if (/Max-Age=0/.test(line)) this.cookies.delete(name);
+      else this.cookies.set(name, pair!.slice(eq + 1));
+    }
+    return this;
+  }
+  header(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+  clear(): void {
+    this.cookies.clear();
+  }
+}
