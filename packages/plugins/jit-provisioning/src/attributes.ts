@@ -12,7 +12,12 @@ export interface Identity {
   sessionMinutes: number | null;
 }
 
-export type AttributeProblem = { kind: 'email_missing' } | { kind: 'name_id_not_email' } | { kind: 'email_not_verified' } | { kind: 'invalid'; field: string; message: string };
+export type AttributeProblem =
+  | { kind: 'email_missing' }
+  | { kind: 'name_id_not_email' }
+  | { kind: 'email_not_verified' }
+  | { kind: 'email_mismatch'; nameId: string; attribute: string; value: string }
+  | { kind: 'invalid'; field: string; message: string };
 export type IdentityResult = { ok: true; identity: Identity } | { ok: false; problem: AttributeProblem };
 
 // Deliberately plain: one @, no spaces, a dot in the domain. The IdP is the authority on the
@@ -26,7 +31,8 @@ export function emailDomain(email: string): string {
 
 const CLAIMS = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/';
 export const SAML_NAMES = {
-  email: [`${CLAIMS}emailaddress`, 'email', `${CLAIMS}upn`, `${CLAIMS}nameidentifier`],
+  /** Attributes that state the person's email address: each one sent must name the Name ID's address. */
+  email: [`${CLAIMS}emailaddress`, 'email'],
   name: [`${CLAIMS}name`, 'name'],
   givenName: [`${CLAIMS}givenname`],
   surname: [`${CLAIMS}surname`],
@@ -82,12 +88,20 @@ function common(email: string, fullName: string | null, attrs: Record<string, un
 
 /**
  * SAML: "Docker SSO requires the Name ID to be the primary email address of the user" — a Name ID
- * that is not an email is refused; an email attribute, when sent, is the address used.
+ * that is not an email is refused, and the Name ID is the address used. An email attribute
+ * (`emailaddress`, `email`) that names a different address refuses the sign-in: otherwise a person
+ * who can edit that attribute at the IdP would sign in as someone else. UPN and `nameidentifier`
+ * claims are identifiers, not addresses, and are not compared.
  */
 export function identityFromSaml(nameId: string | null | undefined, attrs: Record<string, unknown>): IdentityResult {
   if (!nameId || !isEmail(nameId.trim())) return { ok: false, problem: { kind: 'name_id_not_email' } };
-  const email = first(attrs, SAML_NAMES.email) ?? nameId.trim();
-  if (!isEmail(email)) return { ok: false, problem: { kind: 'invalid', field: 'email', message: `The email attribute '${email}' is not an email address.` } };
+  const email = nameId.trim();
+  for (const name of SAML_NAMES.email) {
+    for (const value of values(attrs[name])) {
+      if (!isEmail(value)) return { ok: false, problem: { kind: 'invalid', field: 'email', message: `The email attribute '${value}' is not an email address.` } };
+      if (value.toLowerCase() !== email.toLowerCase()) return { ok: false, problem: { kind: 'email_mismatch', nameId: email, attribute: name, value } };
+    }
+  }
   const given = first(attrs, SAML_NAMES.givenName);
   const surname = first(attrs, SAML_NAMES.surname);
   const fullName = first(attrs, SAML_NAMES.name) ?? ([given, surname].filter(Boolean).join(' ') || null);

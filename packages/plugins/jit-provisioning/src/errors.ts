@@ -17,6 +17,7 @@ export type DenialReason =
   | 'session_not_found'
   | 'browser_mismatch'
   | 'deprovisioned'
+  | 'email_mismatch'
   | 'not_assigned'
   | 'deactivated'
   | 'invalid_attribute'
@@ -44,6 +45,14 @@ export const denials = {
     new SignInDenied(
       'name_id_not_email',
       new InputError(`The name ID sent by the identity provider is not an email address. Contact your company administrator.${trace(t)}`),
+    ),
+  emailMismatch: (nameId: string, attribute: string, value: string, t: string) =>
+    new SignInDenied(
+      'email_mismatch',
+      new NotAllowedError(
+        `The identity provider sent Name ID '${nameId}' but its '${attribute}' attribute names '${value}': the Name ID must be the person's email address and the email attribute must agree. Contact your company administrator.${trace(t)}`,
+        { field: 'email' },
+      ),
     ),
   emailMissing: (t: string) =>
     new SignInDenied('email_missing', new InputError(`The identity provider sent no email address. Contact your company administrator.${trace(t)}`)),

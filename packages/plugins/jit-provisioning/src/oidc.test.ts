@@ -9,7 +9,7 @@ import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { adminPlugin } from '@doorman/plugin-admin';
 import { roleMappingPlugin } from '@doorman/plugin-role-mapping';
 import { jitProvisioningPlugin } from './index.ts';
-import { CookieJar, createSignInWorld, membershipsOf, rowCounts, sessionSetCookie } from './test-support.ts';
+import { CookieJar, createSignInWorld, membershipsOf, rowCounts, sessionSetCookie, setCookies } from './test-support.ts';
 
 const PUBLIC = 'http://localhost:8080';
 const CLIENT = { client_id: 'doorman', client_secret: `secret-${randomUUID()}` };
@@ -223,7 +223,7 @@ describe('OIDC sign-in is bound to the browser that started it (login CSRF)', ()
   it('sets an HttpOnly, SameSite=Lax transaction cookie for the callback path at /sso/login', async () => {
     const email = `vic@${domain}`;
     const res = await t.http.get('/sso/login').query({ email });
-    const tx = (res.headers['set-cookie'] as string[]).find((c) => c.startsWith('doorman_sso_tx_'));
+    const tx = setCookies(res).find((c) => c.startsWith('doorman_sso_tx_'));
     expect(tx).toMatch(/^doorman_sso_tx_[A-Za-z0-9_-]{16}=\d+\.[A-Za-z0-9_-]{43}; Path=\/sso\/oidc\/callback; Max-Age=600; HttpOnly; SameSite=Lax$/);
   });
 
@@ -258,6 +258,6 @@ describe('OIDC sign-in is bound to the browser that started it (login CSRF)', ()
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
     expect(ok.body.user.email).toBe(email);
     // The transaction cookie is cleared with the answer.
-    expect((ok.headers['set-cookie'] as string[]).some((c) => c.startsWith(`${name}=;`) && c.includes('Max-Age=0'))).toBe(true);
+    expect(setCookies(ok).some((c) => c.startsWith(`${name}=;`) && c.includes('Max-Age=0'))).toBe(true);
   });
 });

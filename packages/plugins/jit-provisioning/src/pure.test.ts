@@ -12,8 +12,9 @@ const C = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/';
 describe('identityFromSaml', () => {
   it.each([
     ['Name ID only', 'a@x.io', {}, { email: 'a@x.io', fullName: null, groups: [] }],
-    ['emailaddress claim wins over the Name ID', 'a@x.io', { [`${C}emailaddress`]: 'b@x.io' }, { email: 'b@x.io' }],
-    ['upn claim', 'a@x.io', { [`${C}upn`]: 'u@x.io' }, { email: 'u@x.io' }],
+    ['emailaddress claim naming the Name ID (any case)', 'Ann@x.io', { [`${C}emailaddress`]: 'ann@X.io' }, { email: 'Ann@x.io' }],
+    ['email attribute naming the Name ID', 'a@x.io', { email: ['a@x.io'] }, { email: 'a@x.io' }],
+    ['a different UPN is an identifier, not compared: the Name ID is the address', 'a@x.io', { [`${C}upn`]: 'u@corp.onmicrosoft.com' }, { email: 'a@x.io' }],
     ['name claim', 'a@x.io', { [`${C}name`]: ' Ann Lee ' }, { fullName: 'Ann Lee' }],
     ['given name and surname', 'a@x.io', { [`${C}givenname`]: 'Ann', [`${C}surname`]: 'Lee' }, { fullName: 'Ann Lee' }],
     ['typed attribute value', 'a@x.io', { name: { _: 'Typed', $: { 'xsi:type': 'xs:string' } } }, { fullName: 'Typed' }],
@@ -36,6 +37,9 @@ describe('identityFromSaml', () => {
     ['persistent Name ID', 'a1b2-c3', {}, 'name_id_not_email'],
     ['missing Name ID', null, {}, 'name_id_not_email'],
     ['email attribute that is not an email', 'a@x.io', { email: 'nope' }, 'invalid'],
+    ['emailaddress claim naming another address', 'a@x.io', { [`${C}emailaddress`]: 'b@x.io' }, 'email_mismatch'],
+    ['email attribute naming another address', 'a@x.io', { email: 'ceo@x.io' }, 'email_mismatch'],
+    ['one of several email values naming another address', 'a@x.io', { email: ['a@x.io', 'b@x.io'] }, 'email_mismatch'],
     ['dockerSessionMinutes 0', 'a@x.io', { dockerSessionMinutes: '0' }, 'invalid'],
     ['dockerSessionMinutes not a number', 'a@x.io', { dockerSessionMinutes: '1h' }, 'invalid'],
   ])('refuses %s', (_n, nameId, attrs, kind) => {

@@ -96,6 +96,7 @@ export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionS
     if (p.kind === 'name_id_not_email') throw denials.nameIdNotEmail(traceId);
     if (p.kind === 'email_missing') throw denials.emailMissing(traceId);
     if (p.kind === 'email_not_verified') throw denials.emailNotVerified(traceId);
+    if (p.kind === 'email_mismatch') throw denials.emailMismatch(p.nameId, p.attribute, p.value, traceId);
     throw denials.invalidAttribute(p.message, p.field, traceId);
   }
 

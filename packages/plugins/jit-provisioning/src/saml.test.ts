@@ -187,6 +187,12 @@ describe('refused SAML responses: clear error, nothing written', () => {
       /^The name ID sent by the identity provider is not an email address\. Contact your company administrator\. TraceID: /,
     ],
     [
+      'an email attribute naming another person than the Name ID',
+      (id) => signSaml(response({ nameId: email(), inResponseTo: id, attributes: { 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress': `ceo@${domain}` } }), idp),
+      403,
+      /^The identity provider sent Name ID 'dave@[^']+' but its '[^']+emailaddress' attribute names 'ceo@[^']+': the Name ID must be the person's email address/,
+    ],
+    [
       'an email on an unverified domain',
       (id) => signSaml(response({ nameId: `dave@unverified-${domain}`, inResponseTo: id }), idp),
       403,

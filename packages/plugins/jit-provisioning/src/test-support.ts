@@ -240,7 +240,7 @@ export async function membershipsOf(ds: DataSource, userId: string) {
 
 // ---- A browser's cookies ----------------------------------------------------------------------
 type WithHeaders = { headers: Record<string, any> };
-const setCookies = (res: WithHeaders): string[] => {
+export const setCookies = (res: WithHeaders): string[] => {
   const raw = res.headers['set-cookie'];
   return raw === undefined ? [] : Array.isArray(raw) ? raw.map(String) : [String(raw)];
 };

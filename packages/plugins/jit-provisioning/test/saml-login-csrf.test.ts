@@ -10,7 +10,7 @@ import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { roleMappingPlugin } from '@doorman/plugin-role-mapping';
 import { jitProvisioningPlugin } from '../src/index.ts';
 import { spUrls } from '../src/saml.ts';
-import { authnRequestId, b64, CookieJar, createSignInWorld, makeIdpKeys, rowCounts, samlResponseXml, sessionSetCookie, signSaml } from '../src/test-support.ts';
+import { authnRequestId, b64, CookieJar, createSignInWorld, makeIdpKeys, rowCounts, samlResponseXml, sessionSetCookie, setCookies, signSaml } from '../src/test-support.ts';
 
 const PUBLIC = 'https://sso.doorman.test';
 const events: DomainEvent[] = [];
@@ -50,7 +50,7 @@ const post = (xml: string, jar: CookieJar) => t.http.post(`/sso/saml/acs?connect
 describe('SAML login CSRF', () => {
   it('sets a SameSite=None; Secure transaction cookie for the ACS path when PUBLIC_URL is https', async () => {
     const { res } = await login(`ann@${domain}`, new CookieJar());
-    const tx = (res.headers['set-cookie'] as string[]).find((c) => c.startsWith('doorman_sso_tx_'));
+    const tx = setCookies(res).find((c) => c.startsWith('doorman_sso_tx_'));
     expect(tx).toMatch(/; Path=\/sso\/saml\/acs; Max-Age=600; HttpOnly; SameSite=None; Secure$/);
   });
 
