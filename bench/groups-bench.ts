@@ -24,6 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { createConnection, createPool } from 'mysql2/promise';
 import { Redis } from 'ioredis';
 import { buildGateway, parseGatewayConfig } from '@doorman/core';
+import { TEST_IDP_CERT } from '@doorman/core/testing/idp-cert';
 import { BUILTIN_PLUGINS, PLUGIN_CATALOG } from '@doorman/gateway';
 import { connectionUsersChangeSql } from '@doorman/model';
 import { startJobRuntime, PROVISIONING_QUEUE, SYNC_QUEUE, type JobRuntime } from '@doorman/jobs';
@@ -122,7 +123,7 @@ async function main() {
       orgIds: ['benchorg'],
       defaultOrgId: 'benchorg',
       scimEnabled: true,
-      idp: { entryPoint: 'https://idp.example.com/sso', idpIssuer: 'https://idp.example.com', idpCert: 'MIIC'.padEnd(64, 'A') },
+      idp: { entryPoint: 'https://idp.example.com/sso', idpIssuer: 'https://idp.example.com', idpCert: TEST_IDP_CERT },
     });
     if (conn.status !== 201) throw new Error(`connection: ${JSON.stringify(conn.body)}`);
     const tok = await call('POST', `/admin/v1/connections/${conn.body.id}/scim-tokens`, ADMIN_TOKEN, { name: 'bench' });

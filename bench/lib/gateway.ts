@@ -5,6 +5,7 @@
 import { createConnection } from 'mysql2/promise';
 import { startChild, waitForReadyz, type Child } from './children.ts';
 import { deleteKeys, pickEmptyRedisDb } from './redis.ts';
+import { TEST_IDP_CERT } from '@doorman/core/testing/idp-cert';
 
 export const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 /** token-auth's maximum per-connection rate: far above what 2 cores can serve, so nothing is throttled. */
@@ -68,7 +69,7 @@ export async function startGateway(name: string, entry: string, env: NodeJS.Proc
 
 export async function createTenant(baseUrl: string, adminToken: string, orgName: string, connectionName: string): Promise<TenantAccess> {
   const org = await expectStatus('create org', 201, await call(baseUrl, adminToken, 'POST', '/admin/v1/orgs', { name: orgName }));
-  const idp = { entryPoint: 'https://idp.bench.example/sso', idpIssuer: 'https://idp.bench.example', idpCert: 'MIIC'.padEnd(64, 'A') };
+  const idp = { entryPoint: 'https://idp.bench.example/sso', idpIssuer: 'https://idp.bench.example', idpCert: TEST_IDP_CERT };
   const connection = await expectStatus(
     'create connection',
     201,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestMysqlDatabase, type TestDatabase } from '@doorman/model/testing';
 import { deleteKeysUnder } from '@doorman/jobs/testing';
 import { createDataSource, OrgMembershipEntity, ConnectionUserEntity } from '@doorman/model';
+import { TEST_IDP_CERT } from '@doorman/core/testing/idp-cert';
 
 /**
  * The real program, as people run it: `node --import tsx apps/gateway/src/main.ts` with environment
@@ -102,7 +103,7 @@ describe('the gateway process against MariaDB and Redis', () => {
         type: 'saml',
         orgIds: ['acme'],
         scimEnabled: true,
-        idp: { entryPoint: 'https://idp.example.com/sso', idpIssuer: 'https://idp.example.com', idpCert: 'MIIC'.padEnd(64, 'A') },
+        idp: { entryPoint: 'https://idp.example.com/sso', idpIssuer: 'https://idp.example.com', idpCert: TEST_IDP_CERT },
       })
     ).json();
     const { token } = await (await admin('POST', `/connections/${conn.id}/scim-tokens`, { name: 'okta' })).json();

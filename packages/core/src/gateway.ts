@@ -192,6 +192,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         if (!services.has(ref.id)) throw new Error(`plugin '${plugin.id}' asked for service '${ref.id}', which no registered plugin provides`);
         return services.get(ref.id) as T;
       },
+      find<T>(ref: ServiceRef<T>): T | undefined {
+        return services.get(ref.id) as T | undefined;
+      },
       provide<T>(ref: ServiceRef<T>, impl: T) {
         if (services.has(ref.id)) throw new Error(`service '${ref.id}' provided twice (by '${plugin.id}')`);
         services.set(ref.id, impl);

@@ -68,6 +68,11 @@ export interface PluginEnv<C> {
   clock: { now(): Date };
   /** A service provided by a plugin this plugin depends on. */
   get<T>(ref: ServiceRef<T>): T;
+  /**
+   * A service some enabled plugin may provide, looked up when called (so a plugin registered after
+   * this one is found at run time, e.g. inside a job), or undefined when none does.
+   */
+  find<T>(ref: ServiceRef<T>): T | undefined;
   /** Provides a service to plugins that depend on this one. */
   provide<T>(ref: ServiceRef<T>, impl: T): void;
   /** Runs on shutdown, after HTTP has stopped accepting. */

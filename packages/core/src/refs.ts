@@ -108,6 +108,18 @@ export const scimUserDirectoryRef = createServiceRef<ScimUserDirectory>('scim-us
 
 export const roleMappingServiceRef = createServiceRef<RoleMappingService>('role-mapping.service');
 
+/**
+ * SSO sessions (provided by jit-provisioning). Organization-wide deprovisioning
+ * (docs/org-wide-deprovisioning.md): what a SCIM deactivation or deletion through `connectionId` does to
+ * the person's sign-ins and sessions, idempotent. The role-mapping sync calls it for every inactive
+ * SCIM user (sessions belong to jit-provisioning; role mapping never touches them itself).
+ */
+export interface SsoSessionService {
+  deprovision(tx: EntityManager, request: { connectionId: string; userId: string; reason: 'inactive' | 'deleted'; actor: Actor }): Promise<{ sessionsEnded: number }>;
+}
+
+export const ssoSessionServiceRef = createServiceRef<SsoSessionService>('jit-provisioning.sessions');
+
 /** Set on `ctx.state.auth` by the SCIM authenticator. */
 export interface ScimAuthState {
   kind: 'scim';

@@ -8,6 +8,7 @@ import { Initial1732800000000 } from './migrations/1732800000000-Initial.ts';
 import { AuditChain1732800100000 } from './migrations/1732800100000-AuditChain.ts';
 import { AuditSealer1732800200000 } from './migrations/1732800200000-AuditSealer.ts';
 import { ConnectionUserCounts1732800300000 } from './migrations/1732800300000-ConnectionUserCounts.ts';
+import { OrgWideDeprovisioning1733019500000 } from './migrations/1733019500000-OrgWideDeprovisioning.ts';
 import { OutboxCompletion1733020000000 } from './migrations/1733020000000-OutboxCompletion.ts';
 import { MembershipProvenance1733022000000 } from './migrations/1733022000000-MembershipProvenance.ts';
 import { Webhooks1733024000000 } from './migrations/1733024000000-Webhooks.ts';
@@ -20,6 +21,7 @@ export const MIGRATIONS = [
   AuditChain1732800100000,
   AuditSealer1732800200000,
   ConnectionUserCounts1732800300000,
+  OrgWideDeprovisioning1733019500000,
   OutboxCompletion1733020000000,
   MembershipProvenance1733022000000,
   GroupMapping1733023000000,

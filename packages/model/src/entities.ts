@@ -1,4 +1,5 @@
 import { EntitySchema } from 'typeorm';
+import { SsoDeprovisioningEntity } from './entities-deprovisioning.ts';
 
 /**
  * The shared model. EntitySchema (not decorators) so that every transpiler (tsx, vitest, esbuild)
@@ -170,9 +171,19 @@ export interface SsoConnection {
   idpSettings: SamlSettings & OidcSettings;
   /** SCIM requests per second allowed for this tenant; null = deployment default. */
   rateLimitPerSecond: number | null;
+  /**
+   * What a SCIM deactivation or deletion through this connection covers (docs/org-wide-deprovisioning.md):
+   * `organization` (default): the person's sessions into the organizations it serves end, whichever
+   * connection opened them, and sign-in through any connection into them is refused until this one
+   * reactivates the person; `connection`: only sessions and sign-ins through this connection.
+   * Optional on writes (the column defaults to `organization`).
+   */
+  deprovisioningScope?: DeprovisioningScope;
   createdAt: Date;
   updatedAt: Date;
 }
+export type DeprovisioningScope = 'organization' | 'connection';
+export const DEPROVISIONING_SCOPES: readonly DeprovisioningScope[] = ['organization', 'connection'];
 export const SsoConnectionEntity = new EntitySchema<SsoConnection>({
   name: 'SsoConnection',
   tableName: 'sso_connections',
@@ -186,6 +197,7 @@ export const SsoConnectionEntity = new EntitySchema<SsoConnection>({
     scimEnabled: { type: 'boolean', name: 'scim_enabled' },
     idpSettings: { type: 'simple-json', name: 'idp_settings' },
     rateLimitPerSecond: { type: 'int', nullable: true, name: 'rate_limit_per_second' },
+    deprovisioningScope: { type: 'varchar', length: 16, default: 'organization', name: 'deprovisioning_scope' },
     createdAt: created,
     updatedAt: updated,
   },
@@ -547,4 +559,5 @@ export const ENTITIES = [
   OutboxMessageEntity,
   SsoSessionEntity,
   AuditChainHeadEntity,
+  SsoDeprovisioningEntity,
 ];

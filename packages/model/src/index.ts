@@ -2,6 +2,7 @@ export * from './entities.ts';
 export * from './entities-console.ts';
 export * from './entities-webhooks.ts';
 export * from './entities-group-mapping.ts';
+export * from './entities-deprovisioning.ts';
 export * from './data-source.ts';
 export { Initial1732800000000 } from './migrations/1732800000000-Initial.ts';
 export { MembershipProvenance1733022000000 } from './migrations/1733022000000-MembershipProvenance.ts';

@@ -84,3 +84,4 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   };
 }
 export * from './bodies.ts';
+export { TEST_IDP_CERT, TEST_SAML_SETTINGS } from './idp-cert.ts';

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '@doorman/core/testing';
+import { startTestGateway, TEST_IDP_CERT, type TestGateway } from '@doorman/core/testing';
 import type { DomainEvent } from '@doorman/core';
 import { ConnectionOrgEntity, OrganizationEntity, SsoConnectionEntity, TeamEntity } from '@doorman/model';
 import { adminPlugin } from './index.ts';
 
 let t: TestGateway;
 const published: DomainEvent[] = [];
-const SAML = { entryPoint: 'https://idp.example.com/sso', idpIssuer: 'https://idp.example.com', idpCert: 'MIIC'.padEnd(64, 'A') };
+const SAML = { entryPoint: 'https://idp.example.com/sso', idpIssuer: 'https://idp.example.com', idpCert: TEST_IDP_CERT };
 
 beforeAll(async () => {
   t = await startTestGateway({ plugins: [], builtins: [adminPlugin] });

@@ -2,10 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { ConflictError, InputError, isDuplicateKeyError, isUuid, NotFoundError, type Actor, type EventBus, type HttpSurface, type PluginEnv } from '@doorman/core';
-import { ConnectionDomainEntity, ConnectionOrgEntity, SsoConnectionEntity, type SsoConnection } from '@doorman/model';
+import { ConnectionDomainEntity, ConnectionOrgEntity, SsoConnectionEntity, type DeprovisioningScope, type SsoConnection } from '@doorman/model';
 import { missingSsoSettings, publicConnection } from './connections.ts';
 import { findOrg } from './lookup.ts';
-import { addDomainBody, createConnectionBody, listQuery, updateConnectionBody } from './schemas.ts';
+import { addDomainBody, createConnectionBody, idpSettingsOf, listQuery, updateConnectionBody } from './schemas.ts';
 import { connectionList, connectionSchema, domainView } from './responses.ts';
 
 const actorOf = (ctx: { state: { actor?: Actor } }): Actor => ctx.state.actor!;
@@ -45,6 +45,7 @@ export function registerConnectionRoutes(http: HttpSurface, transaction: PluginE
           scimEnabled: body.scimEnabled ?? false,
           idpSettings: body.idp ?? {},
           rateLimitPerSecond: body.rateLimitPerSecond ?? null,
+          deprovisioningScope: (body.deprovisioningScope as DeprovisioningScope | undefined) ?? 'organization',
           createdAt: new Date(),
           updatedAt: new Date(),
         };
@@ -110,11 +111,12 @@ export function registerConnectionRoutes(http: HttpSurface, transaction: PluginE
           jitEnabled: body.jitEnabled ?? current.jitEnabled,
           scimEnabled: body.scimEnabled ?? current.scimEnabled,
           rateLimitPerSecond: body.rateLimitPerSecond === undefined ? current.rateLimitPerSecond : body.rateLimitPerSecond,
-          idpSettings: body.idp ? { ...current.idpSettings, ...body.idp } : current.idpSettings,
+          deprovisioningScope: (body.deprovisioningScope as DeprovisioningScope | undefined) ?? current.deprovisioningScope,
+          idpSettings: body.idp ? { ...current.idpSettings, ...idpSettingsOf(current.type, body.idp) } : current.idpSettings,
         };
         assertTogglesAllowed(next);
         const changes: Record<string, { before: unknown; after: unknown }> = {};
-        for (const key of ['name', 'defaultOrgId', 'defaultTeam', 'jitEnabled', 'scimEnabled', 'rateLimitPerSecond'] as const) {
+        for (const key of ['name', 'defaultOrgId', 'defaultTeam', 'jitEnabled', 'scimEnabled', 'rateLimitPerSecond', 'deprovisioningScope'] as const) {
           if (next[key] !== current[key]) changes[key] = { before: current[key], after: next[key] };
         }
         if (body.idp) changes.idpSettings = { before: Object.keys(current.idpSettings).sort(), after: Object.keys(next.idpSettings).sort() };

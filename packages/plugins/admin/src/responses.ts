@@ -50,6 +50,7 @@ export const connectionSchema = z.object({
     clientSecretSet: z.boolean().optional().meta({ description: 'OIDC: whether a client secret is set (it is never returned)' }),
   }),
   rateLimitPerSecond: z.number().int().nullable(),
+  deprovisioningScope: z.enum(['organization', 'connection']).meta({ description: 'what a SCIM deactivation through this connection covers (docs/org-wide-deprovisioning.md)' }),
   createdAt: time,
   updatedAt: time,
   orgIds: z.array(z.string()),

@@ -1,4 +1,17 @@
 import { z } from 'zod';
+import { DEPROVISIONING_SCOPES } from '@doorman/model';
+import { parseIdpCert } from './certificates.ts';
+
+/** An X.509 certificate, PEM or base64 DER, stored as PEM; anything else is a 400 naming `idp.idpCert`. */
+const idpCert = z
+  .string()
+  .max(16_384)
+  .transform((raw, ctx) => {
+    const parsed = parseIdpCert(raw);
+    if (parsed.ok) return parsed.pem;
+    ctx.addIssue({ code: 'custom', message: parsed.message });
+    return z.NEVER;
+  });
 
 /** Docker-style organisation names: lower-case letters, digits, `-` and `_`. */
 export const orgName = z.string().regex(/^[a-z0-9][a-z0-9_-]{1,63}$/, 'lower-case letters, digits, "-" or "_", 2-64 characters');
@@ -22,7 +35,7 @@ const samlSettings = z
   .object({
     entryPoint: z.url().optional(),
     idpIssuer: z.string().min(1).max(1024).optional(),
-    idpCert: z.string().min(32).max(16_384).optional(),
+    idpCert: idpCert.optional(),
     wantAuthnResponseSigned: z.boolean().optional(),
     allowIdpInitiated: z.boolean().optional(),
   })
@@ -40,6 +53,8 @@ const connectionFields = {
   jitEnabled: z.boolean().optional(),
   scimEnabled: z.boolean().optional(),
   rateLimitPerSecond: z.number().int().min(1).max(100_000).nullable().optional(),
+  /** What this connection's SCIM deactivations cover (docs/org-wide-deprovisioning.md); default `organization`. */
+  deprovisioningScope: z.enum(DEPROVISIONING_SCOPES as [string, ...string[]]).optional(),
 };
 export const createConnectionBody = z.discriminatedUnion('type', [
   z.object({ ...connectionFields, type: z.literal('saml'), idp: samlSettings.optional() }).strict(),
@@ -54,9 +69,17 @@ export const updateConnectionBody = z
     jitEnabled: connectionFields.jitEnabled,
     scimEnabled: connectionFields.scimEnabled,
     rateLimitPerSecond: connectionFields.rateLimitPerSecond,
-    idp: z.union([samlSettings, oidcSettings]).optional(),
+    deprovisioningScope: connectionFields.deprovisioningScope,
+    // Checked against the stored connection's type in the route (idpSettingsOf): a union would report
+    // the other type's complaint ("Unrecognized key") instead of the field that is wrong.
+    idp: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
+
+/** An update's `idp` object, validated as the connection's type takes it (errors name `idp.<field>`). */
+export function idpSettingsOf(type: 'saml' | 'oidc', idp: Record<string, unknown>) {
+  return z.object({ idp: type === 'saml' ? samlSettings : oidcSettings }).parse({ idp }).idp;
+}
 export const addDomainBody = z.object({ domain: domainName, verified: z.boolean().optional() }).strict();
 export const listQuery = z
   .object({ limit: z.coerce.number().int().min(1).max(1000).default(100), offset: z.coerce.number().int().min(0).default(0) })

@@ -74,6 +74,13 @@ export const denials = {
         `This sign-in was not started in this browser (its sign-in cookie is missing, invalid or older than 10 minutes), so it cannot finish here. Start the sign-in again from this browser.${trace(t)}`,
       ),
     ),
+  deprovisioned: (email: string, by: { orgName: string | null; orgId: string; connectionName: string | null; connectionId: string }, t: string) =>
+    new SignInDenied(
+      'deprovisioned',
+      new NotAllowedError(
+        `User '${email}' was deprovisioned from organization '${by.orgName ?? by.orgId}' by SSO connection '${by.connectionName ?? by.connectionId}': signing in to it is refused until that connection reactivates them. Contact your administrator.${trace(t)}`,
+      ),
+    ),
   notAssigned: (email: string, t: string) =>
     new SignInDenied('not_assigned', new NotAllowedError(`User '${email}' is not assigned to this SSO organization. Contact your administrator.${trace(t)}`)),
   deactivated: (email: string, t: string) =>

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigError, definePlugin } from '@doorman/core';
+import { ConfigError, definePlugin, ssoSessionServiceRef } from '@doorman/core';
+import { deprovisioningSubscriber, ssoSessionService } from './deprovisioning.ts';
 import { configSchema, type JitProvisioningConfig } from './config.ts';
 import { registerRoutes } from './routes.ts';
 import { memoryStore, redisStore } from './store.ts';
@@ -21,5 +22,9 @@ export const jitProvisioningPlugin = definePlugin<JitProvisioningConfig>({
     const store = env.redis ? redisStore(env.redis) : memoryStore(() => env.clock.now().getTime());
     if (!env.redis) env.logger.warn('no Redis: SSO sign-in state is kept in this process only (embedded mode; one replica)');
     registerRoutes(env, { store, sessionSecret });
+    // Organization-wide deprovisioning (docs/org-wide-deprovisioning.md): in the SCIM change's transaction.
+    const now = () => env.clock.now();
+    env.events.subscribe(deprovisioningSubscriber(env.events, now));
+    env.provide(ssoSessionServiceRef, ssoSessionService(env.events, now));
   },
 });

@@ -19,6 +19,7 @@ import {
   type User,
 } from '@doorman/model';
 import type { Identity } from './attributes.ts';
+import { deprovisionedFor } from './deprovisioning.ts';
 import { denials, SignInDenied } from './errors.ts';
 
 export interface SignInResult {
@@ -61,6 +62,10 @@ async function signInTx(deps: Deps, tx: EntityManager, request: SignInRequest): 
   const scimRow = user ? await tx.getRepository(ConnectionUserEntity).findOne({ where: { connectionId: connection.id, userId: user.id } }) : null;
   // A person SCIM deactivated stays out: signing in must not bring them back.
   if (scimRow && !scimRow.active) throw denials.deactivated(identity.email, requestId);
+  // ...nor through another connection into an organization a SCIM connection deprovisioned them from
+  // (docs/org-wide-deprovisioning.md), until that connection reactivates them.
+  const deprovisioned = user ? await deprovisionedFor(tx, user.id, connection.id) : null;
+  if (deprovisioned) throw denials.deprovisioned(identity.email, deprovisioned, requestId);
 
   const servedOrgIds = (await tx.getRepository(ConnectionOrgEntity).find({ where: { connectionId: connection.id } })).map((o) => o.orgId);
   const memberships = user && servedOrgIds.length ? await tx.getRepository(OrgMembershipEntity).find({ where: { userId: user.id, orgId: In(servedOrgIds) } }) : [];

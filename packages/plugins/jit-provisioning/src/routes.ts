@@ -26,6 +26,10 @@ import { recordDenial, signIn } from './provision.ts';
 import { samlLoginUrl, samlMetadata, spUrls, verifySamlResponse } from './saml.ts';
 import { clearedCookie, readCookie, sessionCookie, signSessionId, verifySessionCookie, type CookieOptions } from './session.ts';
 import type { EphemeralStore } from './store.ts';
+import { SESSION_CHECK_SQL } from './deprovisioning.ts';
+
+/** DATETIME(3) as read by a raw query: a Date (mysql2) or `YYYY-MM-DD HH:MM:SS.mmm` UTC text (SQLite). */
+const toDate = (v: Date | string): Date => (v instanceof Date ? v : new Date(`${v.replace(' ', 'T')}Z`));
 import { checkTransactionCookie, clearedTransactionCookie, transactionCookie, transactionCookieName, transactionKey, type TransactionCookieOptions, type TransactionKind } from './transaction.ts';
 
 type Env = PluginEnv<JitProvisioningConfig>;
@@ -219,13 +223,28 @@ export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionS
     ctx.body = samlMetadata(connection, spUrls(publicUrl, connection.id), deps.store);
   });
 
-  /** The live session behind the cookie: re-read on every request (the deactivation job may have ended it). */
-  async function currentSession(ctx: any) {
+  /**
+   * The live session behind the cookie, re-read on every request: ended, expired, or its person
+   * deprovisioned from what the session's connection serves (by any SCIM connection, whatever the
+   * deactivation job's state) → null. One statement (deprovisioning.ts SESSION_CHECK_SQL); a
+   * deprovisioned session found here is ended on the spot.
+   */
+  async function currentSession(ctx: any): Promise<{ id: string; userId: string; connectionId: string; expiresAt: Date } | null> {
     const id = verifySessionCookie(deps.sessionSecret, readCookie(ctx.get('cookie'), cookie.name));
     if (!id) return null;
-    const session = await env.db.getRepository(SsoSessionEntity).findOne({ where: { id } });
-    if (!session || session.endedAt || session.expiresAt.getTime() <= env.clock.now().getTime()) return null;
-    return session;
+    const [row]: Array<{ id: string; userId: string; connectionId: string; expiresAt: Date | string; endedAt: Date | string | null; deprovisioned: number | string }> = await env.db.query(
+      SESSION_CHECK_SQL,
+      [id],
+    );
+    if (!row || row.endedAt) return null;
+    const expiresAt = toDate(row.expiresAt);
+    if (expiresAt.getTime() <= env.clock.now().getTime()) return null;
+    if (Number(row.deprovisioned)) {
+      await env.db.getRepository(SsoSessionEntity).update({ id, endedAt: IsNull() }, { endedAt: env.clock.now() });
+      ctx.state.logger?.info({ connectionId: row.connectionId }, 'sso session refused: the person was deprovisioned from its organization');
+      return null;
+    }
+    return { id: row.id, userId: row.userId, connectionId: row.connectionId, expiresAt };
   }
 
   r.get('/sso/me', async (ctx) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { definePlugin, groupDirectoryRef, roleMappingServiceRef, type GroupDirectory } from '@doorman/core';
+import { definePlugin, groupDirectoryRef, roleMappingServiceRef, ssoSessionServiceRef, type GroupDirectory } from '@doorman/core';
 import { CLI_COMMANDS, registerAdminRoutes } from './http.ts';
 import { registerRuleRoutes, RULE_CLI_COMMANDS } from './rules-http.ts';
 import { createRoleMappingService } from './service.ts';
@@ -71,6 +71,7 @@ export const roleMappingPlugin = definePlugin<RoleMappingConfig>({
       batchSize: env.config.syncBatchSize,
       concurrency: SYNC_CONCURRENCY,
       directory: getDirectory,
+      sessions: () => env.find(ssoSessionServiceRef),
     };
     env.jobs.define({
       ...syncConnectionJob,

@@ -76,7 +76,7 @@ describe('sync-connection processor', () => {
       changed: 6,
       failed: 0,
       // added: users[0] org + team, users[2] team; removed: users[4] org + team; roles: users[1], users[3] back to member, users[5] to owner.
-      changes: { added: 3, removed: 2, roleChanged: 3, teamsCreated: 1 },
+      changes: { added: 3, removed: 2, roleChanged: 3, teamsCreated: 1, sessionsEnded: 0 },
       errors: [],
     });
     expect(progress).toEqual([

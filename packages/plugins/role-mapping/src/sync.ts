@@ -5,7 +5,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { MoreThan } from 'typeorm';
 import { z } from 'zod';
-import { DoormanError, isRetryableTransactionError, SYSTEM_ACTOR, type EventBus, type JobContext, type JobIntent, type JobRegistry } from '@doorman/core';
+import { DoormanError, isRetryableTransactionError, SYSTEM_ACTOR, type EventBus, type JobContext, type JobIntent, type JobRegistry, type SsoSessionService } from '@doorman/core';
 import { SYNC_QUEUE, syncConnectionJob } from '@doorman/jobs';
 import { ConnectionUserEntity, isMysql, SsoConnectionEntity } from '@doorman/model';
 import { randomUUID } from 'node:crypto';
@@ -45,7 +45,8 @@ export interface SyncSummary {
   changed: number;
   /** Users the policy refused (bad stored attribute, seats, last owner): left as they are. */
   failed: number;
-  changes: { added: number; removed: number; roleChanged: number; teamsCreated: number };
+  /** `sessionsEnded`: SSO sessions of inactive users ended by this run (jit-provisioning's service). */
+  changes: { added: number; removed: number; roleChanged: number; teamsCreated: number; sessionsEnded: number };
   /** The first refusals, for the operator. */
   errors: Array<{ userId: string; message: string }>;
 }
@@ -104,6 +105,11 @@ export interface SyncDeps {
   concurrency: number;
   /** scim-groups' directory, or null without that plugin. */
   directory(): GroupDirectory | null;
+  /**
+   * SSO sessions (jit-provisioning, when enabled; looked up at run time): inactive users are
+   * reconciled fully, memberships AND sessions (docs/org-wide-deprovisioning.md).
+   */
+  sessions?: () => SsoSessionService | undefined;
 }
 
 function tally(summary: SyncSummary, result: ApplySummary | null): void {
@@ -149,7 +155,7 @@ export function createSyncConnectionProcessor(deps: SyncDeps) {
       // their members and whoever they granted something; each from their stored attributes.
       const scope = data.groupIds ? await scopedPeople(deps, connectionId, data.groupIds) : null;
       const total = scope ? scope.length : await users.countBy({ connectionId });
-      const summary: SyncSummary = { users: 0, changed: 0, failed: 0, changes: { added: 0, removed: 0, roleChanged: 0, teamsCreated: 0 }, errors: [] };
+      const summary: SyncSummary = { users: 0, changed: 0, failed: 0, changes: { added: 0, removed: 0, roleChanged: 0, teamsCreated: 0, sessionsEnded: 0 }, errors: [] };
       let after = '';
       for (;;) {
         const batch: Person[] = scope
@@ -166,20 +172,29 @@ export function createSyncConnectionProcessor(deps: SyncDeps) {
         let fatal: { error: unknown } | undefined;
         const syncUser = async (u: Person) => {
           try {
-            const result = await retryingLocks(() => deps.transaction((tx) =>
-              u.active === undefined
-                ? deps.service.applyStored(tx, { connectionId, userId: u.userId, actor: SYSTEM_ACTOR })
-                : u.active
-                  ? deps.service.apply(tx, {
-                      connectionId,
-                      userId: u.userId,
-                      attributes: { dockerRole: u.dockerRole, dockerOrg: u.dockerOrg, dockerTeam: u.dockerTeam },
-                      flow: 'scim',
-                      firstTime: false,
-                      actor: SYSTEM_ACTOR,
-                    })
-                  : deps.service.revokeConnectionMemberships(tx, { connectionId, userId: u.userId, actor: SYSTEM_ACTOR }),
-            ));
+            let sessionsEnded = 0; // set by the attempt that commits (a retried transaction overwrites it)
+            const result = await retryingLocks(() =>
+              deps.transaction(async (tx) => {
+                sessionsEnded = 0;
+                if (u.active === undefined) return deps.service.applyStored(tx, { connectionId, userId: u.userId, actor: SYSTEM_ACTOR });
+                if (u.active) {
+                  return deps.service.apply(tx, {
+                    connectionId,
+                    userId: u.userId,
+                    attributes: { dockerRole: u.dockerRole, dockerOrg: u.dockerOrg, dockerTeam: u.dockerTeam },
+                    flow: 'scim',
+                    firstTime: false,
+                    actor: SYSTEM_ACTOR,
+                  });
+                }
+                const revoked = await deps.service.revokeConnectionMemberships(tx, { connectionId, userId: u.userId, actor: SYSTEM_ACTOR });
+                // Inactive people are reconciled fully: their SSO sessions too (docs/org-wide-deprovisioning.md).
+                const ended = await deps.sessions?.()?.deprovision(tx, { connectionId, userId: u.userId, reason: 'inactive', actor: SYSTEM_ACTOR });
+                sessionsEnded = ended?.sessionsEnded ?? 0;
+                return revoked;
+              }),
+            );
+            summary.changes.sessionsEnded += sessionsEnded;
             tally(summary, result);
           } catch (err) {
             if (!(err instanceof DoormanError)) {

@@ -1,12 +1,12 @@
 import { expect } from 'vitest';
 import type { PluginDefinition } from '@doorman/core';
-import { startTestGateway, type TestGateway } from '@doorman/core/testing';
+import { startTestGateway, TEST_IDP_CERT, type TestGateway } from '@doorman/core/testing';
 import { adminPlugin } from '@doorman/plugin-admin';
 import { tokenAuthPlugin } from '@doorman/plugin-token-auth';
 import { roleMappingPlugin } from '@doorman/plugin-role-mapping';
 import { scimUsersPlugin } from '../src/index.ts';
 
-export const SAML = { entryPoint: 'https://idp.example.com/sso', idpIssuer: 'https://idp.example.com', idpCert: 'MIIC'.padEnd(64, 'A') };
+export const SAML = { entryPoint: 'https://idp.example.com/sso', idpIssuer: 'https://idp.example.com', idpCert: TEST_IDP_CERT };
 export const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const DOCKER = 'urn:ietf:params:scim:schemas:extension:docker:2.0:User';
 export const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
