@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '@doorman/core/testing';
+import { startTestGateway, TEST_IDP_CERT, type TestGateway } from '@doorman/core/testing';
 import { SsoConnectionEntity } from '@doorman/model';
 import { adminPlugin } from '../src/index.ts';
 
 /** Connections are addressed by id or by name on every `:connectionId` route (core's router param). */
 let t: TestGateway;
-const SAML = { entryPoint: 'https://idp.example.com/sso', idpIssuer: 'https://idp.example.com', idpCert: 'MIIC'.padEnd(64, 'A') };
+const SAML = { entryPoint: 'https://idp.example.com/sso', idpIssuer: 'https://idp.example.com', idpCert: TEST_IDP_CERT };
 let okta: { id: string };
 
 beforeAll(async () => {
