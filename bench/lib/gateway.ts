@@ -52,6 +52,7 @@ export function gatewayEnv(databaseUrl: string, redisUrl: string, port: number, 
     REDIS_URL: redisUrl,
     DOORMAN_PLUGINS: plugins,
     ADMIN_BOOTSTRAP_TOKEN: adminToken,
+    AUDIT_HMAC_KEY: 'bench-audit-hmac-key-0123456789abcdef0123',
     LOG_LEVEL: 'warn',
     TOKEN_AUTH_RATE_LIMIT_PER_SECOND: RATE_LIMIT,
     // As the Dockerfile and `npm start` run the gateway (README, "Memory").

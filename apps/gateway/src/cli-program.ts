@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { buildGateway, ConfigError, loggerOptions, type CliCommand, type Gateway } from '@doorman/core';
@@ -52,6 +53,13 @@ function parseOption(type: NonNullable<CliOption['type']>, raw: string): unknown
         return JSON.parse(raw);
       } catch {
         throw new InvalidArgumentError('not valid JSON');
+      }
+    case 'file':
+      // The file's text (e.g. an audit checkpoint), sent as the field's value: the API never reads the CLI's disk.
+      try {
+        return readFileSync(raw, 'utf8');
+      } catch {
+        throw new InvalidArgumentError(`cannot read file '${raw}'`);
       }
     case 'list':
       return raw

@@ -83,6 +83,7 @@ describe('the gateway process against MariaDB and Redis', () => {
       ADMIN_BOOTSTRAP_TOKEN: ADMIN,
       DOORMAN_MODE: 'production',
       DOORMAN_PLUGINS: 'token-auth,role-mapping,scim-users,audit',
+      AUDIT_HMAC_KEY: 'process-test-audit-hmac-key-0123456789abcdef',
       // Unique BullMQ prefix: tests never share queues.
       JOBS_PREFIX: jobsPrefix,
     });

@@ -88,7 +88,7 @@ export interface CliCommand {
   /** Admin route under /admin/v1, e.g. `/connections/:connectionId/scim-tokens`. */
   path: string;
   /** Options sent as the JSON body (POST/PATCH/PUT) or query string (GET/DELETE). */
-  options?: ReadonlyArray<{ flag: string; field: string; description: string; type?: 'string' | 'number' | 'boolean' | 'list' | 'json' }>;
+  options?: ReadonlyArray<{ flag: string; field: string; description: string; type?: 'string' | 'number' | 'boolean' | 'list' | 'json' | 'file' }>;
 }
 
 export interface PluginDefinition<C = unknown> {

@@ -9,6 +9,7 @@ import { AuditChain1732800100000 } from './migrations/1732800100000-AuditChain.t
 import { AuditSealer1732800200000 } from './migrations/1732800200000-AuditSealer.ts';
 import { ConnectionUserCounts1732800300000 } from './migrations/1732800300000-ConnectionUserCounts.ts';
 import { OrgWideDeprovisioning1733019500000 } from './migrations/1733019500000-OrgWideDeprovisioning.ts';
+import { AuditEventMac1733019500001 } from './migrations/1733019500001-AuditEventMac.ts';
 import { OutboxCompletion1733020000000 } from './migrations/1733020000000-OutboxCompletion.ts';
 import { MembershipProvenance1733022000000 } from './migrations/1733022000000-MembershipProvenance.ts';
 import { Webhooks1733024000000 } from './migrations/1733024000000-Webhooks.ts';
@@ -22,6 +23,7 @@ export const MIGRATIONS = [
   AuditSealer1732800200000,
   ConnectionUserCounts1732800300000,
   OrgWideDeprovisioning1733019500000,
+  AuditEventMac1733019500001,
   OutboxCompletion1733020000000,
   MembershipProvenance1733022000000,
   GroupMapping1733023000000,

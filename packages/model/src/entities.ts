@@ -439,6 +439,12 @@ export interface AuditEvent {
   hash: string | null;
   /** Position in its chain (1, 2, …), assigned by the sealer; NULL while unsealed. */
   chainSeq: number | null;
+  /**
+   * HMAC-SHA256 of the event with a key kept outside the database (AUDIT_HMAC_KEY), written by the
+   * producer: an edit before sealing no longer matches it. NULL when written without a key (development)
+   * or before the column existed. Optional on writes.
+   */
+  mac?: string | null;
 }
 export const AuditEventEntity = new EntitySchema<AuditEvent>({
   name: 'AuditEvent',
@@ -459,6 +465,7 @@ export const AuditEventEntity = new EntitySchema<AuditEvent>({
     prevHash: { type: 'varchar', length: 64, nullable: true, name: 'prev_hash' },
     hash: { type: 'varchar', length: 64, nullable: true },
     chainSeq: { type: 'bigint', nullable: true, name: 'chain_seq' },
+    mac: { type: 'varchar', length: 64, nullable: true },
   },
 });
 

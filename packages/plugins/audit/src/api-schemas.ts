@@ -23,7 +23,7 @@ export const apiEventSchema = z
 export const eventPage = z.object({ events: z.array(apiEventSchema), nextCursor: z.string().nullable() });
 
 const finding = z.object({ kind: z.literal('unsealed'), count: z.number().int(), oldestSeq: z.number().int(), reason: z.string() });
-const common = { checked: z.number().int(), unsealed: z.number().int(), findings: z.array(finding) };
+const common = { checked: z.number().int(), unsealed: z.number().int(), findings: z.array(finding), macChecked: z.boolean().meta({ description: 'events were checked against their HMAC (AUDIT_HMAC_KEY set)' }) };
 export const verifyResultSchema = z.union([
   z.object({ ok: z.literal(true), ...common, lastSeq: z.number().int().nullable(), lastChainSeq: z.number().int().nullable(), headHash: z.string().nullable() }),
   z.object({ ok: z.literal(false), ...common, brokenAtSeq: z.number().int(), reason: z.string() }),

@@ -3,6 +3,7 @@ import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm
 import { isRetryableTransactionError, type Actor, type DomainEvent } from '@doorman/core';
 import { AuditEventEntity, isMysql, type AuditEvent } from '@doorman/model';
 import { cleanField, sanitizeChanges } from './redact.ts';
+import { checkMac } from './mac.ts';
 
 /**
  * Each organization's events form one hash chain; events without an organization form the
@@ -153,6 +154,8 @@ export type VerifyResult = (
   unsealed: number;
   /** Not broken links, but worth an alert: events unsealed for longer than `unsealedAlertMs`. */
   findings: UnsealedFinding[];
+  /** Whether events were checked against their HMAC (AUDIT_HMAC_KEY configured). */
+  macChecked: boolean;
 };
 
 export interface VerifyOptions {
@@ -160,6 +163,11 @@ export interface VerifyOptions {
   /** Unsealed events older than this (by occurredAt) are reported as a finding. Default 120 s. */
   unsealedAlertMs?: number;
   now?: Date;
+  /**
+   * AUDIT_HMAC_KEY (docs/audit-anchoring.md): every event, sealed or not, must match its HMAC; an event
+   * without one is accepted only before the chain's first event that has one (written before the key).
+   */
+  macKey?: Buffer | null;
 }
 
 /**
@@ -182,7 +190,9 @@ export async function verifyChain(db: DataSource | EntityManager, orgId: string 
 async function verifyIn(db: DataSource | EntityManager, orgId: string | null, options: VerifyOptions): Promise<VerifyResult> {
   const batchSize = options.batchSize ?? 1000;
   const head = await readHead(db, chainKeyOf(orgId));
-  const unsealed = await unsealedOf(db, orgId, options);
+  const unsealed = { ...(await unsealedOf(db, orgId, options)), macChecked: Boolean(options.macKey) };
+  const macKey = options.macKey ?? null;
+  let macSeen = false;
   const lastChainSeq = head?.lastChainSeq ?? 0;
   const purged = head?.purgedChainSeq ?? 0;
   let checked = 0;
@@ -209,6 +219,12 @@ async function verifyIn(db: DataSource | EntityManager, orgId: string | null, op
         return broken(seq, 'prev_hash does not match the previous event: an event before it was removed or altered');
       }
       if (r.hash === null || hashEvent(r) !== r.hash) return broken(seq, 'event content does not match its hash: the event was altered');
+      if (macKey) {
+        const mac = checkMac(macKey, r);
+        if (mac === 'mismatch') return broken(seq, 'event content does not match its HMAC: it was altered (and its chain recomputed) by someone without the audit key');
+        if (mac === 'missing' && macSeen) return broken(seq, "event has no HMAC although events before it in the chain have one: its HMAC was removed or the event was forged");
+        if (mac === 'ok') macSeen = true;
+      }
       expectedPrev = r.hash;
       last = { seq, chainSeq, hash: r.hash };
       checked++;
@@ -226,6 +242,19 @@ async function verifyIn(db: DataSource | EntityManager, orgId: string | null, op
   }
   const [beyond] = await chainEvents(db, orgId).andWhere('e.chainSeq > :lastChainSeq', { lastChainSeq }).orderBy('e.chainSeq', 'ASC').limit(1).getMany();
   if (beyond) return broken(Number(beyond.seq), `a sealed event at chain_seq ${beyond.chainSeq} lies beyond the chain head (${lastChainSeq}): it was added or the head was altered`);
+  if (macKey && unsealed.unsealed > 0) {
+    // Not linked yet, so no hash covers them: their HMAC is what makes an edit before sealing visible.
+    for (let after = 0; ; ) {
+      const rows = await chainEvents(db, orgId).andWhere('e.chainSeq IS NULL').andWhere('e.seq > :after', { after }).orderBy('e.seq', 'ASC').limit(batchSize).getMany();
+      for (const r of rows) {
+        const mac = checkMac(macKey, r);
+        if (mac === 'mismatch') return broken(Number(r.seq), 'an unsealed event does not match its HMAC: it was altered before the sealer linked it');
+        if (mac === 'missing') return broken(Number(r.seq), 'an unsealed event has no HMAC: it was forged, or written by a process without AUDIT_HMAC_KEY');
+      }
+      if (rows.length < batchSize) break;
+      after = Number(rows[rows.length - 1]!.seq);
+    }
+  }
   return { ok: true, checked, lastSeq: last?.seq ?? null, lastChainSeq: last?.chainSeq ?? null, headHash: head?.lastHash ?? null, ...unsealed };
 }
 

@@ -36,18 +36,15 @@ export const checkpointSchema = z
 export type Checkpoint = z.infer<typeof checkpointSchema>;
 export type CheckpointChain = z.infer<typeof chainSchema>;
 
-/** What a key setting may hold: PEM, or the base64 of the DER. */
-function keyInput(text: string, kind: 'private' | 'public') {
-  const t = text.trim();
-  if (t.startsWith('-----BEGIN')) return { key: t, format: 'pem' as const };
-  return { key: Buffer.from(t.replace(/\s+/g, ''), 'base64'), format: 'der' as const, type: kind === 'private' ? ('pkcs8' as const) : ('spki' as const) };
-}
+/** What a key setting may hold: PEM, or the base64 of the DER (PKCS#8 for a private key, SPKI for a public one). */
+const isPem = (t: string) => t.trim().startsWith('-----BEGIN');
+const der = (t: string) => Buffer.from(t.replace(/\s+/g, ''), 'base64');
 
 /** An Ed25519 private key from AUDIT_CHECKPOINT_KEY (PKCS#8 PEM or base64 DER); throws a message naming what is wrong. */
 export function parseSigningKey(text: string): KeyObject {
   let key: KeyObject;
   try {
-    key = createPrivateKey(keyInput(text, 'private'));
+    key = isPem(text) ? createPrivateKey(text.trim()) : createPrivateKey({ key: der(text), format: 'der', type: 'pkcs8' });
   } catch {
     throw new Error('not a private key (PKCS#8 PEM, or its DER in base64): create one with `openssl genpkey -algorithm ed25519`');
   }
@@ -59,7 +56,7 @@ export function parseSigningKey(text: string): KeyObject {
 export function parseVerifyKey(text: string): KeyObject {
   let key: KeyObject;
   try {
-    key = /PRIVATE KEY/.test(text) ? createPublicKey(parseSigningKey(text)) : createPublicKey(keyInput(text, 'public'));
+    key = /PRIVATE KEY/.test(text) ? createPublicKey(parseSigningKey(text)) : isPem(text) ? createPublicKey(text.trim()) : createPublicKey({ key: der(text), format: 'der', type: 'spki' });
   } catch (err) {
     throw new Error((err as Error).message.startsWith('an ') ? (err as Error).message : 'not a public key (SPKI PEM, or its DER in base64)');
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseSigningKey, parseVerifyKey } from './checkpoint.ts';
 
 /** Settings: `plugins.audit` in the config file, or `AUDIT_*` environment variables. */
 export const auditConfigSchema = z
@@ -23,6 +24,44 @@ export const auditConfigSchema = z
     sealBatchSize: z.coerce.number().int().min(1).max(2000).default(500),
     /** AUDIT_UNSEALED_ALERT_SECONDS: verification reports events unsealed for longer than this. */
     unsealedAlertSeconds: z.coerce.number().int().min(1).max(86_400).default(120),
+    /**
+     * AUDIT_HMAC_KEY: key of each event's HMAC, never stored in the database (docs/audit-anchoring.md).
+     * Required in production; the same on every replica.
+     */
+    hmacKey: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').max(1024).optional(),
+    /** AUDIT_CHECKPOINT_KEY: Ed25519 private key (PKCS#8 PEM or base64 DER) that signs checkpoints of the chain heads. */
+    checkpointKey: z
+      .string()
+      .max(8192)
+      .optional()
+      .superRefine((v, ctx) => {
+        if (v === undefined) return;
+        try {
+          parseSigningKey(v);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      }),
+    /** AUDIT_CHECKPOINT_PUBLIC_KEY: verifies checkpoints where the private key is not configured (an auditor's copy). */
+    checkpointPublicKey: z
+      .string()
+      .max(8192)
+      .optional()
+      .superRefine((v, ctx) => {
+        if (v === undefined) return;
+        try {
+          parseVerifyKey(v);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      }),
+    /** AUDIT_CHECKPOINT_DIR: where the checkpoint job writes signed checkpoint files (keep it off the database's host). */
+    checkpointDir: z.string().min(1).max(4096).optional(),
+    /** AUDIT_CHECKPOINT_CRON: when the checkpoint job runs (with a key and a directory). */
+    checkpointCron: z
+      .string()
+      .regex(/^\S+( \S+){4,5}$/, 'a cron pattern with 5 or 6 fields, e.g. "*/15 * * * *"')
+      .default('*/15 * * * *'),
   })
   .strict();
 

@@ -1,9 +1,12 @@
+import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
-import { auditSettingsRef, definePlugin, InputError, resolveFilterRef, SYSTEM_ACTOR } from '@doorman/core';
+import { auditSettingsRef, ConfigError, definePlugin, InputError, resolveFilterRef, SYSTEM_ACTOR } from '@doorman/core';
+import { createCheckpoint, parseSigningKey, parseVerifyKey, verifyCheckpoint, writeCheckpointFile } from './checkpoint.ts';
+import { macKeyOf } from './mac.ts';
 import { auditConfigSchema, type AuditConfig } from './config.ts';
 import { verifyChain } from './chain.ts';
 import { eventPage, verifyResultSchema } from './api-schemas.ts';
-import { exportQuerySchema, exportStream, listEvents, listQuerySchema, verifyQuerySchema } from './query.ts';
+import { exportQuerySchema, exportStream, listEvents, listQuerySchema, verifyBodySchema, verifyQuerySchema } from './query.ts';
 import { purgeExpired } from './retention.ts';
 import { ChainSealer } from './sealer.ts';
 import { AuditWriter } from './writer.ts';
@@ -44,10 +47,20 @@ export const auditPlugin = definePlugin<AuditConfig>({
     },
     {
       command: 'audit verify',
-      description: "Verify an organization's hash chain (the deployment chain without --org)",
-      method: 'GET',
+      description: "Verify an organization's hash chain (the deployment chain without --org), or every chain against a signed checkpoint file",
+      method: 'POST',
       path: '/audit/verify',
-      options: [{ flag: '--org <org>', field: 'orgId', description: 'organization id or name' }],
+      options: [
+        { flag: '--org <org>', field: 'orgId', description: 'organization id or name' },
+        { flag: '--checkpoint <file>', field: 'checkpoint', description: 'a signed checkpoint file (docs/audit-anchoring.md)', type: 'file' },
+        { flag: '--public-key <file>', field: 'publicKey', description: "the checkpoint key's Ed25519 public key (PEM), when not configured", type: 'file' },
+      ],
+    },
+    {
+      command: 'audit checkpoint',
+      description: 'Seal, sign the chain heads and print the checkpoint (also written to AUDIT_CHECKPOINT_DIR when set)',
+      method: 'POST',
+      path: '/audit/checkpoints',
     },
     {
       command: 'audit export',
@@ -59,8 +72,24 @@ export const auditPlugin = definePlugin<AuditConfig>({
   ],
   register(env) {
     const { db, http, events, jobs, clock, config, logger } = env;
-    const writer = new AuditWriter(db);
-    const sealer = new ChainSealer(db, env.transaction, config.sealBatchSize);
+    // Keys kept outside the database (docs/audit-anchoring.md).
+    if (!config.hmacKey && env.gateway.mode === 'production') throw new ConfigError(['AUDIT_HMAC_KEY: required in production mode (at least 32 characters, the same on every replica)']);
+    // info, not warn: development only (production refuses to start), and the CLI prints warnings on every command.
+    if (!config.hmacKey) logger.info('AUDIT_HMAC_KEY is not set: audit events are not protected between commit and sealing. Set it in production.');
+    const macKey = config.hmacKey ? macKeyOf(config.hmacKey) : null;
+    const signingKey = config.checkpointKey ? parseSigningKey(config.checkpointKey) : null;
+    const verifyKey = config.checkpointPublicKey ? parseVerifyKey(config.checkpointPublicKey) : signingKey ? createPublicKey(signingKey) : null;
+    const refused = new Set<number>();
+    const writer = new AuditWriter(db, macKey);
+    const sealer = new ChainSealer(db, env.transaction, config.sealBatchSize, {
+      macKey,
+      onRefused: ({ seq, orgId, check }) => {
+        if (refused.has(seq)) return; // once per event, not every tick
+        refused.add(seq);
+        logger.error({ seq, orgId, check }, `audit sealer: event seq ${seq} ${check === 'missing' ? 'has no HMAC' : 'does not match its HMAC'}; its chain is not sealed past it: verify the chain`);
+      },
+    });
+    const verifyOptions = () => ({ now: clock.now(), unsealedAlertMs: config.unsealedAlertSeconds * 1000, macKey });
     const log = (ctx: { state: { logger?: typeof logger } }) => ctx.state.logger ?? logger;
     env.provide(auditSettingsRef, { retentionDays: config.retentionDays });
 
@@ -108,9 +137,69 @@ export const auditPlugin = definePlugin<AuditConfig>({
         // Seal first, so the verification covers every committed event. If that fails, the verification
         // still runs and reports what stayed unsealed too long.
         await sealer.sealChain(orgId || null).catch((err) => log(ctx).warn({ err }, 'audit sealer failed before verify'));
-        return verifyChain(db, orgId || null, { now: clock.now(), unsealedAlertMs: config.unsealedAlertSeconds * 1000 });
+        return verifyChain(db, orgId || null, verifyOptions());
       },
     });
+
+    // The same, or (with `checkpoint`) every chain of a signed checkpoint against the database.
+    http.admin.post('/audit/verify', async (ctx) => {
+      const body = verifyBodySchema.parse(ctx.request.body ?? {});
+      if (body.checkpoint === undefined) {
+        const { orgId } = await withIds({ orgId: body.orgId });
+        await sealer.sealChain(orgId || null).catch((err) => log(ctx).warn({ err }, 'audit sealer failed before verify'));
+        ctx.body = await verifyChain(db, orgId || null, verifyOptions());
+        return;
+      }
+      let key = verifyKey;
+      if (body.publicKey) {
+        try {
+          key = parseVerifyKey(body.publicKey);
+        } catch (err) {
+          throw new InputError(`publicKey: ${(err as Error).message}`, { field: 'publicKey' });
+        }
+      }
+      if (!key) throw new InputError('publicKey: no checkpoint key is configured (AUDIT_CHECKPOINT_KEY or AUDIT_CHECKPOINT_PUBLIC_KEY): give the public key', { field: 'publicKey' });
+      let checkpoint: unknown = body.checkpoint;
+      if (typeof checkpoint === 'string') {
+        try {
+          checkpoint = JSON.parse(checkpoint);
+        } catch {
+          throw new InputError('checkpoint: not JSON (give the checkpoint file as written)', { field: 'checkpoint' });
+        }
+      }
+      await sealer.sealAll().catch((err) => log(ctx).warn({ err }, 'audit sealer failed before verify'));
+      ctx.body = await verifyCheckpoint(db, checkpoint, key, verifyOptions());
+    });
+
+    /** Seals, signs every chain head, and writes the checkpoint file when a directory is set. */
+    const exportCheckpoint = async () => {
+      if (!signingKey) throw new InputError('AUDIT_CHECKPOINT_KEY is not set: no key to sign checkpoints with', { field: 'checkpointKey' });
+      await sealer.sealAll();
+      const checkpoint = await createCheckpoint(db, signingKey, clock.now());
+      const file = config.checkpointDir ? await writeCheckpointFile(config.checkpointDir, checkpoint) : null;
+      return { checkpoint, file };
+    };
+    http.admin.post('/audit/checkpoints', async (ctx) => {
+      const { checkpoint, file } = await exportCheckpoint();
+      if (file) ctx.set('X-Checkpoint-File', file);
+      ctx.status = 201;
+      ctx.body = checkpoint;
+    });
+    jobs.define({
+      queue: 'audit',
+      name: 'export-checkpoint',
+      schema: z.object({}).loose(),
+      async process(_data, job) {
+        const { checkpoint, file } = await exportCheckpoint();
+        job.logger.info({ file, chains: checkpoint.chains.length, keyId: checkpoint.keyId }, 'audit checkpoint written');
+        return { file, chains: checkpoint.chains.length };
+      },
+    });
+    if (signingKey && config.checkpointDir) {
+      jobs.schedule({ id: 'audit-export-checkpoint', queue: 'audit', name: 'export-checkpoint', pattern: config.checkpointCron, data: {} });
+    } else if (env.gateway.mode === 'production') {
+      logger.info('AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_DIR are not both set: no signed checkpoints anchor the audit chains outside the database');
+    }
 
     http.adminRoute({
       method: 'get',

@@ -39,6 +39,14 @@ export const listQuerySchema = z.object({
 });
 export const exportQuerySchema = z.object({ ...filterFields, format: z.enum(['ndjson', 'csv']).default('ndjson') });
 export const verifyQuerySchema = z.object({ orgId: z.string().max(255).optional() });
+/** POST /audit/verify: a chain (orgId), or a signed checkpoint (its JSON, or its file's text) with an optional public key. */
+export const verifyBodySchema = z
+  .object({
+    orgId: z.string().max(255).optional(),
+    checkpoint: z.union([z.string().max(50_000_000), z.record(z.string(), z.unknown())]).optional(),
+    publicKey: z.string().max(8192).optional(),
+  })
+  .strict();
 
 export type AuditFilters = Partial<Pick<z.infer<typeof listQuerySchema>, keyof typeof filterFields>>;
 

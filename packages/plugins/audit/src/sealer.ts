@@ -2,6 +2,14 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { PluginEnv } from '@doorman/core';
 import { AuditEventEntity, rowCodec, type AuditEvent, type RowCodec } from '@doorman/model';
 import { chainKeyOf, chainTransactionRunner, hashEvent, lockHead, sqlTime, type ChainTransaction } from './chain.ts';
+import { checkMac, type MacCheck } from './mac.ts';
+
+export interface SealerOptions {
+  /** AUDIT_HMAC_KEY: events whose HMAC does not match are never linked (docs/audit-anchoring.md). */
+  macKey?: Buffer | null;
+  /** Hears each event the sealer refused to link, and why (logged by the plugin; verification reports it too). */
+  onRefused?: (event: { seq: number; orgId: string | null; check: Exclude<MacCheck, 'ok'> }) => void;
+}
 
 export interface SealResult {
   /** Events linked into their chain. */
@@ -32,6 +40,7 @@ export class ChainSealer {
     private readonly db: DataSource,
     transaction: ChainTransaction,
     private readonly batchSize = 500,
+    private readonly options: SealerOptions = {},
   ) {
     this.run = chainTransactionRunner(db, transaction);
     this.events = rowCodec(db, AuditEventEntity);
@@ -56,13 +65,13 @@ export class ChainSealer {
   }
 
   private async sealBatch(tx: EntityManager, orgId: string | null): Promise<number> {
-    const key = chainKeyOf(orgId);
+    const chainKey = chainKeyOf(orgId);
     // The upsert is skipped once this process has seen the head: heads are never deleted by this plugin.
-    let head = await lockHead(tx, key, !this.knownHeads.has(key));
+    let head = await lockHead(tx, chainKey, !this.knownHeads.has(chainKey));
     // Deleted behind our back: recreate it (verification will report the chain).
-    head ??= await lockHead(tx, key, true);
-    if (!head) throw new Error(`audit sealer: could not create the chain head ${key}`);
-    this.knownHeads.add(key);
+    head ??= await lockHead(tx, chainKey, true);
+    if (!head) throw new Error(`audit sealer: could not create the chain head ${chainKey}`);
+    this.knownHeads.add(chainKey);
     // Read after the head lock: at READ COMMITTED this sees every event committed so far, including
     // what a previous sealer of this chain sealed. Uncommitted events are invisible, and wait their turn.
     // Raw SQL, hydrated by TypeORM's own conversions (rowCodec): the same values verification reads
@@ -73,6 +82,16 @@ export class ChainSealer {
         orgId === null ? [] : [orgId],
       )
     ).map((r: Record<string, unknown>) => this.events.hydrate(r));
+    // With a key, link only events that still match their HMAC: an event edited or forged with SQL access
+    // before sealing stops its chain here (nothing after it is linked either, so it cannot be skipped over).
+    const key = this.options.macKey;
+    if (key) {
+      const bad = rows.findIndex((r) => checkMac(key, r) !== 'ok');
+      if (bad >= 0) {
+        this.options.onRefused?.({ seq: Number(rows[bad]!.seq), orgId, check: checkMac(key, rows[bad]!) as Exclude<MacCheck, 'ok'> });
+        rows.splice(bad);
+      }
+    }
     if (!rows.length) return 0;
     let prevHash = head.lastHash;
     let chainSeq = head.lastChainSeq;
@@ -94,13 +113,13 @@ export class ChainSealer {
       true,
     );
     const affected = (result as { affected?: number }).affected;
-    if (affected !== undefined && affected !== rows.length) throw new Error(`audit sealer: sealed ${affected} of ${rows.length} events of ${key}; rolled back`);
+    if (affected !== undefined && affected !== rows.length) throw new Error(`audit sealer: sealed ${affected} of ${rows.length} events of ${chainKey}; rolled back`);
     await tx.query('UPDATE audit_chain_heads SET last_seq = ?, last_chain_seq = ?, last_hash = ?, updated_at = ? WHERE chain_key = ?', [
       seqs[seqs.length - 1],
       chainSeq,
       prevHash,
       sqlTime(new Date()),
-      key,
+      chainKey,
     ]);
     return rows.length;
   }

@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
 import type { Actor, DomainEvent } from '@doorman/core';
 import { eventRow, sqlTime, type EventRow } from './chain.ts';
+import { macEvent } from './mac.ts';
 
 interface Pending {
   row: EventRow;
@@ -9,8 +10,8 @@ interface Pending {
 }
 const depthOf = (qr: QueryRunner) => (qr as unknown as { transactionDepth?: number }).transactionDepth ?? 1;
 
-const COLUMNS = 'id, occurred_at, org_id, connection_id, actor_type, actor_id, request_id, action, target_type, target_id, changes';
-const PLACEHOLDERS = `(${new Array(11).fill('?').join(',')})`;
+const COLUMNS = 'id, occurred_at, org_id, connection_id, actor_type, actor_id, request_id, action, target_type, target_id, changes, mac';
+const PLACEHOLDERS = `(${new Array(12).fill('?').join(',')})`;
 
 /**
  * Writes published events, unsealed (hash, prev_hash and chain_seq NULL), inside the publisher's
@@ -25,13 +26,23 @@ const PLACEHOLDERS = `(${new Array(11).fill('?').join(',')})`;
 export class AuditWriter implements EntitySubscriberInterface {
   private readonly pending = new WeakMap<QueryRunner, Pending[]>();
 
-  constructor(db: DataSource) {
+  /** `macKey`: AUDIT_HMAC_KEY; each row gets its HMAC at publish time (src/mac.ts). None: `mac` stays NULL. */
+  constructor(
+    db: DataSource,
+    private readonly macKey: Buffer | null = null,
+  ) {
     db.subscribers.push(this);
+  }
+
+  private row(actor: Actor, event: DomainEvent, now: Date): EventRow {
+    const row = eventRow(actor, event, now);
+    if (this.macKey) row.mac = macEvent(this.macKey, row);
+    return row;
   }
 
   /** Called by the event bus at publish time. */
   async record(tx: EntityManager, actor: Actor, event: DomainEvent, now: Date): Promise<void> {
-    const row = eventRow(actor, event, now);
+    const row = this.row(actor, event, now);
     const qr = tx.queryRunner;
     if (!qr?.isTransactionActive) {
       // Published outside a transaction: one INSERT is atomic on its own.
@@ -68,7 +79,7 @@ export class AuditWriter implements EntitySubscriberInterface {
 
   /** Writes one event now, unsealed, in `tx`. */
   async append(tx: EntityManager, actor: Actor, event: DomainEvent, now: Date): Promise<void> {
-    await insertRows(tx, [eventRow(actor, event, now)]);
+    await insertRows(tx, [this.row(actor, event, now)]);
   }
 }
 
@@ -76,7 +87,7 @@ export class AuditWriter implements EntitySubscriberInterface {
 export async function insertRows(tx: EntityManager, rows: EventRow[]): Promise<void> {
   const params: unknown[] = [];
   for (const r of rows) {
-    params.push(r.id, sqlTime(r.occurredAt), r.orgId, r.connectionId, r.actorType, r.actorId, r.requestId, r.action, r.targetType, r.targetId, r.changes === null ? null : JSON.stringify(r.changes));
+    params.push(r.id, sqlTime(r.occurredAt), r.orgId, r.connectionId, r.actorType, r.actorId, r.requestId, r.action, r.targetType, r.targetId, r.changes === null ? null : JSON.stringify(r.changes), r.mac ?? null);
   }
   await tx.query(`INSERT INTO audit_events (${COLUMNS}) VALUES ${rows.map(() => PLACEHOLDERS).join(',')}`, params);
 }
