@@ -28,3 +28,20 @@ export const verifyResultSchema = z.union([
   z.object({ ok: z.literal(true), ...common, lastSeq: z.number().int().nullable(), lastChainSeq: z.number().int().nullable(), headHash: z.string().nullable() }),
   z.object({ ok: z.literal(false), ...common, brokenAtSeq: z.number().int(), reason: z.string() }),
 ]);
+
+/** POST /audit/verify with a checkpoint (src/checkpoint.ts, docs/audit-anchoring.md). */
+export const checkpointResultSchema = z
+  .object({
+    ok: z.boolean(),
+    checkpoint: z.object({ createdAt: z.string().nullable(), keyId: z.string().nullable() }),
+    reason: z.string().optional().meta({ description: 'why the checkpoint itself was refused (unreadable, bad signature)' }),
+    chains: z.array(
+      z.object({
+        chainKey: z.string(),
+        status: z.enum(['ok', 'purged', 'broken']),
+        lastChainSeq: z.number().int(),
+        reason: z.string().optional(),
+      }),
+    ),
+  })
+  .meta({ id: 'AuditCheckpointResult' });

@@ -1,11 +1,11 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { auditSettingsRef, ConfigError, definePlugin, InputError, resolveFilterRef, SYSTEM_ACTOR } from '@doorman/core';
-import { createCheckpoint, parseSigningKey, parseVerifyKey, verifyCheckpoint, writeCheckpointFile } from './checkpoint.ts';
+import { checkpointSchema, createCheckpoint, parseSigningKey, parseVerifyKey, verifyCheckpoint, writeCheckpointFile } from './checkpoint.ts';
 import { macKeyOf } from './mac.ts';
 import { auditConfigSchema, type AuditConfig } from './config.ts';
 import { verifyChain } from './chain.ts';
-import { eventPage, verifyResultSchema } from './api-schemas.ts';
+import { checkpointResultSchema, eventPage, verifyResultSchema } from './api-schemas.ts';
 import { exportQuerySchema, exportStream, listEvents, listQuerySchema, verifyBodySchema, verifyQuerySchema } from './query.ts';
 import { purgeExpired } from './retention.ts';
 import { ChainSealer } from './sealer.ts';
@@ -142,33 +142,38 @@ export const auditPlugin = definePlugin<AuditConfig>({
     });
 
     // The same, or (with `checkpoint`) every chain of a signed checkpoint against the database.
-    http.admin.post('/audit/verify', async (ctx) => {
-      const body = verifyBodySchema.parse(ctx.request.body ?? {});
-      if (body.checkpoint === undefined) {
-        const { orgId } = await withIds({ orgId: body.orgId });
-        await sealer.sealChain(orgId || null).catch((err) => log(ctx).warn({ err }, 'audit sealer failed before verify'));
-        ctx.body = await verifyChain(db, orgId || null, verifyOptions());
-        return;
-      }
-      let key = verifyKey;
-      if (body.publicKey) {
-        try {
-          key = parseVerifyKey(body.publicKey);
-        } catch (err) {
-          throw new InputError(`publicKey: ${(err as Error).message}`, { field: 'publicKey' });
+    http.adminRoute({
+      method: 'post',
+      path: '/audit/verify',
+      summary: 'Verify a chain ({ orgId }), or every chain of a signed checkpoint ({ checkpoint, publicKey? }) against the database',
+      body: verifyBodySchema,
+      responses: { 200: { description: 'a chain verification, or a checkpoint verification', schema: z.union([verifyResultSchema, checkpointResultSchema]) } },
+      handler: async (ctx, { body }) => {
+        if (body.checkpoint === undefined) {
+          const { orgId } = await withIds({ orgId: body.orgId });
+          await sealer.sealChain(orgId || null).catch((err) => log(ctx).warn({ err }, 'audit sealer failed before verify'));
+          return verifyChain(db, orgId || null, verifyOptions());
         }
-      }
-      if (!key) throw new InputError('publicKey: no checkpoint key is configured (AUDIT_CHECKPOINT_KEY or AUDIT_CHECKPOINT_PUBLIC_KEY): give the public key', { field: 'publicKey' });
-      let checkpoint: unknown = body.checkpoint;
-      if (typeof checkpoint === 'string') {
-        try {
-          checkpoint = JSON.parse(checkpoint);
-        } catch {
-          throw new InputError('checkpoint: not JSON (give the checkpoint file as written)', { field: 'checkpoint' });
+        let key = verifyKey;
+        if (body.publicKey) {
+          try {
+            key = parseVerifyKey(body.publicKey);
+          } catch (err) {
+            throw new InputError(`publicKey: ${(err as Error).message}`, { field: 'publicKey' });
+          }
         }
-      }
-      await sealer.sealAll().catch((err) => log(ctx).warn({ err }, 'audit sealer failed before verify'));
-      ctx.body = await verifyCheckpoint(db, checkpoint, key, verifyOptions());
+        if (!key) throw new InputError('publicKey: no checkpoint key is configured (AUDIT_CHECKPOINT_KEY or AUDIT_CHECKPOINT_PUBLIC_KEY): give the public key', { field: 'publicKey' });
+        let checkpoint: unknown = body.checkpoint;
+        if (typeof checkpoint === 'string') {
+          try {
+            checkpoint = JSON.parse(checkpoint);
+          } catch {
+            throw new InputError('checkpoint: not JSON (give the checkpoint file as written)', { field: 'checkpoint' });
+          }
+        }
+        await sealer.sealAll().catch((err) => log(ctx).warn({ err }, 'audit sealer failed before verify'));
+        return verifyCheckpoint(db, checkpoint, key, verifyOptions());
+      },
     });
 
     /** Seals, signs every chain head, and writes the checkpoint file when a directory is set. */
@@ -179,11 +184,16 @@ export const auditPlugin = definePlugin<AuditConfig>({
       const file = config.checkpointDir ? await writeCheckpointFile(config.checkpointDir, checkpoint) : null;
       return { checkpoint, file };
     };
-    http.admin.post('/audit/checkpoints', async (ctx) => {
-      const { checkpoint, file } = await exportCheckpoint();
-      if (file) ctx.set('X-Checkpoint-File', file);
-      ctx.status = 201;
-      ctx.body = checkpoint;
+    http.adminRoute({
+      method: 'post',
+      path: '/audit/checkpoints',
+      summary: 'Seal, sign every chain head (Ed25519) and write the checkpoint file when AUDIT_CHECKPOINT_DIR is set',
+      responses: { 201: { description: 'the signed checkpoint (X-Checkpoint-File: where it was written)', schema: checkpointSchema } },
+      handler: async (ctx) => {
+        const { checkpoint, file } = await exportCheckpoint();
+        if (file) ctx.set('X-Checkpoint-File', file);
+        return checkpoint;
+      },
     });
     jobs.define({
       queue: 'audit',
