@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '@doorman/core/testing';
+import { startTestGateway, TEST_SAML_SETTINGS, type TestGateway } from '@doorman/core/testing';
 import { BUILTIN_PLUGINS, PLUGIN_CATALOG } from '../src/catalog.ts';
 
 /**
@@ -8,7 +8,7 @@ import { BUILTIN_PLUGINS, PLUGIN_CATALOG } from '../src/catalog.ts';
  * or a person's data, then the captured log lines are searched for what the request carried.
  */
 let t: TestGateway;
-const SAML = { entryPoint: 'https://idp.example.com/sso', idpIssuer: 'https://idp.example.com', idpCert: 'MIIC'.padEnd(64, 'A') };
+const SAML = TEST_SAML_SETTINGS;
 const CLIENT_SECRET = 'oidc-client-secret-do-not-log-7f3a9c';
 const PERSON = { userName: 'zelda.private@example.org', given: 'Zeldaprivate', family: 'Hyrulesecret', patched: 'Patchedprivate' };
 let connectionId: string;

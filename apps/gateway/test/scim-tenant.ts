@@ -1,3 +1,4 @@
+import { TEST_SAML_SETTINGS } from '@doorman/core/testing';
 import type supertest from 'supertest';
 
 /** Shared by the fault and embedded-default tests. */
@@ -8,7 +9,7 @@ export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export async function createScimTenant(http: ReturnType<typeof supertest>, adminToken: string, name: string): Promise<{ connectionId: string; orgId: string; token: string }> {
   const admin = (path: string) => http.post(path).set('Authorization', `Bearer ${adminToken}`);
   const org = await admin('/admin/v1/orgs').send({ name });
-  const idp = { entryPoint: 'https://idp.example.com/sso', idpIssuer: 'https://idp.example.com', idpCert: 'MIIC'.padEnd(64, 'A') };
+  const idp = TEST_SAML_SETTINGS;
   const conn = await admin('/admin/v1/connections').send({ name: `${name} IdP`, type: 'saml', orgIds: [org.body.id], defaultOrgId: org.body.id, scimEnabled: true, idp });
   if (conn.status !== 201) throw new Error(`connection: ${JSON.stringify(conn.body)}`);
   const tok = await admin(`/admin/v1/connections/${conn.body.id}/scim-tokens`).send({ name: 't' });
