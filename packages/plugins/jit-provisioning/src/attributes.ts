@@ -1,6 +1,6 @@
 /**
  * What an IdP says about a person, read from SAML attributes or OIDC claims with the names Docker
- * accepts (docker-scim-spec.md §2.6). Pure: no I/O; the routes turn the results into refusals.
+ * accepts (docs/docker-behaviour.md §2.6). Pure: no I/O; the routes turn the results into refusals.
  */
 import type { IdpAttributes } from '@doorman/core';
 

@@ -1,5 +1,5 @@
 /**
- * Sign-in refusals worded as Docker words them (docker-scim-spec.md §2.2, §2.6, §2.7, §5), each
+ * Sign-in refusals worded as Docker words them (docs/docker-behaviour.md §2.2, §2.6, §2.7, §5), each
  * ending with the trace id (the request id, also in the X-Request-Id header and the logs).
  */
 import { AuthenticationError, InputError, NotAllowedError, NotFoundError, type DoormanError } from '@doorman/core';

@@ -1,4 +1,4 @@
-/** JIT rules (docker-scim-spec.md §2.7), driven through real SAML sign-ins. */
+/** JIT rules (docs/docker-behaviour.md §2.7), driven through real SAML sign-ins. */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';

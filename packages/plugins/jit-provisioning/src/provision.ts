@@ -1,5 +1,5 @@
 /**
- * What a verified sign-in does to the data (docker-scim-spec.md §2.7), in ONE transaction: account
+ * What a verified sign-in does to the data (docs/docker-behaviour.md §2.7), in ONE transaction: account
  * found by email or created, role mapping applied (JIT on), the session row, and the domain events.
  * A refusal throws SignInDenied and the transaction rolls back: nothing provisioned.
  */
