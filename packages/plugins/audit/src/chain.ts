@@ -25,10 +25,9 @@ export function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
 }
 
-/** SHA-256 (hex) over a versioned, canonical serialization of the event and the previous hash. */
-export function hashEvent(e: HashedFields): string {
-  const payload = canonicalJson([
-    'doorman-audit/1',
+/** The event's own fields in their canonical order: what the chain hash and the per-event MAC both cover. */
+export function eventFields(e: Omit<HashedFields, 'prevHash' | 'mac'>, changes: unknown): unknown[] {
+  return [
     e.id,
     new Date(e.occurredAt).toISOString(),
     e.orgId ?? null,
@@ -39,9 +38,13 @@ export function hashEvent(e: HashedFields): string {
     e.action,
     e.targetType ?? null,
     e.targetId ?? null,
-    e.changes ?? null,
-    e.prevHash ?? null,
-  ]);
+    changes,
+  ];
+}
+
+/** SHA-256 (hex) over a versioned, canonical serialization of the event and the previous hash. */
+export function hashEvent(e: HashedFields): string {
+  const payload = canonicalJson(['doorman-audit/1', ...eventFields(e, e.changes ?? null), e.prevHash ?? null]);
   return createHash('sha256').update(payload, 'utf8').digest('hex');
 }
 

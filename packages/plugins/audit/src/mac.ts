@@ -7,7 +7,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AuditEvent } from '@doorman/model';
-import { canonicalJson } from './chain.ts';
+import { canonicalJson, eventFields } from './chain.ts';
 
 export type MacFields = Pick<AuditEvent, 'id' | 'occurredAt' | 'orgId' | 'connectionId' | 'actorType' | 'actorId' | 'requestId' | 'action' | 'targetType' | 'targetId' | 'changes'>;
 
@@ -17,20 +17,7 @@ export const macKeyOf = (setting: string): Buffer => Buffer.from(setting, 'utf8'
 /** HMAC-SHA256 (hex) over a versioned canonical serialization of the event (changes as stored: JSON round trip). */
 export function macEvent(key: Buffer, e: MacFields): string {
   const changes = e.changes === null || e.changes === undefined ? null : JSON.parse(JSON.stringify(e.changes));
-  const payload = canonicalJson([
-    'doorman-audit-mac/1',
-    e.id,
-    new Date(e.occurredAt).toISOString(),
-    e.orgId ?? null,
-    e.connectionId ?? null,
-    e.actorType,
-    e.actorId ?? null,
-    e.requestId ?? null,
-    e.action,
-    e.targetType ?? null,
-    e.targetId ?? null,
-    changes,
-  ]);
+  const payload = canonicalJson(['doorman-audit-mac/1', ...eventFields(e, changes)]);
   return createHmac('sha256', key).update(payload, 'utf8').digest('hex');
 }
 
