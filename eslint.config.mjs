@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
  * plugin (cross-plugin contracts live in @doorman/core refs and domain events), and shared
  * packages never import plugins. Tests and benchmarks may compose plugins.
  */
-const pluginPackages = ['admin', 'audit', 'console', 'jit-provisioning', 'role-mapping', 'scim-groups', 'scim-users', 'token-auth'];
+const pluginPackages = ['admin', 'audit', 'console', 'jit-provisioning', 'people', 'role-mapping', 'scim-groups', 'scim-users', 'token-auth', 'webhooks'];
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/.bench-dist/**', '**/.turbo/**', 'data/**'] },
