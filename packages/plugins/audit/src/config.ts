@@ -1,6 +1,22 @@
 import { z } from 'zod';
 import { parseSigningKey, parseVerifyKey } from './checkpoint.ts';
 
+/** An optional key setting that must parse with `parse` (its message names what is wrong). */
+function keySetting(parse: (text: string) => unknown) {
+  return z
+    .string()
+    .max(8192)
+    .optional()
+    .superRefine((v, ctx) => {
+      if (v === undefined) return;
+      try {
+        parse(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    });
+}
+
 /** Settings: `plugins.audit` in the config file, or `AUDIT_*` environment variables. */
 export const auditConfigSchema = z
   .object({
@@ -30,31 +46,9 @@ export const auditConfigSchema = z
      */
     hmacKey: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').max(1024).optional(),
     /** AUDIT_CHECKPOINT_KEY: Ed25519 private key (PKCS#8 PEM or base64 DER) that signs checkpoints of the chain heads. */
-    checkpointKey: z
-      .string()
-      .max(8192)
-      .optional()
-      .superRefine((v, ctx) => {
-        if (v === undefined) return;
-        try {
-          parseSigningKey(v);
-        } catch (err) {
-          ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        }
-      }),
+    checkpointKey: keySetting(parseSigningKey),
     /** AUDIT_CHECKPOINT_PUBLIC_KEY: verifies checkpoints where the private key is not configured (an auditor's copy). */
-    checkpointPublicKey: z
-      .string()
-      .max(8192)
-      .optional()
-      .superRefine((v, ctx) => {
-        if (v === undefined) return;
-        try {
-          parseVerifyKey(v);
-        } catch (err) {
-          ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        }
-      }),
+    checkpointPublicKey: keySetting(parseVerifyKey),
     /** AUDIT_CHECKPOINT_DIR: where the checkpoint job writes signed checkpoint files (keep it off the database's host). */
     checkpointDir: z.string().min(1).max(4096).optional(),
     /** AUDIT_CHECKPOINT_CRON: when the checkpoint job runs (with a key and a directory). */
