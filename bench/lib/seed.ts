@@ -110,6 +110,8 @@ export function seedRows(target: SeedTarget, body: ReturnType<typeof seedUserBod
     role: 'member',
     source: 'scim',
     connection_id: target.connectionId,
+    grant_via: 'scim_attribute',
+    grant_ref: null,
     created_at: at,
     updated_at: at,
   };
