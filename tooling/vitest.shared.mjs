@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 // lets `npm test` print one closing "N passed, N failed" line for the whole workspace.
 export const sharedVitestConfig = defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     fileParallelism: false,

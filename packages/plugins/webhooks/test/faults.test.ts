@@ -6,8 +6,7 @@ import { TEST_REDIS_URL, type TestGateway } from '@doorman/core/testing';
 import { startJobRuntime, type JobRuntime } from '@doorman/jobs';
 import { deleteKeysUnder } from '@doorman/jobs/testing';
 import { startTestGateway } from '@doorman/core/testing';
-// The private redis-server helpers of the jobs package's own outage tests.
-import { freePort, startPrivateRedis } from '../../../jobs/test/helpers.ts';
+import { startPrivateRedis } from '@doorman/core/testing/servers';
 import { webhooksPlugin } from '../src/index.ts';
 import { createEndpoint, personChange, Receiver, TEST_SETTINGS, waitFor } from './helpers.ts';
 
@@ -35,9 +34,8 @@ describe('no delivery lost', () => {
 
   it('across a Redis restart that loses every queued job mid-burst', async () => {
     receiver.received.length = 0;
-    const port = await freePort();
-    const redisUrl = `redis://127.0.0.1:${port}`;
-    let redis = await startPrivateRedis(port);
+    const redis = await startPrivateRedis();
+    const redisUrl = redis.url;
     let runtime: JobRuntime | undefined;
     const t = await startTestGateway({
       plugins: [webhooksPlugin],
@@ -62,9 +60,9 @@ describe('no delivery lost', () => {
       await waitFor(() => receiver.received.length >= 3, 'some delivered before the restart');
       // Each person's deliveries go one after another, so most of the burst is still queued now.
       expect(receiver.received.length).toBeLessThan(20);
-      await redis.stop(); // SIGKILL, no persistence: every job in Redis is gone
+      await redis.kill(); // SIGKILL, no persistence: every job in Redis is gone
       await burst(30); // accepted while Redis is down: the outbox holds them
-      redis = await startPrivateRedis(port);
+      await redis.start(); // same port, empty
       await burst(30);
       await expectAllDeliveredInOrder(t, receiver, endpoint.secret, people);
     } finally {

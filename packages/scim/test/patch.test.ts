@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '@doorman/core/errors';
-import { applyPatch, normalizePatchRequest } from './patch.ts';
-import type { ScimResource } from './resource.ts';
-import { DOCKER_USER_SCHEMA as DOCKER, ENTERPRISE_USER_SCHEMA as ENTERPRISE, GROUP_SCHEMA, PATCH_OP_SCHEMA, USER_SCHEMA } from './schemas.ts';
+import { applyPatch, normalizePatchRequest } from '../src/patch.ts';
+import type { ScimResource } from '../src/resource.ts';
+import { DOCKER_USER_SCHEMA as DOCKER, ENTERPRISE_USER_SCHEMA as ENTERPRISE, GROUP_SCHEMA, PATCH_OP_SCHEMA, USER_SCHEMA } from '../src/schemas.ts';
 
 const patchOp = (...Operations: unknown[]) => ({ schemas: [PATCH_OP_SCHEMA], Operations });
 

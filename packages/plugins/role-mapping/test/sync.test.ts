@@ -3,9 +3,9 @@ import { roleMappingServiceRef, SYSTEM_ACTOR, validatePluginSettings, type JobCo
 import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { OutboxMessageEntity } from '@doorman/model';
 import type { DataSource } from 'typeorm';
-import { roleMappingPlugin } from './index.ts';
-import { acquireSyncLock, SyncAlreadyRunningError, type SyncSummary } from './sync.ts';
-import { addConnectionUser, addMembership, createConnection, createUser, createWorld, eventRecorder, membershipsOf, TEST_ACTOR, type World } from './test-support.ts';
+import { roleMappingPlugin } from '../src/index.ts';
+import { acquireSyncLock, SyncAlreadyRunningError, type SyncSummary } from '../src/sync.ts';
+import { addConnectionUser, addMembership, createConnection, createUser, createWorld, eventRecorder, membershipsOf, TEST_ACTOR, type World } from '../src/test-support.ts';
 
 const recorder = eventRecorder();
 let t: TestGateway;

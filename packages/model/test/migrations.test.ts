@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AuditSealer1732800200000 } from './migrations/1732800200000-AuditSealer.ts';
-import { createDataSource, MIGRATIONS, ConnectionUserEntity, ConsoleSessionEntity, OrganizationEntity, readConnectionUserCount, recordConnectionUsersChange, recountConnectionUsers, UserEntity } from './index.ts';
-import { TEST_ENGINES } from './testing.ts';
+import { AuditSealer1732800200000 } from '../src/migrations/1732800200000-AuditSealer.ts';
+import { createDataSource, MIGRATIONS, ConnectionUserEntity, ConsoleSessionEntity, OrganizationEntity, readConnectionUserCount, recordConnectionUsersChange, recountConnectionUsers, UserEntity } from '../src/index.ts';
+import { TEST_ENGINES } from '../src/testing.ts';
 
 describe.each(TEST_ENGINES)('migrations on $name', ({ name, open }) => {
   it('run up, enforce the unique keys, and run down to an empty schema', async () => {

@@ -5,9 +5,9 @@ import { definePlugin, type DomainEvent } from '@doorman/core';
 import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { adminPlugin } from '@doorman/plugin-admin';
 import { roleMappingPlugin } from '@doorman/plugin-role-mapping';
-import { jitProvisioningPlugin } from './index.ts';
-import { spUrls } from './saml.ts';
-import { authnRequestId, b64, CookieJar, createConnection, sessionSetCookie, createSignInWorld, makeIdpKeys, membershipsOf, rowCounts, samlResponseXml, signSaml, type ResponseOptions } from './test-support.ts';
+import { jitProvisioningPlugin } from '../src/index.ts';
+import { spUrls } from '../src/saml.ts';
+import { authnRequestId, b64, CookieJar, createConnection, sessionSetCookie, createSignInWorld, makeIdpKeys, membershipsOf, rowCounts, samlResponseXml, signSaml, type ResponseOptions } from '../src/test-support.ts';
 
 const PUBLIC = 'http://localhost:8080';
 const events: DomainEvent[] = [];

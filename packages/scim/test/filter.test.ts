@@ -8,7 +8,7 @@ import {
   GROUP_ATTRIBUTES,
   type AttributeMap,
   type Dialect,
-} from './filter.ts';
+} from '../src/filter.ts';
 
 const EMAILS = 'EXISTS (SELECT 1 FROM connection_user_emails e0 WHERE e0.connection_user_id = u.id AND';
 const MY_ESC = "ESCAPE '\\\\'"; // the SQL text ESCAPE '\\' (MySQL: one backslash)

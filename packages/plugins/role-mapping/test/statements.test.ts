@@ -7,8 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApplyMappingRequest } from '@doorman/core';
 import type { TestGateway } from '@doorman/core/testing';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { RoleMappingServiceImpl } from './service.ts';
-import { addMembership, createConnection, createOrg, createUser, createWorld, eventRecorder, membershipsOf, startRoleMappingGateway, TEST_ACTOR, type World } from './test-support.ts';
+import type { RoleMappingServiceImpl } from '../src/service.ts';
+import { addMembership, createConnection, createOrg, createUser, createWorld, eventRecorder, membershipsOf, startRoleMappingGateway, TEST_ACTOR, type World } from '../src/test-support.ts';
 
 const recorder = eventRecorder();
 let t: TestGateway;

@@ -4,7 +4,7 @@ import { definePlugin } from '@doorman/core';
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '@doorman/core/testing';
 import { deactivateUserJob, jobIntent, PROVISIONING_QUEUE, SYNC_QUEUE, type JobRuntime } from '@doorman/jobs';
 import { startTestJobRuntime } from '@doorman/jobs/testing';
-import { mountJobDashboard } from './dashboard.ts';
+import { mountJobDashboard } from '../src/dashboard.ts';
 
 let healthy = false;
 const probe = definePlugin({

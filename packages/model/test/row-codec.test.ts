@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createDataSource, ConnectionUserEntity, insertRows, OutboxMessageEntity, rowCodec, type ConnectionUser } from './index.ts';
-import { TEST_ENGINES } from './testing.ts';
+import { createDataSource, ConnectionUserEntity, insertRows, OutboxMessageEntity, rowCodec, type ConnectionUser } from '../src/index.ts';
+import { TEST_ENGINES } from '../src/testing.ts';
 
 describe.each(TEST_ENGINES)('rowCodec on $name', ({ open }) => {
   it('reads and updates rows exactly as the repository does', async () => {

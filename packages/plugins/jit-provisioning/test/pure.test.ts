@@ -1,11 +1,11 @@
 /** Table tests for the pure parts: attribute reading, cookies, the in-memory store, settings. */
 import { describe, expect, it } from 'vitest';
-import { identityFromOidc, identityFromSaml, isEmail, parseSessionMinutes } from './attributes.ts';
-import { configSchema } from './config.ts';
-import { isLoopbackHttp } from './oidc.ts';
+import { identityFromOidc, identityFromSaml, isEmail, parseSessionMinutes } from '../src/attributes.ts';
+import { configSchema } from '../src/config.ts';
+import { isLoopbackHttp } from '../src/oidc.ts';
 import { candidateUsername } from '@doorman/model';
-import { clearedCookie, readCookie, sessionCookie, signSessionId, verifySessionCookie } from './session.ts';
-import { memoryStore } from './store.ts';
+import { clearedCookie, readCookie, sessionCookie, signSessionId, verifySessionCookie } from '../src/session.ts';
+import { memoryStore } from '../src/store.ts';
 
 const C = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/';
 

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { failureDelayMs, leaseSize, rateLimitHeaders, TenantRateLimiter, toRateDecision } from './limits.ts';
-import { parseInvalidation } from './invalidation.ts';
-import { tokenAuthConfigSchema } from './config.ts';
+import { failureDelayMs, leaseSize, rateLimitHeaders, TenantRateLimiter, toRateDecision } from '../src/limits.ts';
+import { parseInvalidation } from '../src/invalidation.ts';
+import { tokenAuthConfigSchema } from '../src/config.ts';
 
 describe('failureDelayMs', () => {
   it.each([

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '@doorman/core/errors';
-import { readDisplayName, readGroupBody } from './group-resource.ts';
-import { planGroupPatch, type PatchStep } from './patch-plan.ts';
+import { readDisplayName, readGroupBody } from '../src/group-resource.ts';
+import { planGroupPatch, type PatchStep } from '../src/patch-plan.ts';
 
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';

@@ -14,7 +14,7 @@ import {
   resourceTypes,
   schemaDocuments,
   serviceProviderConfig,
-} from './schemas.ts';
+} from '../src/schemas.ts';
 
 const BASE = 'https://gw.example/scim/v2';
 

@@ -3,8 +3,8 @@ import { roleMappingServiceRef, SYSTEM_ACTOR } from '@doorman/core';
 import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { OutboxMessageEntity } from '@doorman/model';
 import type { DataSource } from 'typeorm';
-import { roleMappingPlugin } from './index.ts';
-import { createConnection, createOrg, createUser, createWorld, membershipsOf, rowCounts, TEST_ACTOR, type World } from './test-support.ts';
+import { roleMappingPlugin } from '../src/index.ts';
+import { createConnection, createOrg, createUser, createWorld, membershipsOf, rowCounts, TEST_ACTOR, type World } from '../src/test-support.ts';
 
 let t: TestGateway;
 let ds: DataSource;

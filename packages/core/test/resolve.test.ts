@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { definePlugin } from './plugin.ts';
-import { resolvePlugins } from './resolve.ts';
+import { definePlugin } from '../src/plugin.ts';
+import { resolvePlugins } from '../src/resolve.ts';
 
 const p = (id: string, dependencies: string[] = [], optionalDependencies: string[] = []) =>
   definePlugin({ id, description: id, dependencies, optionalDependencies, register() {} });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { parseGatewayConfig, readRawConfig } from './config.ts';
-import { validatePluginSettings } from './gateway.ts';
-import { definePlugin } from './plugin.ts';
+import { parseGatewayConfig, readRawConfig } from '../src/config.ts';
+import { validatePluginSettings } from '../src/gateway.ts';
+import { definePlugin } from '../src/plugin.ts';
 
 describe('gateway configuration', () => {
   it('applies defaults: embedded SQLite, all roles, development', () => {

@@ -9,7 +9,7 @@ import {
   type MappingDecision,
   type MappingInput,
   type MembershipChange,
-} from './policy.ts';
+} from '../src/policy.ts';
 
 // ---- Fixture -------------------------------------------------------------------------------------
 // Connection c1 serves moby (default org, default team "everyone") and whale. acme is another tenant.

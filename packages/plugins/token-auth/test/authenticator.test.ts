@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { hashSecret, ServiceUnavailableError, type ScimAuthState } from '@doorman/core';
-import { scimAuthenticator } from './authenticator.ts';
-import { LastUsedBuffer } from './last-used.ts';
-import { AuthFailureLimiter, TenantRateLimiter } from './limits.ts';
-import { TokenCache, type TokenRecord } from './token-cache.ts';
-import type { Context } from './types.ts';
+import { scimAuthenticator } from '../src/authenticator.ts';
+import { LastUsedBuffer } from '../src/last-used.ts';
+import { AuthFailureLimiter, TenantRateLimiter } from '../src/limits.ts';
+import { TokenCache, type TokenRecord } from '../src/token-cache.ts';
+import type { Context } from '../src/types.ts';
 
 const TOKEN = `dmn_scim_0123456789ab_${'A'.repeat(43)}`;
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, TEST_IDP_CERT, type TestGateway } from '@doorman/core/testing';
 import type { DomainEvent } from '@doorman/core';
 import { ConnectionOrgEntity, OrganizationEntity, SsoConnectionEntity, TeamEntity } from '@doorman/model';
-import { adminPlugin } from './index.ts';
+import { adminPlugin } from '../src/index.ts';
 
 let t: TestGateway;
 const published: DomainEvent[] = [];

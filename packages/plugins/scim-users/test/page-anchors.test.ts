@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { createDataSource, recordConnectionUsersChange, readConnectionUserCount } from '@doorman/model';
 import { TEST_ENGINES } from '@doorman/model/testing';
-import { defaultOrderPage, PageAnchors, pageStart, type OrderKey } from './page-anchors.ts';
+import { defaultOrderPage, PageAnchors, pageStart, type OrderKey } from '../src/page-anchors.ts';
 
 const key = (n: number): OrderKey => ({ createdAt: `t${n}`, id: `id${n}` });
 

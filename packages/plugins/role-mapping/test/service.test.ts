@@ -3,7 +3,7 @@ import { InputError, NotAllowedError, type ApplyMappingRequest } from '@doorman/
 import type { TestGateway } from '@doorman/core/testing';
 import { OrgMembershipEntity } from '@doorman/model';
 import type { DataSource } from 'typeorm';
-import type { RoleMappingServiceImpl } from './service.ts';
+import type { RoleMappingServiceImpl } from '../src/service.ts';
 import {
   addMembership,
   addTeamMembership,
@@ -18,7 +18,7 @@ import {
   startRoleMappingGateway,
   TEST_ACTOR,
   type World,
-} from './test-support.ts';
+} from '../src/test-support.ts';
 
 const recorder = eventRecorder();
 let t: TestGateway;

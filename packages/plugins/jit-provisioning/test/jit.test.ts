@@ -5,8 +5,8 @@ import type { DataSource } from 'typeorm';
 import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { adminPlugin } from '@doorman/plugin-admin';
 import { roleMappingPlugin } from '@doorman/plugin-role-mapping';
-import { jitProvisioningPlugin } from './index.ts';
-import { spUrls } from './saml.ts';
+import { jitProvisioningPlugin } from '../src/index.ts';
+import { spUrls } from '../src/saml.ts';
 import {
   addConnectionUser,
   addMembership,
@@ -22,7 +22,7 @@ import {
   samlResponseXml,
   sessionSetCookie,
   signSaml,
-} from './test-support.ts';
+} from '../src/test-support.ts';
 
 const PUBLIC = 'https://sso.doorman.test';
 let t: TestGateway;

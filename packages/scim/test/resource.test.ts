@@ -9,8 +9,8 @@ import {
   parseListParams,
   projectAttributes,
   type ScimResource,
-} from './resource.ts';
-import { DOCKER_USER_SCHEMA as DOCKER, ENTERPRISE_USER_SCHEMA as ENTERPRISE, GROUP_RESOURCE, GROUP_SCHEMA, LIST_RESPONSE_SCHEMA, USER_RESOURCE, USER_SCHEMA } from './schemas.ts';
+} from '../src/resource.ts';
+import { DOCKER_USER_SCHEMA as DOCKER, ENTERPRISE_USER_SCHEMA as ENTERPRISE, GROUP_RESOURCE, GROUP_SCHEMA, LIST_RESPONSE_SCHEMA, USER_RESOURCE, USER_SCHEMA } from '../src/schemas.ts';
 
 describe('listResponse', () => {
   it.each([

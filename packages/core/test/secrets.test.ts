@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { digestsEqual, hashSecret, timingSafeStringEqual } from './secrets.ts';
+import { digestsEqual, hashSecret, timingSafeStringEqual } from '../src/secrets.ts';
 
 const a = hashSecret('alpha');
 const b = hashSecret('beta');

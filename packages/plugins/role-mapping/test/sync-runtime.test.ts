@@ -4,8 +4,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { roleMappingServiceRef } from '@doorman/core';
 import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { startTestJobRuntime } from '@doorman/jobs/testing';
-import { roleMappingPlugin } from './index.ts';
-import { addConnectionUser, createUser, createWorld, eventRecorder, membershipsOf, TEST_ACTOR } from './test-support.ts';
+import { roleMappingPlugin } from '../src/index.ts';
+import { addConnectionUser, createUser, createWorld, eventRecorder, membershipsOf, TEST_ACTOR } from '../src/test-support.ts';
 
 const recorder = eventRecorder();
 let t: TestGateway;

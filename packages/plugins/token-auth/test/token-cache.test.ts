@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TokenCache, type TokenRecord } from './token-cache.ts';
+import { TokenCache, type TokenRecord } from '../src/token-cache.ts';
 
 const record = (n: number, connectionId = 'c1'): TokenRecord => ({
   tokenId: `t${n}`,

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConflictError, InputError } from './errors.ts';
-import { definePlugin } from './plugin.ts';
-import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from './testing/index.ts';
+import { ConflictError, InputError } from '../src/errors.ts';
+import { definePlugin } from '../src/plugin.ts';
+import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../src/testing/index.ts';
 
 let release: () => void = () => {};
 const probe = definePlugin({
