@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventBus, JobIntent, JobRegistry, PluginEnv } from '@doorman/core';
-import { SYSTEM_ACTOR } from '@doorman/core';
+import { isRetryableTransactionError, SYSTEM_ACTOR } from '@doorman/core';
+import { Coalescer } from './coalescer.ts';
 import type { WebhooksConfig } from './config.ts';
 import { EVENT_SELECT, toPublicEvent } from './events-api.ts';
 import { deliverIntent } from './jobs.ts';
@@ -23,8 +24,22 @@ interface Row {
   previous_secret_expires_at: unknown;
   enabled: number | boolean;
   consecutive_dead: number;
+  /** From the load's plain read: an earlier delivery of the lane looked unfinished (1) or not (0). */
+  earlier_open: number | string;
   [key: string]: unknown;
 }
+
+/** One job's finished attempts, handed to the batched finish. */
+interface Part {
+  rows: Row[];
+  results: SendResult[];
+  /** A one-delivery job: its failure is retried by BullMQ with backoff, not by a job of its own. */
+  single: boolean;
+  retryInMs: number;
+}
+
+/** Ids per load query: well under the drivers' placeholder limits. */
+const LOAD_CHUNK = 1000;
 
 export interface DeliverDeps {
   db: DataSource;
@@ -45,26 +60,62 @@ export class DeliveryFailed extends Error {}
  * transaction that finishes the earlier one hands the next one on through the outbox.
  */
 export class Deliverer {
+  /**
+   * Concurrent jobs share their database round trips (docs/webhooks.md, "Throughput"): the loads of
+   * jobs arriving while one load runs go together in the next, and so do their finishing
+   * transactions. HTTP attempts stay per job, so a slow endpoint holds up only its own job.
+   */
+  private readonly loader = new Coalescer<string[], Row[]>((jobs) => this.loadMany(jobs), 2, 100);
+  private readonly finisher = new Coalescer<Part, number | { error: unknown }>((parts) => this.finishMany(parts), 1, 100);
+
   constructor(private readonly deps: DeliverDeps) {}
 
   /** One job run. `attemptsMade` is BullMQ's count for this job (its next backoff follows from it). */
   async process(ids: string[], attemptsMade: number): Promise<{ sent: number; waiting: number; failed: number }> {
-    const rows = await this.load(ids);
+    const rows = await this.loader.submit(ids);
     const live = rows.filter((r) => Number(r.enabled) === 1);
     const blocked = await this.holdBlocked(live);
     const ready = live.filter((r) => !blocked.has(r.delivery_id));
     const results = await Promise.all(ready.map((r) => this.attempt(r)));
     const single = ids.length === 1;
     const retryInMs = single ? this.deps.config.backoffMs * 2 ** attemptsMade : 0;
-    const failed = await this.deps.transaction((tx) => this.finish(tx, ready, results, single, retryInMs));
-    if (single && failed > 0) throw new DeliveryFailed(`delivery ${ids[0]} failed (${results[0]?.error ?? `HTTP ${results[0]?.statusCode}`}); retrying`);
-    return { sent: results.filter((r) => r.ok).length, waiting: blocked.size, failed };
+    const outcome = ready.length ? await this.finisher.submit({ rows: ready, results, single, retryInMs }) : 0;
+    if (typeof outcome !== 'number') throw outcome.error;
+    if (single && outcome > 0) throw new DeliveryFailed(`delivery ${ids[0]} failed (${results[0]?.error ?? `HTTP ${results[0]?.statusCode}`}); retrying`);
+    return { sent: results.filter((r) => r.ok).length, waiting: blocked.size, failed: outcome };
+  }
+
+  /** The loads of several jobs in one read (chunked); each job gets its own pending rows back. */
+  private async loadMany(jobs: string[][]): Promise<Row[][]> {
+    const ids = [...new Set(jobs.flat())];
+    const byId = new Map<string, Row>();
+    for (let i = 0; i < ids.length; i += LOAD_CHUNK) for (const r of await this.load(ids.slice(i, i + LOAD_CHUNK))) byId.set(r.delivery_id, r);
+    return jobs.map((job) => job.flatMap((id) => byId.get(id) ?? []));
+  }
+
+  /**
+   * Several jobs' outcomes in one transaction. Should it fail, each job's part is tried on its own,
+   * one after the other, so one job's trouble never fails the others (each gets its own answer).
+   */
+  private async finishMany(parts: Part[]): Promise<Array<number | { error: unknown }>> {
+    try {
+      return await this.deps.transaction((tx) => this.finish(tx, parts));
+    } catch (err) {
+      if (parts.length === 1) return [{ error: err }];
+      const out: Array<number | { error: unknown }> = [];
+      for (const p of parts) out.push(await this.deps.transaction((tx) => this.finish(tx, [p])).then((n) => n[0]!, (error: unknown) => ({ error })));
+      return out;
+    }
   }
 
   private async load(ids: string[]): Promise<Row[]> {
+    // earlier_open is the lane check's plain read, folded into the load (one round trip fewer).
     return this.deps.db.query(
       `SELECT d.id AS delivery_id, d.endpoint_id, d.subject_key, d.subject_seq, d.kind, d.attempts,
-              ep.url, ep.secret, ep.previous_secret, ep.previous_secret_expires_at, ep.enabled, ep.consecutive_dead, ${EVENT_SELECT}
+              ep.url, ep.secret, ep.previous_secret, ep.previous_secret_expires_at, ep.enabled, ep.consecutive_dead, ${EVENT_SELECT},
+              CASE WHEN d.kind = 'event' AND EXISTS (
+                SELECT 1 FROM webhook_deliveries p WHERE p.subject_key = d.subject_key AND p.status IN ('pending', 'waiting')
+                   AND p.subject_seq < d.subject_seq AND p.kind = 'event' AND p.endpoint_id = d.endpoint_id) THEN 1 ELSE 0 END AS earlier_open
          FROM webhook_deliveries d
          JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
          JOIN webhook_events e ON e.id = d.event_id
@@ -79,19 +130,28 @@ export class Deliverer {
    * this check sees it finished, or that transaction sees this one waiting and hands it on.
    */
   private async holdBlocked(rows: Row[]): Promise<Set<string>> {
-    const ordered = rows.filter((r) => r.kind === 'event');
-    if (!ordered.length) return new Set();
-    // Fast path, one plain read: finished is final, so an earlier delivery seen finished stays so.
-    // Only when one looks unfinished does the locking check below decide.
-    if (!(await this.earlierUnfinished(this.deps.db.manager, ordered, false)).size) return new Set();
+    // Fast path: the load's plain read. Finished is final, so a delivery whose earlier ones all
+    // looked finished is free to go; only one that saw an unfinished one needs the locking check.
+    const suspect = rows.filter((r) => r.kind === 'event' && Number(r.earlier_open) === 1);
+    if (!suspect.length) return new Set();
     const work = async (tx: EntityManager) => {
-      const blocked = await this.earlierUnfinished(tx, ordered, isMysqlTx(tx));
+      const blocked = await this.earlierUnfinished(tx, suspect, isMysqlTx(tx));
       if (blocked.size) {
         await tx.query(`UPDATE webhook_deliveries SET status = 'waiting', updated_at = ? WHERE id IN (${marks(blocked.size)}) AND status = 'pending'`, [sqlTime(this.deps.clock.now()), ...blocked]);
       }
       return blocked;
     };
-    return isMysqlTx(this.deps.db) ? this.deps.db.transaction('READ COMMITTED', work) : this.deps.transaction(work);
+    if (!isMysqlTx(this.deps.db)) return this.deps.transaction(work);
+    // Its shared locks can meet a batched finish's row locks crosswise; InnoDB then rolls this one
+    // back (it changed least), and it is simply run again, as the gateway's runner does.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deps.db.transaction('READ COMMITTED', work);
+      } catch (err) {
+        if (attempt >= 5 || !isRetryableTransactionError(err)) throw err;
+        await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
+      }
+    }
   }
 
   /** Deliveries (of `rows`) with an unfinished earlier delivery in their lane. */
@@ -127,22 +187,27 @@ export class Deliverer {
     return send(r.url, headers, body, { allowPrivate: allowPrivateTargets, timeoutMs, snippetBytes: responseSnippetBytes });
   }
 
-  /** Records each attempt and its delivery's new state, hands lanes on, counts dead letters. Returns failures still to retry. */
-  private async finish(tx: EntityManager, rows: Row[], results: SendResult[], single: boolean, retryInMs: number): Promise<number> {
-    if (!rows.length) return 0;
+  /**
+   * Records each attempt and its delivery's new state, hands lanes on, counts dead letters, for the
+   * parts of one or more jobs. Returns, per part, its failures still to retry.
+   */
+  private async finish(tx: EntityManager, parts: Part[]): Promise<number[]> {
     const { config } = this.deps;
     const now = this.deps.clock.now();
     const intents: JobIntent[] = [];
     const deadByEndpoint = new Map<string, number>();
-    let failed = 0;
+    const failed = parts.map(() => 0);
     const attemptRows: unknown[] = [];
-    const outcomes = rows.map((r, i) => {
-      const res = results[i]!;
-      const attempt = r.attempts + 1;
-      attemptRows.push(r.delivery_id, r.endpoint_id, attempt, sqlTime(new Date(now.getTime() - res.latencyMs)), res.statusCode, res.latencyMs, res.error?.slice(0, 255) ?? null, res.snippet?.slice(0, 1024) ?? null);
-      const dead = !res.ok && attempt >= config.maxAttempts;
-      return { r, res, attempt, dead, status: res.ok ? 'delivered' : dead ? 'dead' : 'pending' };
-    });
+    const outcomes = parts.flatMap((p, part) =>
+      p.rows.map((r, i) => {
+        const res = p.results[i]!;
+        const attempt = r.attempts + 1;
+        attemptRows.push(r.delivery_id, r.endpoint_id, attempt, sqlTime(new Date(now.getTime() - res.latencyMs)), res.statusCode, res.latencyMs, res.error?.slice(0, 255) ?? null, res.snippet?.slice(0, 1024) ?? null);
+        const dead = !res.ok && attempt >= config.maxAttempts;
+        return { r, res, attempt, dead, part, single: p.single, retryInMs: p.retryInMs, status: res.ok ? 'delivered' : dead ? 'dead' : 'pending' };
+      }),
+    );
+    if (!outcomes.length) return failed;
     // The usual case in one statement: every delivered row of this run (each had 0 attempts, or each
     // the same count); anything else row by row.
     const delivered = outcomes.filter((o) => o.status === 'delivered');
@@ -158,9 +223,16 @@ export class Deliverer {
       );
       if (n === delivered.length) for (const o of delivered) changedIds.add(o.r.delivery_id);
     }
-    for (const o of outcomes) {
-      if (changedIds.has(o.r.delivery_id)) continue;
-      const next = sqlTime(new Date(now.getTime() + (o.status === 'pending' ? retryInMs : 0)));
+    // A delivery in two jobs of one batch (a sweep's kick beside its hand-on) changes once: the first wins.
+    const taken = new Set<string>();
+    const mine = outcomes.map((o) => {
+      if (taken.has(o.r.delivery_id)) return false;
+      taken.add(o.r.delivery_id);
+      return true;
+    });
+    for (const [i, o] of outcomes.entries()) {
+      if (changedIds.has(o.r.delivery_id) || !mine[i]) continue;
+      const next = sqlTime(new Date(now.getTime() + (o.status === 'pending' ? o.retryInMs : 0)));
       const n = affected(
         await tx.query(
           `UPDATE webhook_deliveries SET status = ?, attempts = ?, last_status_code = ?, next_attempt_at = ?, updated_at = ?, finished_at = ? WHERE id = ? AND status = 'pending'`,
@@ -170,11 +242,11 @@ export class Deliverer {
       if (n) changedIds.add(o.r.delivery_id);
     }
     const finishedInLanes: Row[] = [];
-    for (const o of outcomes) {
-      if (!changedIds.has(o.r.delivery_id)) continue; // finished meanwhile by another run
+    for (const [i, o] of outcomes.entries()) {
+      if (!changedIds.has(o.r.delivery_id) || !mine[i]) continue; // finished meanwhile by another run
       if (o.status === 'pending') {
-        failed++;
-        if (!single) intents.push(deliverIntent(o.r.delivery_id, 'retry', [o.r.delivery_id]));
+        failed[o.part]!++;
+        if (!o.single) intents.push(deliverIntent(o.r.delivery_id, 'retry', [o.r.delivery_id]));
         continue;
       }
       if (o.r.kind === 'event') finishedInLanes.push(o.r);
@@ -186,7 +258,7 @@ export class Deliverer {
     for (const next of await this.handOn(tx, finishedInLanes)) byEvent.set(next.eventId, [...(byEvent.get(next.eventId) ?? []), next]);
     for (const group of byEvent.values()) intents.push(deliverIntent(group[0]!.id, `after.${group[0]!.after}`, group.map((g) => g.id)));
     await tx.query(
-      `INSERT INTO webhook_attempts (delivery_id, endpoint_id, attempt, started_at, status_code, latency_ms, error, response_snippet) VALUES ${rows.map(() => `(${marks(8)})`).join(', ')}`,
+      `INSERT INTO webhook_attempts (delivery_id, endpoint_id, attempt, started_at, status_code, latency_ms, error, response_snippet) VALUES ${outcomes.map(() => `(${marks(8)})`).join(', ')}`,
       attemptRows,
     );
     for (const [endpointId, n] of deadByEndpoint) await this.countDead(tx, endpointId, n);
@@ -196,23 +268,23 @@ export class Deliverer {
 
   /**
    * For each finished delivery, its lane's first waiting delivery becomes pending again, to be sent
-   * next. One read for all of them (they share a subject when they come from one event).
+   * next. One read for all of them, whatever their subjects.
    */
   private async handOn(tx: EntityManager, finished: Row[]): Promise<Array<{ id: string; eventId: string; after: string }>> {
     const out: Array<{ id: string; eventId: string; after: string }> = [];
-    const bySubject = new Map<string, Row[]>();
-    for (const r of finished) bySubject.set(r.subject_key, [...(bySubject.get(r.subject_key) ?? []), r]);
-    for (const [subject, group] of bySubject) {
-      const waiting: Array<{ id: string; endpoint_id: string; event_id: string }> = await tx.query(
-        `SELECT id, endpoint_id, event_id FROM webhook_deliveries WHERE subject_key = ? AND status = 'waiting' AND kind = 'event' AND endpoint_id IN (${marks(group.length)}) ORDER BY subject_seq`,
-        [subject, ...group.map((r) => r.endpoint_id)],
-      );
-      for (const r of group) {
-        const first = waiting.find((w) => w.endpoint_id === r.endpoint_id);
-        if (!first) continue;
-        const changed = affected(await tx.query(`UPDATE webhook_deliveries SET status = 'pending', updated_at = ? WHERE id = ? AND status = 'waiting'`, [sqlTime(this.deps.clock.now()), first.id]));
-        if (changed) out.push({ id: first.id, eventId: first.event_id, after: r.delivery_id });
-      }
+    if (!finished.length) return out;
+    const subjects = [...new Set(finished.map((r) => r.subject_key))];
+    const endpoints = [...new Set(finished.map((r) => r.endpoint_id))];
+    const waiting: Array<{ id: string; subject_key: string; endpoint_id: string; event_id: string }> = await tx.query(
+      `SELECT id, subject_key, endpoint_id, event_id FROM webhook_deliveries
+        WHERE subject_key IN (${marks(subjects.length)}) AND status = 'waiting' AND kind = 'event' AND endpoint_id IN (${marks(endpoints.length)}) ORDER BY subject_seq`,
+      [...subjects, ...endpoints],
+    );
+    for (const r of finished) {
+      const first = waiting.find((w) => w.subject_key === r.subject_key && w.endpoint_id === r.endpoint_id);
+      if (!first) continue;
+      const changed = affected(await tx.query(`UPDATE webhook_deliveries SET status = 'pending', updated_at = ? WHERE id = ? AND status = 'waiting'`, [sqlTime(this.deps.clock.now()), first.id]));
+      if (changed) out.push({ id: first.id, eventId: first.event_id, after: r.delivery_id });
     }
     return out;
   }
