@@ -12,8 +12,11 @@
  *    (goal: p99 < 1 s at 100 changes/s for 10 endpoints).
  *
  * A change is a transaction that updates a row and publishes a `user.updated` event, as a SCIM PATCH
- * does. Gateway (producers, relay, workers) in this process; the receiving HTTP server in a worker
- * thread. Prints a table and one `BENCH_JSON {...}` line; the database and the run's keys are removed.
+ * does (the webhooks path is measured, not the SCIM handler: bench/scim-bench.ts measures that). The
+ * production layout: this process is the API (producers and their outbox relay, role `api`); the
+ * bundled gateway in role `worker` is a child process that sends the deliveries; the receiving HTTP
+ * server is a worker thread here. Prints a table and one `BENCH_JSON {...}` line; the database and the
+ * run's keys are removed.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -22,7 +25,9 @@ import pino from 'pino';
 import { buildGateway, parseGatewayConfig, type Gateway } from '@doorman/core';
 import { measureBullmqThroughput, startJobRuntime, type JobRuntime } from '@doorman/jobs';
 import { webhooksPlugin } from '@doorman/plugin-webhooks';
-import { createBenchStores, dropBenchStores } from './lib/gateway.ts';
+import { bundleGatewayEntries } from './lib/build.ts';
+import { cpuSeconds, freePort, stopAllChildren } from './lib/children.ts';
+import { createBenchStores, dropBenchStores, gatewayEnv, startGateway } from './lib/gateway.ts';
 
 const log = (m: string) => process.stderr.write(`[webhooks-bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 const arg = (name: string, fallback: number) => {
@@ -68,10 +73,21 @@ async function main() {
     const ceiling = await measureBullmqThroughput({ redisUrl: stores.redisUrl, prefix: '{bench-ceiling}', jobs: changes * endpoints, concurrency: 50 });
 
     log(`ceiling: ${Math.round(ceiling.jobsPerSecond)} jobs/s; starting the gateway`);
-    const { config } = parseGatewayConfig({ databaseUrl: stores.databaseUrl, redisUrl: stores.redisUrl, plugins: 'webhooks', mode: 'production', databasePoolSize: 20, adminBootstrapToken: randomBytes(24).toString('hex') });
+    const adminToken = randomBytes(24).toString('hex');
+    const { config } = parseGatewayConfig({ databaseUrl: stores.databaseUrl, redisUrl: stores.redisUrl, plugins: 'webhooks', mode: 'production', databasePoolSize: 20, adminBootstrapToken: adminToken });
     gateway = await buildGateway({ config: config!, catalog: [webhooksPlugin], pluginSettings: { webhooks: { allowPrivateTargets: 'true' } }, logger: pino({ level: 'warn' }) });
     const g = gateway;
-    runtime = await startJobRuntime({ registry: g.jobs, db: g.db, transaction: g.transaction, redisUrl: stores.redisUrl, role: 'all', mode: 'production', logger: g.logger, prefix });
+    // The production layout (compose.yaml): this process is the API (it commits the changes and
+    // relays their outbox rows, role `api`); a worker process, the bundled gateway in role `worker`,
+    // sends the deliveries (and relays the hand-ons it writes).
+    runtime = await startJobRuntime({ registry: g.jobs, db: g.db, transaction: g.transaction, redisUrl: stores.redisUrl, role: 'api', mode: 'production', logger: g.logger, prefix });
+    const { gateway: entry } = await bundleGatewayEntries();
+    const worker = await startGateway(
+      'worker',
+      entry,
+      gatewayEnv(stores.databaseUrl, stores.redisUrl, await freePort(), adminToken, 'webhooks', { DOORMAN_ROLE: 'worker', JOBS_PREFIX: prefix, WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true' }),
+    );
+    const workerCpu0 = cpuSeconds(worker.child.pid) ?? 0;
 
     const port = await receiverPort;
     const arrivals = new Map<string, number[]>();
@@ -119,6 +135,7 @@ async function main() {
     log(`latency: ${rate} changes/s for ${seconds} s`);
     committedAt.clear();
     const total = rate * seconds;
+    const elu = performance.eventLoopUtilization();
     const started = now();
     const inFlight: Promise<void>[] = [];
     for (let i = 0; i < total; i++) {
@@ -144,6 +161,8 @@ async function main() {
       p50Ms: Math.round(pct(50)),
       p99Ms: Math.round(pct(99)),
       maxMs: Math.round(latencies.at(-1)!),
+      apiEventLoopBusy: Number(performance.eventLoopUtilization(elu).utilization.toFixed(2)),
+      workerCpuSeconds: Number(((cpuSeconds(worker.child.pid) ?? workerCpu0) - workerCpu0).toFixed(1)),
       loadAverageBefore: loadBefore,
       loadAverageAfter: loadavg()[0]!,
     };
@@ -152,9 +171,10 @@ async function main() {
       [`deliveries, backlog of ${changes} changes × ${endpoints} endpoints`, `${result.deliveriesPerSecond} deliveries/s (${result.jobsPerSecond} jobs/s)`, `${(result.deliveriesOfCeiling * 100).toFixed(1)}%`],
       [`commit → delivery at ${result.offeredChangesPerSecond} changes/s, ${endpoints} endpoints`, `p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms`, result.p99Ms < 1000 ? 'ok (< 1 s)' : 'MISS (goal < 1 s)'],
     ];
-    process.stdout.write(`\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n\nload average ${loadBefore.toFixed(1)} → ${result.loadAverageAfter.toFixed(1)} (other work on the machine skews every figure)\n`);
+    process.stdout.write(`\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n\nload average ${loadBefore.toFixed(1)} → ${result.loadAverageAfter.toFixed(1)} (other work on the machine skews every figure); API event loop busy ${Math.round(result.apiEventLoopBusy * 100)}% during the latency run, worker ${result.workerCpuSeconds} CPU s in all\n`);
     process.stdout.write(`BENCH_JSON ${JSON.stringify(result)}\n`);
   } finally {
+    await stopAllChildren();
     await runtime?.close().catch(() => undefined);
     await gateway?.close().catch(() => undefined);
     await receiver.terminate();

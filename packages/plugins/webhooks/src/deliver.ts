@@ -7,7 +7,7 @@ import type { WebhooksConfig } from './config.ts';
 import { EVENT_SELECT, toPublicEvent } from './events-api.ts';
 import { deliverIntent } from './jobs.ts';
 import { send, signatureHeader, type SendResult } from './sender.ts';
-import { affected, isMysqlTx, marks, readTimeOrNull, sqlTime } from './sql.ts';
+import { affected, isMysqlTx, joinInOrder, marks, readTimeOrNull, sqlTime, useIndex } from './sql.ts';
 
 interface Row {
   delivery_id: string;
@@ -110,13 +110,14 @@ export class Deliverer {
 
   private async load(ids: string[]): Promise<Row[]> {
     // earlier_open is the lane check's plain read, folded into the load (one round trip fewer).
-    return this.deps.db.query(
-      `SELECT d.id AS delivery_id, d.endpoint_id, d.subject_key, d.subject_seq, d.kind, d.attempts,
+    const { db } = this.deps;
+    return db.query(
+      `SELECT ${joinInOrder(db)}d.id AS delivery_id, d.endpoint_id, d.subject_key, d.subject_seq, d.kind, d.attempts,
               ep.url, ep.secret, ep.previous_secret, ep.previous_secret_expires_at, ep.enabled, ep.consecutive_dead, ${EVENT_SELECT},
               CASE WHEN d.kind = 'event' AND EXISTS (
-                SELECT 1 FROM webhook_deliveries p WHERE p.subject_key = d.subject_key AND p.status IN ('pending', 'waiting')
+                SELECT 1 FROM webhook_deliveries p${useIndex(db, 'ix_webhook_deliveries_lane')} WHERE p.subject_key = d.subject_key AND p.status IN ('pending', 'waiting')
                    AND p.subject_seq < d.subject_seq AND p.kind = 'event' AND p.endpoint_id = d.endpoint_id) THEN 1 ELSE 0 END AS earlier_open
-         FROM webhook_deliveries d
+         FROM webhook_deliveries d${useIndex(db, 'uq_webhook_deliveries_id')}
          JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
          JOIN webhook_events e ON e.id = d.event_id
         WHERE d.id IN (${marks(ids.length)}) AND d.status = 'pending'`,
@@ -137,7 +138,7 @@ export class Deliverer {
     const work = async (tx: EntityManager) => {
       const blocked = await this.earlierUnfinished(tx, suspect, isMysqlTx(tx));
       if (blocked.size) {
-        await tx.query(`UPDATE webhook_deliveries SET status = 'waiting', updated_at = ? WHERE id IN (${marks(blocked.size)}) AND status = 'pending'`, [sqlTime(this.deps.clock.now()), ...blocked]);
+        await tx.query(`UPDATE webhook_deliveries${useIndex(tx, 'uq_webhook_deliveries_id')} SET status = 'waiting', updated_at = ? WHERE id IN (${marks(blocked.size)}) AND status = 'pending'`, [sqlTime(this.deps.clock.now()), ...blocked]);
       }
       return blocked;
     };
@@ -162,7 +163,7 @@ export class Deliverer {
     for (const group of lanes.values()) {
       const endpoints = group.map((r) => r.endpoint_id);
       const earlier: Array<{ endpoint_id: string }> = await tx.query(
-        `SELECT endpoint_id FROM webhook_deliveries
+        `SELECT endpoint_id FROM webhook_deliveries${useIndex(tx, 'ix_webhook_deliveries_lane')}
           WHERE subject_key = ? AND status IN ('pending', 'waiting') AND subject_seq < ? AND kind = 'event' AND endpoint_id IN (${marks(endpoints.length)})${locking ? ' LOCK IN SHARE MODE' : ''}`,
         [group[0]!.subject_key, Number(group[0]!.subject_seq), ...endpoints],
       );
@@ -217,7 +218,7 @@ export class Deliverer {
       const d0 = delivered[0]!;
       const n = affected(
         await tx.query(
-          `UPDATE webhook_deliveries SET status = 'delivered', attempts = ?, last_status_code = ?, updated_at = ?, finished_at = ? WHERE id IN (${marks(delivered.length)}) AND status = 'pending'`,
+          `UPDATE webhook_deliveries${useIndex(tx, 'uq_webhook_deliveries_id')} SET status = 'delivered', attempts = ?, last_status_code = ?, updated_at = ?, finished_at = ? WHERE id IN (${marks(delivered.length)}) AND status = 'pending'`,
           [d0.attempt, d0.res.statusCode, sqlTime(now), sqlTime(now), ...delivered.map((o) => o.r.delivery_id)],
         ),
       );
@@ -235,7 +236,7 @@ export class Deliverer {
       const next = sqlTime(new Date(now.getTime() + (o.status === 'pending' ? o.retryInMs : 0)));
       const n = affected(
         await tx.query(
-          `UPDATE webhook_deliveries SET status = ?, attempts = ?, last_status_code = ?, next_attempt_at = ?, updated_at = ?, finished_at = ? WHERE id = ? AND status = 'pending'`,
+          `UPDATE webhook_deliveries${useIndex(tx, 'uq_webhook_deliveries_id')} SET status = ?, attempts = ?, last_status_code = ?, next_attempt_at = ?, updated_at = ?, finished_at = ? WHERE id = ? AND status = 'pending'`,
           [o.status, o.attempt, o.res.statusCode, next, sqlTime(now), o.status === 'pending' ? null : sqlTime(now), o.r.delivery_id],
         ),
       );
@@ -276,14 +277,14 @@ export class Deliverer {
     const subjects = [...new Set(finished.map((r) => r.subject_key))];
     const endpoints = [...new Set(finished.map((r) => r.endpoint_id))];
     const waiting: Array<{ id: string; subject_key: string; endpoint_id: string; event_id: string }> = await tx.query(
-      `SELECT id, subject_key, endpoint_id, event_id FROM webhook_deliveries
+      `SELECT id, subject_key, endpoint_id, event_id FROM webhook_deliveries${useIndex(tx, 'ix_webhook_deliveries_lane')}
         WHERE subject_key IN (${marks(subjects.length)}) AND status = 'waiting' AND kind = 'event' AND endpoint_id IN (${marks(endpoints.length)}) ORDER BY subject_seq`,
       [...subjects, ...endpoints],
     );
     for (const r of finished) {
       const first = waiting.find((w) => w.subject_key === r.subject_key && w.endpoint_id === r.endpoint_id);
       if (!first) continue;
-      const changed = affected(await tx.query(`UPDATE webhook_deliveries SET status = 'pending', updated_at = ? WHERE id = ? AND status = 'waiting'`, [sqlTime(this.deps.clock.now()), first.id]));
+      const changed = affected(await tx.query(`UPDATE webhook_deliveries${useIndex(tx, 'uq_webhook_deliveries_id')} SET status = 'pending', updated_at = ? WHERE id = ? AND status = 'waiting'`, [sqlTime(this.deps.clock.now()), first.id]));
       if (changed) out.push({ id: first.id, eventId: first.event_id, after: r.delivery_id });
     }
     return out;
@@ -319,7 +320,7 @@ export class Deliverer {
         WHERE ep.enabled = 1 ${scope} AND (d.kicked_at IS NULL OR d.kicked_at < ?) AND (
           (d.status = 'pending' AND d.next_attempt_at < ?)
           OR (d.status = 'waiting' AND d.updated_at < ? AND NOT EXISTS (
-            SELECT 1 FROM webhook_deliveries p WHERE p.subject_key = d.subject_key AND p.status IN ('pending', 'waiting')
+            SELECT 1 FROM webhook_deliveries p${useIndex(this.deps.db, 'ix_webhook_deliveries_lane')} WHERE p.subject_key = d.subject_key AND p.status IN ('pending', 'waiting')
                AND p.subject_seq < d.subject_seq AND p.endpoint_id = d.endpoint_id AND p.kind = 'event')))
         ORDER BY d.seq LIMIT 500`,
       [...(endpointId ? [endpointId] : []), cutoff, cutoff, cutoff],
@@ -330,7 +331,7 @@ export class Deliverer {
         // One winner per row when several workers sweep at once.
         const won = affected(
           await tx.query(
-            `UPDATE webhook_deliveries SET kicked_at = ?, status = CASE WHEN status = 'waiting' THEN 'pending' ELSE status END WHERE id = ? AND (kicked_at IS NULL OR kicked_at < ?) AND status IN ('pending', 'waiting')`,
+            `UPDATE webhook_deliveries${useIndex(tx, 'uq_webhook_deliveries_id')} SET kicked_at = ?, status = CASE WHEN status = 'waiting' THEN 'pending' ELSE status END WHERE id = ? AND (kicked_at IS NULL OR kicked_at < ?) AND status IN ('pending', 'waiting')`,
             [sqlTime(now), row.id, cutoff],
           ),
         );

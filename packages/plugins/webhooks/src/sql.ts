@@ -14,6 +14,16 @@ export function isMysqlTx(tx: EntityManager | DataSource): boolean {
   return isMysql('connection' in tx ? tx.connection : tx);
 }
 
+/**
+ * Index hints for the delivery hot path on MySQL (docs/webhooks.md, "Query plans"): a fresh or fast
+ * growing `webhook_deliveries` has stale statistics, and the optimizer then walked every delivery of
+ * an endpoint (`ix_webhook_deliveries_endpoint`) for each lane check, slower as the table grows.
+ * SQLite plans these queries by the index's columns without statistics, so it needs no hint.
+ */
+export const useIndex = (tx: EntityManager | DataSource, name: 'uq_webhook_deliveries_id' | 'ix_webhook_deliveries_lane') => (isMysqlTx(tx) ? ` FORCE INDEX (${name})` : '');
+/** Joins in the order written (deliveries by id first), on MySQL; see useIndex. */
+export const joinInOrder = (tx: EntityManager | DataSource) => (isMysqlTx(tx) ? 'STRAIGHT_JOIN ' : '');
+
 /** Rows changed by an UPDATE/DELETE run through `tx.query` (the drivers report it differently). */
 export function affected(result: unknown): number {
   if (Array.isArray(result)) return affected(result[1] ?? result[0]);
