@@ -1,11 +1,14 @@
 import { cpus } from 'node:os';
 import type { LoadResult } from './load.ts';
 
+/** The same-run ceilings the issue's targets (#26) compare with; the first two are the bare app alone. */
+export type CeilingName = 'bare GET' | 'bare POST' | 'bare GET + page query' | 'bare POST + durable UPDATE' | 'bare POST + durable INSERT';
+
 export interface ScenarioLine {
   name: string;
   result: LoadResult;
   /** The ceiling this scenario is compared with, and the issue's target for the ratio. */
-  ceiling?: { name: 'bare GET' | 'bare POST'; rps: number; target: number };
+  ceiling?: { name: CeilingName; rps: number; target: number };
 }
 
 const fixed = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
@@ -30,7 +33,7 @@ export function ratioOf(line: ScenarioLine) {
 
 /** The scenarios as a fixed-width table. */
 export function scenarioTable(lines: ScenarioLine[]): string {
-  const header = [pad('scenario', 30), pad('req/s', 9, true), pad('p50 ms', 8, true), pad('p99 ms', 8, true), pad('non-2xx', 8, true), pad('errors', 7, true), pad('requests', 9, true), pad('CPU µs/req', 11, true), '  ratio to ceiling           target  ']
+  const header = [pad('scenario', 30), pad('req/s', 9, true), pad('p50 ms', 8, true), pad('p99 ms', 8, true), pad('non-2xx', 8, true), pad('errors', 7, true), pad('requests', 9, true), pad('CPU µs/req', 11, true), '  ratio to ceiling                            target  ']
   const rows = lines.map(({ name, result, ceiling }) => {
     const r = ratioOf({ name, result, ceiling });
     const ratio = r ? `${pad(pct(r.ratio), 6, true)} of ${ceiling!.name}` : '';
@@ -45,7 +48,7 @@ export function scenarioTable(lines: ScenarioLine[]): string {
       pad(String(result.requests), 9, true),
       // Every process that served the run (gateway or bare app, database, load generator), summed.
       pad(result.cpuMicros ? fixed(cpuTotal(result.cpuMicros), 0) : '-', 11, true),
-      `  ${pad(ratio, 26)}${target}`,
+      `  ${pad(ratio, 43)}${target}`,
     ].join(' ');
   });
   const out = [header.join(' '), '-'.repeat(header.join(' ').length), ...rows];

@@ -216,6 +216,8 @@ export async function verifyMirror(pool: Pool, target: SeedTarget, apiUserName: 
  */
 export async function createCeilingRows(pool: Pool, rows: number, body = ''): Promise<void> {
   await pool.query('CREATE TABLE ceiling_rows (id INT PRIMARY KEY, n INT NOT NULL, body TEXT NOT NULL) ENGINE=InnoDB');
+  // The create ceiling's table (bare-koa.ts `POST /bare/insert`): a UUID key and the body, as a user row has.
+  await pool.query('CREATE TABLE ceiling_inserts (id CHAR(36) PRIMARY KEY, body TEXT NOT NULL) ENGINE=InnoDB');
   for (let first = 1; first <= rows; first += 1000) {
     const batch = Array.from({ length: Math.min(1000, rows - first + 1) }, (_, k) => [first + k, 0, body]);
     await pool.query('INSERT INTO ceiling_rows (id, n, body) VALUES ?', [batch]);
