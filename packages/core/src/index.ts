@@ -16,3 +16,4 @@ export { findConnectionId, findOrgId, isUuid, resolveFilterRef } from './lookup.
 export * from './admin-routes.ts';
 export { ADMIN_API_PREFIX, adminErrorSchema, buildOpenApiDocument, documentResponseChecker, type OpenApiDocument } from './openapi.ts';
 export { createLogger, loggerOptions, serializeError, scrubErrorText, wantsPrettyLogs, type LogSettings } from './logging.ts';
+export * from './group-commit.ts';

@@ -70,6 +70,13 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
       registers: [metrics],
     });
     const batchSeries = { id: batchSizes.labels('id'), userName: batchSizes.labels('userName') };
+    // How many PUTs/PATCHes shared each transaction (docs/group-commit.md).
+    const writeGroups = new Histogram({
+      name: 'doorman_scim_users_write_group_size',
+      help: 'SCIM Users PUT/PATCH requests committed by one shared transaction (group commit)',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers: [metrics],
+    });
     const store = new ScimUserStore({
       db,
       transaction,
@@ -81,6 +88,7 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
       now: () => clock.now(),
       listAnchorEvery: config.listAnchorEvery,
       onLookupBatch: (lookup, size) => batchSeries[lookup].observe(size),
+      onWriteGroup: (size) => writeGroups.observe(size),
     });
 
     // A burst of deactivations is applied in batches (deprovision-batch.ts): up to 50 jobs run at once.

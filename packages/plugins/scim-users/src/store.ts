@@ -3,6 +3,7 @@ import DataLoader from 'dataloader';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   ConflictError,
+  groupCommitter,
   InputError,
   isDuplicateKeyError,
   NotFoundError,
@@ -30,6 +31,7 @@ import { applyPatch, assertIfMatch, compileFilter, ifMatchSatisfied, compileSort
 import { deactivateUserJob, jobIntent } from '@doorman/jobs';
 import { toScimUser, toUserColumns, type EmailRow, type UserColumns } from './user-resource.ts';
 import { defaultOrderPage, PageAnchors } from './page-anchors.ts';
+import { runWriteGroup, type WriteGroupHost, type WriteRequest, type WriteStep } from './write-group.ts';
 
 export interface ScimUserStoreDeps {
   db: DataSource;
@@ -45,6 +47,10 @@ export interface ScimUserStoreDeps {
   listAnchorEvery?: number;
   /** Told the size of each batch of same-turn lookups (for the batch-size metric). */
   onLookupBatch?: (lookup: 'id' | 'userName', size: number) => void;
+  /** false: every PUT/PATCH in a transaction of its own (default: group commit, docs/group-commit.md). */
+  groupCommit?: boolean;
+  /** Told the size of each group of PUTs/PATCHes that shared a transaction. */
+  onWriteGroup?: (size: number) => void;
 }
 
 export interface Tenant {
@@ -81,6 +87,8 @@ export class ScimUserStore {
    */
   private readonly byId: DataLoader<LookupKey, RawRow | null, string>;
   private readonly byUserName: DataLoader<LookupKey, RawRow | null, string>;
+  /** PUTs and PATCHes that arrive together share one transaction (write-group.ts, docs/group-commit.md). */
+  private readonly writes: (request: WriteRequest) => Promise<ScimResource>;
 
   constructor(private readonly deps: ScimUserStoreDeps) {
     this.anchors = new PageAnchors(deps.db, { every: deps.listAnchorEvery });
@@ -101,6 +109,21 @@ export class ScimUserStore {
       const raws: RawRow[] = await deps.db.query(values.map((_, k) => branch(k)).join(' UNION ALL '), values.flatMap((value) => [connectionId, value]));
       return new Map(raws.map((raw) => [values[Number(raw.lookup_index)]!, raw]));
     });
+    const host: WriteGroupHost = {
+      events: deps.events,
+      jobs: deps.jobs,
+      lockRows: (tx, ids) => this.lockRows(tx, ids),
+      decide: (current, request) => this.decide(current, request),
+      writeComplex: (tx, current, request) => this.writeComplex(tx, current, request),
+    };
+    this.writes = deps.groupCommit === false
+      ? (request) => deps.transaction((tx) => this.writeAlone(tx, request))
+      : groupCommitter<WriteRequest, ScimResource>({
+          transaction: deps.transaction,
+          runGroup: (tx, requests) => runWriteGroup(host, tx, requests),
+          runAlone: (request) => deps.transaction((tx) => this.writeAlone(tx, request)),
+          onGroup: deps.onWriteGroup,
+        });
   }
 
   private event(tenant: Tenant, row: Pick<ConnectionUser, 'id' | 'userId'>, action: string, changes?: DomainEvent['changes']): DomainEvent {
@@ -238,48 +261,101 @@ export class ScimUserStore {
   }
 
   async replace(tenant: Tenant, id: string, body: unknown, ifMatch?: string): Promise<ScimResource> {
-    return this.deps.transaction(async (tx) => {
-      const current = await this.load(tx, tenant, id, true);
-      const refuseStale = staleCheck(ifMatch, current.version);
-      const bodyId = typeof body === 'object' && body && 'id' in body ? (body as { id: unknown }).id : undefined;
-      const { columns, emails } = orStale(refuseStale, () => {
-        if (bodyId !== undefined && bodyId !== id) throw new InputError('id is immutable and does not match the URL', { scimType: 'mutability', field: 'id' });
-        return toUserColumns(body, current.active);
-      });
-      return this.write(tx, tenant, current, columns, emails, refuseStale);
-    });
+    return this.writes({ kind: 'put', tenant, id, body, ifMatch });
   }
 
   async patch(tenant: Tenant, id: string, body: unknown, ifMatch?: string): Promise<ScimResource> {
-    return this.deps.transaction(async (tx) => {
-      const current = await this.load(tx, tenant, id, true);
-      const refuseStale = staleCheck(ifMatch, current.version);
-      const before = toScimUser(current, this.deps.baseUrl);
-      const { columns, emails } = orStale(refuseStale, () => toUserColumns(applyPatch(before, body, { schema: 'User' }), current.active));
-      return this.write(tx, tenant, current, columns, emails, refuseStale);
-    });
+    return this.writes({ kind: 'patch', tenant, id, body, ifMatch });
   }
 
-  /** Applies a new state of the user: columns, emails, role mapping, (de)activation, events. */
-  private async write(tx: EntityManager, tenant: Tenant, current: ConnectionUser, columns: UserColumns, emails: EmailRow[], refuseStale?: () => never): Promise<ScimResource> {
+  /** One PUT/PATCH in a transaction of its own (a group's fallback; the same decisions as in a group). */
+  private async writeAlone(tx: EntityManager, request: WriteRequest): Promise<ScimResource> {
+    const current = await this.load(tx, request.tenant, request.id, true);
+    const step = this.decide(current, request);
+    if (step.kind === 'unchanged') return step.resource;
+    if (step.kind === 'complex') return (await this.writeComplex(tx, current, request)).resource;
+    await tx.query(step.update.sql, step.update.params);
+    await this.deps.events.publish(tx, request.tenant.actor, ...step.events);
+    await this.deps.jobs.enqueue(tx, ...step.intents);
+    return step.resource;
+  }
+
+  /** The rows a group writes, locked in primary-key order (ids match exactly, as for gets). */
+  private async lockRows(tx: EntityManager, ids: string[]): Promise<Map<string, ConnectionUser>> {
+    const lock = this.deps.dialect === 'mysql' ? ' FOR UPDATE' : '';
+    const raws: RawRow[] = await tx.query(`SELECT ${this.rows.select()} FROM connection_users WHERE id IN (${ids.map(() => '?').join(', ')}) ORDER BY id${lock}`, ids);
+    const rows = new Map<string, ConnectionUser>();
+    for (const raw of raws) if (ids.includes(String(raw.id))) rows.set(String(raw.id), this.rows.hydrate(raw));
+    return rows;
+  }
+
+  /** The new columns a PUT or PATCH asks for, checked (the member's own 4xx: 400, 412). */
+  private requested(current: ConnectionUser, request: WriteRequest) {
+    const refuseStale = staleCheck(request.ifMatch, current.version);
+    const { body, id } = request;
+    if (request.kind === 'put') {
+      const bodyId = typeof body === 'object' && body && 'id' in body ? (body as { id: unknown }).id : undefined;
+      return {
+        refuseStale,
+        ...orStale(refuseStale, () => {
+          if (bodyId !== undefined && bodyId !== id) throw new InputError('id is immutable and does not match the URL', { scimType: 'mutability', field: 'id' });
+          return toUserColumns(body, current.active);
+        }),
+      };
+    }
+    const before = toScimUser(current, this.deps.baseUrl);
+    return { refuseStale, ...orStale(refuseStale, () => toUserColumns(applyPatch(before, body, { schema: 'User' }), current.active)) };
+  }
+
+  /**
+   * Decides a write from the locked row, in memory: unchanged, simple (one UPDATE, its events and
+   * job intents: a profile change or a deactivation), or complex (emails, userName or mapping
+   * attributes change, or a reactivation: today's write path, in a savepoint when grouped).
+   */
+  private decide(current: ConnectionUser, request: WriteRequest): WriteStep {
+    const { columns, refuseStale } = this.requested(current, request);
     const changes = diff(current, columns);
     const resourceChanged = JSON.stringify(current.resource) !== JSON.stringify(columns.resource);
     // Already in the requested state: 200 even under a stale If-Match, so a retry of a write whose
     // commit acknowledgement was lost succeeds (RFC 7232 §3.1; README "Failure behaviour").
-    if (!Object.keys(changes).length && !resourceChanged) return toScimUser(current, this.deps.baseUrl);
+    if (!Object.keys(changes).length && !resourceChanged) return { kind: 'unchanged', resource: toScimUser(current, this.deps.baseUrl) };
     refuseStale?.();
-    if (columns.userNameLc !== current.userNameLc && (await tx.getRepository(ConnectionUserEntity).exists({ where: { connectionId: tenant.connectionId, userNameLc: columns.userNameLc } }))) {
-      throw new ConflictError(`a user with userName '${columns.userName}' already exists`, { scimType: 'uniqueness', field: 'userName' });
+    const emailsChanged = JSON.stringify((current.resource as { emails?: unknown }).emails ?? null) !== JSON.stringify((columns.resource as { emails?: unknown }).emails ?? null);
+    const mappingChanged = current.dockerRole !== columns.dockerRole || current.dockerOrg !== columns.dockerOrg || current.dockerTeam !== columns.dockerTeam;
+    if (emailsChanged || columns.userNameLc !== current.userNameLc || (columns.active && (mappingChanged || !current.active))) return { kind: 'complex' };
+    const { next, update } = this.nextRow(current, columns, resourceChanged);
+    const tenant = request.tenant;
+    if (current.active && !next.active) {
+      // Deprovisioning runs as a job: committed with this change through the outbox, never lost.
+      const intent = jobIntent(deactivateUserJob, `deactivate-user.${current.id}.v${next.version}`, { connectionId: tenant.connectionId, connectionUserId: current.id, userId: current.userId, reason: 'inactive' });
+      return { kind: 'simple', next, update, events: [this.event(tenant, next, 'user.deactivated', changes)], intents: [intent], resource: toScimUser(next, this.deps.baseUrl) };
     }
+    return { kind: 'simple', next, update, events: [this.event(tenant, next, 'user.updated', changes)], intents: [], resource: toScimUser(next, this.deps.baseUrl) };
+  }
+
+  /** The next version of the row and the UPDATE that writes only the columns that changed (the resource JSON nearly always does). */
+  private nextRow(current: ConnectionUser, columns: UserColumns, resourceChanged: boolean) {
     const next: ConnectionUser = { ...current, ...columns, version: current.version + 1, updatedAt: this.deps.now() };
-    // Only the columns that changed (the resource JSON nearly always does).
     const changed: Partial<ConnectionUser> = { version: next.version, updatedAt: next.updatedAt };
     for (const k of Object.keys(columns) as Array<keyof UserColumns>) {
       if (k === 'resource' ? resourceChanged : columns[k] !== current[k]) (changed as Record<string, unknown>)[k] = columns[k];
     }
     const set = this.rows.assignments(changed);
+    return { next, update: { sql: `UPDATE connection_users SET ${set.sql} WHERE id = ?`, params: [...set.params, current.id] } };
+  }
+
+  /** A write that touches more than the row: emails, userName (uniqueness), role mapping, reactivation. */
+  private async writeComplex(tx: EntityManager, current: ConnectionUser, request: WriteRequest): Promise<{ resource: ScimResource; next: ConnectionUser }> {
+    const { tenant } = request;
+    const { columns, emails } = this.requested(current, request);
+    const changes = diff(current, columns);
+    const resourceChanged = JSON.stringify(current.resource) !== JSON.stringify(columns.resource);
+    if (columns.userNameLc !== current.userNameLc && (await tx.getRepository(ConnectionUserEntity).exists({ where: { connectionId: tenant.connectionId, userNameLc: columns.userNameLc } }))) {
+      throw new ConflictError(`a user with userName '${columns.userName}' already exists`, { scimType: 'uniqueness', field: 'userName' });
+    }
+    const { next, update } = this.nextRow(current, columns, resourceChanged);
     try {
-      await tx.query(`UPDATE connection_users SET ${set.sql} WHERE id = ?`, [...set.params, current.id]);
+      await tx.query(update.sql, update.params);
     } catch (err) {
       if (isDuplicateKeyError(err)) throw new ConflictError(`a user with userName '${columns.userName}' already exists`, { scimType: 'uniqueness', field: 'userName' });
       throw err;
@@ -290,7 +366,6 @@ export class ScimUserStore {
     const mappingChanged = current.dockerRole !== columns.dockerRole || current.dockerOrg !== columns.dockerOrg || current.dockerTeam !== columns.dockerTeam;
     const events: DomainEvent[] = [];
     if (current.active && !next.active) {
-      // Deprovisioning runs as a job: committed with this change through the outbox, never lost.
       await this.deps.jobs.enqueue(
         tx,
         jobIntent(deactivateUserJob, `deactivate-user.${current.id}.v${next.version}`, { connectionId: tenant.connectionId, connectionUserId: current.id, userId: current.userId, reason: 'inactive' }),
@@ -307,7 +382,7 @@ export class ScimUserStore {
       events.push(this.event(tenant, next, 'user.updated', changes));
     }
     await this.deps.events.publish(tx, tenant.actor, ...events);
-    return toScimUser(next, this.deps.baseUrl);
+    return { resource: toScimUser(next, this.deps.baseUrl), next };
   }
 
   async delete(tenant: Tenant, id: string, ifMatch?: string): Promise<void> {

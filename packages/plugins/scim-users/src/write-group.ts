@@ -1,0 +1,109 @@
+import type { EntityManager } from 'typeorm';
+import { isMemberError, NotFoundError, type Actor, type DomainEvent, type EventBus, type JobIntent, type JobRegistry, type MemberOutcome } from '@doorman/core';
+import type { ConnectionUser } from '@doorman/model';
+import type { ScimResource } from '@doorman/scim';
+import type { Tenant } from './store.ts';
+
+/** A PUT or PATCH of one user, as the SCIM route received it. */
+export interface WriteRequest {
+  kind: 'put' | 'patch';
+  tenant: Tenant;
+  id: string;
+  body: unknown;
+  ifMatch?: string;
+}
+
+/**
+ * A write decided in memory from the locked row. `simple`: one UPDATE of the row plus the events and
+ * job intents it publishes — nothing else is written, so a failure of that one statement leaves
+ * nothing of the member behind. Otherwise `complex` (emails, userName or mapping attributes change,
+ * or a reactivation): the member's statements run inside a savepoint.
+ */
+export type WriteStep =
+  | { kind: 'unchanged'; resource: ScimResource }
+  | { kind: 'simple'; next: ConnectionUser; update: { sql: string; params: unknown[] }; events: DomainEvent[]; intents: JobIntent[]; resource: ScimResource }
+  | { kind: 'complex' };
+
+export interface WriteGroupHost {
+  events: EventBus;
+  jobs: JobRegistry;
+  /** The rows of `ids`, locked for the transaction (one statement, primary-key order). */
+  lockRows(tx: EntityManager, ids: string[]): Promise<Map<string, ConnectionUser>>;
+  /** Decides the write from the current row (pure: may throw the member's own 4xx). */
+  decide(current: ConnectionUser, request: WriteRequest): WriteStep;
+  /** Today's single-request write path, run inside the member's savepoint. */
+  writeComplex(tx: EntityManager, current: ConnectionUser, request: WriteRequest): Promise<{ resource: ScimResource; next: ConnectionUser }>;
+}
+
+/**
+ * Runs a group of PUT/PATCH requests in one transaction (docs/group-commit.md): every row the group
+ * writes is locked by one `SELECT … FOR UPDATE` in primary-key order (so two groups never wait on each
+ * other in opposite orders), each member is decided from the row as the members before it left it
+ * (two writes of one user in one group apply in arrival order: no lost update), a simple member costs
+ * one UPDATE, and the events and job intents of the simple members are published together (one
+ * multi-row INSERT each, the audit rows at COMMIT). A complex member runs in a savepoint: on its own
+ * error, ROLLBACK TO SAVEPOINT undoes its statements and the events it published (the audit writer
+ * is savepoint-aware), and the others go on.
+ */
+export async function runWriteGroup(host: WriteGroupHost, tx: EntityManager, requests: WriteRequest[]): Promise<Array<MemberOutcome<ScimResource>>> {
+  const rows = await host.lockRows(tx, [...new Set(requests.map((r) => r.id))].sort());
+  const outcomes: Array<MemberOutcome<ScimResource>> = [];
+  let published: Array<{ actor: Actor; events: DomainEvent[] }> = [];
+  const intents: JobIntent[] = [];
+  // Events are published in the members' order: what simple members collected goes out before a
+  // complex member publishes its own.
+  const publishCollected = async () => {
+    for (const { actor, events } of published) await host.events.publish(tx, actor, ...events);
+    published = [];
+  };
+  for (const request of requests) {
+    const current = rows.get(request.id);
+    try {
+      // Another tenant's id answers exactly like an unknown one.
+      if (!current || current.connectionId !== request.tenant.connectionId) throw new NotFoundError(`User ${request.id} not found`);
+      const step = host.decide(current, request);
+      if (step.kind === 'unchanged') {
+        outcomes.push({ ok: true, value: step.resource });
+      } else if (step.kind === 'simple') {
+        await tx.query(step.update.sql, step.update.params);
+        rows.set(request.id, step.next);
+        if (step.events.length) published.push({ actor: request.tenant.actor, events: step.events });
+        intents.push(...step.intents);
+        outcomes.push({ ok: true, value: step.resource });
+      } else {
+        await publishCollected();
+        outcomes.push(await inSavepoint(tx, async () => {
+          const written = await host.writeComplex(tx, current, request);
+          rows.set(request.id, written.next);
+          return written.resource;
+        }));
+      }
+    } catch (err) {
+      if (!isMemberError(err)) throw err;
+      outcomes.push({ ok: false, error: err });
+    }
+  }
+  await publishCollected();
+  await host.jobs.enqueue(tx, ...intents);
+  return outcomes;
+}
+
+/**
+ * Runs `work` in a savepoint of `tx` (TypeORM's nested transaction: SAVEPOINT … RELEASE, and the
+ * audit writer drops what a rolled-back savepoint published). The member's own error rolls back to
+ * the savepoint and becomes its outcome; any other error fails the group.
+ */
+async function inSavepoint<T>(tx: EntityManager, work: () => Promise<T>): Promise<MemberOutcome<T>> {
+  const qr = tx.queryRunner!;
+  await qr.startTransaction();
+  let value: T;
+  try {
+    value = await work();
+  } catch (err) {
+    if (!isMemberError(err)) throw err;
+    await qr.rollbackTransaction();
+    return { ok: false, error: err };
+  }
+  await qr.commitTransaction();
+  return { ok: true, value };
+}
