@@ -28,6 +28,8 @@ export const scimUsersConfigSchema = z
     defaultPageSize: z.coerce.number().int().min(1).max(10_000).default(100),
     /** Rows between the anchors that let a deep startIndex skip straight to its page (see page-anchors.ts). */
     listAnchorEvery: z.coerce.number().int().min(2).max(1_000_000).default(1_000),
+    /** PUTs/PATCHes arriving together share one transaction (docs/group-commit.md); false: one each. */
+    groupCommit: z.stringbool().default(true),
   })
   .strict();
 export type ScimUsersConfig = z.infer<typeof scimUsersConfigSchema>;
@@ -88,6 +90,7 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
       now: () => clock.now(),
       listAnchorEvery: config.listAnchorEvery,
       onLookupBatch: (lookup, size) => batchSeries[lookup].observe(size),
+      groupCommit: config.groupCommit,
       onWriteGroup: (size) => writeGroups.observe(size),
     });
 
