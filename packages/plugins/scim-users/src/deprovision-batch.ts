@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from 'typeorm';
 import type { DeactivateUserPayload } from '@doorman/jobs';
-import { deprovisionUser } from './deprovision.ts';
+import { deprovisionUser, deprovisionUsers } from './deprovision.ts';
 
 type Deps = Parameters<typeof deprovisionUser>[1];
 type Outcome = Awaited<ReturnType<typeof deprovisionUser>>;
@@ -14,8 +14,9 @@ export const DEPROVISION_BATCH = 50;
  * Deactivation jobs that a worker runs at the same moment (a burst: an IdP deactivating a department)
  * are applied in ONE transaction, up to 50 at a time, instead of one durable commit each: the
  * database's commit rate, shared with the SCIM requests of the burst, is what bounds deprovisioning
- * (bench/README.md, "fault-bench"). Each job's unit of work is unchanged (`deprovisionUser`, idempotent),
- * run in connection-user order so concurrent batches lock rows in one order. If the batch fails, each
+ * (bench/README.md, "fault-bench"). Each job's unit of work is `deprovisionUser`'s (idempotent), with
+ * the row locks and the session ending shared by the batch (`deprovisionUsers`), in connection-user
+ * order so concurrent batches lock rows in one order. If the batch fails, each
  * job runs again in a transaction of its own, so one failing job fails (and is retried) alone.
  */
 export function batchedDeprovisioner(transaction: Transaction, deps: Deps): (job: DeactivateUserPayload) => Promise<Outcome> {
@@ -26,8 +27,11 @@ export function batchedDeprovisioner(transaction: Transaction, deps: Deps): (job
       const order = jobs.map((_, i) => i).sort((a, b) => (jobs[a]!.connectionUserId < jobs[b]!.connectionUserId ? -1 : 1));
       try {
         return await transaction(async (tx) => {
+          // Shared statements for the batch (deprovisionUsers): one locking read of the rows, one of
+          // the open sessions and one UPDATE ending them, per connection.
+          const sorted = await deprovisionUsers(tx, deps, order.map((i) => jobs[i]!));
           const out: Outcome[] = new Array(jobs.length);
-          for (const i of order) out[i] = await deprovisionUser(tx, deps, jobs[i]!);
+          order.forEach((i, k) => (out[i] = sorted[k]!));
           return out;
         });
       } catch {

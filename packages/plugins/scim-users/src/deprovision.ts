@@ -39,3 +39,69 @@ export async function deprovisionUser(
   }
   return { removed: summary.changes.length, sessionsEnded };
 }
+
+type Deps = Parameters<typeof deprovisionUser>[1];
+type Outcome = Awaited<ReturnType<typeof deprovisionUser>>;
+const marks = (n: number) => new Array(n).fill('?').join(', ');
+
+/**
+ * The same unit of work for a batch of jobs in one transaction (deprovision-batch.ts), with the
+ * statements that do not depend on role mapping shared: one locking read of every job's row (primary
+ * key order), role mapping's revoke per person, then per connection one locking read of the open
+ * sessions and one UPDATE ending them. Outcomes, events and idempotence as `deprovisionUser`'s; a
+ * person in two jobs of the batch is deprovisioned by the first, the second finds nothing.
+ */
+export async function deprovisionUsers(tx: EntityManager, deps: Deps, jobs: DeactivateUserPayload[]): Promise<Outcome[]> {
+  const lock = deps.dialect === 'mysql' ? ' FOR UPDATE' : '';
+  const ids = [...new Set(jobs.map((j) => j.connectionUserId))].sort();
+  const rows: Array<{ id: string; active: number | boolean }> = await tx.query(`SELECT id, active FROM connection_users WHERE id IN (${marks(ids.length)}) ORDER BY id${lock}`, ids);
+  const active = new Map(rows.map((r) => [String(r.id), Number(r.active)]));
+  const outcomes: Outcome[] = new Array(jobs.length);
+  const removed = new Map<number, number>();
+  jobs.forEach((job, i) => {
+    if (job.reason === 'inactive' && active.get(job.connectionUserId) !== 0) {
+      outcomes[i] = { skipped: active.has(job.connectionUserId) ? 'reactivated since' : 'deleted since (its own job deprovisions)', removed: 0, sessionsEnded: 0 };
+    }
+  });
+  for (let i = 0; i < jobs.length; i++) {
+    if (outcomes[i]) continue;
+    const job = jobs[i]!;
+    const summary = await deps.roleMapping.revokeConnectionMemberships(tx, { connectionId: job.connectionId, userId: job.userId, actor: SYSTEM_ACTOR });
+    removed.set(i, summary.changes.length);
+  }
+  // Sessions, per connection: which are open (locked), then one UPDATE ending them all.
+  const ended = new Map<string, number>(); // `${connectionId} ${userId}` → sessions ended
+  const byConnection = new Map<string, Set<string>>();
+  for (const i of removed.keys()) {
+    const job = jobs[i]!;
+    const users = byConnection.get(job.connectionId) ?? new Set<string>();
+    users.add(job.userId);
+    byConnection.set(job.connectionId, users);
+  }
+  const now = deps.now();
+  for (const [connectionId, users] of byConnection) {
+    const open: Array<{ id: string; user_id: string }> = await tx.query(
+      `SELECT id, user_id FROM sso_sessions WHERE user_id IN (${marks(users.size)}) AND connection_id = ? AND ended_at IS NULL${lock}`,
+      [...users, connectionId],
+    );
+    if (!open.length) continue;
+    await tx.getRepository(SsoSessionEntity).update(open.map((s) => String(s.id)), { endedAt: now });
+    for (const s of open) ended.set(`${connectionId} ${s.user_id}`, (ended.get(`${connectionId} ${s.user_id}`) ?? 0) + 1);
+  }
+  for (const [i, count] of removed) {
+    const job = jobs[i]!;
+    const key = `${job.connectionId} ${job.userId}`;
+    const sessionsEnded = ended.get(key) ?? 0;
+    ended.delete(key); // a second job of the same person in this batch ended nothing more
+    outcomes[i] = { removed: count, sessionsEnded };
+    if (count || sessionsEnded) {
+      await deps.events.publish(tx, SYSTEM_ACTOR, {
+        action: 'user.deprovisioned',
+        connectionId: job.connectionId,
+        target: { type: 'user', id: job.userId },
+        changes: { memberships: { after: count }, sessions: { after: sessionsEnded }, reason: { after: job.reason } },
+      });
+    }
+  }
+  return outcomes;
+}

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roleMappingServiceRef } from '@doorman/core';
-import { ConnectionUserEntity, OrgMembershipEntity } from '@doorman/model';
+import { randomUUID } from 'node:crypto';
+import { IsNull } from 'typeorm';
+import { ConnectionUserEntity, OrgMembershipEntity, SsoSessionEntity } from '@doorman/model';
 import type { DeactivateUserPayload } from '@doorman/jobs';
 import type { EntityManager } from 'typeorm';
 import { batchedDeprovisioner } from '../src/deprovision-batch.ts';
@@ -30,13 +32,19 @@ describe('batched deactivation jobs', () => {
 
   it('applies jobs that start together in one transaction, each with its own outcome', async () => {
     const jobs = await deactivated(5, 'batch');
+    // Two open SSO sessions for the first person, one for the second, one already ended for the third.
+    const db = bed.t.gateway.db;
+    const later = new Date(Date.now() + 3_600_000);
+    const session = (userId: string, endedAt: Date | null) => ({ id: randomUUID(), userId, connectionId: bed.a.connectionId, createdAt: new Date(), expiresAt: later, endedAt });
+    await db.getRepository(SsoSessionEntity).insert([session(jobs[0]!.userId, null), session(jobs[0]!.userId, null), session(jobs[1]!.userId, null), session(jobs[2]!.userId, new Date())]);
     let transactions = 0;
     const counting = <T>(work: (tx: EntityManager) => Promise<T>) => (transactions++, bed.t.gateway.transaction(work));
     const run = batchedDeprovisioner(counting, deps());
     const outcomes = await Promise.all(jobs.map((job) => run(job)));
     expect(transactions).toBe(1);
-    // Org and default-team membership each.
-    expect(outcomes).toEqual(jobs.map(() => ({ removed: 2, sessionsEnded: 0 })));
+    // Org and default-team membership each; the sessions each person had open.
+    expect(outcomes).toEqual(jobs.map((_, i) => ({ removed: 2, sessionsEnded: [2, 1][i] ?? 0 })));
+    expect(await db.getRepository(SsoSessionEntity).countBy({ connectionId: bed.a.connectionId, endedAt: IsNull() })).toBe(0);
     for (const job of jobs) expect(await memberships(job.userId)).toBe(0);
     // Idempotent, batched or not: a second run of the same jobs finds nothing to remove.
     expect(await Promise.all(jobs.map((job) => run(job)))).toEqual(jobs.map(() => ({ removed: 0, sessionsEnded: 0 })));
