@@ -33,6 +33,9 @@ export const deactivateUserJob = {
     connectionUserId: uuidLike,
     userId: uuidLike,
     reason: z.enum(['inactive', 'deleted']),
+    /** Causal links for the audit trail (docs/people-and-explain.md): the SCIM request, and its `user.deactivated`/`user.deleted` event. */
+    requestId: z.string().max(64).optional(),
+    causeEventId: z.string().max(64).optional(),
   }),
 } satisfies JobSpec<unknown>;
 export type DeactivateUserPayload = z.infer<typeof deactivateUserJob.schema>;

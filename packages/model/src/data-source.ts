@@ -16,6 +16,7 @@ import { Webhooks1733024000000 } from './migrations/1733024000000-Webhooks.ts';
 import { WEBHOOK_ENTITIES } from './entities-webhooks.ts';
 import { ConsoleSessions1733025000000 } from './migrations/1733025000000-ConsoleSessions.ts';
 import { GroupMapping1733023000000 } from './migrations/1733023000000-GroupMapping.ts';
+import { AuditCausalLinks1733030000000 } from './migrations/1733030000000-AuditCausalLinks.ts';
 
 export const MIGRATIONS = [
   Initial1732800000000,
@@ -29,6 +30,7 @@ export const MIGRATIONS = [
   GroupMapping1733023000000,
   Webhooks1733024000000,
   ConsoleSessions1733025000000,
+  AuditCausalLinks1733030000000,
 ];
 
 export interface DatabaseSettings {

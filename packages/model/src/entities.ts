@@ -445,6 +445,13 @@ export interface AuditEvent {
    * or before the column existed. Optional on writes.
    */
   mac?: string | null;
+  /**
+   * Causal links (docs/people-and-explain.md): the job that wrote the event, the audit event it follows
+   * from, and the decision's inputs. NULL on events written before they existed. Optional on writes.
+   */
+  jobId?: string | null;
+  causeId?: string | null;
+  context?: JsonDocument | null;
 }
 export const AuditEventEntity = new EntitySchema<AuditEvent>({
   name: 'AuditEvent',
@@ -466,6 +473,9 @@ export const AuditEventEntity = new EntitySchema<AuditEvent>({
     hash: { type: 'varchar', length: 64, nullable: true },
     chainSeq: { type: 'bigint', nullable: true, name: 'chain_seq' },
     mac: { type: 'varchar', length: 64, nullable: true },
+    jobId: { type: 'varchar', length: 255, nullable: true, name: 'job_id' },
+    causeId: { type: 'varchar', length: 64, nullable: true, name: 'cause_id' },
+    context: { type: 'simple-json', nullable: true },
   },
 });
 

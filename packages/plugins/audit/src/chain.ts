@@ -25,9 +25,17 @@ export function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
 }
 
-/** The event's own fields in their canonical order: what the chain hash and the per-event MAC both cover. */
+/** The causal links (docs/people-and-explain.md): set on events written since migration 1733030000000. */
+export const hasLinks = (e: Pick<HashedFields, 'jobId' | 'causeId' | 'context'>): boolean => Boolean(e.jobId ?? e.causeId ?? e.context);
+
+/**
+ * The event's own fields in their canonical order: what the chain hash and the per-event MAC both cover.
+ * The causal links are appended only when one is set, so an event written before they existed hashes
+ * to the same bytes as it did then (its chain still verifies); the hash and MAC then use version 2 of
+ * their serialization, so emptying the links of a newer event changes its bytes and is detected.
+ */
 export function eventFields(e: Omit<HashedFields, 'prevHash' | 'mac'>, changes: unknown): unknown[] {
-  return [
+  const fields: unknown[] = [
     e.id,
     new Date(e.occurredAt).toISOString(),
     e.orgId ?? null,
@@ -40,11 +48,16 @@ export function eventFields(e: Omit<HashedFields, 'prevHash' | 'mac'>, changes: 
     e.targetId ?? null,
     changes,
   ];
+  if (hasLinks(e)) {
+    const context = e.context === null || e.context === undefined ? null : JSON.parse(JSON.stringify(e.context));
+    fields.push({ jobId: e.jobId ?? null, causeId: e.causeId ?? null, context });
+  }
+  return fields;
 }
 
 /** SHA-256 (hex) over a versioned, canonical serialization of the event and the previous hash. */
 export function hashEvent(e: HashedFields): string {
-  const payload = canonicalJson(['doorman-audit/1', ...eventFields(e, e.changes ?? null), e.prevHash ?? null]);
+  const payload = canonicalJson([hasLinks(e) ? 'doorman-audit/2' : 'doorman-audit/1', ...eventFields(e, e.changes ?? null), e.prevHash ?? null]);
   return createHash('sha256').update(payload, 'utf8').digest('hex');
 }
 
@@ -54,7 +67,7 @@ export const sqlTime = (d: Date) => d.toISOString().replace('T', ' ').replace('Z
 /** Turns a published domain event into the row to store (secrets removed, fields clipped to their columns). */
 export function eventRow(actor: Actor, event: DomainEvent, now: Date): EventRow {
   return {
-    id: randomUUID(),
+    id: cleanField(event.id, 36) ?? randomUUID(),
     occurredAt: now,
     orgId: cleanField(event.orgId, 36),
     connectionId: cleanField(event.connectionId, 36),
@@ -65,6 +78,9 @@ export function eventRow(actor: Actor, event: DomainEvent, now: Date): EventRow 
     targetType: cleanField(event.target?.type, 32),
     targetId: cleanField(event.target?.id, 255),
     changes: sanitizeChanges(event.changes as Record<string, unknown> | null | undefined),
+    jobId: cleanField(actor.jobId, 255),
+    causeId: cleanField(event.cause ?? actor.cause, 64),
+    context: sanitizeChanges(event.context),
   };
 }
 

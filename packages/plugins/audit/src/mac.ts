@@ -7,9 +7,9 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AuditEvent } from '@doorman/model';
-import { canonicalJson, eventFields } from './chain.ts';
+import { canonicalJson, eventFields, hasLinks } from './chain.ts';
 
-export type MacFields = Pick<AuditEvent, 'id' | 'occurredAt' | 'orgId' | 'connectionId' | 'actorType' | 'actorId' | 'requestId' | 'action' | 'targetType' | 'targetId' | 'changes'>;
+export type MacFields = Pick<AuditEvent, 'id' | 'occurredAt' | 'orgId' | 'connectionId' | 'actorType' | 'actorId' | 'requestId' | 'action' | 'targetType' | 'targetId' | 'changes' | 'jobId' | 'causeId' | 'context'>;
 
 /** The HMAC key from the setting's text (the text itself is the key material; ≥ 32 characters by the schema). */
 export const macKeyOf = (setting: string): Buffer => Buffer.from(setting, 'utf8');
@@ -17,7 +17,7 @@ export const macKeyOf = (setting: string): Buffer => Buffer.from(setting, 'utf8'
 /** HMAC-SHA256 (hex) over a versioned canonical serialization of the event (changes as stored: JSON round trip). */
 export function macEvent(key: Buffer, e: MacFields): string {
   const changes = e.changes === null || e.changes === undefined ? null : JSON.parse(JSON.stringify(e.changes));
-  const payload = canonicalJson(['doorman-audit-mac/1', ...eventFields(e, changes)]);
+  const payload = canonicalJson([hasLinks(e) ? 'doorman-audit-mac/2' : 'doorman-audit-mac/1', ...eventFields(e, changes)]);
   return createHmac('sha256', key).update(payload, 'utf8').digest('hex');
 }
 

@@ -96,9 +96,12 @@ export function toApiEvent(e: AuditEvent) {
     connectionId: e.connectionId,
     actor: { type: e.actorType, id: e.actorId },
     requestId: e.requestId,
+    jobId: e.jobId ?? null,
+    causeId: e.causeId ?? null,
     action: e.action,
     target: e.targetType || e.targetId ? { type: e.targetType, id: e.targetId } : null,
     changes: e.changes,
+    context: e.context ?? null,
     /** false until the sealer has linked the event into its chain (then chainSeq, prevHash and hash are set). */
     sealed: e.chainSeq !== null && e.chainSeq !== undefined,
     chainSeq: e.chainSeq === null || e.chainSeq === undefined ? null : Number(e.chainSeq),
@@ -123,6 +126,7 @@ export async function listEvents(db: DataSource, q: z.infer<typeof listQuerySche
 export const CSV_COLUMNS = [
   'seq', 'id', 'occurredAt', 'orgId', 'connectionId', 'actorType', 'actorId', 'requestId',
   'action', 'targetType', 'targetId', 'changes', 'prevHash', 'hash', 'sealed', 'chainSeq',
+  'jobId', 'causeId', 'context',
 ] as const;
 
 /**
@@ -141,6 +145,7 @@ export function csvRow(e: AuditEvent): string {
     Number(e.seq), e.id, new Date(e.occurredAt).toISOString(), e.orgId, e.connectionId, e.actorType, e.actorId, e.requestId,
     e.action, e.targetType, e.targetId, e.changes === null ? null : JSON.stringify(e.changes), e.prevHash, e.hash,
     e.chainSeq === null ? 'false' : 'true', e.chainSeq === null ? null : Number(e.chainSeq),
+    e.jobId ?? null, e.causeId ?? null, e.context ? JSON.stringify(e.context) : null,
   ];
   return `${cells.map(csvCell).join(',')}\r\n`;
 }

@@ -10,8 +10,8 @@ interface Pending {
 }
 const depthOf = (qr: QueryRunner) => (qr as unknown as { transactionDepth?: number }).transactionDepth ?? 1;
 
-const COLUMNS = 'id, occurred_at, org_id, connection_id, actor_type, actor_id, request_id, action, target_type, target_id, changes, mac';
-const PLACEHOLDERS = `(${new Array(12).fill('?').join(',')})`;
+const COLUMNS = 'id, occurred_at, org_id, connection_id, actor_type, actor_id, request_id, action, target_type, target_id, changes, mac, job_id, cause_id, context';
+const PLACEHOLDERS = `(${new Array(15).fill('?').join(',')})`;
 
 /**
  * Writes published events, unsealed (hash, prev_hash and chain_seq NULL), inside the publisher's
@@ -87,7 +87,8 @@ export class AuditWriter implements EntitySubscriberInterface {
 export async function insertRows(tx: EntityManager, rows: EventRow[]): Promise<void> {
   const params: unknown[] = [];
   for (const r of rows) {
-    params.push(r.id, sqlTime(r.occurredAt), r.orgId, r.connectionId, r.actorType, r.actorId, r.requestId, r.action, r.targetType, r.targetId, r.changes === null ? null : JSON.stringify(r.changes), r.mac ?? null);
+    params.push(r.id, sqlTime(r.occurredAt), r.orgId, r.connectionId, r.actorType, r.actorId, r.requestId, r.action, r.targetType, r.targetId, r.changes === null ? null : JSON.stringify(r.changes), r.mac ?? null,
+      r.jobId ?? null, r.causeId ?? null, r.context === null || r.context === undefined ? null : JSON.stringify(r.context));
   }
   await tx.query(`INSERT INTO audit_events (${COLUMNS}) VALUES ${rows.map(() => PLACEHOLDERS).join(',')}`, params);
 }

@@ -325,12 +325,12 @@ describe('export', () => {
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="audit-.*\.csv"$/);
     const lines = res.text.split('\r\n');
-    expect(lines[0]).toBe('seq,id,occurredAt,orgId,connectionId,actorType,actorId,requestId,action,targetType,targetId,changes,prevHash,hash,sealed,chainSeq');
+    expect(lines[0]).toBe('seq,id,occurredAt,orgId,connectionId,actorType,actorId,requestId,action,targetType,targetId,changes,prevHash,hash,sealed,chainSeq,jobId,causeId,context');
     // The export seals what has committed first, so its rows carry their hashes.
-    expect(lines[1]).toMatch(/,[0-9a-f]{64},true,1$/);
+    expect(lines[1]).toMatch(/,[0-9a-f]{64},true,1,,,$/);
     expect(res.text).toContain(',team,"a ""quoted"", name\nwith newline","{""name"":{""after"":""=cmd()""}}",');
     expect(res.text).toContain(`,team,"'=HYPERLINK(""x"")",,`);
-    expect(lines[2]).toMatch(/,true,2$/);
+    expect(lines[2]).toMatch(/,true,2,,,$/);
   });
 
   it('streams NDJSON oldest first, filtered', async () => {

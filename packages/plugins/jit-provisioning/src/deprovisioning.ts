@@ -110,12 +110,14 @@ export function deprovisioningSubscriber(events: EventBus, now: () => Date) {
       return;
     }
     if (!userId || !connectionId) return;
+    // Sessions ended here follow from the SCIM event (docs/people-and-explain.md, "Causal links").
+    const by: Actor = event.id ? { ...actor, cause: event.id } : actor;
     switch (event.action) {
       case 'user.deactivated':
-        await recordDeprovisioning(tx, events, { userId, connectionId, reason: 'inactive', now: now(), actor });
+        await recordDeprovisioning(tx, events, { userId, connectionId, reason: 'inactive', now: now(), actor: by });
         return;
       case 'user.deleted':
-        await recordDeprovisioning(tx, events, { userId, connectionId, reason: 'deleted', now: now(), actor });
+        await recordDeprovisioning(tx, events, { userId, connectionId, reason: 'deleted', now: now(), actor: by });
         return;
       case 'user.reactivated':
         await clearDeprovisioning(tx, userId, connectionId);
@@ -123,7 +125,7 @@ export function deprovisioningSubscriber(events: EventBus, now: () => Date) {
       case 'user.created':
       case 'user.linked':
         // Created (or linked) inactive: deprovisioned from the start; active: any earlier row of this connection goes.
-        if (event.changes?.active?.after === false) await recordDeprovisioning(tx, events, { userId, connectionId, reason: 'inactive', now: now(), actor });
+        if (event.changes?.active?.after === false) await recordDeprovisioning(tx, events, { userId, connectionId, reason: 'inactive', now: now(), actor: by });
         else await clearDeprovisioning(tx, userId, connectionId);
         return;
       default:

@@ -146,6 +146,9 @@ export async function recordDenial(
         connectionId: context.connectionId,
         target: context.email ? { type: 'email', id: context.email } : null,
         changes: { reason: { after: denial.reason }, ...(context.protocol ? { protocol: { after: context.protocol } } : {}) },
+        // Why, for explain (docs/people-and-explain.md): the refusal as the person saw it, and the field it names
+        // (e.g. dockerOrg: an organization the connection does not serve). Never the assertion.
+        context: { reason: denial.reason, status: denial.error.status, field: denial.error.field ?? null, detail: denial.error.message.replace(/ TraceID: \S+$/, '') },
       }),
     );
   } catch (err) {

@@ -61,6 +61,8 @@ export interface ApplyContext {
   connectionId: string;
   userId: string;
   flow: MappingFlow;
+  /** The decision's inputs for each change, recorded on its event (decision-context.ts). */
+  context?: (change: MembershipChange) => Record<string, unknown>;
 }
 
 /** Creates a team, or finds the one a concurrent transaction created first (uq_teams_org_name). */
@@ -87,11 +89,13 @@ export async function applyChanges(ctx: ApplyContext, state: MappingState, decis
   const done: SummaryChange[] = [];
   const created = new Map<string, string>();
   const user = { type: 'user', id: userId };
-  const publish = (event: DomainEvent) => events.publish(tx, actor, { connectionId, ...event });
+  let current: MembershipChange | undefined;
+  const publish = (event: DomainEvent) => events.publish(tx, actor, { connectionId, ...event, ...(ctx.context && current ? { context: ctx.context(current) } : {}) });
   const orgMembershipOf = (orgId: string) => state.orgMemberships.find((m) => m.orgId === orgId);
 
   for (const [i, c] of decision.changes.entries()) {
     const summary = described[i]!;
+    current = c;
     switch (c.kind) {
       case 'addOrgMembership': {
         try {

@@ -34,6 +34,7 @@ import {
 } from '@doorman/core';
 import type { OrgRole } from '@doorman/model';
 import { applyChanges, describeChanges, type SummaryChange } from './apply-changes.ts';
+import { decisionContexts } from './decision-context.ts';
 import { resolveGroups, type GroupFact, type GroupRuleSet } from './group-rules.ts';
 import { decideMemberships, type MappingDecision, type MappingFlow, type MappingInput } from './policy.ts';
 import { loadState, lockOrgsAndCount, lockUserMemberships, locks, placeholders, type MappingState, type OrgMembershipRow } from './state.ts';
@@ -186,8 +187,9 @@ export function createRoleMappingService(deps: ServiceDeps): RoleMappingServiceI
       // Decide again on fresh, locked counts when the first decision relied on them.
       if (await lockAndRecount(tx, state, decision)) decision = decideMemberships(input());
       if (!decision.changes.length) return { changes: [], ignoredGroups: decision.ignoredGroups };
+      const contextOf = decisionContexts(input(), decision);
       const changes = await applyChanges(
-        { tx, events, actor: request.actor, connectionId: request.connectionId, userId: request.userId, flow: request.flow },
+        { tx, events, actor: request.actor, connectionId: request.connectionId, userId: request.userId, flow: request.flow, context: (c) => ({ ...contextOf(c) }) },
         state,
         decision,
       );

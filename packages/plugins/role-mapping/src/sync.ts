@@ -148,6 +148,8 @@ export function createSyncConnectionProcessor(deps: SyncDeps) {
       if (trigger === 'schedule') return { skipped: 'already running' };
       throw new SyncAlreadyRunningError(`a sync of connection ${connectionId} is already running; this one will be retried`);
     }
+    // What the sync writes names it (docs/people-and-explain.md, "Causal links").
+    const actor = { ...SYSTEM_ACTOR, jobId: job.id };
     try {
       const users = deps.db.getRepository(ConnectionUserEntity);
       type Person = { userId: string; active?: boolean; dockerRole?: string | null; dockerOrg?: string | null; dockerTeam?: string | null };
@@ -176,7 +178,7 @@ export function createSyncConnectionProcessor(deps: SyncDeps) {
             const result = await retryingLocks(() =>
               deps.transaction(async (tx) => {
                 sessionsEnded = 0;
-                if (u.active === undefined) return deps.service.applyStored(tx, { connectionId, userId: u.userId, actor: SYSTEM_ACTOR });
+                if (u.active === undefined) return deps.service.applyStored(tx, { connectionId, userId: u.userId, actor });
                 if (u.active) {
                   return deps.service.apply(tx, {
                     connectionId,
@@ -184,12 +186,12 @@ export function createSyncConnectionProcessor(deps: SyncDeps) {
                     attributes: { dockerRole: u.dockerRole, dockerOrg: u.dockerOrg, dockerTeam: u.dockerTeam },
                     flow: 'scim',
                     firstTime: false,
-                    actor: SYSTEM_ACTOR,
+                    actor,
                   });
                 }
-                const revoked = await deps.service.revokeConnectionMemberships(tx, { connectionId, userId: u.userId, actor: SYSTEM_ACTOR });
+                const revoked = await deps.service.revokeConnectionMemberships(tx, { connectionId, userId: u.userId, actor });
                 // Inactive people are reconciled fully: their SSO sessions too (docs/org-wide-deprovisioning.md).
-                const ended = await deps.sessions?.()?.deprovision(tx, { connectionId, userId: u.userId, reason: 'inactive', actor: SYSTEM_ACTOR });
+                const ended = await deps.sessions?.()?.deprovision(tx, { connectionId, userId: u.userId, reason: 'inactive', actor });
                 sessionsEnded = ended?.sessionsEnded ?? 0;
                 return revoked;
               }),
@@ -219,7 +221,7 @@ export function createSyncConnectionProcessor(deps: SyncDeps) {
         if (batch.length < deps.batchSize) break;
       }
       await deps.transaction((tx) =>
-        deps.events.publish(tx, SYSTEM_ACTOR, {
+        deps.events.publish(tx, actor, {
           action: 'sync.completed',
           connectionId,
           target: { type: 'connection', id: connectionId },

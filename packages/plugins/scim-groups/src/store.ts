@@ -137,13 +137,13 @@ export class ScimGroupStore {
   }
 
   /** Role mapping re-decides the people whose groups changed (in this transaction, or through the sync job). */
-  private async regrant(tx: EntityManager, tenant: Tenant, groupId: string, changes: Changes): Promise<GroupsChangedResult | null> {
+  private async regrant(tx: EntityManager, tenant: Tenant, groupId: string, changes: Changes, cause: string): Promise<GroupsChangedResult | null> {
     if (!changes.regroup && !changes.userIds.size) return null;
     return this.deps.roleMapping.groupsChanged(tx, {
       connectionId: tenant.connectionId,
       groupIds: [groupId],
       ...(changes.regroup ? {} : { userIds: [...changes.userIds] }),
-      actor: tenant.actor,
+      actor: { ...tenant.actor, cause },
     });
   }
 
@@ -158,7 +158,9 @@ export class ScimGroupStore {
         { displayName: saved.displayName, displayNameLc: saved.displayNameLc, externalId: saved.externalId, version: saved.version, updatedAt: now },
       );
     }
-    const mapping = await this.regrant(tx, tenant, saved.id, changes);
+    // The mapping changes follow from this request's main group event, whose id is chosen now (docs/people-and-explain.md).
+    const cause = randomUUID();
+    const mapping = await this.regrant(tx, tenant, saved.id, changes, cause);
     const effect: Record<string, { after: unknown }> = mapping ? { peopleApplied: { after: mapping.applied }, syncJobId: { after: mapping.jobId } } : {};
     const base = { connectionId: tenant.connectionId, target: { type: 'group', id: saved.id } };
     const events: DomainEvent[] = [];
@@ -169,6 +171,8 @@ export class ScimGroupStore {
     }
     if (changes.added.count) events.push({ ...base, action: 'group.members_added', changes: { count: { after: changes.added.count }, members: { after: changes.added.ids }, ...effect } });
     if (changes.removed.count) events.push({ ...base, action: 'group.members_removed', changes: { count: { after: changes.removed.count }, members: { after: changes.removed.ids }, ...effect } });
+    const main = events.find((e) => e.action === 'group.members_added') ?? events.find((e) => e.action === 'group.members_removed') ?? events[0];
+    if (main) main.id = cause;
     await this.deps.events.publish(tx, tenant.actor, ...events);
     return saved;
   }
@@ -307,12 +311,14 @@ export class ScimGroupStore {
       await tx.getRepository(ScimGroupEntity).delete({ id: row.id });
       // Everyone it granted something is re-decided: members just removed, and (when many) the sync
       // job finds the rest through the grants the group left behind.
-      const mapping = await this.deps.roleMapping.groupsChanged(tx, { connectionId: tenant.connectionId, groupIds: [row.id], userIds: [...changes.userIds], actor: tenant.actor });
+      const cause = randomUUID();
+      const mapping = await this.deps.roleMapping.groupsChanged(tx, { connectionId: tenant.connectionId, groupIds: [row.id], userIds: [...changes.userIds], actor: { ...tenant.actor, cause } });
       const base = { connectionId: tenant.connectionId, target: { type: 'group', id: row.id } };
       const effect = { peopleApplied: { after: mapping.applied }, syncJobId: { after: mapping.jobId } };
       const events: DomainEvent[] = [];
       if (changes.removed.count) events.push({ ...base, action: 'group.members_removed', changes: { count: { after: changes.removed.count }, members: { after: changes.removed.ids }, ...effect } });
       events.push({ ...base, action: 'group.deleted', changes: { displayName: { before: row.displayName }, ...effect } });
+      events[0]!.id = cause;
       await this.deps.events.publish(tx, tenant.actor, ...events);
     });
   }

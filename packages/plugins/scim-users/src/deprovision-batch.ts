@@ -1,9 +1,9 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from 'typeorm';
-import type { DeactivateUserPayload } from '@doorman/jobs';
 import { deprovisionUser, deprovisionUsers } from './deprovision.ts';
 
 type Deps = Parameters<typeof deprovisionUser>[1];
+type Job = Parameters<typeof deprovisionUser>[2];
 type Outcome = Awaited<ReturnType<typeof deprovisionUser>>;
 type Transaction = <T>(work: (tx: EntityManager) => Promise<T>) => Promise<T>;
 
@@ -19,9 +19,9 @@ export const DEPROVISION_BATCH = 50;
  * order so concurrent batches lock rows in one order. If the batch fails, each
  * job runs again in a transaction of its own, so one failing job fails (and is retried) alone.
  */
-export function batchedDeprovisioner(transaction: Transaction, deps: Deps): (job: DeactivateUserPayload) => Promise<Outcome> {
-  const runAlone = (job: DeactivateUserPayload) => transaction((tx) => deprovisionUser(tx, deps, job));
-  const loader = new DataLoader<DeactivateUserPayload, Outcome>(
+export function batchedDeprovisioner(transaction: Transaction, deps: Deps): (job: Job) => Promise<Outcome> {
+  const runAlone = (job: Job) => transaction((tx) => deprovisionUser(tx, deps, job));
+  const loader = new DataLoader<Job, Outcome>(
     async (jobs) => {
       if (jobs.length === 1) return [await runAlone(jobs[0]!).catch(asError)];
       const order = jobs.map((_, i) => i).sort((a, b) => (jobs[a]!.connectionUserId < jobs[b]!.connectionUserId ? -1 : 1));

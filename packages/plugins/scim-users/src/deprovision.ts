@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { IsNull } from 'typeorm';
-import { SYSTEM_ACTOR, type EventBus, type RoleMappingService } from '@doorman/core';
+import { SYSTEM_ACTOR, type Actor, type EventBus, type RoleMappingService } from '@doorman/core';
 import { SsoSessionEntity } from '@doorman/model';
 import type { DeactivateUserPayload } from '@doorman/jobs';
 
@@ -11,10 +11,15 @@ import type { DeactivateUserPayload } from '@doorman/jobs';
  * a concurrent reactivation). Statements: the row lock, role mapping's revoke (one read, one DELETE
  * per table, plus the owner recount when the user owns an organization), the session update.
  */
+type Job = DeactivateUserPayload & { jobId?: string };
+
+/** What a deactivation job writes names the job, the SCIM request that deactivated the person and its event (docs/people-and-explain.md). */
+const jobActor = (job: Job): Actor => ({ ...SYSTEM_ACTOR, requestId: job.requestId ?? null, jobId: job.jobId ?? null, cause: job.causeEventId ?? null });
+
 export async function deprovisionUser(
   tx: EntityManager,
   deps: { roleMapping: RoleMappingService; events: EventBus; dialect: 'mysql' | 'sqlite'; now(): Date },
-  job: DeactivateUserPayload,
+  job: Job,
 ): Promise<{ skipped?: string; removed: number; sessionsEnded: number }> {
   // Raw SQL: one round trip for the one column the decision needs (0/1 on both dialects).
   const [row]: Array<{ active: number | boolean }> = await tx.query(
@@ -24,13 +29,14 @@ export async function deprovisionUser(
   if (job.reason === 'inactive' && (!row || Number(row.active) !== 0)) {
     return { skipped: row ? 'reactivated since' : 'deleted since (its own job deprovisions)', removed: 0, sessionsEnded: 0 };
   }
-  const summary = await deps.roleMapping.revokeConnectionMemberships(tx, { connectionId: job.connectionId, userId: job.userId, actor: SYSTEM_ACTOR });
+  const actor = jobActor(job);
+  const summary = await deps.roleMapping.revokeConnectionMemberships(tx, { connectionId: job.connectionId, userId: job.userId, actor });
   const ended = await tx
     .getRepository(SsoSessionEntity)
     .update({ userId: job.userId, connectionId: job.connectionId, endedAt: IsNull() }, { endedAt: deps.now() });
   const sessionsEnded = ended.affected ?? 0;
   if (summary.changes.length || sessionsEnded) {
-    await deps.events.publish(tx, SYSTEM_ACTOR, {
+    await deps.events.publish(tx, actor, {
       action: 'user.deprovisioned',
       connectionId: job.connectionId,
       target: { type: 'user', id: job.userId },
@@ -51,7 +57,7 @@ const marks = (n: number) => new Array(n).fill('?').join(', ');
  * sessions and one UPDATE ending them. Outcomes, events and idempotence as `deprovisionUser`'s; a
  * person in two jobs of the batch is deprovisioned by the first, the second finds nothing.
  */
-export async function deprovisionUsers(tx: EntityManager, deps: Deps, jobs: DeactivateUserPayload[]): Promise<Outcome[]> {
+export async function deprovisionUsers(tx: EntityManager, deps: Deps, jobs: Job[]): Promise<Outcome[]> {
   const lock = deps.dialect === 'mysql' ? ' FOR UPDATE' : '';
   const ids = [...new Set(jobs.map((j) => j.connectionUserId))].sort();
   const rows: Array<{ id: string; active: number | boolean }> = await tx.query(`SELECT id, active FROM connection_users WHERE id IN (${marks(ids.length)}) ORDER BY id${lock}`, ids);
@@ -66,7 +72,7 @@ export async function deprovisionUsers(tx: EntityManager, deps: Deps, jobs: Deac
   for (let i = 0; i < jobs.length; i++) {
     if (outcomes[i]) continue;
     const job = jobs[i]!;
-    const summary = await deps.roleMapping.revokeConnectionMemberships(tx, { connectionId: job.connectionId, userId: job.userId, actor: SYSTEM_ACTOR });
+    const summary = await deps.roleMapping.revokeConnectionMemberships(tx, { connectionId: job.connectionId, userId: job.userId, actor: jobActor(job) });
     removed.set(i, summary.changes.length);
   }
   // Sessions, per connection: which are open (locked), then one UPDATE ending them all.
@@ -95,7 +101,7 @@ export async function deprovisionUsers(tx: EntityManager, deps: Deps, jobs: Deac
     ended.delete(key); // a second job of the same person in this batch ended nothing more
     outcomes[i] = { removed: count, sessionsEnded };
     if (count || sessionsEnded) {
-      await deps.events.publish(tx, SYSTEM_ACTOR, {
+      await deps.events.publish(tx, jobActor(job), {
         action: 'user.deprovisioned',
         connectionId: job.connectionId,
         target: { type: 'user', id: job.userId },

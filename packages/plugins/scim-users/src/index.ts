@@ -101,7 +101,7 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
       attempts: 10,
       backoffMs: 2000,
       concurrency: DEPROVISION_BATCH,
-      process: (data) => deprovision(data),
+      process: (data, job) => deprovision({ ...data, jobId: job.id }),
     });
 
     // Operators: the counter behind unfiltered totals is kept by every create and delete; this

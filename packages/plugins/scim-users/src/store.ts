@@ -127,7 +127,8 @@ export class ScimUserStore {
   }
 
   private event(tenant: Tenant, row: Pick<ConnectionUser, 'id' | 'userId'>, action: string, changes?: DomainEvent['changes']): DomainEvent {
-    return { action, connectionId: tenant.connectionId, target: { type: 'user', id: row.userId }, changes: { ...(changes ?? {}), scimId: { after: row.id } } };
+    // The id is chosen here so that what follows from the event (mapping changes, jobs) can name it as their cause.
+    return { id: randomUUID(), action, connectionId: tenant.connectionId, target: { type: 'user', id: row.userId }, changes: { ...(changes ?? {}), scimId: { after: row.id } } };
   }
 
   async create(tenant: Tenant, body: unknown): Promise<ScimResource> {
@@ -159,7 +160,8 @@ export class ScimUserStore {
     await this.writeEmails(tx, row.id, emails, true);
     const events = [this.event(tenant, row, created ? 'user.created' : 'user.linked', diff(null, columns))];
     if (row.active) {
-      await this.deps.roleMapping.apply(tx, { connectionId: tenant.connectionId, userId: account.id, attributes: mappingAttributes(columns), flow: 'scim', firstTime: true, actor: tenant.actor });
+      // The mapping's events follow from this request's event (docs/people-and-explain.md, "Causal links").
+      await this.deps.roleMapping.apply(tx, { connectionId: tenant.connectionId, userId: account.id, attributes: mappingAttributes(columns), flow: 'scim', firstTime: true, actor: { ...tenant.actor, cause: events[0]!.id } });
     }
     await this.deps.events.publish(tx, tenant.actor, ...events);
     await recordConnectionUsersChange(tx, tenant.connectionId, +1);
@@ -366,18 +368,26 @@ export class ScimUserStore {
     const mappingChanged = current.dockerRole !== columns.dockerRole || current.dockerOrg !== columns.dockerOrg || current.dockerTeam !== columns.dockerTeam;
     const events: DomainEvent[] = [];
     if (current.active && !next.active) {
+      const event = this.event(tenant, next, 'user.deactivated', changes);
       await this.deps.jobs.enqueue(
         tx,
-        jobIntent(deactivateUserJob, `deactivate-user.${current.id}.v${next.version}`, { connectionId: tenant.connectionId, connectionUserId: current.id, userId: current.userId, reason: 'inactive' }),
+        jobIntent(deactivateUserJob, `deactivate-user.${current.id}.v${next.version}`, {
+          connectionId: tenant.connectionId,
+          connectionUserId: current.id,
+          userId: current.userId,
+          reason: 'inactive',
+          ...causeOf(tenant, event),
+        }),
       );
-      events.push(this.event(tenant, next, 'user.deactivated', changes));
+      events.push(event);
     } else if (next.active) {
+      const event = this.event(tenant, next, current.active ? 'user.updated' : 'user.reactivated', changes);
       // Reactivation and mapping-attribute changes re-apply role mapping in this transaction (the
       // mapping is idempotent; drift with unchanged attributes is the sync job's to repair).
       if (mappingChanged || !current.active) {
-        await this.deps.roleMapping.apply(tx, { connectionId: tenant.connectionId, userId: current.userId, attributes: mappingAttributes(columns), flow: 'scim', firstTime: !current.active, actor: tenant.actor });
+        await this.deps.roleMapping.apply(tx, { connectionId: tenant.connectionId, userId: current.userId, attributes: mappingAttributes(columns), flow: 'scim', firstTime: !current.active, actor: { ...tenant.actor, cause: event.id } });
       }
-      events.push(this.event(tenant, next, current.active ? 'user.updated' : 'user.reactivated', changes));
+      events.push(event);
     } else {
       events.push(this.event(tenant, next, 'user.updated', changes));
     }
@@ -391,15 +401,25 @@ export class ScimUserStore {
       assertIfMatch(ifMatch, current.version);
       await tx.getRepository(ConnectionUserEmailEntity).delete({ connectionUserId: current.id });
       await tx.getRepository(ConnectionUserEntity).delete({ id: current.id });
+      const event = this.event(tenant, current, 'user.deleted', { userName: { before: current.userName } });
       await this.deps.jobs.enqueue(
         tx,
-        jobIntent(deactivateUserJob, `deactivate-user.${current.id}.deleted`, { connectionId: tenant.connectionId, connectionUserId: current.id, userId: current.userId, reason: 'deleted' }),
+        jobIntent(deactivateUserJob, `deactivate-user.${current.id}.deleted`, {
+          connectionId: tenant.connectionId,
+          connectionUserId: current.id,
+          userId: current.userId,
+          reason: 'deleted',
+          ...causeOf(tenant, event),
+        }),
       );
-      await this.deps.events.publish(tx, tenant.actor, this.event(tenant, current, 'user.deleted', { userName: { before: current.userName } }));
+      await this.deps.events.publish(tx, tenant.actor, event);
       await recordConnectionUsersChange(tx, tenant.connectionId, -1);
     });
   }
 }
+
+/** The request and the event a deactivation job follows from (its audit events name them). */
+const causeOf = (tenant: Tenant, event: DomainEvent) => ({ ...(tenant.actor.requestId ? { requestId: tenant.actor.requestId.slice(0, 64) } : {}), causeEventId: event.id! });
 
 type RawRow = Record<string, unknown>;
 interface LookupKey {
