@@ -52,7 +52,12 @@ describe('apply, SCIM flow', () => {
       orgs: [{ org: names.moby, role: 'editor', source: 'scim', connectionId: w.c1 }],
       teams: [{ org: names.moby, team: 'everyone', grantedBy: 'mapping', source: 'scim', connectionId: w.c1 }],
     });
-    expect(recorder.events.map((e) => e.event)).toEqual([
+    // Each event records the decision's inputs (src/decision-context.ts); compared apart.
+    expect(recorder.events.map((e) => [e.event.context?.rule, (e.event.context?.inputs as { dockerRole?: string })?.dockerRole])).toEqual([
+      ['defaultOrganization', 'editor'],
+      ['defaultTeam', 'editor'],
+    ]);
+    expect(recorder.events.map(({ event: { context: _, ...e } }) => e)).toEqual([
       { action: 'member.added', orgId: w.moby, connectionId: w.c1, target: { type: 'user', id: user }, changes: { role: { after: 'editor' }, source: { after: 'scim' } } },
       {
         action: 'team_member.added',
@@ -72,7 +77,8 @@ describe('apply, SCIM flow', () => {
     const summary = await apply(user, { dockerRole: 'owner' });
     expect(summary.changes).toEqual([{ kind: 'changeRole', orgId: w.moby, org: names.moby, from: 'member', to: 'owner' }]);
     expect((await membershipsOf(ds, user)).orgs[0]!.role).toBe('owner');
-    expect(recorder.events.map((e) => e.event)).toEqual([
+    expect(recorder.events.map((e) => e.event.context?.rule)).toEqual(['dockerRole']);
+    expect(recorder.events.map(({ event: { context: _, ...e } }) => e)).toEqual([
       { action: 'member.role_changed', orgId: w.moby, connectionId: w.c1, target: { type: 'user', id: user }, changes: { role: { before: 'member', after: 'owner' } } },
     ]);
   });

@@ -93,11 +93,13 @@ describe('sync-connection processor', () => {
 
     const completed = recorder.events.filter((e) => e.event.action === 'sync.completed');
     expect(completed).toHaveLength(1);
+    // What the job writes names it (docs/people-and-explain.md, "Causal links").
+    const jobActor = { ...SYSTEM_ACTOR, jobId: 'test-job' };
     expect(completed[0]).toEqual({
-      actor: SYSTEM_ACTOR,
+      actor: jobActor,
       event: { action: 'sync.completed', connectionId: w.c1, target: { type: 'connection', id: w.c1 }, changes: { summary: { after: { ...result, trigger: 'manual' } } } },
     });
-    expect(recorder.events.filter((e) => e.event.action !== 'sync.completed').every((e) => e.actor === SYSTEM_ACTOR)).toBe(true);
+    expect(recorder.events.filter((e) => e.event.action !== 'sync.completed').every((e) => JSON.stringify(e.actor) === JSON.stringify(jobActor))).toBe(true);
 
     // Nothing drifted since: the next run changes nothing.
     recorder.clear();
