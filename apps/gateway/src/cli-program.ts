@@ -102,7 +102,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }));
 
     let base: string | undefined;
-    const call = async (method: string, path: string, body?: unknown, query?: Record<string, unknown>) => {
+    const call = async (method: string, path: string, body?: unknown, query?: Record<string, unknown>, render?: CliCommand['render']) => {
       const g = await open();
       if (!base) {
         // A loopback listener on a random port, for this process only.
@@ -121,6 +121,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       const text = await res.text();
       let out = text;
       if (res.headers.get('content-type')?.includes('json') && text) out = JSON.stringify(JSON.parse(text), null, 2);
+      // A command with its own human-readable output prints it on success (`--json`: the body itself).
+      if (render && res.status < 400 && res.headers.get('content-type')?.includes('json')) out = render(JSON.parse(text)).replace(/\n$/, '');
       (res.status >= 400 ? io.stderr : io.stdout)(`${out}\n`);
       exitCode = res.status >= 400 ? 1 : 0;
     };
@@ -166,6 +168,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const cmd = /^[a-z]/i.test(sub) ? parent.command(sub) : sub ? parent.arguments(sub) : parent;
         cmd.description(`${spec.description} (${spec.method} /admin/v1${spec.path}; plugin ${plugin.id})`);
         for (const opt of spec.options ?? []) cmd.option(optionFlag(opt), opt.description, (raw: string) => parseOption(opt.type ?? 'string', raw));
+        if (spec.render) cmd.option('--json', 'print the API body as JSON instead of the human-readable output');
         cmd.action(async (...received: unknown[]) => {
           const names = positional(sub);
           const args = received.slice(0, names.length) as string[];
@@ -176,7 +179,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             if (value !== undefined) fieldOpts[opt.field] = value;
           }
           const request = cliRequest({ ...spec, command: sub }, args, fieldOpts);
-          await call(request.method, request.path, request.body, request.query);
+          await call(request.method, request.path, request.body, request.query, opts.json ? undefined : spec.render);
         });
       }
     }

@@ -89,6 +89,8 @@ export interface CliCommand {
   path: string;
   /** Options sent as the JSON body (POST/PATCH/PUT) or query string (GET/DELETE). */
   options?: ReadonlyArray<{ flag: string; field: string; description: string; type?: 'string' | 'number' | 'boolean' | 'list' | 'json' | 'file' }>;
+  /** Human-readable output of a successful answer (the command then takes `--json` to print the API body as is). */
+  render?: (body: unknown) => string;
 }
 
 export interface PluginDefinition<C = unknown> {

@@ -1,4 +1,7 @@
-/** Fixtures for this package's integration tests (not exported): an IdP key pair, SAML responses, a world. */
+/**
+ * Fixtures for integration tests: an IdP key pair, SAML responses, a world. Exported as
+ * `@doorman/plugin-jit-provisioning/testing` for other packages' end-to-end tests (never by the plugin itself).
+ */
 import { generateKeyPairSync, randomUUID, sign, X509Certificate } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import type { DataSource } from 'typeorm';
@@ -268,3 +271,4 @@ export class CookieJar {
     this.cookies.clear();
   }
 }
+export { spUrls } from './saml.ts';

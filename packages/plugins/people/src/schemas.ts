@@ -49,3 +49,47 @@ export const personSchema = z
     ),
   })
   .meta({ id: 'Person' });
+
+/** `GET /people/:person/explain` (docs/people-and-explain.md, "Explain"). */
+export const explainQuery = z.object({
+  org: z.string().min(1).max(255).optional().meta({ description: 'organization id or name: explain this organization only' }),
+  team: z.string().min(1).max(255).optional().meta({ description: 'team id or name (within org when given): explain this team only' }),
+});
+
+const stepKind = z.enum(['idp_request', 'admin_request', 'decision', 'change', 'job', 'sessions_ended', 'deactivation', 'refused_sign_in', 'not_served']);
+export const explainStepSchema = z
+  .object({
+    n: z.number().int().meta({ description: 'position in the chain, from 1' }),
+    kind: stepKind.meta({
+      description:
+        'idp_request: a SCIM or SSO request; admin_request: an admin change; decision: the role-mapping decision and its inputs; change: a membership, role or team change; job: a deactivation or sync job; sessions_ended; deactivation; refused_sign_in; not_served: a dockerOrg the connection does not serve',
+    }),
+    at: time,
+    eventId: z.string().meta({ description: 'the audit event behind the step (a decision step: the event that records it); verify it with the hash chain' }),
+    action: z.string(),
+    summary: z.string().meta({ description: 'the step in words' }),
+    connectionId: z.string().nullable(),
+    orgId: z.string().nullable(),
+    teamId: z.string().nullable(),
+    requestId: z.string().nullable().meta({ description: 'the HTTP request that caused it (SCIM, SSO, admin), also through a job' }),
+    jobId: z.string().nullable(),
+    follows: z.string().nullable().meta({ description: 'the audit event id this step follows from' }),
+    details: z.record(z.string(), z.unknown()).meta({ description: 'attributes that mattered, the rule and its inputs, the refusal reason' }),
+    sealed: z.boolean().meta({ description: 'false until the audit sealer linked the event into its hash chain' }),
+  })
+  .meta({ id: 'ExplainStep' });
+
+export const explanationSchema = z
+  .object({
+    person: z.object({ id: z.string(), email: z.string() }),
+    org: z.object({ id: z.string(), name: z.string().nullable() }).nullable(),
+    team: z.object({ id: z.string(), name: z.string().nullable() }).nullable(),
+    now: z.object({
+      organizations: z.array(z.object({ orgId: z.string(), org: z.string().nullable(), role: z.string(), provenance: provenanceSchema, since: time })),
+      teams: z.array(z.object({ teamId: z.string(), team: z.string().nullable(), orgId: z.string(), org: z.string().nullable(), provenance: provenanceSchema, since: time })),
+      summary: z.string().meta({ description: 'the answer now, in words' }),
+    }),
+    chain: z.array(explainStepSchema),
+    whyNot: z.array(z.number().int()).meta({ description: 'the steps (n) that keep the person out: refusals, deactivations, organizations not served' }),
+  })
+  .meta({ id: 'Explanation' });
