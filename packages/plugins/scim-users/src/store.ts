@@ -329,8 +329,15 @@ export class ScimUserStore {
     const tenant = request.tenant;
     if (current.active && !next.active) {
       // Deprovisioning runs as a job: committed with this change through the outbox, never lost.
-      const intent = jobIntent(deactivateUserJob, `deactivate-user.${current.id}.v${next.version}`, { connectionId: tenant.connectionId, connectionUserId: current.id, userId: current.userId, reason: 'inactive' });
-      return { kind: 'simple', next, update, events: [this.event(tenant, next, 'user.deactivated', changes)], intents: [intent], resource: toScimUser(next, this.deps.baseUrl) };
+      const event = this.event(tenant, next, 'user.deactivated', changes);
+      const intent = jobIntent(deactivateUserJob, `deactivate-user.${current.id}.v${next.version}`, {
+        connectionId: tenant.connectionId,
+        connectionUserId: current.id,
+        userId: current.userId,
+        reason: 'inactive',
+        ...causeOf(tenant, event),
+      });
+      return { kind: 'simple', next, update, events: [event], intents: [intent], resource: toScimUser(next, this.deps.baseUrl) };
     }
     return { kind: 'simple', next, update, events: [this.event(tenant, next, 'user.updated', changes)], intents: [], resource: toScimUser(next, this.deps.baseUrl) };
   }
