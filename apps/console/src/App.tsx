@@ -12,7 +12,8 @@ import { OrgPage } from './pages/OrgPage.tsx';
 import { RoleMappingPage } from './pages/RoleMappingPage.tsx';
 import { SessionContext } from './session-context.ts';
 import { OrgsPage } from './pages/OrgsPage.tsx';
-import { PeoplePage, PersonPage } from './pages/PeoplePage.tsx';
+import { PeoplePage } from './pages/PeoplePage.tsx';
+import { PersonPage } from './pages/person/PersonPage.tsx';
 import { SignInPage } from './pages/SignInPage.tsx';
 
 type SessionState = { status: 'loading' } | { status: 'signed-out'; reason?: string } | { status: 'signed-in'; session: SessionInfo } | { status: 'error'; error: Error };

@@ -1,5 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
-import { api } from './api/client.ts';
+import { useCallback, useEffect, useRef, useState } from 'react';
 
 export interface Resource<T> {
   data: T | undefined;
@@ -8,22 +7,27 @@ export interface Resource<T> {
   reload(): void;
 }
 
-/** GETs `path` (null: nothing yet) and keeps loading and error states; `reload` fetches again. */
-export function useResource<T>(path: string | null): Resource<T> {
-  const [state, setState] = useState<{ data?: T; error?: Error; loading: boolean }>({ loading: path !== null });
+/**
+ * Loads with `load` (a typed admin API call) whenever `key` changes (null: nothing yet), keeping
+ * loading and error states; `reload` loads again. `key` names the request, e.g. its path and query.
+ */
+export function useResource<T>(key: string | null, load: (signal: AbortSignal) => Promise<T>): Resource<T> {
+  const [state, setState] = useState<{ data?: T; error?: Error; loading: boolean }>({ loading: key !== null });
   const [generation, setGeneration] = useState(0);
+  const loader = useRef(load);
+  loader.current = load;
   useEffect(() => {
-    if (path === null) return;
+    if (key === null) return;
     const controller = new AbortController();
     setState((s) => ({ data: s.data, loading: true }));
-    api.get<T>(path, controller.signal).then(
+    loader.current(controller.signal).then(
       (data) => setState({ data, loading: false }),
       (error: Error) => {
         if (error.name !== 'AbortError') setState({ error, loading: false });
       },
     );
     return () => controller.abort();
-  }, [path, generation]);
+  }, [key, generation]);
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
   return { data: state.data, error: state.error, loading: state.loading, reload };
 }

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { SignInPage } from '../src/pages/SignInPage.tsx';
-import { api } from '../src/api/client.ts';
+import { admin, call } from '../src/api/client.ts';
 
 afterEach(() => {
   cleanup();
@@ -14,7 +14,7 @@ const respond = (status: number, body: unknown) => new Response(JSON.stringify(b
 
 describe('SignInPage', () => {
   it('posts the token once, then drops it and sends the CSRF token (not the admin token) on later writes', async () => {
-    const fetchMock = vi.fn(async (_url: string, _init?: RequestInit) => respond(201, { csrfToken: 'csrf-1', expiresInSeconds: 1800, tokenId: 'bootstrap' }));
+    const fetchMock = vi.fn(async (_request: Request) => respond(201, { csrfToken: 'csrf-1', expiresInSeconds: 1800, tokenId: 'bootstrap' }));
     vi.stubGlobal('fetch', fetchMock);
     const onSignedIn = vi.fn();
     render(<SignInPage onSignedIn={onSignedIn} />);
@@ -24,16 +24,19 @@ describe('SignInPage', () => {
     await userEvent.click(screen.getByRole('button', { name: 'Sign in' }));
     expect(onSignedIn).toHaveBeenCalledWith({ csrfToken: 'csrf-1', expiresInSeconds: 1800, tokenId: 'bootstrap' });
     expect(fetchMock).toHaveBeenCalledTimes(1);
-    expect(fetchMock.mock.calls[0]![0]).toBe('/console/api/session');
-    expect(JSON.parse(String(fetchMock.mock.calls[0]![1]!.body))).toEqual({ token: 'secret-admin-token' });
+    const signInRequest = fetchMock.mock.calls[0]![0];
+    expect(new URL(signInRequest.url).pathname).toBe('/console/api/session');
+    expect(signInRequest.method).toBe('POST');
+    expect(await signInRequest.json()).toEqual({ token: 'secret-admin-token' });
     expect((input as HTMLInputElement).value).toBe('');
     expect(JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie).not.toContain('secret-admin-token');
 
     fetchMock.mockResolvedValueOnce(respond(201, { id: 'o1' }));
-    await api.post('/admin/v1/orgs', { name: 'acme' });
-    const headers = fetchMock.mock.calls[1]![1]!.headers as Record<string, string>;
-    expect(headers['X-CSRF-Token']).toBe('csrf-1');
-    expect(JSON.stringify(headers)).not.toContain('secret-admin-token');
+    await call(admin.POST('/orgs', { body: { name: 'acme' } }));
+    const write = fetchMock.mock.calls[1]![0];
+    expect(new URL(write.url).pathname).toBe('/admin/v1/orgs');
+    expect(write.headers.get('X-CSRF-Token')).toBe('csrf-1');
+    expect(JSON.stringify([...write.headers])).not.toContain('secret-admin-token');
   });
 
   it('shows the server’s reason when the token is refused, and the button is disabled while empty', async () => {

@@ -1,19 +1,12 @@
-import { request, setCsrfToken } from './client.ts';
+import { call, consoleApi, setCsrfToken } from './client.ts';
+import type { SessionInfo } from './session-paths.ts';
 
-export interface SessionInfo {
-  csrfToken: string;
-  expiresInSeconds: number;
-  tokenId: string;
-  /** The deployment's PUBLIC_URL: the base of every URL an IdP admin pastes. */
-  publicUrl: string;
-}
-
-const PATH = '/console/api/session';
+export type { SessionInfo } from './session-paths.ts';
 
 /** The current session, or null when not signed in. */
 export async function loadSession(): Promise<SessionInfo | null> {
   try {
-    const session = await request<SessionInfo>('GET', PATH);
+    const session = await call(consoleApi.GET('/session'));
     setCsrfToken(session.csrfToken);
     return session;
   } catch (err) {
@@ -24,12 +17,12 @@ export async function loadSession(): Promise<SessionInfo | null> {
 
 /** Exchanges an admin token for a session cookie; the token is not kept anywhere. */
 export async function signIn(token: string): Promise<SessionInfo> {
-  const session = await request<SessionInfo>('POST', PATH, { token });
+  const session = await call(consoleApi.POST('/session', { body: { token } }));
   setCsrfToken(session.csrfToken);
   return session;
 }
 
 export async function signOut(): Promise<void> {
-  await request('DELETE', PATH);
+  await call(consoleApi.DELETE('/session'));
   setCsrfToken(undefined);
 }

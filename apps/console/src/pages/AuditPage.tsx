@@ -1,39 +1,21 @@
 import { useState, type FormEvent } from 'react';
-import { query } from '../api/client.ts';
+import { admin, call, defined, query } from '../api/client.ts';
+import type { paths } from '../api/schema.ts';
+import type { AuditEvent, Ok } from '../api/types.ts';
 import { Badge, ErrorMessage, Field, formatDate, Loading, Page, Section, Table } from '../components/ui.tsx';
 import { useResource } from '../hooks.ts';
 
-export interface AuditEvent {
-  seq: number;
-  id: string;
-  occurredAt: string;
-  orgId: string | null;
-  connectionId: string | null;
-  actor: { type: string; id: string | null };
-  action: string;
-  target: { type: string | null; id: string | null } | null;
-  changes: Record<string, { before?: unknown; after?: unknown }> | null;
-  sealed: boolean;
-}
-
-interface Verify {
-  ok: boolean;
-  checked: number;
-  reason?: string;
-  brokenAtSeq?: number;
-  unsealed?: number;
-  findings?: Array<{ reason: string }>;
-}
-
 const EMPTY = { orgId: '', connectionId: '', action: '', actorType: '' };
+type ActorType = NonNullable<paths['/audit']['get']['parameters']['query']>['actorType'];
+type Verify = Ok<'/audit/verify', 'get'>;
 
 export function AuditPage() {
   const [draft, setDraft] = useState(EMPTY);
   const [filters, setFilters] = useState(EMPTY);
   const [cursor, setCursor] = useState<string | undefined>();
-  const qs = query({ ...filters, limit: 50, cursor });
-  const events = useResource<{ events: AuditEvent[]; nextCursor: string | null }>(`/admin/v1/audit${qs}`);
-  const verify = useResource<Verify>(`/admin/v1/audit/verify${query({ orgId: filters.orgId })}`);
+  const filter = defined({ ...filters, actorType: (filters.actorType || undefined) as ActorType | undefined });
+  const events = useResource(`audit:${JSON.stringify(filter)}:${cursor}`, (signal) => call(admin.GET('/audit', { params: { query: { ...filter, limit: 50, cursor } }, signal })));
+  const verify = useResource(`verify:${filters.orgId}`, (signal): Promise<Verify> => call(admin.GET('/audit/verify', { params: { query: defined({ orgId: filters.orgId }) }, signal })));
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setCursor(undefined);
@@ -104,6 +86,8 @@ export function AuditPage() {
   );
 }
 
+type Change = { before?: unknown; after?: unknown };
+
 export function AuditEventsTable({ caption, events }: { caption: string; events: AuditEvent[] }) {
   return (
     <Table caption={caption}>
@@ -131,7 +115,7 @@ export function AuditEventsTable({ caption, events }: { caption: string; events:
             <td className="wrap">
               {e.changes
                 ? Object.entries(e.changes)
-                    .map(([k, v]) => `${k}: ${JSON.stringify(v.before ?? null)} → ${JSON.stringify(v.after ?? null)}`)
+                    .map(([k, v]) => `${k}: ${JSON.stringify((v as Change).before ?? null)} → ${JSON.stringify((v as Change).after ?? null)}`)
                     .join('; ')
                 : '—'}
             </td>

@@ -1,12 +1,12 @@
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { api } from '../api/client.ts';
-import type { Connection, Org } from '../api/types.ts';
+import { admin, call } from '../api/client.ts';
+import type { Body } from '../api/types.ts';
 import { Badge, ErrorMessage, Field, Loading, Page, Section, Table } from '../components/ui.tsx';
 import { useAction, useResource } from '../hooks.ts';
 
 export function ConnectionsPage() {
-  const connections = useResource<{ connections: Connection[]; total: number }>('/admin/v1/connections?limit=1000');
+  const connections = useResource('connections', (signal) => call(admin.GET('/connections', { params: { query: { limit: 1000 } }, signal })));
   return (
     <Page title="SSO connections">
       <Section title="All connections">
@@ -47,13 +47,13 @@ export function ConnectionsPage() {
 }
 
 function CreateConnection() {
-  const orgs = useResource<{ orgs: Org[] }>('/admin/v1/orgs?limit=1000');
+  const orgs = useResource('orgs', (signal) => call(admin.GET('/orgs', { params: { query: { limit: 1000 } }, signal })));
   const navigate = useNavigate();
   const [name, setName] = useState('');
   const [type, setType] = useState<'oidc' | 'saml'>('oidc');
   const [orgId, setOrgId] = useState('');
   const [domain, setDomain] = useState('');
-  const create = useAction((body: object) => api.post<Connection>('/admin/v1/connections', body));
+  const create = useAction((body: Body<'/connections', 'post'>) => call(admin.POST('/connections', { body })));
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const chosen = orgId || orgs.data?.orgs[0]?.id;

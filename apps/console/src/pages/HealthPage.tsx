@@ -1,21 +1,10 @@
 import { Badge, ErrorMessage, Loading, Page, Section, Table } from '../components/ui.tsx';
+import { admin, call } from '../api/client.ts';
 import { useResource } from '../hooks.ts';
 
-interface Health {
-  ready: boolean;
-  checks: Record<string, string>;
-  jobs: {
-    driver: 'bullmq' | 'inline';
-    queues: Array<{ queue: string; waiting: number; active: number; delayed: number; failed: number; completed: number }>;
-    outboxPending: number | null;
-    outboxUnfinished: number | null;
-    failedJobs: number;
-  };
-  jobDashboard: string | null;
-}
 
 export function HealthPage() {
-  const health = useResource<Health>('/admin/v1/health');
+  const health = useResource('health', (signal) => call(admin.GET('/health', { signal })));
   const h = health.data;
   return (
     <Page

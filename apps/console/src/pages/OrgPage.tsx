@@ -1,16 +1,16 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
-import { api } from '../api/client.ts';
-import type { Member, Org, Team } from '../api/types.ts';
+import { admin, call } from '../api/client.ts';
+import type { Body, Org, Team } from '../api/types.ts';
 import { Badge, ErrorMessage, Field, Loading, Page, Section, Table } from '../components/ui.tsx';
 import { useAction, useResource } from '../hooks.ts';
 import { Provenance, teamList } from '../components/Provenance.tsx';
 
-const base = (org: string) => `/admin/v1/orgs/${encodeURIComponent(org)}`;
+const orgPath = (org: string) => ({ params: { path: { org } } });
 
 export function OrgPage() {
   const { org: ref = '' } = useParams();
-  const org = useResource<Org>(base(ref));
+  const org = useResource(`org:${ref}`, (signal) => call(admin.GET('/orgs/{org}', { ...orgPath(ref), signal })));
   if (org.loading && !org.data) return <Loading />;
   if (!org.data) return <ErrorMessage error={org.error} retry={org.reload} title="Organization not loaded" />;
   return (
@@ -32,7 +32,7 @@ function OrgSettings({ org, onSaved }: { org: Org; onSaved(): void }) {
     setDisplayName(org.displayName ?? '');
     setSeatLimit(org.seatLimit?.toString() ?? '');
   }, [org]);
-  const save = useAction((body: object) => api.patch<Org>(base(org.id), body));
+  const save = useAction((body: Body<'/orgs/{org}', 'patch'>) => call(admin.PATCH('/orgs/{org}', { ...orgPath(org.id), body })));
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (await save.run({ displayName: displayName.trim() || null, seatLimit: seatLimit ? Number(seatLimit) : null })) onSaved();
@@ -54,9 +54,9 @@ function OrgSettings({ org, onSaved }: { org: Org; onSaved(): void }) {
 }
 
 function Teams({ org }: { org: Org }) {
-  const teams = useResource<{ teams: Team[] }>(`${base(org.id)}/teams`);
+  const teams = useResource(`teams:${org.id}`, (signal) => call(admin.GET('/orgs/{org}/teams', { ...orgPath(org.id), signal })));
   const [name, setName] = useState('');
-  const create = useAction((teamName: string) => api.post<Team>(`${base(org.id)}/teams`, { name: teamName }));
+  const create = useAction((teamName: string) => call(admin.POST('/orgs/{org}/teams', { ...orgPath(org.id), body: { name: teamName } })));
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (await create.run(name)) {
@@ -90,7 +90,7 @@ function Teams({ org }: { org: Org }) {
 function TeamRow({ org, team, onRenamed }: { org: Org; team: Team; onRenamed(): void }) {
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(team.name);
-  const rename = useAction((next: string) => api.patch<Team>(`${base(org.id)}/teams/${encodeURIComponent(team.id)}`, { name: next }));
+  const rename = useAction((next: string) => call(admin.PATCH('/orgs/{org}/teams/{team}', { params: { path: { org: org.id, team: team.id } }, body: { name: next } })));
   if (!editing) {
     return (
       <li>
@@ -130,7 +130,9 @@ const PAGE = 50;
 
 function Members({ org }: { org: Org }) {
   const [offset, setOffset] = useState(0);
-  const members = useResource<{ members: Member[]; total: number }>(`${base(org.id)}/members?limit=${PAGE}&offset=${offset}`);
+  const members = useResource(`members:${org.id}:${offset}`, (signal) =>
+    call(admin.GET('/orgs/{org}/members', { params: { path: { org: org.id }, query: { limit: PAGE, offset } }, signal })),
+  );
   return (
     <Section title={`Members${members.data ? ` (${members.data.total})` : ''}`}>
       {members.loading && !members.data ? <Loading /> : null}

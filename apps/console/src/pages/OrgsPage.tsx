@@ -1,12 +1,12 @@
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
-import { api } from '../api/client.ts';
-import type { Org } from '../api/types.ts';
+import { admin, call } from '../api/client.ts';
+import type { Body } from '../api/types.ts';
 import { ErrorMessage, Field, formatDate, Loading, Page, Section, Table } from '../components/ui.tsx';
 import { useAction, useResource } from '../hooks.ts';
 
 export function OrgsPage() {
-  const orgs = useResource<{ orgs: Org[]; total: number }>('/admin/v1/orgs?limit=1000');
+  const orgs = useResource('orgs', (signal) => call(admin.GET('/orgs', { params: { query: { limit: 1000 } }, signal })));
   return (
     <Page title="Organizations">
       <Section title="All organizations">
@@ -46,7 +46,7 @@ export function OrgsPage() {
 function CreateOrg({ onCreated }: { onCreated(): void }) {
   const [name, setName] = useState('');
   const [displayName, setDisplayName] = useState('');
-  const create = useAction((body: { name: string; displayName?: string }) => api.post<Org>('/admin/v1/orgs', body));
+  const create = useAction((body: Body<'/orgs', 'post'>) => call(admin.POST('/orgs', { body })));
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const org = await create.run({ name, ...(displayName ? { displayName } : {}) });

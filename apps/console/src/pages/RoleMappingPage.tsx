@@ -1,25 +1,20 @@
 import { useState, type FormEvent } from 'react';
-import { api } from '../api/client.ts';
-import type { Connection } from '../api/types.ts';
+import { admin, call } from '../api/client.ts';
+import type { Body, Ok } from '../api/types.ts';
 import { Badge, ErrorMessage, Field, Loading, Page, Section } from '../components/ui.tsx';
 import { useAction, useResource } from '../hooks.ts';
 
-interface Preview {
-  role: string;
-  mappedRole: string;
-  effectiveOrg: { id: string; name: string };
-  team: string | null;
-  changes: Array<{ kind: string; orgId: string; [key: string]: unknown }>;
-  ignoredGroups: string[];
-  userId: string | null;
-}
+type Preview = Ok<'/connections/{connectionId}/role-mapping/preview', 'post'>;
+type PreviewBody = Body<'/connections/{connectionId}/role-mapping/preview', 'post'>;
 
 /** What would these IdP attributes become? A dry run: nothing is written. */
 export function RoleMappingPage() {
-  const connections = useResource<{ connections: Connection[] }>('/admin/v1/connections?limit=1000');
+  const connections = useResource('connections', (signal) => call(admin.GET('/connections', { params: { query: { limit: 1000 } }, signal })));
   const [form, setForm] = useState({ connectionId: '', email: '', dockerRole: '', dockerOrg: '', dockerTeam: '', groups: '', flow: 'scim' });
   const set = (key: keyof typeof form, value: string) => setForm((f) => ({ ...f, [key]: value }));
-  const preview = useAction((connectionId: string, body: object) => api.post<Preview>(`/admin/v1/connections/${encodeURIComponent(connectionId)}/role-mapping/preview`, body));
+  const preview = useAction((connectionId: string, body: PreviewBody) =>
+    call(admin.POST('/connections/{connectionId}/role-mapping/preview', { params: { path: { connectionId } }, body })),
+  );
   const [result, setResult] = useState<Preview>();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -30,7 +25,7 @@ export function RoleMappingPage() {
       .map((g) => g.trim())
       .filter(Boolean);
     const body = {
-      flow: form.flow,
+      flow: form.flow as 'scim' | 'jit',
       ...(form.email ? { email: form.email } : {}),
       ...(form.dockerRole ? { dockerRole: form.dockerRole } : {}),
       ...(form.dockerOrg ? { dockerOrg: form.dockerOrg } : {}),

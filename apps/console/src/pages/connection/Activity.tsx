@@ -1,11 +1,11 @@
-import { query } from '../../api/client.ts';
+import { admin, call } from '../../api/client.ts';
 import { ErrorMessage, Loading, Section } from '../../components/ui.tsx';
 import { useResource } from '../../hooks.ts';
-import { AuditEventsTable, type AuditEvent } from '../AuditPage.tsx';
+import { AuditEventsTable } from '../AuditPage.tsx';
 
 /** The connection's recent changes and errors, from the audit trail. */
 export function Activity({ connectionId }: { connectionId: string }) {
-  const events = useResource<{ events: AuditEvent[] }>(`/admin/v1/audit${query({ connectionId, limit: 50 })}`);
+  const events = useResource(`activity:${connectionId}`, (signal) => call(admin.GET('/audit', { params: { query: { connectionId, limit: 50 } }, signal })));
   return (
     <Section title="Activity">
       {events.loading && !events.data ? <Loading /> : null}

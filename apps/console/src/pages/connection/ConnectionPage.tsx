@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api } from '../../api/client.ts';
+import { admin, call } from '../../api/client.ts';
 import type { Connection } from '../../api/types.ts';
 import { Badge, ErrorMessage, Loading, Page, Section } from '../../components/ui.tsx';
 import { useAction, useResource } from '../../hooks.ts';
@@ -11,11 +11,12 @@ import { ScimTokens } from './ScimTokens.tsx';
 import { ConnectionSettings } from './Settings.tsx';
 import { SetupPanels } from './SetupPanels.tsx';
 
-export const connectionPath = (id: string) => `/admin/v1/connections/${encodeURIComponent(id)}`;
+/** The path parameters of a connection's routes. */
+export const connectionParams = (connectionId: string) => ({ params: { path: { connectionId } } });
 
 export function ConnectionPage() {
   const { id = '' } = useParams();
-  const connection = useResource<Connection>(connectionPath(id));
+  const connection = useResource(`connection:${id}`, (signal) => call(admin.GET('/connections/{connectionId}', { ...connectionParams(id), signal })));
   if (connection.loading && !connection.data) return <Loading />;
   if (!connection.data) return <ErrorMessage error={connection.error} retry={connection.reload} title="Connection not loaded" />;
   const c = connection.data;
@@ -48,8 +49,8 @@ export function ConnectionPage() {
 function Operations({ connection }: { connection: Connection }) {
   const navigate = useNavigate();
   const [confirming, setConfirming] = useState(false);
-  const sync = useAction(() => api.post<{ jobId: string }>(`${connectionPath(connection.id)}/sync`, {}));
-  const remove = useAction(() => api.delete(connectionPath(connection.id)));
+  const sync = useAction(() => call(admin.POST('/connections/{connectionId}/sync', { ...connectionParams(connection.id), body: {} })));
+  const remove = useAction(() => call(admin.DELETE('/connections/{connectionId}', connectionParams(connection.id))));
   const [jobId, setJobId] = useState<string>();
   return (
     <Section title="Operations">

@@ -1,16 +1,15 @@
 import { useState, type FormEvent } from 'react';
-import { api } from '../../api/client.ts';
+import { admin, call } from '../../api/client.ts';
 import type { Connection } from '../../api/types.ts';
 import { Badge, ErrorMessage, Field, Section, Table } from '../../components/ui.tsx';
 import { useAction } from '../../hooks.ts';
-import { connectionPath } from './ConnectionPage.tsx';
+import { connectionParams } from './ConnectionPage.tsx';
 
 export function Domains({ connection, onChanged }: { connection: Connection; onChanged(): void }) {
   const [domain, setDomain] = useState('');
-  const base = `${connectionPath(connection.id)}/domains`;
-  const add = useAction((d: string) => api.post(base, { domain: d }));
-  const verify = useAction((d: string) => api.post(`${base}/${encodeURIComponent(d)}/verify`, {}));
-  const remove = useAction((d: string) => api.delete(`${base}/${encodeURIComponent(d)}`));
+  const add = useAction((d: string) => call(admin.POST('/connections/{connectionId}/domains', { ...connectionParams(connection.id), body: { domain: d } })));
+  const verify = useAction((d: string) => call(admin.POST('/connections/{connectionId}/domains/{domain}/verify', { params: { path: { connectionId: connection.id, domain: d } } })));
+  const remove = useAction((d: string) => call(admin.DELETE('/connections/{connectionId}/domains/{domain}', { params: { path: { connectionId: connection.id, domain: d } } })));
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (await add.run(domain)) {

@@ -1,10 +1,10 @@
 import { useState, type FormEvent } from 'react';
-import { api } from '../../api/client.ts';
+import { admin, call } from '../../api/client.ts';
 import { MetadataError, parseIdpMetadata } from '../../api/saml-metadata.ts';
 import type { Connection } from '../../api/types.ts';
 import { ErrorMessage, Field, SaveBar, Section } from '../../components/ui.tsx';
 import { useAction } from '../../hooks.ts';
-import { connectionPath } from './ConnectionPage.tsx';
+import { connectionParams } from './ConnectionPage.tsx';
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
@@ -17,7 +17,7 @@ export function IdpSettings({ connection, onSaved }: { connection: Connection; o
   const [metadata, setMetadata] = useState('');
   const [importError, setImportError] = useState<Error>();
   const [saved, setSaved] = useState(false);
-  const save = useAction((idp: Record<string, string>) => api.patch<Connection>(connectionPath(connection.id), { idp }));
+  const save = useAction((idp: Record<string, string>) => call(admin.PATCH('/connections/{connectionId}', { ...connectionParams(connection.id), body: { idp } })));
   const set = (key: string, value: string) => setFields((f) => ({ ...f, [key]: value }));
   const submit = async (event: FormEvent) => {
     event.preventDefault();

@@ -1,32 +1,21 @@
 import { useState } from 'react';
-import { api } from '../../api/client.ts';
+import { admin, call } from '../../api/client.ts';
 import type { Connection } from '../../api/types.ts';
 import { Badge, CopyButton, CopyValue, ErrorMessage, formatDate, Loading, Section, Table } from '../../components/ui.tsx';
 import { useAction, useResource } from '../../hooks.ts';
 import { useSession } from '../../session-context.ts';
-import { connectionPath } from './ConnectionPage.tsx';
+import { connectionParams } from './ConnectionPage.tsx';
 
-interface ScimToken {
-  id: string;
-  name: string | null;
-  prefix: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  expiresAt: string | null;
-  revokedAt: string | null;
-  status?: string;
-}
 
 /** SCIM base URL and tokens: a new token is shown once, here, and never again. */
 export function ScimTokens({ connection }: { connection: Connection }) {
   const { publicUrl } = useSession();
-  const base = `${connectionPath(connection.id)}/scim-tokens`;
-  const tokens = useResource<{ tokens: ScimToken[] }>(base);
+  const tokens = useResource(`scim-tokens:${connection.id}`, (signal) => call(admin.GET('/connections/{connectionId}/scim-tokens', { ...connectionParams(connection.id), signal })));
   const [secret, setSecret] = useState<string>();
-  const issue = useAction(() => api.post<ScimToken & { token: string }>(base, { name: 'console' }));
-  const rotate = useAction((id: string) => api.post<ScimToken & { token: string }>(`${base}/${id}/rotate`, {}));
-  const revoke = useAction((id: string) => api.delete(`${base}/${id}`));
-  const shown = async (p: Promise<(ScimToken & { token: string }) | undefined>) => {
+  const issue = useAction(() => call(admin.POST('/connections/{connectionId}/scim-tokens', { ...connectionParams(connection.id), body: { name: 'console' } })));
+  const rotate = useAction((tokenId: string) => call(admin.POST('/connections/{connectionId}/scim-tokens/{tokenId}/rotate', { params: { path: { connectionId: connection.id, tokenId } }, body: {} })));
+  const revoke = useAction((tokenId: string) => call(admin.DELETE('/connections/{connectionId}/scim-tokens/{tokenId}', { params: { path: { connectionId: connection.id, tokenId } } })));
+  const shown = async (p: Promise<{ token: string } | undefined>) => {
     const result = await p;
     if (result) setSecret(result.token);
     tokens.reload();

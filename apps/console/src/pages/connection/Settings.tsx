@@ -1,16 +1,16 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api } from '../../api/client.ts';
-import type { Connection, Org } from '../../api/types.ts';
+import { admin, call } from '../../api/client.ts';
+import type { Body, Connection } from '../../api/types.ts';
 import { ErrorMessage, Field, SaveBar, Section } from '../../components/ui.tsx';
 import { useAction, useResource } from '../../hooks.ts';
-import { connectionPath } from './ConnectionPage.tsx';
+import { connectionParams } from './ConnectionPage.tsx';
 
 /** Name, organizations served, defaults, JIT and SCIM toggles, rate limit. */
 export function ConnectionSettings({ connection, onSaved }: { connection: Connection; onSaved(): void }) {
-  const orgs = useResource<{ orgs: Org[] }>('/admin/v1/orgs?limit=1000');
+  const orgs = useResource('orgs', (signal) => call(admin.GET('/orgs', { params: { query: { limit: 1000 } }, signal })));
   const [form, setForm] = useState(() => fromConnection(connection));
   useEffect(() => setForm(fromConnection(connection)), [connection]);
-  const save = useAction((body: object) => api.patch<Connection>(connectionPath(connection.id), body));
+  const save = useAction((body: Body<'/connections/{connectionId}', 'patch'>) => call(admin.PATCH('/connections/{connectionId}', { ...connectionParams(connection.id), body })));
   const [saved, setSaved] = useState(false);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
