@@ -17,3 +17,4 @@ export * from './admin-routes.ts';
 export { ADMIN_API_PREFIX, adminErrorSchema, buildOpenApiDocument, documentResponseChecker, type OpenApiDocument } from './openapi.ts';
 export { createLogger, loggerOptions, serializeError, scrubErrorText, wantsPrettyLogs, type LogSettings } from './logging.ts';
 export * from './group-commit.ts';
+export { assertLiteralAllowed, assertTargetAllowed, guardedLookup, isPublicAddress, OutboundFetchError, outboundGet, TargetRefused, type OutboundGetOptions } from './outbound.ts';

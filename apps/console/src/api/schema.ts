@@ -584,6 +584,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/saml-metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read IdP SAML metadata into connection settings
+         * @description Parses IdP metadata, pasted (`xml`) or fetched from `url`, into the `idp` settings of a SAML connection (entryPoint, idpIssuer, idpCert as PEM). Nothing is saved: PATCH the connection with them.
+         */
+        post: operations["postSamlMetadata"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhook-deliveries/{deliveryId}": {
         parameters: {
             query?: never;
@@ -889,6 +909,20 @@ export interface components {
              * @enum {string}
              */
             via: "scim_attribute" | "scim_group" | "jit" | "admin";
+        };
+        SamlIdpMetadata: {
+            certificate: {
+                subject: string;
+                validTo: string;
+            };
+            /** @description the single sign-on URL (idp.entryPoint) */
+            entryPoint: string;
+            /** @description the signing certificate as PEM (idp.idpCert) */
+            idpCert: string;
+            /** @description the IdP entity id (idp.idpIssuer) */
+            idpIssuer: string;
+            /** @description further signing certificates listed (a rollover); only the first is used */
+            otherSigningCertificates: number;
         };
         ScimToken: {
             connectionId: string;
@@ -3473,6 +3507,56 @@ export interface operations {
             };
             /** @description not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postSamlMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: uri
+                     * @description where the IdP publishes it; fetched by the gateway (public addresses only unless ADMIN_METADATA_ALLOW_PRIVATE_URLS, no redirects)
+                     */
+                    url?: string;
+                    /** @description the IdP metadata document (Okta: “Identity Provider metadata”; Entra ID: “Federation Metadata XML”) */
+                    xml?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the settings read from the metadata */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SamlIdpMetadata"];
+                };
+            };
+            /** @description invalid input: the error names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description admin token missing or not valid */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

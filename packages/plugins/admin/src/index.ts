@@ -5,6 +5,8 @@ import { definePlugin, ConflictError, isDuplicateKeyError, isUuid, NotFoundError
 import { OrganizationEntity, OrgMembershipEntity, TeamEntity, TeamMembershipEntity, UserEntity, type Organization } from '@doorman/model';
 import { createOrgBody, createTeamBody, listQuery, renameTeamBody, updateOrgBody } from './schemas.ts';
 import { registerConnectionRoutes } from './connection-routes.ts';
+import { adminConfigSchema, type AdminConfig } from './config.ts';
+import { registerMetadataRoute } from './metadata-route.ts';
 import { findOrg } from './lookup.ts';
 import { memberList, orgList, orgView, teamView } from './responses.ts';
 
@@ -35,6 +37,16 @@ const CLI: CliCommand[] = [
       { flag: '--deprovisioning-scope <organization|connection>', field: 'deprovisioningScope', description: 'what a SCIM deactivation through it covers (default organization)' },
     ],
   },
+  {
+    command: 'saml-metadata read',
+    description: 'read IdP SAML metadata (a file or a URL) into the idp settings of a SAML connection (nothing is saved)',
+    method: 'POST',
+    path: '/saml-metadata',
+    options: [
+      { flag: '--file <path>', field: 'xml', description: 'the metadata XML file', type: 'file' },
+      { flag: '--url <url>', field: 'url', description: 'where the IdP publishes it (fetched by Doorman)' },
+    ],
+  },
   { command: 'connections list', description: 'list SSO connections', method: 'GET', path: '/connections' },
   { command: 'connections show <connectionId>', description: 'show an SSO connection', method: 'GET', path: '/connections/:connectionId' },
   {
@@ -63,11 +75,12 @@ const CLI: CliCommand[] = [
  * The admin API for what IdPs don't do: organizations, teams, SSO connections and their domains,
  * and member listings. Always registered; every route is behind admin authentication (core).
  */
-export const adminPlugin = definePlugin({
+export const adminPlugin = definePlugin<AdminConfig>({
   id: 'admin',
   description: 'Admin API: organizations, teams, SSO connections, domains, members',
   cli: CLI,
-  register({ http, transaction, events }) {
+  configSchema: adminConfigSchema,
+  register({ http, transaction, events, config }) {
     http.adminRoute({
       method: 'post',
       path: '/orgs',
@@ -226,6 +239,7 @@ export const adminPlugin = definePlugin({
     });
 
     registerConnectionRoutes(http, transaction, events);
+    registerMetadataRoute(http, config);
   },
 });
 

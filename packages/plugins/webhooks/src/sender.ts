@@ -114,7 +114,7 @@ export function send(url: string, headers: Record<string, string>, body: string,
 }
 
 function describe(err: unknown): string {
-  if (err instanceof TargetRefused) return `${err.code}: ${err.message}`.slice(0, 255);
+  if (err instanceof TargetRefused) return `DMN_WEBHOOK_URL_PRIVATE: ${err.message}`.slice(0, 255);
   const e = err as NodeJS.ErrnoException;
   return (e.code ? `${e.code}: ${e.message}` : String(e?.message ?? err)).slice(0, 255);
 }
