@@ -149,13 +149,15 @@ describe('the admin console in Chromium', () => {
     await stack.screenshot('organization');
     // The same person found by search, with their membership's provenance.
     await page.getByRole('link', { name: 'People' }).click();
-    await page.getByLabel('Email, username or id').fill('alice');
+    await page.getByLabel('Email, username, name or id').fill('alice');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('link', { name: 'alice@example.com' }).click();
-    const membership = page.getByRole('row').filter({ hasText: 'acme' });
+    const membership = page.getByRole('region', { name: 'Organization memberships' }).getByRole('row').filter({ hasText: 'acme' });
     await membership.waitFor();
-    expect(await membership.textContent()).toMatch(/editor.*scim via connection/);
-    await stack.screenshot('person');
+    expect(await membership.textContent()).toMatch(/editor.*SCIM attribute.*Okta/);
+    const state = page.getByRole('region', { name: 'State per connection' }).getByRole('row').filter({ hasText: 'Okta' });
+    expect(await state.textContent()).toMatch(/active.*alice@example\.com/);
+    await expectNoHorizontalOverflow();
   });
 
   step('deactivating the person through SCIM removes their membership, and the audit trail shows why', async () => {

@@ -9,6 +9,11 @@ export const adminConfigSchema = z
     metadataTimeoutMs: z.coerce.number().int().min(100).max(60_000).default(10_000),
     /** ADMIN_METADATA_MAX_BYTES: the largest metadata document read (pasted or fetched). */
     metadataMaxBytes: z.coerce.number().int().min(1024).max(10_485_760).default(1_048_576),
+    /** ADMIN_BOOTSTRAP_TOKEN is the gateway's setting, read under this plugin's prefix too: accepted and dropped here. */
+    bootstrapToken: z
+      .unknown()
+      .optional()
+      .transform(() => undefined),
   })
   .strict();
 

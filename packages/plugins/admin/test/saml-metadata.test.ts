@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, TEST_IDP_CERT, type TestGateway } from '@doorman/core/testing';
 import { parseIdpMetadata } from '../src/saml-metadata.ts';
 import { adminPlugin } from '../src/index.ts';
+import { adminConfigSchema } from '../src/config.ts';
 
 const b64 = new X509Certificate(TEST_IDP_CERT).raw.toString('base64');
 const REDIRECT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
@@ -131,5 +132,14 @@ describe('POST /admin/v1/saml-metadata', () => {
     }
     const pasted = await lenient.admin('post', '/admin/v1/saml-metadata').send({ xml: OKTA + ' '.repeat(4096) });
     expect(pasted.body.error).toMatchObject({ field: 'xml', message: expect.stringMatching(/larger than 4096 bytes/) });
+  });
+});
+
+describe('admin settings', () => {
+  it('accept ADMIN_BOOTSTRAP_TOKEN (the gateway’s, under the same prefix) without keeping it, and refuse a misspelt setting', () => {
+    const parsed = adminConfigSchema.parse({ bootstrapToken: 'x'.repeat(40), metadataTimeoutMs: '500' });
+    expect(parsed).toEqual({ metadataAllowPrivateUrls: false, metadataTimeoutMs: 500, metadataMaxBytes: 1_048_576, bootstrapToken: undefined });
+    expect(JSON.stringify(parsed)).not.toContain('xxxx');
+    expect(adminConfigSchema.safeParse({ metadataTimeotMs: '5' }).success).toBe(false);
   });
 });
