@@ -584,6 +584,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/people/{person}/explain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Why is this person (not) in this organization or team, with this role: the causal chain from the audit trail */
+        get: operations["getPeoplePersonExplain"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/saml-metadata": {
         parameters: {
             query?: never;
@@ -747,18 +764,27 @@ export interface components {
                 /** @enum {string} */
                 type: "scim_token" | "admin_token" | "sso_user" | "system";
             };
+            /** @description the id of the audit event it follows from */
+            causeId: string | null;
             chainSeq: number | null;
             /** @description per field: { before, after } (secrets never appear) */
             changes: {
                 [key: string]: unknown;
             } | null;
             connectionId: string | null;
+            /** @description the decision's inputs (role mapping: rule, attributes, groups, seat and owner counts; a refused sign-in: its reason) */
+            context: {
+                [key: string]: unknown;
+            } | null;
             hash: string | null;
             id: string;
+            /** @description the job that wrote it (deactivation, sync) */
+            jobId: string | null;
             /** Format: date-time */
             occurredAt: string;
             orgId: string | null;
             prevHash: string | null;
+            /** @description the HTTP request that caused it (SCIM, SSO, admin), directly or through a job */
             requestId: string | null;
             /** @description false until the sealer linked the event into its chain */
             sealed: boolean;
@@ -821,6 +847,74 @@ export interface components {
                 field?: string;
                 message: string;
             };
+        };
+        ExplainStep: {
+            action: string;
+            /** Format: date-time */
+            at: string;
+            connectionId: string | null;
+            /** @description attributes that mattered, the rule and its inputs, the refusal reason */
+            details: {
+                [key: string]: unknown;
+            };
+            /** @description the audit event behind the step (a decision step: the event that records it); verify it with the hash chain */
+            eventId: string;
+            /** @description the audit event id this step follows from */
+            follows: string | null;
+            jobId: string | null;
+            /**
+             * @description idp_request: a SCIM or SSO request; admin_request: an admin change; decision: the role-mapping decision and its inputs; change: a membership, role or team change; job: a deactivation or sync job; sessions_ended; deactivation; refused_sign_in; not_served: a dockerOrg the connection does not serve
+             * @enum {string}
+             */
+            kind: "idp_request" | "admin_request" | "decision" | "change" | "job" | "sessions_ended" | "deactivation" | "refused_sign_in" | "not_served";
+            /** @description position in the chain, from 1 */
+            n: number;
+            orgId: string | null;
+            /** @description the HTTP request that caused it (SCIM, SSO, admin), also through a job */
+            requestId: string | null;
+            /** @description false until the audit sealer linked the event into its hash chain */
+            sealed: boolean;
+            /** @description the step in words */
+            summary: string;
+            teamId: string | null;
+        };
+        Explanation: {
+            chain: components["schemas"]["ExplainStep"][];
+            now: {
+                organizations: {
+                    org: string | null;
+                    orgId: string;
+                    provenance: components["schemas"]["Provenance"];
+                    role: string;
+                    /** Format: date-time */
+                    since: string;
+                }[];
+                /** @description the answer now, in words */
+                summary: string;
+                teams: {
+                    org: string | null;
+                    orgId: string;
+                    provenance: components["schemas"]["Provenance"];
+                    /** Format: date-time */
+                    since: string;
+                    team: string | null;
+                    teamId: string;
+                }[];
+            };
+            org: {
+                id: string;
+                name: string | null;
+            } | null;
+            person: {
+                email: string;
+                id: string;
+            };
+            team: {
+                id: string;
+                name: string | null;
+            } | null;
+            /** @description the steps (n) that keep the person out: refusals, deactivations, organizations not served */
+            whyNot: number[];
         };
         Organization: {
             /** Format: date-time */
@@ -3485,6 +3579,60 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Person"];
+                };
+            };
+            /** @description invalid input: the error names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description admin token missing or not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPeoplePersonExplain: {
+        parameters: {
+            query?: {
+                /** @description organization id or name: explain this organization only */
+                org?: string;
+                /** @description team id or name (within org when given): explain this team only */
+                team?: string;
+            };
+            header?: never;
+            path: {
+                person: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the memberships now and the chain of audit events behind them (IdP request → role-mapping decision → change → jobs → sessions ended; refusals and deactivations) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Explanation"];
                 };
             };
             /** @description invalid input: the error names the field */
