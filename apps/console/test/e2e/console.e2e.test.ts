@@ -160,7 +160,7 @@ describe('the admin console in Chromium', () => {
     await expectNoHorizontalOverflow();
   });
 
-  step('deactivating the person through SCIM removes their membership, and the audit trail shows why', async () => {
+  step('deactivating the person through SCIM removes their membership; the person page explains why, and so does the audit trail', async () => {
     const { page } = stack;
     const off = await stack.scim(scimToken, 'PATCH', `/Users/${scimUserId}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', value: { active: false } }] });
     expect(off.status).toBe(200);
@@ -172,6 +172,15 @@ describe('the admin console in Chromium', () => {
     }
     await page.goto('/console/orgs/acme');
     await page.getByText('No members yet').waitFor();
+    // The person page says why: the explain chain from the SCIM request to the deactivation.
+    const found = await stack.admin('GET', '/people?q=alice');
+    await page.goto(`/console/people/${found.body.people[0].id}`);
+    const chain = page.getByRole('list', { name: 'Explain chain' });
+    await chain.waitFor();
+    await chain.getByText(/deactivat/i).first().waitFor();
+    expect(await page.getByRole('region', { name: 'State per connection' }).textContent()).toContain('deactivated');
+    await expectNoHorizontalOverflow();
+    await stack.screenshot('person');
     await page.getByRole('link', { name: 'Audit' }).click();
     await page.getByLabel('Connection (id or name)').fill('Okta');
     await page.getByRole('button', { name: 'Apply filters' }).click();

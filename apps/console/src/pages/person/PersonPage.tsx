@@ -4,6 +4,7 @@ import type { Person } from '../../api/types.ts';
 import { Badge, ErrorMessage, formatDate, Loading, Page, Section, Table } from '../../components/ui.tsx';
 import { Grant } from '../../components/Provenance.tsx';
 import { useResource } from '../../hooks.ts';
+import { Explain } from './Explain.tsx';
 import { Sessions } from './Sessions.tsx';
 
 const STATE_TONE = { active: 'good', deactivated: 'warn', deleted: 'bad' } as const;
@@ -34,6 +35,7 @@ export function PersonPage() {
         </dl>
       </Section>
       <Connections person={p} />
+      <Explain personId={p.account.id} />
       <Memberships person={p} names={names} />
       <Sessions person={p} names={names} onChanged={person.reload} />
       <Jobs person={p} />
