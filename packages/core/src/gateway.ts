@@ -23,7 +23,7 @@ import { createLogger } from './logging.ts';
 import { connectionParam } from './lookup.ts';
 import type { HttpSurface, PluginDefinition, PluginEnv, ServiceRef } from './plugin.ts';
 import { resolvePlugins } from './resolve.ts';
-import { adminSessionAuthRef, type AdminSessionAuthenticator } from './refs.ts';
+import { adminSessionAuthRef, refusalRecorderRef, type AdminSessionAuthenticator, type RefusalRecorder } from './refs.ts';
 import { withTimeout } from './timeout.ts';
 
 /** Each readiness check's bound: `/readyz` answers within a second even when a dependency hangs. */
@@ -220,7 +220,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const app = new Koa({ proxy: config.trustProxy });
   app.silent = true;
   app.use(observabilityMiddleware(logger, metrics));
-  app.use(errorMiddleware());
+  // Refused SCIM/SSO requests go to whichever plugin records them (the people plugin): looked up per
+  // refusal, never awaited, so neither success nor the error answer waits (docs/connection-activity.md).
+  app.use(errorMiddleware({ now: () => clock.now(), onRefused: (refusal) => (services.get(refusalRecorderRef.id) as RefusalRecorder | undefined)?.record(refusal) }));
 
   const ops = new Router();
   ops.get('/healthz', (ctx) => {

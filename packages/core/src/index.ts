@@ -18,3 +18,4 @@ export { ADMIN_API_PREFIX, adminErrorSchema, buildOpenApiDocument, documentRespo
 export { createLogger, loggerOptions, serializeError, scrubErrorText, wantsPrettyLogs, type LogSettings } from './logging.ts';
 export * from './group-commit.ts';
 export { assertLiteralAllowed, assertTargetAllowed, guardedLookup, isPublicAddress, OutboundFetchError, outboundGet, TargetRefused, type OutboundGetOptions } from './outbound.ts';
+export { redactDetail, requestValues, routePattern } from './http/refusal.ts';

@@ -116,6 +116,12 @@ export const roleMappingServiceRef = createServiceRef<RoleMappingService>('role-
  */
 export interface SsoSessionService {
   deprovision(tx: EntityManager, request: { connectionId: string; userId: string; reason: 'inactive' | 'deleted'; actor: Actor }): Promise<{ sessionsEnded: number }>;
+  /**
+   * An admin ends every open session of the person, whichever connection opened it (the people
+   * plugin's `POST /people/:person/sessions/end`); published as `sso.sessions_ended`, reason `admin`.
+   * It does not refuse the next sign-in: deactivate the person in the IdP for that.
+   */
+  endSessions(tx: EntityManager, request: { userId: string; actor: Actor }): Promise<{ sessionsEnded: number }>;
 }
 
 export const ssoSessionServiceRef = createServiceRef<SsoSessionService>('jit-provisioning.sessions');
@@ -146,3 +152,31 @@ export interface AuditSettings {
   retentionDays: number;
 }
 export const auditSettingsRef = createServiceRef<AuditSettings>('audit.settings');
+
+/**
+ * A SCIM or SSO request Doorman refused with a 4xx, as the error middleware reports it
+ * (docs/connection-activity.md). Only what is safe to keep: the route pattern (never the raw URL or
+ * query), the error's code and a detail with every request value redacted; never a body or credential.
+ */
+export interface RequestRefusal {
+  /** The connection the request is known to be about (`ctx.state.connectionId`). */
+  connectionId: string;
+  at: Date;
+  surface: 'scim' | 'sso';
+  method: string;
+  route: string;
+  status: number;
+  scimType: string | null;
+  code: string;
+  detail: string;
+  requestId: string;
+}
+
+/**
+ * Receives refusals (the people plugin provides it and owns their table). `record` must return at
+ * once and never throw: it runs on the error path of the request, which must not wait for it.
+ */
+export interface RefusalRecorder {
+  record(refusal: RequestRefusal): void;
+}
+export const refusalRecorderRef = createServiceRef<RefusalRecorder>('people.refusals');

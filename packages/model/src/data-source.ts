@@ -15,6 +15,7 @@ import { MembershipProvenance1733022000000 } from './migrations/1733022000000-Me
 import { Webhooks1733024000000 } from './migrations/1733024000000-Webhooks.ts';
 import { WEBHOOK_ENTITIES } from './entities-webhooks.ts';
 import { ConsoleSessions1733025000000 } from './migrations/1733025000000-ConsoleSessions.ts';
+import { ConnectionActivity1733031000000 } from './migrations/1733031000000-ConnectionActivity.ts';
 import { GroupMapping1733023000000 } from './migrations/1733023000000-GroupMapping.ts';
 import { AuditCausalLinks1733030000000 } from './migrations/1733030000000-AuditCausalLinks.ts';
 
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   Webhooks1733024000000,
   ConsoleSessions1733025000000,
   AuditCausalLinks1733030000000,
+  ConnectionActivity1733031000000,
 ];
 
 export interface DatabaseSettings {

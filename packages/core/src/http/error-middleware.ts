@@ -10,6 +10,8 @@ import {
   ServiceUnavailableError,
 } from '../errors.ts';
 import { databaseOutageKind } from '../db.ts';
+import type { RequestRefusal } from '../refs.ts';
+import { redactDetail, requestValues, routePattern } from './refusal.ts';
 
 export const isScimRequest = (ctx: Context) => ctx.path === '/scim/v2' || ctx.path.startsWith('/scim/v2/');
 
@@ -48,7 +50,7 @@ const codeOf = (err: unknown): string | undefined => {
  * The one place errors become responses: SCIM error JSON on SCIM routes, `{error:{code,message,field}}`
  * elsewhere. Unknown errors are logged and answered 500 without details.
  */
-export function errorMiddleware(): Middleware {
+export function errorMiddleware(options: { onRefused?: (refusal: RequestRefusal) => void; now?: () => Date } = {}): Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -70,6 +72,35 @@ export function errorMiddleware(): Middleware {
         ctx.type = 'application/json';
         ctx.body = { error: { code: known?.code ?? 'internal', message, ...(known?.field ? { field: known.field } : {}) } };
       }
+      if (known && status < 500 && options.onRefused) reportRefusal(ctx, known, options.onRefused, options.now ?? (() => new Date()));
     }
   };
+}
+
+/**
+ * A refused SCIM or SSO request about a known connection goes to the activity log
+ * (docs/connection-activity.md). One with no known connection (an unknown or malformed token, an SSO
+ * request naming none) is not recorded: it cannot be attributed to a tenant, and an anonymous caller
+ * must not be able to write rows; the access log and the request metrics count it.
+ */
+function reportRefusal(ctx: Context, error: DoormanError, onRefused: (refusal: RequestRefusal) => void, now: () => Date) {
+  const surface = isScimRequest(ctx) ? 'scim' : ctx.path.startsWith('/sso/') ? 'sso' : null;
+  const connectionId: unknown = ctx.state.connectionId ?? ctx.state.auth?.connectionId;
+  if (!surface || typeof connectionId !== 'string') return;
+  try {
+    onRefused({
+      connectionId,
+      at: now(),
+      surface,
+      method: ctx.method.slice(0, 8),
+      route: routePattern(ctx.path, (ctx as unknown as { _matchedRoute?: string })._matchedRoute),
+      status: error.status,
+      scimType: error.scimType ?? null,
+      code: error.code,
+      detail: redactDetail(error.message, requestValues(ctx.querystring, (ctx.request as { body?: unknown }).body)),
+      requestId: String(ctx.state.requestId ?? ''),
+    });
+  } catch (err) {
+    ctx.state.logger?.warn({ err: (err as Error).message }, 'refused request not recorded');
+  }
 }

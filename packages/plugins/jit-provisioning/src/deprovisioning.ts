@@ -137,5 +137,22 @@ export function deprovisioningSubscriber(events: EventBus, now: () => Date) {
 export function ssoSessionService(events: EventBus, now: () => Date): SsoSessionService {
   return {
     deprovision: (tx, request) => recordDeprovisioning(tx, events, { ...request, now: now() }),
+    async endSessions(tx, { userId, actor }) {
+      const at = now();
+      const result = await tx
+        .createQueryBuilder()
+        .update(SsoSessionEntity)
+        .set({ endedAt: at })
+        .where('user_id = :userId AND ended_at IS NULL AND expires_at > :at', { userId, at: sqlTime(at) })
+        .execute();
+      const sessionsEnded = result.affected ?? 0;
+      // Audited even when nothing was open: the admin's action is the fact recorded.
+      await events.publish(tx, actor, {
+        action: 'sso.sessions_ended',
+        target: { type: 'user', id: userId },
+        changes: { sessions: { after: sessionsEnded }, reason: { after: 'admin' }, scope: { after: 'all' } },
+      });
+      return { sessionsEnded };
+    },
   };
 }

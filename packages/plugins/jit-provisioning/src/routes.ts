@@ -125,6 +125,8 @@ export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionS
       ctx.body = { user: session.user, connectionId: connection.id, expiresAt: session.expiresAt.toISOString(), firstTime: session.firstTime, accountCreated: session.accountCreated };
       ctx.state.logger?.info({ connectionId: connection.id, userId: session.user.id, protocol, firstTime: session.firstTime }, 'sso sign-in');
     } catch (err) {
+      // Known from here on: the refusal reaches the connection's activity log (docs/connection-activity.md).
+      if (note.connection) ctx.state.connectionId = note.connection.id;
       if (!(err instanceof SignInDenied)) throw err;
       ctx.state.logger?.info({ reason: err.reason, connectionId: note.connection?.id ?? null, protocol }, 'sso sign-in denied');
       await recordDenial(env, err, {
@@ -163,6 +165,7 @@ export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionS
       return;
     } else connection = candidates[0];
     if (!connection) throw denials.unknownDomain(domain, traceId).error;
+    ctx.state.connectionId = connection.id;
     const missing = missingSettings(connection);
     if (missing.length) {
       throw new ServiceUnavailableError(`SSO connection '${connection.name}' is not fully configured (missing ${missing.join(', ')}). Contact your company administrator. TraceID: ${traceId}`);
@@ -202,6 +205,7 @@ export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionS
     }
     await completeSignIn(ctx, 'saml', async (note) => {
       note.connection = connection;
+      ctx.state.connectionId = connection.id;
       const verified = await verifySamlResponse({
         connection,
         urls: spUrls(publicUrl, connection.id),

@@ -1,9 +1,15 @@
-import { definePlugin, type CliCommand } from '@doorman/core';
+import { z } from 'zod';
+import { auditSettingsRef, definePlugin, refusalRecorderRef, ssoSessionServiceRef, type Actor, type CliCommand } from '@doorman/core';
 import { explainPerson } from './explain.ts';
 import { renderExplanation } from './explain-render.ts';
 import { explainQuery, explanationSchema, searchQuery, searchResult, personSchema } from './schemas.ts';
 import { searchPeople } from './search.ts';
 import { findPersonId, showPerson } from './show.ts';
+import { peopleConfigSchema, type PeopleConfig } from './config.ts';
+import { ActivityRecorder } from './activity/recorder.ts';
+import { findConnection, listActivity } from './activity/list.ts';
+import { purgeActivity } from './activity/retention.ts';
+import { activityQuery, activityResult, endSessionsResult } from './activity/schemas.ts';
 
 export { searchPeople } from './search.ts';
 export { showPerson, findPersonId } from './show.ts';
@@ -11,6 +17,11 @@ export { explainPerson } from './explain.ts';
 export { buildExplanation, type Explanation, type ExplainEvent, type ExplainStep } from './explain-chain.ts';
 export { renderExplanation } from './explain-render.ts';
 export { explanationSchema } from './schemas.ts';
+export { admit, ActivityRecorder } from './activity/recorder.ts';
+export { afterCursor, decodeActivityCursor, encodeActivityCursor, listActivity } from './activity/list.ts';
+export { peopleConfigSchema, type PeopleConfig } from './config.ts';
+
+const DAY_MS = 86_400_000;
 
 const CLI: CliCommand[] = [
   {
@@ -35,18 +46,53 @@ const CLI: CliCommand[] = [
     ],
     render: renderExplanation,
   },
+  { command: 'people end-sessions <person>', description: "end every open SSO session of a person (audited); the next sign-in is not refused", method: 'POST', path: '/people/:person/sessions/end' },
+  {
+    command: 'connections activity <connectionId>',
+    description: 'refused SCIM and SSO requests of a connection (with --outcome all: also the changes it made), newest first',
+    method: 'GET',
+    path: '/connections/:connectionId/activity',
+    options: [
+      { flag: '--outcome <outcome>', field: 'outcome', description: 'error (default) or all' },
+      { flag: '--limit <n>', field: 'limit', description: 'page size (max 200)', type: 'number' },
+      { flag: '--cursor <cursor>', field: 'cursor', description: 'nextCursor of the previous page' },
+    ],
+  },
 ];
 
 /**
  * People: who is this person here, and why? Search across every connection (deactivated people
- * included) and one person's accounts, SCIM states, memberships with provenance, sessions and jobs.
- * Read-only. docs/people-and-explain.md.
+ * included) and one person's accounts, SCIM states, memberships with provenance, sessions and jobs;
+ * ending a person's sessions; and each connection's activity log of refused requests, which this
+ * plugin owns (`connection_activity`). docs/people-and-explain.md, docs/connection-activity.md.
  */
-export const peoplePlugin = definePlugin({
+export const peoplePlugin = definePlugin<PeopleConfig>({
   id: 'people',
-  description: 'People search and detail (SCIM state per connection, memberships with provenance, sessions, jobs)',
+  description: 'People search and detail (SCIM state per connection, memberships with provenance, sessions, jobs); connection activity',
+  configSchema: peopleConfigSchema,
   cli: CLI,
-  register({ http, db, clock }) {
+  register(env) {
+    const { http, db, clock, config, jobs } = env;
+    const recorder = new ActivityRecorder(db, env.logger, { perSecond: config.activityPerSecond, maxBuffered: 5000, flushMs: 500 });
+    if (config.activityPerSecond > 0) env.provide(refusalRecorderRef, recorder);
+    env.onShutdown(() => recorder.flush());
+
+    // Refused requests are kept as long as audit events (AUDIT_RETENTION_DAYS; the audit plugin's default when it is off).
+    const retentionDays = () => env.find(auditSettingsRef)?.retentionDays ?? 365;
+    jobs.define({
+      queue: 'people',
+      name: 'purge-activity',
+      schema: z.object({}).loose(),
+      async process(_data, job) {
+        const days = retentionDays();
+        if (!days) return { deleted: 0 };
+        const deleted = await purgeActivity(db, new Date(clock.now().getTime() - days * DAY_MS));
+        job.logger.info({ deleted }, 'refused requests past retention deleted');
+        return { deleted };
+      },
+    });
+    jobs.schedule({ id: 'people-purge-activity', queue: 'people', name: 'purge-activity', pattern: config.activityPurgeCron, data: {} });
+
     http.adminRoute({
       method: 'get',
       path: '/people',
@@ -60,7 +106,7 @@ export const peoplePlugin = definePlugin({
       method: 'get',
       path: '/people/:person',
       summary: 'Show one person (by account id, email or username)',
-      responses: { 200: { description: 'the account, SCIM state per connection, memberships with provenance, open sessions, unfinished jobs', schema: personSchema } },
+      responses: { 200: { description: 'the account, SCIM state per connection, memberships with provenance, open sessions, unfinished or failed jobs', schema: personSchema } },
       handler: async (_ctx, { params }) => showPerson(db, await findPersonId(db, params.person), clock.now()),
     });
 
@@ -76,6 +122,32 @@ export const peoplePlugin = definePlugin({
         },
       },
       handler: async (_ctx, { params, query }) => explainPerson(db, await findPersonId(db, params.person), query),
+    });
+
+    http.adminRoute({
+      method: 'post',
+      path: '/people/:person/sessions/end',
+      summary: "End every open SSO session of a person (audited as sso.sessions_ended, reason admin)",
+      responses: { 200: { description: 'how many open sessions ended (0 without the jit-provisioning plugin)', schema: endSessionsResult } },
+      handler: async (ctx, { params }) => {
+        const userId = await findPersonId(db, params.person);
+        const sessions = env.find(ssoSessionServiceRef);
+        if (!sessions) return { sessionsEnded: 0 };
+        const actor = ctx.state.actor as Actor;
+        return env.transaction((tx) => sessions.endSessions(tx, { userId, actor }));
+      },
+    });
+
+    http.adminRoute({
+      method: 'get',
+      path: '/connections/:connectionId/activity',
+      summary: "A connection's refused SCIM and SSO requests (and, with outcome=all, its accepted changes), newest first",
+      query: activityQuery,
+      responses: { 200: { description: 'a page of activity; nextCursor is null on the last page', schema: activityResult } },
+      handler: async (_ctx, { params, query }) => {
+        const connection = await findConnection(db, params.connectionId);
+        return { connection, ...(await listActivity(db, connection.id, query)) };
+      },
     });
   },
 });

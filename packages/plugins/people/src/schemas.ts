@@ -41,7 +41,7 @@ export const personSchema = z
         queue: z.string(),
         name: z.string(),
         jobId: z.string(),
-        state: z.enum(['pending', 'queued', 'failing']),
+        state: z.enum(['pending', 'queued', 'failing', 'failed']).meta({ description: 'pending: not yet handed to the queue; queued: handed over; failing: retrying after an error; failed: gave up (lastError)' }),
         attempts: z.number().int(),
         lastError: z.string().nullable(),
         createdAt: time,

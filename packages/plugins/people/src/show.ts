@@ -8,7 +8,7 @@ import { toIso } from './search.ts';
  * connection that knows them the SCIM state (active, deactivated, or deleted — deleted rows survive
  * only in the audit trail), userName, externalId and the last request an IdP made about them; every
  * organization and team membership with its provenance; open sessions; jobs about them that have
- * not finished (the outbox keeps a job's row until it finished, docs/job-durability.md).
+ * not finished or failed for good (the outbox keeps a job's row until it finished, docs/job-durability.md).
  */
 export async function findPersonId(db: DataSource, ref: string): Promise<string> {
   const rows: Array<{ id: string }> = isUuid(ref)
@@ -53,9 +53,11 @@ export async function showPerson(db: DataSource, userId: string, now: Date) {
     ),
     db.query('SELECT id, connection_id AS connectionId, created_at AS createdAt, expires_at AS expiresAt FROM sso_sessions WHERE user_id = ? AND ended_at IS NULL ORDER BY created_at', [userId]),
     // Job payloads name the account (and the SCIM row): the outbox is small (finished rows leave within the hour).
+    // A job that failed for good keeps its row (completed, with the error) as long: BullMQ's failed set,
+    // which Redis may lose, is recorded here by the relay (docs/job-durability.md).
     db.query(
-      `SELECT queue, job_name AS name, job_id AS jobId, created_at AS createdAt, relayed_at AS relayedAt, attempts, last_error AS lastError
-         FROM outbox WHERE completed_at IS NULL AND payload LIKE ? ORDER BY seq`,
+      `SELECT queue, job_name AS name, job_id AS jobId, created_at AS createdAt, relayed_at AS relayedAt, completed_at AS completedAt, attempts, last_error AS lastError
+         FROM outbox WHERE (completed_at IS NULL OR last_error IS NOT NULL) AND payload LIKE ? ORDER BY seq`,
       [`%${userId}%`],
     ),
   ]);
@@ -107,11 +109,11 @@ export async function showPerson(db: DataSource, userId: string, now: Date) {
     sessions: sessions
       .filter((s: { expiresAt: Time }) => new Date(toIso(s.expiresAt)) > now)
       .map((s: { id: string; connectionId: string; createdAt: Time; expiresAt: Time }) => ({ id: s.id, connectionId: s.connectionId, createdAt: toIso(s.createdAt), expiresAt: toIso(s.expiresAt) })),
-    jobs: jobs.map((j: { queue: string; name: string; jobId: string; createdAt: Time; relayedAt: Time | null; attempts: number; lastError: string | null }) => ({
+    jobs: jobs.map((j: { queue: string; name: string; jobId: string; createdAt: Time; relayedAt: Time | null; completedAt: Time | null; attempts: number; lastError: string | null }) => ({
       queue: j.queue,
       name: j.name,
       jobId: j.jobId,
-      state: j.lastError ? ('failing' as const) : j.relayedAt ? ('queued' as const) : ('pending' as const),
+      state: j.completedAt ? ('failed' as const) : j.lastError ? ('failing' as const) : j.relayedAt ? ('queued' as const) : ('pending' as const),
       attempts: Number(j.attempts),
       lastError: j.lastError,
       createdAt: toIso(j.createdAt),

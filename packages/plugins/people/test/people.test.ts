@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditPlugin } from '@doorman/plugin-audit';
 import { scimGroupsPlugin } from '@doorman/plugin-scim-groups';
+import { jitProvisioningPlugin } from '@doorman/plugin-jit-provisioning';
 import { newUser, PATCH_OP, startScimTestBed, type ScimTestBed } from '@doorman/plugin-scim-users/testing';
 import { peoplePlugin } from '../src/index.ts';
 
@@ -10,7 +11,7 @@ let ada: { scimId: string; userId: string };
 let groupId: string;
 
 beforeAll(async () => {
-  bed = await startScimTestBed({ plugins: [scimGroupsPlugin, auditPlugin, peoplePlugin] });
+  bed = await startScimTestBed({ plugins: [scimGroupsPlugin, auditPlugin, jitProvisioningPlugin, peoplePlugin] });
   const res = await bed.scim(bed.a, 'post', '/Users').send(newUser('ada@acme.test', { externalId: 'EXT-123', displayName: 'Countess Ada' }));
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   const [row] = await bed.t.gateway.db.query('SELECT user_id AS userId FROM connection_users WHERE id = ?', [res.body.id]);
@@ -83,6 +84,25 @@ describe('GET /admin/v1/people/:person', () => {
     expect((await bed.t.admin('get', `/admin/v1/people/${res.body.account.username}`)).body.account.id).toBe(ada.userId);
   });
 
+  it('ends every open session of a person on an admin\'s request, audited', async () => {
+    const db = bed.t.gateway.db;
+    const later = new Date(Date.now() + 3_600_000).toISOString().replace('T', ' ').slice(0, 23);
+    // Two open sessions, as two sign-ins through the two connections leave them, and one already ended.
+    for (const [id, connectionId, ended] of [['s-one', bed.a.connectionId, null], ['s-two', bed.b.connectionId, null], ['s-old', bed.a.connectionId, later]] as const) {
+      await db.query('INSERT INTO sso_sessions (id, user_id, connection_id, created_at, expires_at, ended_at) VALUES (?, ?, ?, ?, ?, ?)', [id, ada.userId, connectionId, later, later, ended]);
+    }
+    expect((await bed.t.admin('get', '/admin/v1/people/ada@acme.test')).body.sessions.map((s: { id: string }) => s.id).sort()).toEqual(['s-one', 's-two']);
+    const end = await bed.t.admin('post', '/admin/v1/people/ada@acme.test/sessions/end');
+    expect(end.status, JSON.stringify(end.body)).toBe(200);
+    expect(end.body).toEqual({ sessionsEnded: 2 });
+    expect((await bed.t.admin('get', '/admin/v1/people/ada@acme.test')).body.sessions).toEqual([]);
+    const [event] = await db.query("SELECT actor_type AS actorType, changes FROM audit_events WHERE action = 'sso.sessions_ended' AND target_id = ?", [ada.userId]);
+    expect(event.actorType).toBe('admin_token');
+    expect(JSON.parse(typeof event.changes === 'string' ? event.changes : JSON.stringify(event.changes))).toMatchObject({ sessions: { after: 2 }, reason: { after: 'admin' } });
+    expect((await bed.t.admin('post', '/admin/v1/people/ada@acme.test/sessions/end')).body).toEqual({ sessionsEnded: 0 });
+    expect((await bed.t.admin('post', '/admin/v1/people/nobody@acme.test/sessions/end')).status).toBe(404);
+  });
+
   it('keeps a deactivated person findable, with the deactivation job while it has not run', async () => {
     const off = await bed.scim(bed.a, 'patch', `/Users/${ada.scimId}`).send({ schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] });
     expect(off.status, JSON.stringify(off.body)).toBe(200);
@@ -91,6 +111,15 @@ describe('GET /admin/v1/people/:person', () => {
     expect(res.body.connections[0].state).toBe('deactivated');
     // No job runtime in this test: the deactivation's job waits in the outbox.
     expect(res.body.jobs).toEqual([expect.objectContaining({ queue: 'provisioning', name: 'deactivate-user', state: 'pending' })]);
+  });
+
+  it('lists a job about the person that failed for good (as the relay records it from BullMQ), and not one that completed', async () => {
+    const db = bed.t.gateway.db;
+    const now = new Date().toISOString().replace('T', ' ').slice(0, 23);
+    await db.query("UPDATE outbox SET relayed_at = ?, completed_at = ?, last_error = 'failed (recorded by the relay from BullMQ)' WHERE job_name = 'deactivate-user' AND payload LIKE ?", [now, now, `%${ada.userId}%`]);
+    await db.query("INSERT INTO outbox (queue, job_name, job_id, payload, created_at, relayed_at, completed_at, attempts) VALUES ('provisioning', 'sync', 'done-1', ?, ?, ?, ?, 1)", [JSON.stringify({ userId: ada.userId }), now, now, now]);
+    const res = await bed.t.admin('get', '/admin/v1/people/ada@acme.test');
+    expect(res.body.jobs).toEqual([expect.objectContaining({ name: 'deactivate-user', state: 'failed', lastError: 'failed (recorded by the relay from BullMQ)' })]);
   });
 
   it('shows a SCIM deletion from the audit trail', async () => {

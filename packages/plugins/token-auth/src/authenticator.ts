@@ -141,6 +141,8 @@ export function scimAuthenticator(deps: AuthenticatorDeps): Middleware {
       }
     }
     if (!record) return refuse(ctx, scimUnauthenticated('bearer token is not valid', true), 'unknown');
+    // The connection is known from here on: its refusals (revoked token, rate limit, …) reach its activity log.
+    if (record.connection) ctx.state.connectionId = record.connectionId;
 
     const at = now();
     if (record.revokedAt !== null && record.revokedAt <= at) return refuse(ctx, scimUnauthenticated('bearer token has been revoked', true), 'revoked', record.tokenId);
