@@ -1,89 +1,28 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { buildGateway, ConfigError, loggerOptions, type CliCommand, type Gateway } from '@doorman/core';
 import { BUILTIN_PLUGINS, PLUGIN_CATALOG } from './catalog.ts';
 import { loadStartupSettings } from './startup.ts';
+import { camelFlag, cliRequest, optionFlag, parseOption, positional } from './cli/request.ts';
+import { renderAnswer } from './cli/output.ts';
+import { CLI_VIEWS, viewKey } from './cli/views.ts';
+import type { FormatOptions } from './cli/format.ts';
 
 /**
  * `doorman …` (`npm run doorman -- …`): every command is an admin API call made in-process (no
  * server needed), so the CLI and the API share one validation, one set of errors and one audit
  * trail. Having database access is what authorises the CLI: it uses a one-off admin token that
- * lives only in this process.
+ * lives only in this process. Output is human-readable (cli/format.ts); `--json` on every command
+ * prints the API's body exactly, for scripts.
  */
-type CliOption = NonNullable<CliCommand['options']>[number];
-
 export interface CliIo {
   env: NodeJS.ProcessEnv;
   stdout(text: string): void;
   stderr(text: string): void;
 }
 
-const positional = (command: string) => [...command.matchAll(/<([^>]+)>/g)].map((m) => m[1]!);
-
-/**
- * The commander flag for a declared option. Every option but a boolean switch takes a value, even
- * when its declaration forgot the `<value>` placeholder (a flag without one would parse as a switch
- * and its value as a stray positional: "too many arguments").
- */
-export function optionFlag(opt: CliOption): string {
-  if (/[<[]/.test(opt.flag) || opt.type === 'boolean') return opt.flag;
-  return `${opt.flag} <value>`;
-}
-
-export const camelFlag = (flag: string) =>
-  flag
-    .replace(/^--/, '')
-    .split(' ')[0]!
-    .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-
-function parseOption(type: NonNullable<CliOption['type']>, raw: string): unknown {
-  switch (type) {
-    case 'number': {
-      const n = Number(raw);
-      if (!Number.isFinite(n)) throw new InvalidArgumentError('not a number');
-      return n;
-    }
-    case 'boolean':
-      if (!/^(true|false)$/i.test(raw)) throw new InvalidArgumentError('expected true or false');
-      return /^true$/i.test(raw);
-    case 'json':
-      try {
-        return JSON.parse(raw);
-      } catch {
-        throw new InvalidArgumentError('not valid JSON');
-      }
-    case 'file':
-      // The file's text (e.g. an audit checkpoint), sent as the field's value: the API never reads the CLI's disk.
-      try {
-        return readFileSync(raw, 'utf8');
-      } catch {
-        throw new InvalidArgumentError(`cannot read file '${raw}'`);
-      }
-    case 'list':
-      return raw
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-    default:
-      return raw;
-  }
-}
-
-/** Builds the request a CLI command stands for: path params from positionals, the rest as body or query. */
-export function cliRequest(spec: CliCommand, args: string[], options: Record<string, unknown>) {
-  const names = positional(spec.command);
-  let path = `/admin/v1${spec.path}`;
-  const fields: Record<string, unknown> = { ...options };
-  names.forEach((name, i) => {
-    const value = args[i]!;
-    if (path.includes(`:${name}`)) path = path.replace(`:${name}`, encodeURIComponent(value));
-    else fields[name] = value;
-  });
-  const hasBody = spec.method === 'POST' || spec.method === 'PATCH' || spec.method === 'PUT';
-  return { method: spec.method, path, body: hasBody ? fields : undefined, query: hasBody ? undefined : fields };
-}
+export { camelFlag, cliRequest, optionFlag } from './cli/request.ts';
 
 /** Runs one CLI invocation (`argv` without `node` and the script) and returns its exit status. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -102,7 +41,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }));
 
     let base: string | undefined;
-    const call = async (method: string, path: string, body?: unknown, query?: Record<string, unknown>, render?: CliCommand['render']) => {
+    const call = async (method: string, path: string, body: unknown, query: Record<string, unknown> | undefined, out: { json: boolean; view?: FormatOptions; render?: CliCommand['render'] }) => {
       const g = await open();
       if (!base) {
         // A loopback listener on a random port, for this process only.
@@ -118,12 +57,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         headers: { Authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-      const text = await res.text();
-      let out = text;
-      if (res.headers.get('content-type')?.includes('json') && text) out = JSON.stringify(JSON.parse(text), null, 2);
-      // A command with its own human-readable output prints it on success (`--json`: the body itself).
-      if (render && res.status < 400 && res.headers.get('content-type')?.includes('json')) out = render(JSON.parse(text)).replace(/\n$/, '');
-      (res.status >= 400 ? io.stderr : io.stdout)(`${out}\n`);
+      const rendered = renderAnswer({ status: res.status, contentType: res.headers.get('content-type') ?? '', text: await res.text() }, out.json, out.view, out.render);
+      (rendered.stream === 'stderr' ? io.stderr : io.stdout)(rendered.text);
       exitCode = res.status >= 400 ? 1 : 0;
     };
 
@@ -131,18 +66,30 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       .description('Doorman admin CLI (runs against DATABASE_URL directly)')
       .exitOverride()
       .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-    program.command('migrate').description('apply pending database migrations and exit').action(async () => {
-      await open();
-      io.stdout('migrations are up to date\n');
-    });
-    program.command('config-check').description('validate the configuration and print it (secrets hidden)').action(() => {
-      const { adminBootstrapToken, ...rest } = settings.config;
-      io.stdout(`${JSON.stringify({ ...rest, adminBootstrapToken: adminBootstrapToken ? '[set]' : undefined }, null, 2)}\n`);
-    });
+    const JSON_FLAG = ['--json', 'print the API response body exactly (JSON), for scripts'] as const;
+    const local = (value: unknown, json: boolean) => io.stdout(json ? `${JSON.stringify(value, null, 2)}\n` : `${renderAnswer({ status: 200, contentType: 'application/json', text: JSON.stringify(value) }, false).text}`);
+    program
+      .command('migrate')
+      .description('apply pending database migrations and exit')
+      .option(...JSON_FLAG)
+      .action(async (opts: { json?: boolean }) => {
+        await open();
+        if (opts.json) local({ migrations: 'up to date' }, true);
+        else io.stdout('migrations are up to date\n');
+      });
+    program
+      .command('config-check')
+      .description('validate the configuration and print it (secrets hidden)')
+      .option(...JSON_FLAG)
+      .action((opts: { json?: boolean }) => {
+        const { adminBootstrapToken, ...rest } = settings.config;
+        local({ ...rest, adminBootstrapToken: adminBootstrapToken ? '[set]' : undefined }, Boolean(opts.json));
+      });
     program
       .command('api <method> <path> [json]')
       .description('call any admin API route, e.g. `api GET /orgs`')
-      .action(async (method: string, path: string, json?: string) => {
+      .option(...JSON_FLAG)
+      .action(async (method: string, path: string, json: string | undefined, opts: { json?: boolean }) => {
         let body: unknown;
         if (json !== undefined) {
           try {
@@ -151,7 +98,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             throw new InvalidArgumentError('json: not valid JSON');
           }
         }
-        await call(method, path, body);
+        await call(method, path, body, undefined, { json: Boolean(opts.json) });
       });
 
     const groups = new Map<string, Command>();
@@ -168,7 +115,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const cmd = /^[a-z]/i.test(sub) ? parent.command(sub) : sub ? parent.arguments(sub) : parent;
         cmd.description(`${spec.description} (${spec.method} /admin/v1${spec.path}; plugin ${plugin.id})`);
         for (const opt of spec.options ?? []) cmd.option(optionFlag(opt), opt.description, (raw: string) => parseOption(opt.type ?? 'string', raw));
-        if (spec.render) cmd.option('--json', 'print the API body as JSON instead of the human-readable output');
+        cmd.option(...JSON_FLAG);
         cmd.action(async (...received: unknown[]) => {
           const names = positional(sub);
           const args = received.slice(0, names.length) as string[];
@@ -179,7 +126,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             if (value !== undefined) fieldOpts[opt.field] = value;
           }
           const request = cliRequest({ ...spec, command: sub }, args, fieldOpts);
-          await call(request.method, request.path, request.body, request.query, opts.json ? undefined : spec.render);
+          await call(request.method, request.path, request.body, request.query, { json: Boolean(opts.json), view: CLI_VIEWS[viewKey(spec.command)], render: spec.render });
         });
       }
     }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestMysqlDatabase, type TestDatabase } from '@doorman/model/testing';
 import { BUILTIN_PLUGINS, PLUGIN_CATALOG } from '../src/catalog.ts';
-import { optionFlag } from '../src/cli-program.ts';
+import { optionFlag, runCli } from '../src/cli-program.ts';
 import { exampleArgv, extractCliExamples } from './cli-examples.ts';
 
 describe('documented CLI examples are found', () => {
@@ -63,12 +63,36 @@ describe('the doorman bin', () => {
 
   it('runs a command from the installed bin entry and exits 0', async () => {
     const bin = fileURLToPath(new URL('../bin/doorman.mjs', import.meta.url));
-    const child = spawn(process.execPath, [bin, 'orgs', 'create', 'acme'], { env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' } });
+    const child = spawn(process.execPath, [bin, 'orgs', 'create', 'acme', '--json'], { env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' } });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code, out).toBe(0);
     expect(JSON.parse(out)).toMatchObject({ name: 'acme' });
+  });
+
+  it('prints human-readable output by default and the exact API body with --json', async () => {
+    const run = async (...argv: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli(argv, { env: { DATABASE_URL: db.url, LOG_LEVEL: 'warn' }, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+      return { code, stdout, stderr };
+    };
+    const name = `Okta ${'n'.repeat(195)}`;
+    expect(name).toHaveLength(200);
+    const created = await run('connections', 'create', name, '--type', 'oidc', '--org-ids', 'acme');
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(new RegExp(`^name: +${name}$`, 'm'));
+    await run('connections', 'create', 'Entra', '--type', 'oidc', '--org-ids', 'acme');
+    const human = await run('connections', 'list');
+    expect(human.stdout.split('\n')[0]).toMatch(/^ID +NAME/);
+    expect(Math.max(...human.stdout.split('\n').map((l) => l.length))).toBeLessThan(400);
+    const json = await run('connections', 'list', '--json');
+    expect(JSON.parse(json.stdout)).toEqual(expect.objectContaining({}));
+    expect(json.stdout).toContain(`"name": "${name}"`);
+    const refused = await run('connections', 'show', 'no-such-connection');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error: .*\(not_found.*HTTP 404\)$/m);
   });
 });

@@ -51,6 +51,7 @@ function substitutions(f: Fixtures): Record<string, string> {
     admintokenid: f.adminTokenId,
     userid: f.userId,
     email: FIXTURE.email,
+    person: FIXTURE.email,
     idpcertificate: f.certificate,
     certificate: f.certificate,
   };
