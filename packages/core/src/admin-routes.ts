@@ -6,7 +6,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { InputError } from './errors.ts';
+import { InputError } from '@doorman/plugin-api';
 
 export type AdminMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 

@@ -8,7 +8,7 @@ import type { DataSource } from 'typeorm';
 import { createDataSource, openDatabase, redactUrl, runMigrationsLocked } from '@doorman/model';
 import { ConfigError, describeIssues, pluginEnvPrefix, type GatewayConfig } from './config.ts';
 import { createTransactionRunner } from './db.ts';
-import { AuthenticationError, MethodNotAllowedError } from './errors.ts';
+import { AuthenticationError, MethodNotAllowedError } from '@doorman/plugin-api';
 import { EventBus } from './events.ts';
 import { adminAuthMiddleware } from './http/admin-auth.ts';
 import { jsonBodyMiddleware } from './http/body.ts';
@@ -21,9 +21,11 @@ import { listenMetrics, metricsRoute } from './http/metrics-endpoint.ts';
 import { JobRegistry } from './jobs.ts';
 import { createLogger } from './logging.ts';
 import { connectionParam } from './lookup.ts';
-import type { HttpSurface, PluginDefinition, PluginEnv, ServiceRef } from './plugin.ts';
+import type { PluginDefinition, PluginEnv, ServiceRef } from '@doorman/plugin-api';
+import type { HttpSurface } from './plugin.ts';
 import { resolvePlugins } from './resolve.ts';
-import { adminSessionAuthRef, refusalRecorderRef, type AdminSessionAuthenticator, type RefusalRecorder } from './refs.ts';
+import './runtime-types.ts';
+import { adminSessionAuthRef, refusalRecorderRef, type AdminSessionAuthenticator, type RefusalRecorder } from '@doorman/plugin-api';
 import { withTimeout } from './timeout.ts';
 
 /** Each readiness check's bound: `/readyz` answers within a second even when a dependency hangs. */

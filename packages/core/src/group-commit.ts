@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { DoormanError } from './errors.ts';
+import { DoormanError } from '@doorman/plugin-api';
 
 /** What one member of a group came to: its answer, or the error it is answered with. */
 export type MemberOutcome<O> = { ok: true; value: O } | { ok: false; error: unknown };

@@ -1,5 +1,8 @@
-export * from './errors.ts';
-export * from './plugin.ts';
+// The runtime re-exports the contract, so `@doorman/core` imports keep working; plugins import
+// contract things from @doorman/plugin-api (docs/architecture.md "Contract and runtime").
+import './runtime-types.ts';
+export * from '@doorman/plugin-api';
+export type { HttpSurface } from './plugin.ts';
 export * from './resolve.ts';
 export * from './config.ts';
 export * from './events.ts';
@@ -10,7 +13,6 @@ export * from './gateway.ts';
 export { isScimRequest, toDoormanError } from './http/error-middleware.ts';
 export type { AdminAuthState, AdminChallenge } from './http/admin-auth.ts';
 export { verifyAdminToken } from './http/admin-auth.ts';
-export * from './refs.ts';
 export { jsonBodyMiddleware, parseJsonBody, RequestBodyError, type BodyLimits, type BodyErrorCode } from './http/body.ts';
 export { findConnectionId, findOrgId, isUuid, resolveFilterRef } from './lookup.ts';
 export * from './admin-routes.ts';

@@ -1,49 +1,12 @@
 import type { DataSource, EntityManager, TransactionCommitEvent } from 'typeorm';
-import type { z } from 'zod';
-import type { Logger } from 'pino';
-import { insertRows, OutboxMessageEntity, type JsonDocument } from '@doorman/model';
-
-export interface JobContext {
-  id: string;
-  attemptsMade: number;
-  logger: Logger;
-  updateProgress(progress: number | Record<string, unknown>): Promise<void>;
-}
-
-export interface JobDefinition<T = any> {
-  queue: string;
-  name: string;
-  schema: z.ZodType<T>;
-  process(data: T, job: JobContext): Promise<unknown>;
-  attempts?: number;
-  /** Base delay of the exponential backoff, ms. */
-  backoffMs?: number;
-  /** Worker concurrency of this job's queue (the largest among the queue's definitions wins). */
-  concurrency?: number;
-}
-
-export interface JobSchedule {
-  id: string;
-  queue: string;
-  name: string;
-  /** Cron pattern. */
-  pattern: string;
-  data: JsonDocument;
-}
-
-export interface JobIntent {
-  queue: string;
-  name: string;
-  /** Deterministic id: relaying the same intent twice enqueues one job. */
-  id: string;
-  data: JsonDocument;
-}
+import type { JobDefinition, JobIntent, JobSchedule, MinimalJobs } from '@doorman/plugin-api';
+import { insertRows, OutboxMessageEntity } from '@doorman/model';
 
 /**
  * Where plugins declare background work and record job intents. Intents go to the outbox table in
  * the caller's transaction; the jobs runtime relays them to BullMQ, so a job exists iff its change committed.
  */
-export class JobRegistry {
+export class JobRegistry implements MinimalJobs {
   readonly definitions = new Map<string, JobDefinition>();
   readonly schedules: JobSchedule[] = [];
   /** Called after intents are committed (the runtime uses it to relay at once, not only on its poll). */

@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { RouterParameterMiddleware } from '@koa/router';
 import { OrganizationEntity, SsoConnectionEntity } from '@doorman/model';
-import { AmbiguousNameError, NotFoundError } from './errors.ts';
+import { AmbiguousNameError, NotFoundError } from '@doorman/plugin-api';
 
 /**
  * Organizations and SSO connections are addressed by id or by name wherever the admin API and the

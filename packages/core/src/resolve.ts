@@ -1,4 +1,4 @@
-import type { PluginDefinition } from './plugin.ts';
+import type { PluginDefinition } from '@doorman/plugin-api';
 
 export class PluginResolutionError extends Error {}
 

@@ -1,9 +1,9 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { InputError } from '../src/errors.ts';
+import { InputError } from '@doorman/plugin-api';
 import { parseJsonBody, RequestBodyError } from '../src/http/body.ts';
-import { definePlugin } from '../src/plugin.ts';
+import { definePlugin } from '@doorman/plugin-api';
 import { BODY_MARKER, malformedBodies, sendRaw, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../src/testing/index.ts';
 
 const limits = { maxDepth: 8, maxValues: 50 };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parseGatewayConfig, readRawConfig } from '../src/config.ts';
 import { validatePluginSettings } from '../src/gateway.ts';
-import { definePlugin } from '../src/plugin.ts';
+import { definePlugin } from '@doorman/plugin-api';
 
 describe('gateway configuration', () => {
   it('applies defaults: embedded SQLite, all roles, development', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConflictError, InputError } from '../src/errors.ts';
-import { definePlugin } from '../src/plugin.ts';
+import { ConflictError, InputError } from '@doorman/plugin-api';
+import { definePlugin } from '@doorman/plugin-api';
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../src/testing/index.ts';
 
 let release: () => void = () => {};

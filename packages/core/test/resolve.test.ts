@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { definePlugin } from '../src/plugin.ts';
+import { definePlugin } from '@doorman/plugin-api';
 import { resolvePlugins } from '../src/resolve.ts';
 
 const p = (id: string, dependencies: string[] = [], optionalDependencies: string[] = []) =>

@@ -7,9 +7,9 @@ import { SsoDeprovisioningEntity } from './entities-deprovisioning.ts';
  * case-insensitive SCIM comparisons index-friendly and identical on MySQL and SQLite.
  */
 
-/** A JSON column's value. (Written so TypeORM's deep-partial insert types accept it.) */
-export type JsonValue = string | number | boolean | null | object;
-export type JsonDocument = { [key: string]: JsonValue | undefined };
+/** A JSON column's value: the contract's (@doorman/plugin-api), as job data is one. */
+import type { JsonDocument, JsonValue } from '@doorman/plugin-api';
+export type { JsonDocument, JsonValue };
 
 export type OrgRole = 'member' | 'editor' | 'owner';
 export const ORG_ROLES: readonly OrgRole[] = ['member', 'editor', 'owner'];

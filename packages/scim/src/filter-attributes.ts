@@ -1,5 +1,7 @@
 /**
- * What a filter may name, and where each attribute lives (compiled to SQL by filter.ts):
+ * What a filter may name, and where each attribute lives (compiled to SQL by filter.ts). The maps
+ * themselves, with their table and column names, belong to the plugins that own the tables
+ * (scim-users `src/filter-columns.ts`, scim-groups `src/filter-columns.ts`); this file has the types:
  * - `column`: an indexed column of the row (lower-cased twins for case-insensitive strings);
  * - `multi`: a child table joined by EXISTS (emails, group members);
  * - `json` / `jsonMulti`: a value inside the stored resource document, read with the database's JSON
@@ -71,11 +73,14 @@ export type AttributeDescriptor = ColumnAttribute | MultiValuedAttribute | JsonA
 /** Lower-cased attribute path (`username`, `name.givenname`, `urn:…:user:dockerrole`) → descriptor. */
 export type AttributeMap = Readonly<Record<string, AttributeDescriptor>>;
 
-const lc = (column: string): ColumnAttribute => ({ kind: 'column', column, type: 'string', caseExact: false, lowercaseColumn: true });
-const exact = (column: string): ColumnAttribute => ({ kind: 'column', column, type: 'string', caseExact: true });
-const typed = (column: string, type: ColumnType): ColumnAttribute => ({ kind: 'column', column, type, caseExact: false });
-const docker = (name: string) => `${DOCKER_USER_SCHEMA.toLowerCase()}:${name}`;
-const enterprise = (name: string) => `${ENTERPRISE_USER_SCHEMA.toLowerCase()}:${name}`;
+/** A case-insensitive string held lower-cased in `column` (a `_lc` twin). */
+export const lowerCasedColumn = (column: string): ColumnAttribute => ({ kind: 'column', column, type: 'string', caseExact: false, lowercaseColumn: true });
+/** A case-exact string column. */
+export const caseExactColumn = (column: string): ColumnAttribute => ({ kind: 'column', column, type: 'string', caseExact: true });
+export const typedColumn = (column: string, type: ColumnType): ColumnAttribute => ({ kind: 'column', column, type, caseExact: false });
+/** An extension attribute's filter key, e.g. `urn:…:docker:…:user:dockerrole`. */
+export const dockerUserKey = (name: string) => `${DOCKER_USER_SCHEMA.toLowerCase()}:${name}`;
+export const enterpriseUserKey = (name: string) => `${ENTERPRISE_USER_SCHEMA.toLowerCase()}:${name}`;
 
 const columnType = (def: AttributeDefinition): ColumnType => (def.type === 'boolean' ? 'boolean' : def.type === 'integer' ? 'integer' : 'string');
 
@@ -87,10 +92,10 @@ function jsonMulti(document: string, path: string[], def: AttributeDefinition): 
 
 /**
  * Every stored attribute of the User schemas as a JSON descriptor, keyed as filters name them
- * (`title`, `name.middlename`, `urn:…:enterprise:2.0:user:department`, `…:manager.value`).
- * readOnly attributes are not in the document (`groups` has its own table).
+ * (`title`, `name.middlename`, `urn:…:enterprise:2.0:user:department`, `…:manager.value`), read
+ * from the `document` column the caller names. readOnly attributes are not in the document.
  */
-function jsonUserAttributes(document: string): Record<string, JsonAttribute | JsonMultiValuedAttribute> {
+export function jsonUserAttributes(document: string): Record<string, JsonAttribute | JsonMultiValuedAttribute> {
   const out: Record<string, JsonAttribute | JsonMultiValuedAttribute> = {};
   const add = (prefix: string, root: string[], defs: readonly AttributeDefinition[]) => {
     for (const def of defs) {
@@ -109,62 +114,3 @@ function jsonUserAttributes(document: string): Record<string, JsonAttribute | Js
   for (const ext of USER_RESOURCE.extensions) add(`${ext.id.toLowerCase()}:`, [ext.id], ext.attributes);
   return out;
 }
-
-const USER_JSON = jsonUserAttributes('u.resource');
-
-/** Filterable User attributes: `u` is `connection_users` (see @doorman/model). Columns win over JSON. */
-export const USER_ATTRIBUTES: AttributeMap = Object.freeze({
-  ...USER_JSON,
-  id: exact('u.id'),
-  username: lc('u.user_name_lc'),
-  externalid: exact('u.external_id'),
-  displayname: lc('u.display_name_lc'),
-  'name.givenname': lc('u.given_name_lc'),
-  'name.familyname': lc('u.family_name_lc'),
-  'name.formatted': lc('u.formatted_name_lc'),
-  active: typed('u.active', 'boolean'),
-  'meta.created': typed('u.created_at', 'datetime'),
-  'meta.lastmodified': typed('u.updated_at', 'datetime'),
-  // Every row of this table is a User: a constant, so `meta.resourceType eq "User"` matches all.
-  'meta.resourcetype': lc("'user'"),
-  emails: <MultiValuedAttribute>{
-    kind: 'multi',
-    table: 'connection_user_emails',
-    alias: 'e',
-    join: 'e.connection_user_id = u.id',
-    subAttrs: { value: lc('e.value_lc'), type: lc('e.type_lc'), primary: typed('e.is_primary', 'boolean') },
-    json: USER_JSON.emails as JsonMultiValuedAttribute,
-  },
-  groups: <MultiValuedAttribute>{
-    kind: 'multi',
-    table: 'group_members',
-    alias: 'gm',
-    join: 'gm.connection_user_id = u.id',
-    subAttrs: {
-      value: exact('gm.group_id'),
-      display: lc('(SELECT sg.display_name_lc FROM scim_groups sg WHERE sg.id = gm.group_id)'),
-      type: lc("'direct'"),
-    },
-  },
-  [docker('dockerrole')]: lc('u.docker_role_lc'),
-  [docker('dockerorg')]: lc('u.docker_org_lc'),
-  [docker('dockerteam')]: lc('u.docker_team_lc'),
-  [enterprise('employeenumber')]: lc('u.employee_number_lc'),
-});
-
-/** Filterable Group attributes: `g` is `scim_groups`. */
-export const GROUP_ATTRIBUTES: AttributeMap = Object.freeze({
-  id: exact('g.id'),
-  displayname: lc('g.display_name_lc'),
-  externalid: exact('g.external_id'),
-  'meta.created': typed('g.created_at', 'datetime'),
-  'meta.lastmodified': typed('g.updated_at', 'datetime'),
-  'meta.resourcetype': lc("'group'"),
-  members: {
-    kind: 'multi',
-    table: 'group_members',
-    alias: 'm',
-    join: 'm.group_id = g.id',
-    subAttrs: { value: exact('m.connection_user_id') },
-  },
-});

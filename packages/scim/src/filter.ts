@@ -6,7 +6,7 @@
  * would return every user, and IdPs then create duplicates (docs/scim-client-pitfalls.md §2).
  */
 import { parse, type Filter } from 'scim2-parse-filter';
-import { InputError } from '@doorman/core/errors';
+import { InputError } from '@doorman/plugin-api';
 import { USER_SCHEMA, GROUP_SCHEMA } from './schemas.ts';
 
 export * from './filter-attributes.ts';

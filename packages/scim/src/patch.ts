@@ -18,7 +18,7 @@ import {
   type ScimResource as LibResource,
 } from 'scim-patch';
 import type { Filter } from 'scim2-parse-filter';
-import { InputError, type ScimType } from '@doorman/core/errors';
+import { InputError, type ScimType } from '@doorman/plugin-api';
 import {
   PATCH_OP_SCHEMA,
   findAttribute,

@@ -4,7 +4,7 @@
  * Hand-written because scim-patch splits paths at the last ":" (so `emails[value eq "a:b"]` and a
  * bare extension URN break) and projection needs the same grammar.
  */
-import { InputError, type ScimType } from '@doorman/core/errors';
+import { InputError, type ScimType } from '@doorman/plugin-api';
 import type { ResourceSchema } from './schemas.ts';
 import { USER_SCHEMA, GROUP_SCHEMA } from './schemas.ts';
 

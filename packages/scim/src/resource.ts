@@ -2,7 +2,7 @@
  * Resource-level helpers: ListResponse, attribute projection, list query parameters, ETags.
  */
 import { z } from 'zod';
-import { InputError, PreconditionFailedError } from '@doorman/core/errors';
+import { InputError, PreconditionFailedError } from '@doorman/plugin-api';
 import { LIST_RESPONSE_SCHEMA, findAttribute, findSubAttribute, type ResourceSchema } from './schemas.ts';
 import { parseAttrPath, findKey, isPlainObject, type AttrPath } from './paths.ts';
 

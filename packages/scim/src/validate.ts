@@ -14,7 +14,7 @@
  *   every attribute to a schema the resource lists).
  * The result uses each attribute's canonical name, so stored JSON can be queried by exact path.
  */
-import { InputError } from '@doorman/core/errors';
+import { InputError } from '@doorman/plugin-api';
 import { findAttribute, findSubAttribute } from './schemas.ts';
 import type { AttributeDefinition, ResourceSchema } from './schema-types.ts';
 import { isPlainObject } from './paths.ts';

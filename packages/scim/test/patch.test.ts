@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '@doorman/core/errors';
+import { InputError } from '@doorman/plugin-api';
 import { applyPatch, normalizePatchRequest } from '../src/patch.ts';
 import type { ScimResource } from '../src/resource.ts';
 import { DOCKER_USER_SCHEMA as DOCKER, ENTERPRISE_USER_SCHEMA as ENTERPRISE, GROUP_SCHEMA, PATCH_OP_SCHEMA, USER_SCHEMA } from '../src/schemas.ts';

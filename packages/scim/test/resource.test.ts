@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError, PreconditionFailedError } from '@doorman/core/errors';
+import { InputError, PreconditionFailedError } from '@doorman/plugin-api';
 import {
   assertIfMatch,
   etagFor,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '@doorman/core/errors';
+import { InputError } from '@doorman/plugin-api';
 import { DOCKER_USER_SCHEMA as DOCKER, ENTERPRISE_USER_SCHEMA as ENTERPRISE, USER_RESOURCE, USER_SCHEMA as USER } from '../src/schemas.ts';
 import { isEmailAddress, parseScimBoolean, validateResource } from '../src/validate.ts';
 

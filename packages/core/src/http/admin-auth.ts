@@ -2,8 +2,8 @@ import type { Context, Middleware } from 'koa';
 import type { DataSource } from 'typeorm';
 import { IsNull } from 'typeorm';
 import { AdminTokenEntity } from '@doorman/model';
-import { AuthenticationError } from '../errors.ts';
-import type { AdminSessionAuthenticator } from '../refs.ts';
+import { AuthenticationError } from '@doorman/plugin-api';
+import type { AdminSessionAuthenticator } from '@doorman/plugin-api';
 import { bearerToken, digestsEqual, hashSecret } from '../secrets.ts';
 
 export interface AdminAuthState {

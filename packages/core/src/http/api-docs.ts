@@ -2,7 +2,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Middleware } from 'koa';
-import { NotFoundError, ServiceUnavailableError } from '../errors.ts';
+import { NotFoundError, ServiceUnavailableError } from '@doorman/plugin-api';
 
 /**
  * `/admin/docs`: the admin API reference (Scalar's standalone bundle, served from node_modules — no

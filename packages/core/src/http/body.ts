@@ -2,7 +2,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { createBrotliDecompress, createUnzip } from 'node:zlib';
 import type { Context, Middleware } from 'koa';
 import getRawBody from 'raw-body';
-import { DoormanError, type ScimType } from '../errors.ts';
+import { DoormanError, type ScimType } from '@doorman/plugin-api';
 
 /**
  * The JSON request body reader. It runs after authentication (the gateway installs it behind the

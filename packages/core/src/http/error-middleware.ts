@@ -8,7 +8,7 @@ import {
   PayloadTooLargeError,
   scimErrorBody,
   ServiceUnavailableError,
-} from '../errors.ts';
+} from '@doorman/plugin-api';
 import { databaseOutageKind } from '../db.ts';
 import type { RequestRefusal } from '../refs.ts';
 import { redactDetail, requestValues, routePattern } from './refusal.ts';

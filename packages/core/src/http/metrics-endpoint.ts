@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { Middleware } from 'koa';
 import Koa from 'koa';
 import type { Registry } from 'prom-client';
-import { AuthenticationError } from '../errors.ts';
+import { AuthenticationError } from '@doorman/plugin-api';
 import { bearerToken, digestsEqual, hashSecret } from '../secrets.ts';
 import { errorMiddleware } from './error-middleware.ts';
 

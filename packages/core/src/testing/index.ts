@@ -6,7 +6,7 @@ import { openTestDataSource } from '@doorman/model/testing';
 import { buildGateway, type Gateway } from '../gateway.ts';
 import { parseGatewayConfig } from '../config.ts';
 import { loggerOptions } from '../logging.ts';
-import type { PluginDefinition } from '../plugin.ts';
+import type { PluginDefinition } from '@doorman/plugin-api';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789abcdef';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

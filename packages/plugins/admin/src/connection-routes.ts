@@ -1,7 +1,8 @@
 /** The SSO connection and domain routes of the admin API. */
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { ConflictError, InputError, isDuplicateKeyError, isUuid, NotFoundError, type Actor, type EventBus, type HttpSurface, type PluginEnv } from '@doorman/core';
+import { isDuplicateKeyError, isUuid, type EventBus, type HttpSurface } from '@doorman/core';
+import { ConflictError, InputError, NotFoundError, type Actor, type PluginEnv } from '@doorman/plugin-api';
 import { ConnectionDomainEntity, ConnectionOrgEntity, SsoConnectionEntity, type DeprovisioningScope, type SsoConnection } from '@doorman/model';
 import { missingSsoSettings, publicConnection } from './connections.ts';
 import { findOrg } from './lookup.ts';

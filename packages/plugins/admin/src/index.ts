@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { In } from 'typeorm';
-import { definePlugin, ConflictError, isDuplicateKeyError, isUuid, NotFoundError, type Actor, type CliCommand } from '@doorman/core';
+import { isDuplicateKeyError, isUuid } from '@doorman/core';
+import { definePlugin, ConflictError, NotFoundError, type Actor, type CliCommand } from '@doorman/plugin-api';
 import { OrganizationEntity, OrgMembershipEntity, TeamEntity, TeamMembershipEntity, UserEntity, type Organization } from '@doorman/model';
 import { createOrgBody, createTeamBody, listQuery, renameTeamBody, updateOrgBody } from './schemas.ts';
 import { registerConnectionRoutes } from './connection-routes.ts';

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import { isUuid, NotFoundError } from '@doorman/core';
+import { isUuid } from '@doorman/core';
+import { NotFoundError } from '@doorman/plugin-api';
 import { OrganizationEntity, type Organization } from '@doorman/model';
 
 /** An organization by id or by name (the CLI's users type names). */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, TEST_IDP_CERT, type TestGateway } from '@doorman/core/testing';
-import type { DomainEvent } from '@doorman/core';
+import type { DomainEvent } from '@doorman/plugin-api';
 import { ConnectionOrgEntity, OrganizationEntity, SsoConnectionEntity, TeamEntity } from '@doorman/model';
 import { adminPlugin } from '../src/index.ts';
 

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
-import { isRetryableTransactionError, type Actor, type DomainEvent } from '@doorman/core';
+import { isRetryableTransactionError } from '@doorman/core';
+import { type Actor, type DomainEvent } from '@doorman/plugin-api';
 import { AuditEventEntity, isMysql, type AuditEvent } from '@doorman/model';
 import { cleanField, sanitizeChanges } from './redact.ts';
 import { checkMac } from './mac.ts';

@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
-import { auditSettingsRef, ConfigError, definePlugin, InputError, resolveFilterRef, SYSTEM_ACTOR } from '@doorman/core';
+import { ConfigError, resolveFilterRef } from '@doorman/core';
+import { auditSettingsRef, definePlugin, InputError, SYSTEM_ACTOR } from '@doorman/plugin-api';
 import { checkpointSchema, createCheckpoint, parseSigningKey, parseVerifyKey, verifyCheckpoint, writeCheckpointFile } from './checkpoint.ts';
 import { macKeyOf } from './mac.ts';
 import { auditConfigSchema, type AuditConfig } from './config.ts';

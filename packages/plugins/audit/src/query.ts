@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { DataSource, SelectQueryBuilder } from 'typeorm';
 import { z } from 'zod';
-import { InputError } from '@doorman/core';
+import { InputError } from '@doorman/plugin-api';
 import { AuditEventEntity, type AuditEvent } from '@doorman/model';
 import { sqlTime } from './chain.ts';
 

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { PluginEnv } from '@doorman/core';
+import type { PluginEnv } from '@doorman/plugin-api';
 import { AuditEventEntity, rowCodec, type AuditEvent, type RowCodec } from '@doorman/model';
 import { chainKeyOf, chainTransactionRunner, hashEvent, lockHead, sqlTime, type ChainTransaction } from './chain.ts';
 import { checkMac, type MacCheck } from './mac.ts';

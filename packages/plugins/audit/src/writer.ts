@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
-import type { Actor, DomainEvent } from '@doorman/core';
+import type { Actor, DomainEvent } from '@doorman/plugin-api';
 import { eventRow, sqlTime, type EventRow } from './chain.ts';
 import { macEvent } from './mac.ts';
 

@@ -5,7 +5,7 @@
  * package and shows exactly what `/metrics` would.
  */
 import { z } from 'zod';
-import type { PluginEnv } from '@doorman/core';
+import type { PluginEnv } from '@doorman/plugin-api';
 import type { ConsoleConfig } from './config.ts';
 
 const QUEUE_GAUGE = 'doorman_jobs_queue_jobs';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AuthenticationError, adminSessionAuthRef, definePlugin, hashSecret, InputError, jsonBodyMiddleware, verifyAdminToken } from '@doorman/core';
+import { hashSecret, jsonBodyMiddleware, verifyAdminToken } from '@doorman/core';
+import { AuthenticationError, adminSessionAuthRef, definePlugin, InputError } from '@doorman/plugin-api';
 import { consoleAssets, CONSOLE_PATH, findAssetsDir } from './assets.ts';
 import { configSchema, type ConsoleConfig } from './config.ts';
 import { ConsoleSessions } from './sessions.ts';

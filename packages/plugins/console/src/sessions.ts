@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import { IsNull, type DataSource } from 'typeorm';
-import { NotAllowedError, type AdminSessionAuthenticator } from '@doorman/core';
+import { NotAllowedError, type AdminSessionAuthenticator } from '@doorman/plugin-api';
 import { AdminTokenEntity, ConsoleSessionEntity, type ConsoleSession } from '@doorman/model';
 import { clearedCookie, readCookie, sessionCookie, type CookieOptions } from './cookies.ts';
 import { CSRF_HEADER, csrfToken, needsTouch, secondsLeft, sessionIdHash, sessionState, writeAllowed, type SessionLimits } from './policy.ts';

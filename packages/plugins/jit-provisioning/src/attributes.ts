@@ -2,7 +2,7 @@
  * What an IdP says about a person, read from SAML attributes or OIDC claims with the names Docker
  * accepts (docs/docker-behaviour.md §2.6). Pure: no I/O; the routes turn the results into refusals.
  */
-import type { IdpAttributes } from '@doorman/core';
+import type { IdpAttributes } from '@doorman/plugin-api';
 
 export interface Identity {
   email: string;

@@ -11,7 +11,8 @@
  * its rows. The role-mapping sync reconciles inactive people through `ssoSessionServiceRef`.
  */
 import type { EntityManager } from 'typeorm';
-import { SYSTEM_ACTOR, type Actor, type DomainEvent, type EventBus, type SsoSessionService } from '@doorman/core';
+import { type EventBus } from '@doorman/core';
+import { SYSTEM_ACTOR, type Actor, type DomainEvent, type SsoSessionService } from '@doorman/plugin-api';
 import { isMysql, SsoSessionEntity } from '@doorman/model';
 
 /** `YYYY-MM-DD HH:MM:SS.mmm` UTC: how both dialects store DATETIME(3) (better-sqlite3 binds no Date). */

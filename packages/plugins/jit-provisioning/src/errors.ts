@@ -2,7 +2,7 @@
  * Sign-in refusals worded as Docker words them (docs/docker-behaviour.md §2.2, §2.6, §2.7, §5), each
  * ending with the trace id (the request id, also in the X-Request-Id header and the logs).
  */
-import { AuthenticationError, InputError, NotAllowedError, NotFoundError, type DoormanError } from '@doorman/core';
+import { AuthenticationError, InputError, NotAllowedError, NotFoundError, type DoormanError } from '@doorman/plugin-api';
 
 /** Why a sign-in was refused: recorded on `sso.sign_in_denied`. */
 export type DenialReason =

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigError, definePlugin, ssoSessionServiceRef } from '@doorman/core';
+import { ConfigError } from '@doorman/core';
+import { definePlugin, ssoSessionServiceRef } from '@doorman/plugin-api';
 import { deprovisioningSubscriber, ssoSessionService } from './deprovisioning.ts';
 import { configSchema, type JitProvisioningConfig } from './config.ts';
 import { registerRoutes } from './routes.ts';

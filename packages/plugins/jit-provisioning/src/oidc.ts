@@ -7,7 +7,7 @@
 import * as oidc from 'openid-client';
 import { createHash } from 'node:crypto';
 import type { SsoConnection } from '@doorman/model';
-import { ServiceUnavailableError } from '@doorman/core';
+import { ServiceUnavailableError } from '@doorman/plugin-api';
 import { denials } from './errors.ts';
 import type { EphemeralStore } from './store.ts';
 

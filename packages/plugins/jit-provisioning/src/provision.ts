@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { In } from 'typeorm';
-import { DoormanError, roleMappingServiceRef, type Actor, type PluginEnv } from '@doorman/core';
+import { DoormanError, roleMappingServiceRef, type Actor, type PluginEnv } from '@doorman/plugin-api';
 import {
   AccountEmailTaken,
   ConnectionOrgEntity,

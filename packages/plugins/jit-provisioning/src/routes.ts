@@ -1,12 +1,6 @@
 /** The public SSO routes (unauthenticated): sign-in, callbacks, SP metadata, the session. */
 import { In, IsNull } from 'typeorm';
-import {
-  InputError,
-  NotFoundError,
-  PayloadTooLargeError,
-  ServiceUnavailableError,
-  type PluginEnv,
-} from '@doorman/core';
+import { InputError, NotFoundError, PayloadTooLargeError, ServiceUnavailableError, type PluginEnv } from '@doorman/plugin-api';
 import {
   ConnectionDomainEntity,
   OrganizationEntity,

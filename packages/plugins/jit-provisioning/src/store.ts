@@ -4,7 +4,7 @@
  * on any replica); without Redis (embedded development mode, one process) an in-memory map with the
  * same semantics. A Redis error fails the sign-in closed (503), never open.
  */
-import { ServiceUnavailableError, type PluginEnv } from '@doorman/core';
+import { ServiceUnavailableError, type PluginEnv } from '@doorman/plugin-api';
 
 export interface EphemeralStore {
   /** Stores `value` under `key` for `ttlMs`. */

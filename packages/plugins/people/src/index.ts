@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { auditSettingsRef, definePlugin, refusalRecorderRef, ssoSessionServiceRef, type Actor, type CliCommand } from '@doorman/core';
+import { auditSettingsRef, definePlugin, refusalRecorderRef, ssoSessionServiceRef, type Actor, type CliCommand } from '@doorman/plugin-api';
 import { explainPerson } from './explain.ts';
 import { renderExplanation } from './explain-render.ts';
 import { explainQuery, explanationSchema, searchQuery, searchResult, personSchema } from './schemas.ts';

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { InputError } from '@doorman/core';
+import { InputError } from '@doorman/plugin-api';
 
 /**
  * People search: a case-insensitive prefix of email, username, name (account full name, SCIM

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { isUuid, NotFoundError } from '@doorman/core';
+import { isUuid } from '@doorman/core';
+import { NotFoundError } from '@doorman/plugin-api';
 import { membershipProvenance, type GrantVia, type MembershipSource } from '@doorman/model';
 import { toIso } from './search.ts';
 

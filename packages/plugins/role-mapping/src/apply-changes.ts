@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { ConflictError, isDuplicateKeyError, type Actor, type DomainEvent, type EventBus } from '@doorman/core';
+import { isDuplicateKeyError, type EventBus } from '@doorman/core';
+import { ConflictError, type Actor, type DomainEvent } from '@doorman/plugin-api';
 import { grantViaOf, type OrgRole } from '@doorman/model';
 import type { MappingDecision, MappingFlow, MembershipChange } from './policy.ts';
 import { locks, placeholders, type MappingState } from './state.ts';

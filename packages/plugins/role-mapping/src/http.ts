@@ -1,6 +1,6 @@
 /** Admin routes: the mapping dry run and the on-demand sync. */
 import { z } from 'zod';
-import { NotAllowedError, NotFoundError, type CliCommand, type PluginEnv } from '@doorman/core';
+import { NotAllowedError, NotFoundError, type CliCommand, type PluginEnv } from '@doorman/plugin-api';
 import { SsoConnectionEntity, UserEntity } from '@doorman/model';
 import { isMembershipChange } from './apply-changes.ts';
 import { previewMapping, type ServiceDeps } from './service.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { definePlugin, groupDirectoryRef, roleMappingServiceRef, ssoSessionServiceRef, type GroupDirectory } from '@doorman/core';
+import { definePlugin, groupDirectoryRef, roleMappingServiceRef, ssoSessionServiceRef, type GroupDirectory } from '@doorman/plugin-api';
 import { CLI_COMMANDS, registerAdminRoutes } from './http.ts';
 import { registerRuleRoutes, RULE_CLI_COMMANDS } from './rules-http.ts';
 import { createRoleMappingService } from './service.ts';

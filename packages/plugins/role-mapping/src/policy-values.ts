@@ -2,7 +2,7 @@
  * Values the role-mapping policy reads (pure): roles, team names, and the errors for bad ones.
  */
 import type { OrgRole } from '@doorman/model';
-import { InputError, NotAllowedError } from '@doorman/core/errors';
+import { InputError, NotAllowedError } from '@doorman/plugin-api';
 
 export const ROLE_VALUES: readonly OrgRole[] = ['member', 'editor', 'owner'];
 

@@ -21,7 +21,7 @@
 import type { MembershipSource, OrgRole } from '@doorman/model';
 import { DEFAULT_RULES, higherRole, resolveGroups, type GroupFact, type GroupRuleSet } from './group-rules.ts';
 import { blankToNull, isValidTeamName, lastOwnerError, parseDockerRole, seatCheck, TEAM_NAME_RULE } from './policy-values.ts';
-import { InputError } from '@doorman/core/errors';
+import { InputError } from '@doorman/plugin-api';
 
 export { isValidTeamName, parseDockerRole, ROLE_VALUES, TEAM_NAME_PATTERN } from './policy-values.ts';
 export { parseGroupName } from './group-rules.ts';

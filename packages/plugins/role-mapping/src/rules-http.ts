@@ -5,7 +5,7 @@
  * the sync job (progress on the job dashboard).
  */
 import { z } from 'zod';
-import type { Actor, CliCommand, PluginEnv } from '@doorman/core';
+import type { Actor, CliCommand, PluginEnv } from '@doorman/plugin-api';
 import { GroupMappingRuleEntity, ORG_ROLES } from '@doorman/model';
 import {
   applyRuleChange,

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { ConflictError, DoormanError, InputError, NotFoundError, type DirectoryGroup, type GroupDirectory } from '@doorman/core';
+import { ConflictError, DoormanError, InputError, NotFoundError, type DirectoryGroup, type GroupDirectory } from '@doorman/plugin-api';
 import { GroupMappingRuleEntity, GroupMappingSettingsEntity, SsoConnectionEntity, type GroupMappingRule, type OrgRole } from '@doorman/model';
 import { isMembershipChange } from './apply-changes.ts';
 import { parseGroupName, resolveGroups, ruleMatches, type GroupRule, type GroupRuleMatch, type GroupRuleSet } from './group-rules.ts';

@@ -21,17 +21,8 @@
  * the defaulted timestamps that the builder's insert does).
  */
 import type { EntityManager } from 'typeorm';
-import {
-  InputError,
-  type Actor,
-  type ApplyMappingRequest,
-  type EventBus,
-  type GroupDirectory,
-  type GroupsChangedRequest,
-  type GroupsChangedResult,
-  type MappingSummary,
-  type RoleMappingService,
-} from '@doorman/core';
+import { type EventBus } from '@doorman/core';
+import { InputError, type Actor, type ApplyMappingRequest, type GroupDirectory, type GroupsChangedRequest, type GroupsChangedResult, type MappingSummary, type RoleMappingService } from '@doorman/plugin-api';
 import type { OrgRole } from '@doorman/model';
 import { applyChanges, describeChanges, type SummaryChange } from './apply-changes.ts';
 import { decisionContexts } from './decision-context.ts';

@@ -14,7 +14,7 @@
  * the organization and team rows FOR UPDATE and hold up everyone else joining them.
  */
 import type { EntityManager } from 'typeorm';
-import { NotFoundError } from '@doorman/core';
+import { NotFoundError } from '@doorman/plugin-api';
 import { isMysql, type MembershipSource, type OrgRole } from '@doorman/model';
 import { parseGroupName, type GroupFact, type GroupRule, type GroupRuleSet } from './group-rules.ts';
 import type { CurrentGrant, MappingInput, TeamGrant } from './policy.ts';

@@ -5,11 +5,12 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { MoreThan } from 'typeorm';
 import { z } from 'zod';
-import { DoormanError, isRetryableTransactionError, SYSTEM_ACTOR, type EventBus, type JobContext, type JobIntent, type JobRegistry, type SsoSessionService } from '@doorman/core';
+import { isRetryableTransactionError, type EventBus, type JobRegistry } from '@doorman/core';
+import { DoormanError, SYSTEM_ACTOR, type JobContext, type JobIntent, type SsoSessionService } from '@doorman/plugin-api';
 import { SYNC_QUEUE, syncConnectionJob } from '@doorman/jobs';
 import { ConnectionUserEntity, isMysql, SsoConnectionEntity } from '@doorman/model';
 import { randomUUID } from 'node:crypto';
-import type { GroupDirectory } from '@doorman/core';
+import type { GroupDirectory } from '@doorman/plugin-api';
 import { isMembershipChange } from './apply-changes.ts';
 import { grantHolders, type ApplySummary, type RoleMappingServiceImpl } from './service.ts';
 

@@ -1,7 +1,7 @@
 /** Fixtures shared by this package's integration tests (not exported by the package). */
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { definePlugin, roleMappingServiceRef, type Actor, type DomainEvent } from '@doorman/core';
+import { definePlugin, roleMappingServiceRef, type Actor, type DomainEvent } from '@doorman/plugin-api';
 import { startTestGateway } from '@doorman/core/testing';
 import {
   ConnectionOrgEntity,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { roleMappingServiceRef, SYSTEM_ACTOR } from '@doorman/core';
+import { roleMappingServiceRef, SYSTEM_ACTOR } from '@doorman/plugin-api';
 import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { OutboxMessageEntity } from '@doorman/model';
 import type { DataSource } from 'typeorm';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError, NotAllowedError } from '@doorman/core/errors';
+import { InputError, NotAllowedError } from '@doorman/plugin-api';
 import type { OrgRole } from '@doorman/model';
 import {
   decideMemberships,

@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
-import { createTransactionRunner, EventBus, type ApplyMappingRequest, type DomainEvent } from '@doorman/core';
+import { createTransactionRunner, EventBus } from '@doorman/core';
+import { type ApplyMappingRequest, type DomainEvent } from '@doorman/plugin-api';
 import { createDataSource } from '@doorman/model';
 import { createRoleMappingService, previewMapping, type RoleMappingServiceImpl } from '../src/service.ts';
 import { addMembership, createConnection, createTeam, createUser, createWorld, membershipsOf, TEST_ACTOR, type World } from '../src/test-support.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { InputError, NotAllowedError, type ApplyMappingRequest } from '@doorman/core';
+import { InputError, NotAllowedError, type ApplyMappingRequest } from '@doorman/plugin-api';
 import type { TestGateway } from '@doorman/core/testing';
 import { OrgMembershipEntity } from '@doorman/model';
 import type { DataSource } from 'typeorm';

@@ -4,7 +4,7 @@
  * measured when they were set; lower is fine, higher needs a reason.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ApplyMappingRequest } from '@doorman/core';
+import type { ApplyMappingRequest } from '@doorman/plugin-api';
 import type { TestGateway } from '@doorman/core/testing';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { RoleMappingServiceImpl } from '../src/service.ts';

@@ -1,7 +1,7 @@
 /** End to end through the real jobs runtime: admin request → outbox → BullMQ (real Redis) → processor. */
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { roleMappingServiceRef } from '@doorman/core';
+import { roleMappingServiceRef } from '@doorman/plugin-api';
 import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { startTestJobRuntime } from '@doorman/jobs/testing';
 import { roleMappingPlugin } from '../src/index.ts';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { roleMappingServiceRef, SYSTEM_ACTOR, validatePluginSettings, type JobContext, type JobDefinition } from '@doorman/core';
+import { validatePluginSettings } from '@doorman/core';
+import { roleMappingServiceRef, SYSTEM_ACTOR, type JobContext, type JobDefinition } from '@doorman/plugin-api';
 import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { OutboxMessageEntity } from '@doorman/model';
 import type { DataSource } from 'typeorm';

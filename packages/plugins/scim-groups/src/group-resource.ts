@@ -1,4 +1,4 @@
-import { InputError } from '@doorman/core/errors';
+import { InputError } from '@doorman/plugin-api';
 import { GROUP_SCHEMA, etagFor, type ScimResource } from '@doorman/scim';
 import type { ScimGroup } from '@doorman/model';
 

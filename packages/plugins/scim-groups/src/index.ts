@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { definePlugin, groupDirectoryRef, InputError, roleMappingServiceRef, scimUserDirectoryRef, type Actor, type ScimAuthState } from '@doorman/core';
+import { definePlugin, groupDirectoryRef, InputError, roleMappingServiceRef, scimUserDirectoryRef, type Actor, type ScimAuthState } from '@doorman/plugin-api';
 import { isMysql } from '@doorman/model';
 import { etagFor, GROUP_SCHEMA, listResponse, parseListParams, projectAttributes, resourceSchemaFor, SEARCH_REQUEST_SCHEMA } from '@doorman/scim';
 import { ScimGroupStore, type MembersMode, type Tenant } from './store.ts';

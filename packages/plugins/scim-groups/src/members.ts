@@ -6,7 +6,7 @@
  * tells it which accounts' groups changed.
  */
 import type { EntityManager } from 'typeorm';
-import { InputError, type DirectoryGroup, type GroupDirectory } from '@doorman/core';
+import { InputError, type DirectoryGroup, type GroupDirectory } from '@doorman/plugin-api';
 import { compileFilter, type AttributeMap, type Dialect } from '@doorman/scim';
 
 /** Which members of the group a statement acts on. */

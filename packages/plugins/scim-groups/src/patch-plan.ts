@@ -1,4 +1,4 @@
-import { InputError } from '@doorman/core/errors';
+import { InputError } from '@doorman/plugin-api';
 import { normalizePatchRequest, parseAttrPath, resourceSchemaFor } from '@doorman/scim';
 import { readDisplayName, readMemberRefs } from './group-resource.ts';
 

@@ -1,19 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import {
-  ConflictError,
-  InputError,
-  isDuplicateKeyError,
-  NotFoundError,
-  type Actor,
-  type DomainEvent,
-  type EventBus,
-  type GroupsChangedResult,
-  type RoleMappingService,
-  type ScimUserDirectory,
-} from '@doorman/core';
+import { isDuplicateKeyError, type EventBus } from '@doorman/core';
+import { ConflictError, InputError, NotFoundError, type Actor, type DomainEvent, type GroupsChangedResult, type RoleMappingService, type ScimUserDirectory } from '@doorman/plugin-api';
 import { ScimGroupEntity, type ScimGroup } from '@doorman/model';
-import { assertIfMatch, compileFilter, compileSort, GROUP_ATTRIBUTES, type Dialect, type ListParams, type ScimResource } from '@doorman/scim';
+import { assertIfMatch, compileFilter, compileSort, type Dialect, type ListParams, type ScimResource } from '@doorman/scim';
+import { GROUP_ATTRIBUTES } from './filter-columns.ts';
 import { readGroupBody, toScimGroup, type MemberRow } from './group-resource.ts';
 import { GroupMembers, memberFilterSelection, type MemberChange, type MemberSelection } from './members.ts';
 import { planGroupPatch } from './patch-plan.ts';

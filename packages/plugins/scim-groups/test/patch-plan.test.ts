@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '@doorman/core/errors';
+import { InputError } from '@doorman/plugin-api';
 import { readDisplayName, readGroupBody } from '../src/group-resource.ts';
 import { planGroupPatch, type PatchStep } from '../src/patch-plan.ts';
 

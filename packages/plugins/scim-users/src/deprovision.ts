@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { IsNull } from 'typeorm';
-import { SYSTEM_ACTOR, type Actor, type EventBus, type RoleMappingService } from '@doorman/core';
+import { type EventBus } from '@doorman/core';
+import { SYSTEM_ACTOR, type Actor, type RoleMappingService } from '@doorman/plugin-api';
 import { SsoSessionEntity } from '@doorman/model';
 import type { DeactivateUserPayload } from '@doorman/jobs';
 

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { DirectoryUser, ScimUserDirectory } from '@doorman/core';
+import type { DirectoryUser, ScimUserDirectory } from '@doorman/plugin-api';
 
 /** Ids per statement (well under SQLite's bind-variable limit). */
 const CHUNK = 1000;

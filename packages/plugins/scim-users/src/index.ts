@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { definePlugin, NotFoundError, NotImplementedError, roleMappingServiceRef, scimUserDirectoryRef, SYSTEM_ACTOR, type Actor, type CliCommand, type ScimAuthState } from '@doorman/core';
+import { definePlugin, NotFoundError, NotImplementedError, roleMappingServiceRef, scimUserDirectoryRef, SYSTEM_ACTOR, type Actor, type CliCommand, type ScimAuthState } from '@doorman/plugin-api';
 import { createScimUserDirectory } from './directory.ts';
 import { isMysql, recountConnectionUsers, SsoConnectionEntity } from '@doorman/model';
 import {
@@ -15,7 +15,7 @@ import {
   SEARCH_REQUEST_SCHEMA,
 } from '@doorman/scim';
 import { deactivateUserJob } from '@doorman/jobs';
-import { InputError } from '@doorman/core';
+import { InputError } from '@doorman/plugin-api';
 import { Histogram } from 'prom-client';
 import { ScimUserStore, type Tenant } from './store.ts';
 import { batchedDeprovisioner, DEPROVISION_BATCH } from './deprovision-batch.ts';

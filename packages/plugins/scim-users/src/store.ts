@@ -1,18 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import DataLoader from 'dataloader';
 import type { DataSource, EntityManager } from 'typeorm';
-import {
-  ConflictError,
-  groupCommitter,
-  InputError,
-  isDuplicateKeyError,
-  NotFoundError,
-  type Actor,
-  type DomainEvent,
-  type EventBus,
-  type JobRegistry,
-  type RoleMappingService,
-} from '@doorman/core';
+import { groupCommitter, isDuplicateKeyError, type EventBus, type JobRegistry } from '@doorman/core';
+import { ConflictError, InputError, NotFoundError, type Actor, type DomainEvent, type RoleMappingService } from '@doorman/plugin-api';
 import {
   AccountEmailTaken,
   ConnectionUserEmailEntity,
@@ -27,7 +17,8 @@ import {
   type ConnectionUser,
   type User,
 } from '@doorman/model';
-import { applyPatch, assertIfMatch, compileFilter, ifMatchSatisfied, compileSort, USER_ATTRIBUTES, type Dialect, type ListParams, type ScimResource } from '@doorman/scim';
+import { applyPatch, assertIfMatch, compileFilter, ifMatchSatisfied, compileSort, type Dialect, type ListParams, type ScimResource } from '@doorman/scim';
+import { USER_ATTRIBUTES } from './filter-columns.ts';
 import { deactivateUserJob, jobIntent } from '@doorman/jobs';
 import { toScimUser, toUserColumns, type EmailRow, type UserColumns } from './user-resource.ts';
 import { defaultOrderPage, PageAnchors } from './page-anchors.ts';

@@ -1,4 +1,4 @@
-import { InputError } from '@doorman/core/errors';
+import { InputError } from '@doorman/plugin-api';
 import {
   DOCKER_USER_SCHEMA,
   ENTERPRISE_USER_SCHEMA,

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { ConnectionUserEmailEntity, ConnectionUserEntity, createDataSource, insertRows } from '@doorman/model';
 import { TEST_ENGINES } from '@doorman/model/testing';
-import { compileFilter, USER_ATTRIBUTES, type Dialect } from '@doorman/scim';
+import { compileFilter, type Dialect } from '@doorman/scim';
+import { USER_ATTRIBUTES } from '../src/filter-columns.ts';
 import { toUserColumns } from '../src/user-resource.ts';
 import { DOCKER, ENTERPRISE, USER } from './setup.ts';
 

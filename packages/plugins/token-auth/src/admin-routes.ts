@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from './types.ts';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
-import { ConflictError, NotFoundError, SYSTEM_ACTOR, issueSecret, type Actor, type EventBus, type HttpSurface } from '@doorman/core';
+import { issueSecret, type EventBus, type HttpSurface } from '@doorman/core';
+import { ConflictError, NotFoundError, SYSTEM_ACTOR, type Actor } from '@doorman/plugin-api';
 import { AdminTokenEntity, ScimTokenEntity, SsoConnectionEntity, type AdminToken, type ScimToken } from '@doorman/model';
 import type { Invalidation } from './token-cache.ts';
 

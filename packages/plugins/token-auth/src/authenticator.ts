@@ -1,16 +1,7 @@
 import type { Context, Logger, Middleware } from './types.ts';
 import type { DataSource } from 'typeorm';
-import {
-  AuthenticationError,
-  NotAllowedError,
-  RateLimitedError,
-  ServiceUnavailableError,
-  bearerToken,
-  digestsEqual,
-  hashSecret,
-  timingSafeStringEqual,
-  type ScimAuthState,
-} from '@doorman/core';
+import { bearerToken, digestsEqual, hashSecret, timingSafeStringEqual } from '@doorman/core';
+import { AuthenticationError, NotAllowedError, RateLimitedError, ServiceUnavailableError, type ScimAuthState } from '@doorman/plugin-api';
 import { ScimTokenEntity, SsoConnectionEntity } from '@doorman/model';
 import type { LastUsedBuffer } from './last-used.ts';
 import { rateLimitHeaders, type AuthFailureLimiter, type TenantRateLimiter } from './limits.ts';

@@ -6,7 +6,8 @@
  * A/B of two gateways measures; the two figures bracket the overhead.
  */
 import type { DataSource } from 'typeorm';
-import { hashSecret, type ScimAuthState } from '@doorman/core';
+import { hashSecret } from '@doorman/core';
+import { type ScimAuthState } from '@doorman/plugin-api';
 import { scimAuthenticator } from './authenticator.ts';
 import { LastUsedBuffer } from './last-used.ts';
 import { AuthFailureLimiter, TenantRateLimiter } from './limits.ts';

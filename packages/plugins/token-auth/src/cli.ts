@@ -1,4 +1,4 @@
-import type { CliCommand } from '@doorman/core';
+import type { CliCommand } from '@doorman/plugin-api';
 
 /** `pnpm doorman <command>`: each maps onto one admin route; positional args fill the path's `:params` in order. */
 export const tokenAuthCli: readonly CliCommand[] = [

@@ -1,4 +1,4 @@
-import { definePlugin } from '@doorman/core';
+import { definePlugin } from '@doorman/plugin-api';
 import { mountAdminRoutes } from './admin-routes.ts';
 import { scimAuthenticator } from './authenticator.ts';
 import { tokenAuthCli } from './cli.ts';

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from './types.ts';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { PluginEnv } from '@doorman/core';
+import type { PluginEnv } from '@doorman/plugin-api';
 
 type Registry = PluginEnv<unknown>['metrics'];
 export type LimiterName = 'tenant' | 'auth_failures';

@@ -1,4 +1,5 @@
-import type { HttpSurface, PluginEnv } from '@doorman/core';
+import type { HttpSurface } from '@doorman/core';
+import type { PluginEnv } from '@doorman/plugin-api';
 
 // Koa, @koa/router and pino types come through core's contract: this package does not depend on them.
 export type Logger = PluginEnv<unknown>['logger'];

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { EventBus, JobIntent, JobRegistry, PluginEnv } from '@doorman/core';
-import { isRetryableTransactionError, SYSTEM_ACTOR } from '@doorman/core';
+import type { EventBus, JobRegistry } from '@doorman/core';
+import { isRetryableTransactionError } from '@doorman/core';
+import type { JobIntent, PluginEnv } from '@doorman/plugin-api';
+import { SYSTEM_ACTOR } from '@doorman/plugin-api';
 import { Coalescer } from './coalescer.ts';
 import type { WebhooksConfig } from './config.ts';
 import { EVENT_SELECT, toPublicEvent } from './events-api.ts';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { InputError, NotFoundError, type JobRegistry, type PluginEnv } from '@doorman/core';
+import { type JobRegistry } from '@doorman/core';
+import { InputError, NotFoundError, type PluginEnv } from '@doorman/plugin-api';
 import { deliverIntent } from './jobs.ts';
 import { marks, readTime, readTimeOrNull, sqlTime } from './sql.ts';
 

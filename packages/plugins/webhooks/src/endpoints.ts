@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
-import { DoormanError, NotFoundError, type Actor, type PluginEnv } from '@doorman/core';
+import { DoormanError, NotFoundError, type Actor, type PluginEnv } from '@doorman/plugin-api';
 import { WebhookEndpointEntity, type WebhookEndpoint } from '@doorman/model';
 import type { WebhooksConfig } from './config.ts';
 import { newSecret } from './sender.ts';

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { InputError } from '@doorman/core';
+import { InputError } from '@doorman/plugin-api';
 import { marks, readTime } from './sql.ts';
 import { isEventTypeFilter } from './types.ts';
 

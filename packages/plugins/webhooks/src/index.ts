@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { auditSettingsRef, definePlugin, type Actor, type CliCommand } from '@doorman/core';
+import { auditSettingsRef, definePlugin, type Actor, type CliCommand } from '@doorman/plugin-api';
 import { webhooksConfigSchema, type WebhooksConfig } from './config.ts';
 import { Deliverer } from './deliver.ts';
 import { deliveriesQuerySchema, listDeliveries, redeliver, showDelivery } from './delivery-log.ts';

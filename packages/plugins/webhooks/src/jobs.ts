@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { jobIntent, type JobSpec } from '@doorman/jobs';
-import type { JobIntent } from '@doorman/core';
+import type { JobIntent } from '@doorman/plugin-api';
 
 export const WEBHOOKS_QUEUE = 'webhooks';
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
-import type { Actor, DomainEvent, JobRegistry, PluginEnv } from '@doorman/core';
+import type { JobRegistry } from '@doorman/core';
+import type { Actor, DomainEvent, PluginEnv } from '@doorman/plugin-api';
 import { deliverIntent } from './jobs.ts';
 import { bumpSubjectCounters, marks, sqlTime } from './sql.ts';
 import { mapDomainEvent, subjectKey, typeMatches, type MappedEvent } from './types.ts';

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { PluginEnv } from '@doorman/core';
+import type { PluginEnv } from '@doorman/plugin-api';
 import { isMysql } from '@doorman/model';
 import { marks } from './sql.ts';
 

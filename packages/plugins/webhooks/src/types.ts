@@ -1,4 +1,5 @@
-import { SECRET_PATTERN, type DomainEvent } from '@doorman/core';
+import { SECRET_PATTERN } from '@doorman/core';
+import { type DomainEvent } from '@doorman/plugin-api';
 
 /**
  * Which domain events become webhook events, under which public type, and about which subject

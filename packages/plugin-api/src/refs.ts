@@ -1,12 +1,11 @@
-import type { Context } from 'koa';
-import type { EntityManager } from 'typeorm';
-import type { OrgRole } from '@doorman/model';
 import type { Actor } from './events.ts';
 import { createServiceRef } from './plugin.ts';
+import type { HttpContext, Transaction } from './runtime-types.ts';
 
 /**
  * Contracts between plugins. A plugin that needs another's capability depends on its id and asks
  * for the service here; it never imports the other plugin's package.
+ * The types name the runtime's objects through `RuntimeTypes` (runtime-types.ts).
  */
 
 /** What an IdP says about a person, as role mapping reads it. */
@@ -36,18 +35,18 @@ export interface MappingSummary {
 
 export interface RoleMappingService {
   /** Decides and applies memberships in the caller's transaction. Throws InputError/NotAllowedError on bad values. */
-  apply(tx: EntityManager, request: ApplyMappingRequest): Promise<MappingSummary>;
+  apply(tx: Transaction, request: ApplyMappingRequest): Promise<MappingSummary>;
   /** What `apply` would do, without writing. */
-  preview(tx: EntityManager, request: Omit<ApplyMappingRequest, 'actor'>): Promise<MappingSummary>;
+  preview(tx: Transaction, request: Omit<ApplyMappingRequest, 'actor'>): Promise<MappingSummary>;
   /** Removes every membership this connection's provisioning granted to the user (deactivation). */
-  revokeConnectionMemberships(tx: EntityManager, request: { connectionId: string; userId: string; actor: Actor }): Promise<MappingSummary>;
+  revokeConnectionMemberships(tx: Transaction, request: { connectionId: string; userId: string; actor: Actor }): Promise<MappingSummary>;
   /**
    * A connection's groups changed (members added or removed, renamed, new externalId, deleted):
    * re-decides the memberships of the people concerned, in the caller's transaction when they are
    * few, else through the sync job (docs/group-mapping.md). `userIds`: the accounts whose membership
    * changed (omitted: every member of `groupIds` and everyone those groups granted something).
    */
-  groupsChanged(tx: EntityManager, request: GroupsChangedRequest): Promise<GroupsChangedResult>;
+  groupsChanged(tx: Transaction, request: GroupsChangedRequest): Promise<GroupsChangedResult>;
 }
 
 export interface GroupsChangedRequest {
@@ -77,13 +76,13 @@ export interface DirectoryGroup {
  */
 export interface GroupDirectory {
   /** The connection's groups that list the account `userId` (locking read on MySQL when `lock`). */
-  groupsOfUser(tx: EntityManager, connectionId: string, userId: string, lock: boolean): Promise<DirectoryGroup[]>;
+  groupsOfUser(tx: Transaction, connectionId: string, userId: string, lock: boolean): Promise<DirectoryGroup[]>;
   /** Groups by id (of this connection); unknown ids are absent. */
-  groups(tx: EntityManager, connectionId: string, groupIds: string[]): Promise<DirectoryGroup[]>;
+  groups(tx: Transaction, connectionId: string, groupIds: string[]): Promise<DirectoryGroup[]>;
   /** Every group of the connection with its member count. */
-  listGroups(tx: EntityManager, connectionId: string): Promise<Array<DirectoryGroup & { members: number }>>;
+  listGroups(tx: Transaction, connectionId: string): Promise<Array<DirectoryGroup & { members: number }>>;
   /** Accounts listed by any of `groupIds`, distinct, ascending, after `after`, at most `limit`. */
-  membersOf(tx: EntityManager, connectionId: string, groupIds: string[], after: string, limit: number): Promise<string[]>;
+  membersOf(tx: Transaction, connectionId: string, groupIds: string[], after: string, limit: number): Promise<string[]>;
 }
 
 export const groupDirectoryRef = createServiceRef<GroupDirectory>('scim-groups.directory');
@@ -101,7 +100,7 @@ export interface DirectoryUser {
 
 export interface ScimUserDirectory {
   /** The connection's SCIM users among `ids` (SCIM ids); unknown ids are absent. */
-  find(tx: EntityManager, connectionId: string, ids: string[]): Promise<DirectoryUser[]>;
+  find(tx: Transaction, connectionId: string, ids: string[]): Promise<DirectoryUser[]>;
 }
 
 export const scimUserDirectoryRef = createServiceRef<ScimUserDirectory>('scim-users.directory');
@@ -115,13 +114,13 @@ export const roleMappingServiceRef = createServiceRef<RoleMappingService>('role-
  * SCIM user (sessions belong to jit-provisioning; role mapping never touches them itself).
  */
 export interface SsoSessionService {
-  deprovision(tx: EntityManager, request: { connectionId: string; userId: string; reason: 'inactive' | 'deleted'; actor: Actor }): Promise<{ sessionsEnded: number }>;
+  deprovision(tx: Transaction, request: { connectionId: string; userId: string; reason: 'inactive' | 'deleted'; actor: Actor }): Promise<{ sessionsEnded: number }>;
   /**
    * An admin ends every open session of the person, whichever connection opened it (the people
    * plugin's `POST /people/:person/sessions/end`); published as `sso.sessions_ended`, reason `admin`.
    * It does not refuse the next sign-in: deactivate the person in the IdP for that.
    */
-  endSessions(tx: EntityManager, request: { userId: string; actor: Actor }): Promise<{ sessionsEnded: number }>;
+  endSessions(tx: Transaction, request: { userId: string; actor: Actor }): Promise<{ sessionsEnded: number }>;
 }
 
 export const ssoSessionServiceRef = createServiceRef<SsoSessionService>('jit-provisioning.sessions');
@@ -134,14 +133,14 @@ export interface ScimAuthState {
 }
 
 /** Roles a membership can hold, lowest first. */
-export type { OrgRole };
+export type OrgRole = 'member' | 'editor' | 'owner';
 
 /**
  * A signed-in console session in place of an admin token (the console plugin provides it). Returns
  * undefined when the request carries no valid session; throws (403) when a write lacks its CSRF proof.
  */
 export interface AdminSessionAuthenticator {
-  authenticate(ctx: Context): Promise<{ tokenId: string; sessionId: string } | undefined>;
+  authenticate(ctx: HttpContext): Promise<{ tokenId: string; sessionId: string } | undefined>;
 }
 
 export const adminSessionAuthRef = createServiceRef<AdminSessionAuthenticator>('console.admin-session');

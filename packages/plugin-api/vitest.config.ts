@@ -1,0 +1,2 @@
+import { sharedVitestConfig } from '@doorman/tooling/vitest';
+export default sharedVitestConfig;
