@@ -10,7 +10,7 @@ import {
   ServiceUnavailableError,
 } from '@doorman/plugin-api';
 import { databaseOutageKind } from '../db.ts';
-import type { RequestRefusal } from '../refs.ts';
+import type { RequestRefusal } from '@doorman/plugin-api';
 import { redactDetail, requestValues, routePattern } from './refusal.ts';
 
 export const isScimRequest = (ctx: Context) => ctx.path === '/scim/v2' || ctx.path.startsWith('/scim/v2/');
