@@ -1,4 +1,7 @@
 export * from './entities.ts';
+export * from './entities-connections.ts';
+export * from './entities-scim.ts';
+export * from './entities-audit.ts';
 export * from './entities-console.ts';
 export * from './entities-webhooks.ts';
 export * from './entities-group-mapping.ts';
