@@ -18,7 +18,7 @@ export const ALL_PLUGINS = 'token-auth,role-mapping,scim-users,scim-groups,audit
 
 export function readDocument() {
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: 'sqlite::memory:', DOORMAN_PLUGINS: ALL_PLUGINS, LOG_LEVEL: 'silent' };
-  const cli = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'apps', 'gateway', 'src', 'cli.ts'), 'openapi'], { cwd: root, env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const cli = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'apps', 'gateway', 'src', 'cli.ts'), 'openapi', '--json'], { cwd: root, env, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (cli.status !== 0) throw new Error(`doorman openapi failed (${cli.status}): ${cli.stderr}`);
   return JSON.parse(cli.stdout);
 }

@@ -114,7 +114,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         // A command without a sub-command word (`sync <connectionId>`) is the group command itself.
         const cmd = /^[a-z]/i.test(sub) ? parent.command(sub) : sub ? parent.arguments(sub) : parent;
         cmd.description(`${spec.description} (${spec.method} /admin/v1${spec.path}; plugin ${plugin.id})`);
-        for (const opt of spec.options ?? []) cmd.option(optionFlag(opt), opt.description, (raw: string) => parseOption(opt.type ?? 'string', raw));
+        for (const opt of spec.options ?? []) cmd.option(optionFlag(opt), opt.description, (raw: string) => parseOption(opt.type ?? 'string', raw, io.env.INIT_CWD ?? process.cwd()));
         cmd.option(...JSON_FLAG);
         cmd.action(async (...received: unknown[]) => {
           const names = positional(sub);

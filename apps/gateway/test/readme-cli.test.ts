@@ -129,7 +129,7 @@ describe.each([...byFile.keys()])('CLI examples in %s', (file) => {
       let stdout = '';
       let stderr = '';
       const code = await runCli(argv, {
-        env: { DATABASE_URL: db.url, DOORMAN_PLUGINS: ALL_PLUGINS, LOG_LEVEL: 'warn' },
+        env: { DATABASE_URL: db.url, DOORMAN_PLUGINS: ALL_PLUGINS, LOG_LEVEL: 'warn', INIT_CWD: ROOT },
         stdout: (t) => (stdout += t),
         stderr: (t) => (stderr += t),
       });

@@ -142,6 +142,23 @@ export interface paths {
         patch: operations["patchConnectionsConnectionId"];
         trace?: never;
     };
+    "/connections/{connectionId}/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A connection's refused SCIM and SSO requests (and, with outcome=all, its accepted changes), newest first */
+        get: operations["getConnectionsConnectionIdActivity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/connections/{connectionId}/domains": {
         parameters: {
             query?: never;
@@ -601,6 +618,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/people/{person}/sessions/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End every open SSO session of a person (audited as sso.sessions_ended, reason admin) */
+        post: operations["postPeoplePersonSessionsEnd"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/saml-metadata": {
         parameters: {
             query?: never;
@@ -730,6 +764,34 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ActivityItem: {
+            /** @description accepted: the audit action */
+            action: string | null;
+            /** Format: date-time */
+            at: string;
+            /** @description the error code (DMN_* or the error class code) */
+            code: string | null;
+            /** @description the error detail sent to the client, with every request value redacted (…) */
+            detail: string | null;
+            /** @description accepted: the audit event id */
+            eventId: string | null;
+            method: string | null;
+            /** @enum {string} */
+            outcome: "refused" | "accepted";
+            /** @description the X-Request-Id of the request (and the TraceID of SSO refusals) */
+            requestId: string | null;
+            /** @description the route pattern (never the raw URL or query) */
+            route: string | null;
+            scimType: string | null;
+            status: number | null;
+            surface: ("scim" | "sso") | null;
+            target: {
+                id: string;
+                type: string;
+            } | null;
+            /** @description refusals of this connection not recorded (per-second cap) since the previous recorded one */
+            unrecorded: number;
+        };
         AdminToken: {
             /** Format: date-time */
             createdAt: string;
@@ -955,8 +1017,11 @@ export interface components {
                 lastError: string | null;
                 name: string;
                 queue: string;
-                /** @enum {string} */
-                state: "pending" | "queued" | "failing";
+                /**
+                 * @description pending: not yet handed to the queue; queued: handed over; failing: retrying after an error; failed: gave up (lastError)
+                 * @enum {string}
+                 */
+                state: "pending" | "queued" | "failing" | "failed";
             }[];
             organizations: {
                 org: string | null;
@@ -1756,6 +1821,68 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Connection"];
+                };
+            };
+            /** @description invalid input: the error names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description admin token missing or not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getConnectionsConnectionIdActivity: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
+                /** @description error: refused requests only; all: also the changes accepted from this connection (from the audit trail) */
+                outcome?: "error" | "all";
+            };
+            header?: never;
+            path: {
+                connectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a page of activity; nextCursor is null on the last page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        connection: {
+                            id: string;
+                            name: string;
+                        };
+                        items: components["schemas"]["ActivityItem"][];
+                        nextCursor: string | null;
+                    };
                 };
             };
             /** @description invalid input: the error names the field */
@@ -3572,7 +3699,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the account, SCIM state per connection, memberships with provenance, open sessions, unfinished jobs */
+            /** @description the account, SCIM state per connection, memberships with provenance, open sessions, unfinished or failed jobs */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3633,6 +3760,58 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Explanation"];
+                };
+            };
+            /** @description invalid input: the error names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description admin token missing or not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postPeoplePersonSessionsEnd: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                person: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description how many open sessions ended (0 without the jit-provisioning plugin) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description open sessions ended */
+                        sessionsEnded: number;
+                    };
                 };
             };
             /** @description invalid input: the error names the field */

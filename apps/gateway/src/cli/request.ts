@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import type { CliCommand } from '@doorman/core';
 
@@ -23,7 +24,11 @@ export const camelFlag = (flag: string) =>
     .split(' ')[0]!
     .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
-export function parseOption(type: NonNullable<CliOption['type']>, raw: string): unknown {
+/**
+ * `baseDir` is where the user typed the command: `npm run doorman` runs in the repository root, so a
+ * relative `--file` is resolved against npm's INIT_CWD (the shell's directory), not the process's.
+ */
+export function parseOption(type: NonNullable<CliOption['type']>, raw: string, baseDir = process.cwd()): unknown {
   switch (type) {
     case 'number': {
       const n = Number(raw);
@@ -42,7 +47,7 @@ export function parseOption(type: NonNullable<CliOption['type']>, raw: string): 
     case 'file':
       // The file's text (e.g. an audit checkpoint), sent as the field's value: the API never reads the CLI's disk.
       try {
-        return readFileSync(raw, 'utf8');
+        return readFileSync(resolve(baseDir, raw), 'utf8');
       } catch {
         throw new InvalidArgumentError(`cannot read file '${raw}'`);
       }
