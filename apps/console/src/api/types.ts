@@ -15,3 +15,4 @@ export type Person = Ok<'/people/{person}', 'get'>;
 export type PersonSummary = Ok<'/people', 'get'>['people'][number];
 export type AuditEvent = Ok<'/audit', 'get'>['events'][number];
 export type Health = Ok<'/health', 'get'>;
+export type ActivityItem = Ok<'/connections/{connectionId}/activity', 'get'>['items'][number];

@@ -43,25 +43,31 @@ export function Field({ label, hint, children }: { label: string; hint?: ReactNo
   );
 }
 
+/**
+ * Copies `value`. The Clipboard API exists only in secure contexts (https or localhost) and may be
+ * refused: the button then says so, rather than claiming it copied, and the value stays selectable.
+ */
 export function CopyButton({ value, label = 'Copy' }: { value: string; label?: string }) {
-  const [copied, setCopied] = useState(false);
+  const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
   return (
     <button
       type="button"
       className="secondary small"
       onClick={async () => {
+        let next: 'copied' | 'failed' = 'copied';
         try {
+          if (!navigator.clipboard) throw new Error('no clipboard');
           await navigator.clipboard.writeText(value);
-          setCopied(true);
-          setTimeout(() => setCopied(false), 2000);
         } catch {
-          setCopied(false);
+          next = 'failed';
         }
+        setState(next);
+        setTimeout(() => setState('idle'), next === 'failed' ? 6000 : 2000);
       }}
     >
-      {copied ? 'Copied' : label}
+      {state === 'copied' ? 'Copied' : state === 'failed' ? 'Not copied' : label}
       <span className="visually-hidden" aria-live="polite">
-        {copied ? ' to the clipboard' : ''}
+        {state === 'copied' ? ' to the clipboard' : state === 'failed' ? ': the browser refused; select the text and copy it' : ''}
       </span>
     </button>
   );

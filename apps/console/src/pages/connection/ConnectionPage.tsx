@@ -1,9 +1,10 @@
-import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { admin, call } from '../../api/client.ts';
 import type { Connection } from '../../api/types.ts';
 import { Badge, ErrorMessage, Loading, Page, Section } from '../../components/ui.tsx';
 import { useAction, useResource } from '../../hooks.ts';
+import { SyncRun } from '../../components/SyncRun.tsx';
+import { ConfirmButton } from '../../components/Confirm.tsx';
 import { Activity } from './Activity.tsx';
 import { Domains } from './Domains.tsx';
 import { IdpSettings } from './IdpSettings.tsx';
@@ -48,49 +49,24 @@ export function ConnectionPage() {
 
 function Operations({ connection }: { connection: Connection }) {
   const navigate = useNavigate();
-  const [confirming, setConfirming] = useState(false);
-  const sync = useAction(() => call(admin.POST('/connections/{connectionId}/sync', { ...connectionParams(connection.id), body: {} })));
-  const remove = useAction(() => call(admin.DELETE('/connections/{connectionId}', connectionParams(connection.id))));
-  const [jobId, setJobId] = useState<string>();
+  // true once deleted: useAction answers undefined when the call failed.
+  const remove = useAction(() => call(admin.DELETE('/connections/{connectionId}', connectionParams(connection.id))).then(() => true));
   return (
     <Section title="Operations">
-      <div className="actions">
-        <button
-          type="button"
-          className="secondary"
-          disabled={sync.busy || !connection.scimEnabled}
-          onClick={async () => {
-            const result = await sync.run();
-            if (result) setJobId(result.jobId);
-          }}
-        >
-          {sync.busy ? 'Queuing…' : 'Re-run sync now'}
-        </button>
-        {!confirming ? (
-          <button type="button" className="danger" onClick={() => setConfirming(true)}>
-            Delete connection…
-          </button>
-        ) : (
-          <>
-            <span role="alert" className="notice">
-              Delete “{connection.name}”? Sign-in and SCIM through it stop at once.
-            </span>
-            <button type="button" className="danger" disabled={remove.busy} onClick={async () => (await remove.run()) === undefined && !remove.error && navigate('/connections')}>
-              Yes, delete
-            </button>
-            <button type="button" className="secondary" onClick={() => setConfirming(false)}>
-              Cancel
-            </button>
-          </>
-        )}
-      </div>
+      <SyncRun connectionId={connection.id} connectionName={connection.name} disabled={!connection.scimEnabled} label="Re-run sync now" />
       {!connection.scimEnabled ? <p className="hint">Sync re-applies role mapping to SCIM users: enable SCIM first.</p> : null}
-      {jobId ? (
-        <p className="success" role="status">
-          Sync queued (job <code>{jobId}</code>). Follow it on the job dashboard.
-        </p>
-      ) : null}
-      <ErrorMessage error={sync.error} title="Sync not queued" />
+      <div className="actions">
+        <ConfirmButton
+          label="Delete connection…"
+          question={<>Delete “{connection.name}”? Sign-in and SCIM through it stop at once.</>}
+          confirmLabel="Yes, delete"
+          busyLabel="Deleting…"
+          busy={remove.busy}
+          onConfirm={async () => {
+            if (await remove.run()) navigate('/connections');
+          }}
+        />
+      </div>
       <ErrorMessage error={remove.error} title="Not deleted" />
     </Section>
   );

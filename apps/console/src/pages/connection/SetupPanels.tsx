@@ -3,7 +3,14 @@ import type { Connection } from '../../api/types.ts';
 import { CopyValue, Section } from '../../components/ui.tsx';
 import { useSession } from '../../session-context.ts';
 
-/** The exact values an IdP admin pastes into Okta or Entra ID, step by step. */
+/** The SCIM schema extension carrying dockerRole/dockerOrg/dockerTeam (packages/scim user-schema.ts; docs/okta.md §5). */
+export const DOCKER_EXTENSION = 'urn:ietf:params:scim:schemas:extension:docker:2.0:User';
+const ATTRIBUTES = ['dockerRole', 'dockerOrg', 'dockerTeam'] as const;
+
+/**
+ * The exact values an IdP admin pastes into Okta or Entra ID, step by step (the same values as
+ * docs/okta.md and docs/entra-id.md, built from PUBLIC_URL and the connection id).
+ */
 export function SetupPanels({ connection }: { connection: Connection }) {
   const { publicUrl } = useSession();
   const [idp, setIdp] = useState<'okta' | 'entra'>('okta');
@@ -11,6 +18,7 @@ export function SetupPanels({ connection }: { connection: Connection }) {
   const entityId = `${publicUrl}/sso/saml/metadata/${connection.id}`;
   const acs = `${publicUrl}/sso/saml/acs?connection=${encodeURIComponent(connection.id)}`;
   const redirect = `${publicUrl}/sso/oidc/callback`;
+  const signOn = `${publicUrl}/sso/login`;
   const saml = connection.type === 'saml';
   return (
     <Section
@@ -33,7 +41,9 @@ export function SetupPanels({ connection }: { connection: Connection }) {
             {saml ? (
               <>
                 <CopyValue label="Single sign-on URL" value={acs} />
+                <p className="hint">Tick “Use this for Recipient URL and Destination URL”.</p>
                 <CopyValue label="Audience URI (SP Entity ID)" value={entityId} />
+                <p className="hint">Name ID format EmailAddress, Application username Email, assertion signed.</p>
               </>
             ) : (
               <CopyValue label="Sign-in redirect URI" value={redirect} />
@@ -55,6 +65,13 @@ export function SetupPanels({ connection }: { connection: Connection }) {
             <CopyValue label="Unique identifier field" value="userName" />
             Authorization: a SCIM token issued above (Bearer). Enable Create Users, Update User Attributes and Deactivate Users.
           </li>
+          <li>
+            Directory → Profile Editor → this app’s user profile → Add Attribute, three times (string; variable and external name the same):
+            {ATTRIBUTES.map((a) => (
+              <CopyValue key={a} label={`External name (${a})`} value={a} />
+            ))}
+            <CopyValue label="External namespace" value={DOCKER_EXTENSION} />
+          </li>
         </ol>
       ) : (
         <ol className="steps">
@@ -65,9 +82,14 @@ export function SetupPanels({ connection }: { connection: Connection }) {
               <>
                 <CopyValue label="Identifier (Entity ID)" value={entityId} />
                 <CopyValue label="Reply URL (ACS URL)" value={acs} />
+                <CopyValue label="Sign on URL (optional)" value={signOn} />
+                <p className="hint">Unique User Identifier (Name ID): user.mail, format Email address.</p>
               </>
             ) : (
-              <CopyValue label="Redirect URI" value={redirect} />
+              <>
+                <CopyValue label="Redirect URI" value={redirect} />
+                <p className="hint">Entra cannot provision over SCIM from the app that signs in with OIDC: create a second non-gallery application for step 4.</p>
+              </>
             )}
           </li>
           <li>
@@ -82,6 +104,13 @@ export function SetupPanels({ connection }: { connection: Connection }) {
             Provisioning → Automatic:
             <CopyValue label="Tenant URL" value={scim} />
             Secret Token: a SCIM token issued above. Test Connection, then turn provisioning on.
+          </li>
+          <li>
+            Mappings → Provision Microsoft Entra ID Users → Show advanced options → Edit attribute list: add three String attributes, then map a
+            source (e.g. extensionAttribute1) to each:
+            {ATTRIBUTES.map((a) => (
+              <CopyValue key={a} label={`Target attribute (${a})`} value={`${DOCKER_EXTENSION}:${a}`} />
+            ))}
           </li>
         </ol>
       )}

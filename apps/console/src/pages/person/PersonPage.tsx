@@ -6,6 +6,7 @@ import { Grant } from '../../components/Provenance.tsx';
 import { useResource } from '../../hooks.ts';
 import { Explain } from './Explain.tsx';
 import { Sessions } from './Sessions.tsx';
+import { PersonSync } from './Sync.tsx';
 
 const STATE_TONE = { active: 'good', deactivated: 'warn', deleted: 'bad' } as const;
 
@@ -38,6 +39,7 @@ export function PersonPage() {
       <Explain personId={p.account.id} />
       <Memberships person={p} names={names} />
       <Sessions person={p} names={names} onChanged={person.reload} />
+      <PersonSync person={p} onFinished={person.reload} />
       <Jobs person={p} />
     </Page>
   );

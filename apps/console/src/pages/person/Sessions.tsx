@@ -1,13 +1,55 @@
+import { useState } from 'react';
 import { Link } from 'react-router';
+import { admin, call } from '../../api/client.ts';
 import type { Person } from '../../api/types.ts';
-import { formatDate, Section, Table } from '../../components/ui.tsx';
+import { ConfirmButton } from '../../components/Confirm.tsx';
+import { ErrorMessage, formatDate, Section, Table } from '../../components/ui.tsx';
+import { useAction } from '../../hooks.ts';
 
-/** The person's open SSO sessions. */
-export function Sessions({ person, names }: { person: Person; names: Map<string, string | null>; onChanged(): void }) {
+/**
+ * The person's open SSO sessions, and "End sessions" (POST /people/:person/sessions/end, audited as
+ * sso.sessions_ended with reason admin): every session ends at its next request, whatever connection
+ * opened it (docs/people-and-explain.md).
+ */
+export function Sessions({ person, names, onChanged }: { person: Person; names: Map<string, string | null>; onChanged(): void }) {
+  const end = useAction(() => call(admin.POST('/people/{person}/sessions/end', { params: { path: { person: person.account.id } } })));
+  const [ended, setEnded] = useState<number>();
+  const open = person.sessions.length;
   return (
-    <Section title="Sessions">
-      {person.sessions.length === 0 ? <p className="empty">No open SSO session.</p> : null}
-      {person.sessions.length ? (
+    <Section
+      title="Sessions"
+      actions={
+        <ConfirmButton
+          label="End sessions…"
+          question={
+            <>
+              End {open === 1 ? 'the open SSO session' : `all ${open} open SSO sessions`} of <strong>{person.account.email}</strong>? They are signed out at their next
+              request and must sign in again through their IdP.
+            </>
+          }
+          confirmLabel="Yes, end sessions"
+          busyLabel="Ending sessions…"
+          busy={end.busy}
+          disabled={open === 0}
+          onConfirm={async () => {
+            setEnded(undefined);
+            const result = await end.run();
+            if (result) {
+              setEnded(result.sessionsEnded);
+              onChanged();
+            }
+          }}
+        />
+      }
+    >
+      {ended !== undefined ? (
+        <p className="success" role="status">
+          {ended === 1 ? '1 session ended.' : `${ended} sessions ended.`} The event is in the audit trail (sso.sessions_ended).
+        </p>
+      ) : null}
+      <ErrorMessage error={end.error} title="Sessions not ended" />
+      {open === 0 ? <p className="empty">No open SSO session: the person is signed out everywhere.</p> : null}
+      {open ? (
         <Table caption="Open sessions">
           <thead>
             <tr>
