@@ -41,6 +41,11 @@ export interface RoleMappingService {
   /** Removes every membership this connection's provisioning granted to the user (deactivation). */
   revokeConnectionMemberships(tx: Transaction, request: { connectionId: string; userId: string; actor: Actor }): Promise<MappingSummary>;
   /**
+   * The same for a batch of people (a worker's batch of deactivation jobs) with the statements of one:
+   * one summary per request, in order; a request sees what the ones before it removed.
+   */
+  revokeConnectionMembershipsOfMany(tx: Transaction, requests: Array<{ connectionId: string; userId: string; actor: Actor }>): Promise<MappingSummary[]>;
+  /**
    * A connection's groups changed (members added or removed, renamed, new externalId, deleted):
    * re-decides the memberships of the people concerned, in the caller's transaction when they are
    * few, else through the sync job (docs/group-mapping.md). `userIds`: the accounts whose membership

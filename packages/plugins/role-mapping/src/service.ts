@@ -16,7 +16,7 @@
  * - Teams are created optimistically; `uq_teams_org_name` is the final guard. A duplicate-key
  *   error means someone else created the team first: it is re-read and used.
  *
- * Round trips: the reads are one statement (`loadState`, `lockUserMemberships` in state.ts), the
+ * Round trips: the reads are one statement (`loadState`, `lockUsersMemberships` in state.ts), the
  * seat/owner recount another, and each write one raw statement (no query builder, and no re-read of
  * the defaulted timestamps that the builder's insert does).
  */
@@ -28,7 +28,8 @@ import { applyChanges, describeChanges, type SummaryChange } from './apply-chang
 import { decisionContexts } from './decision-context.ts';
 import { resolveGroups, type GroupFact, type GroupRuleSet } from './group-rules.ts';
 import { decideMemberships, type MappingDecision, type MappingFlow, type MappingInput } from './policy.ts';
-import { loadState, lockOrgsAndCount, lockUserMemberships, locks, placeholders, type MappingState, type OrgMembershipRow } from './state.ts';
+import { revokeConnectionMembershipsOf, type RevokeRequest, type RevokeSummary } from './revoke.ts';
+import { loadState, lockOrgsAndCount, locks, placeholders, type MappingState } from './state.ts';
 
 export type { SummaryChange } from './apply-changes.ts';
 
@@ -48,10 +49,7 @@ export interface PreviewResult extends ApplySummary {
   firstTime: boolean;
 }
 
-export interface RevokeSummary extends ApplySummary {
-  /** Org memberships deliberately kept, with why (the deactivation itself still succeeds). */
-  skipped: Array<{ kind: 'removeOrgMembership'; orgId: string; org: string; reason: 'last owner' | 'holds other teams' }>;
-}
+export type { RevokeSummary } from './revoke.ts';
 
 export interface PreviewRequest {
   connectionId: string;
@@ -160,7 +158,8 @@ export async function storedAttributes(tx: EntityManager, connectionId: string, 
 export interface RoleMappingServiceImpl extends RoleMappingService {
   apply(tx: EntityManager, request: ApplyMappingRequest): Promise<ApplySummary>;
   preview(tx: EntityManager, request: Omit<ApplyMappingRequest, 'actor'>): Promise<PreviewResult>;
-  revokeConnectionMemberships(tx: EntityManager, request: { connectionId: string; userId: string; actor: Actor }): Promise<RevokeSummary>;
+  revokeConnectionMemberships(tx: EntityManager, request: RevokeRequest): Promise<RevokeSummary>;
+  revokeConnectionMembershipsOfMany(tx: EntityManager, requests: RevokeRequest[]): Promise<RevokeSummary[]>;
   /** Re-applies the mapping to a SCIM user from their stored attributes (skips inactive and unknown users). */
   applyStored(tx: EntityManager, request: { connectionId: string; userId: string; actor: Actor }): Promise<ApplySummary | null>;
 }
@@ -230,60 +229,14 @@ export function createRoleMappingService(deps: ServiceDeps): RoleMappingServiceI
       return { applied, jobId: null };
     },
 
-    /**
-     * Deactivation: removes the user's team memberships granted by this connection and the org
-     * memberships it provisioned (source scim/jit). Two org memberships are kept and reported in
-     * `skipped` rather than failing (a deactivation job must not fail forever):
-     * - the user is the organization's last owner ("Don't remove the only organization owner");
-     * - the user still holds a team there that this connection did not grant (as the policy does).
-     */
-    async revokeConnectionMemberships(tx, { connectionId, userId, actor }) {
-      const summary: RevokeSummary = { changes: [], ignoredGroups: [], skipped: [] };
-      const memberships = await lockUserMemberships(tx, userId);
-      if (!memberships) return summary;
-      const { orgMemberships, teamMemberships, grants } = memberships;
-      const ownedTeams = teamMemberships.filter((t) => t.connectionId === connectionId);
-      const ownedOrgs = orgMemberships.filter((m) => m.connectionId === connectionId && m.source !== 'manual');
-      // The connection's groups grant nothing to a deactivated person (reactivation records them again).
-      const ownedGrants = grants.filter((g) => g.connectionId === connectionId);
-      if (ownedGrants.length) await tx.query(`DELETE FROM membership_grants WHERE id IN (${placeholders(ownedGrants.length)})`, ownedGrants.map((g) => g.id));
-      if (!ownedTeams.length && !ownedOrgs.length) return summary;
+    /** Deactivation (revoke.ts). */
+    async revokeConnectionMemberships(tx, request) {
+      return (await revokeConnectionMembershipsOf(tx, events, [request]))[0]!;
+    },
 
-      const orgName = new Map<string, string>();
-      for (const m of [...orgMemberships, ...teamMemberships]) if (m.orgName !== null) orgName.set(m.orgId, m.orgName);
-      const org = (id: string) => orgName.get(id) ?? id;
-      const user = { type: 'user', id: userId };
-
-      const removeOrgs: OrgMembershipRow[] = [];
-      const ownerOrgs = ownedOrgs.filter((m) => m.role === 'owner').map((m) => m.orgId);
-      const { owners: ownerCount } = await lockOrgsAndCount(tx, [], ownerOrgs);
-      for (const m of ownedOrgs) {
-        if (teamMemberships.some((t) => t.orgId === m.orgId && t.connectionId !== connectionId)) {
-          summary.skipped.push({ kind: 'removeOrgMembership', orgId: m.orgId, org: org(m.orgId), reason: 'holds other teams' });
-        } else if (m.role === 'owner' && (ownerCount.get(m.orgId) ?? 0) <= 1) {
-          summary.skipped.push({ kind: 'removeOrgMembership', orgId: m.orgId, org: org(m.orgId), reason: 'last owner' });
-        } else removeOrgs.push(m);
-      }
-
-      // One DELETE per table; the events follow, one per membership, in the same order as before.
-      if (ownedTeams.length) await tx.query(`DELETE FROM team_memberships WHERE id IN (${placeholders(ownedTeams.length)})`, ownedTeams.map((t) => t.id));
-      for (const t of ownedTeams) {
-        const name = t.teamName ?? t.teamId;
-        await events.publish(tx, actor, {
-          action: 'team_member.removed',
-          orgId: t.orgId,
-          connectionId,
-          target: user,
-          changes: { team: { before: name }, teamId: { before: t.teamId } },
-        });
-        summary.changes.push({ kind: 'removeTeamMembership', orgId: t.orgId, org: org(t.orgId), team: name, teamId: t.teamId });
-      }
-      if (removeOrgs.length) await tx.query(`DELETE FROM org_memberships WHERE id IN (${placeholders(removeOrgs.length)})`, removeOrgs.map((m) => m.id));
-      for (const m of removeOrgs) {
-        await events.publish(tx, actor, { action: 'member.removed', orgId: m.orgId, connectionId, target: user, changes: { role: { before: m.role } } });
-        summary.changes.push({ kind: 'removeOrgMembership', orgId: m.orgId, org: org(m.orgId), role: m.role });
-      }
-      return summary;
+    /** A batch of deactivations: the statements of one (revoke.ts). */
+    async revokeConnectionMembershipsOfMany(tx, requests) {
+      return revokeConnectionMembershipsOf(tx, events, requests);
     },
   };
   return service;

@@ -85,6 +85,7 @@ const COLUMNS = [
   'default_team_key',
   'team_name',
   'flag',
+  'user_id',
 ] as const;
 type Column = (typeof COLUMNS)[number];
 type Row = Record<Column, string | number | null>;
@@ -116,25 +117,29 @@ const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id 
 const orgNameOf = (column: string) => `(SELECT o.name FROM organizations o WHERE o.id = ${column})`;
 
 /**
- * The user row, then their org and team memberships (with names), as locking reads when `lock`:
+ * The users' rows, then their org and team memberships (with names), as locking reads when `lock`:
  * the user row is the per-person mutex, and the memberships are then current even when the
- * transaction's snapshot is older.
+ * transaction's snapshot is older. Several users (a batch of deactivations) are read by the same
+ * members with `IN (…)`: their user rows are locked first, in primary-key order, before any
+ * membership, as one user's are.
  */
-function userMembers(userId: string, lock: boolean): Member[] {
+function userMembers(userIds: string[], lock: boolean): Member[] {
   const l = lock ? 'update' : undefined;
+  const of = (column: string) => (userIds.length === 1 ? `${column} = ?` : `${column} IN (${placeholders(userIds.length)})`);
   return [
-    member('user', { id: 'u.id' }, 'FROM users u WHERE u.id = ?', [userId], l),
+    member('user', { id: 'u.id', user_id: 'u.id' }, `FROM users u WHERE ${of('u.id')}`, userIds, l),
     member(
       'org_membership',
-      { id: 'm.id', org_id: 'm.org_id', org_name: orgNameOf('m.org_id'), role: 'm.role', source: 'm.source', connection_id: 'm.connection_id' },
-      'FROM org_memberships m WHERE m.user_id = ?',
-      [userId],
+      { id: 'm.id', user_id: 'm.user_id', org_id: 'm.org_id', org_name: orgNameOf('m.org_id'), role: 'm.role', source: 'm.source', connection_id: 'm.connection_id' },
+      `FROM org_memberships m WHERE ${of('m.user_id')}`,
+      userIds,
       l,
     ),
     member(
       'team_membership',
       {
         id: 'm.id',
+        user_id: 'm.user_id',
         org_id: 'm.org_id',
         team_id: 'm.team_id',
         team_org_id: '(SELECT t.org_id FROM teams t WHERE t.id = m.team_id)',
@@ -144,15 +149,15 @@ function userMembers(userId: string, lock: boolean): Member[] {
         connection_id: 'm.connection_id',
         granted_by: 'm.granted_by',
       },
-      'FROM team_memberships m WHERE m.user_id = ?',
-      [userId],
+      `FROM team_memberships m WHERE ${of('m.user_id')}`,
+      userIds,
       l,
     ),
     member(
       'grant',
-      { id: 'g.id', org_id: 'g.org_id', team_id: 'g.team_id', connection_id: 'g.connection_id', name: 'g.source_ref', role: 'g.role' },
-      "FROM membership_grants g WHERE g.user_id = ? AND g.kind = 'group'",
-      [userId],
+      { id: 'g.id', user_id: 'g.user_id', org_id: 'g.org_id', team_id: 'g.team_id', connection_id: 'g.connection_id', name: 'g.source_ref', role: 'g.role' },
+      `FROM membership_grants g WHERE ${of('g.user_id')} AND g.kind = 'group'`,
+      userIds,
       l,
     ),
   ];
@@ -205,13 +210,28 @@ function readMemberships(rows: Row[]) {
   return { userFound, orgMemberships, teamMemberships, grants };
 }
 
+export type HeldMemberships = Pick<MappingState, 'orgMemberships' | 'teamMemberships' | 'grants'>;
+
 /**
- * Locks the user row and reads their memberships with locking reads (deactivation). One statement.
- * Null when there is no such user.
+ * Locks the users' rows (primary-key order) and reads their memberships with locking reads
+ * (deactivation, one person or a batch). One statement. Keyed by user id; unknown users are absent.
  */
-export async function lockUserMemberships(tx: EntityManager, userId: string) {
-  const { userFound, orgMemberships, teamMemberships, grants } = readMemberships(await unionAll(tx, userMembers(userId, true)));
-  return userFound ? { orgMemberships, teamMemberships, grants } : null;
+export async function lockUsersMemberships(tx: EntityManager, userIds: string[]): Promise<Map<string, HeldMemberships>> {
+  const held = new Map<string, HeldMemberships>();
+  const ids = [...new Set(userIds)].sort();
+  if (!ids.length) return held;
+  const byUser = new Map<string, Row[]>();
+  for (const row of await unionAll(tx, userMembers(ids, true))) {
+    const key = String(row.user_id);
+    const rows = byUser.get(key) ?? [];
+    rows.push(row);
+    byUser.set(key, rows);
+  }
+  for (const [userId, rows] of byUser) {
+    const { userFound, orgMemberships, teamMemberships, grants } = readMemberships(rows);
+    if (userFound) held.set(userId, { orgMemberships, teamMemberships, grants });
+  }
+  return held;
 }
 
 // ---- The whole mapping state ------------------------------------------------------------------------
@@ -260,7 +280,7 @@ export async function loadState(
   const { connectionId, userId } = request;
   const names = namedTeams(request.attributes, request.groups ?? []);
   const members = [
-    ...(userId === null ? [] : userMembers(userId, lock)),
+    ...(userId === null ? [] : userMembers([userId], lock)),
     member(
       'connection',
       { id: 'c.id', default_org_id: 'c.default_org_id', default_team: 'c.default_team', default_team_key: 'LOWER(TRIM(c.default_team))' },

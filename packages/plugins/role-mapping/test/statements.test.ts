@@ -96,6 +96,19 @@ describe('statements per role-mapping operation (MariaDB Questions)', () => {
     expect(statementsOf(run), run.sql.join('\n')).toBeLessThanOrEqual(3);
   });
 
+  it('revoke of a batch of 5 people, an org and a team membership each: 3, as for one', async () => {
+    const people: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const user = await createUser(ds);
+      await t.gateway.transaction((tx) => service.apply(tx, request(user, { dockerRole: 'editor' })));
+      people.push(user);
+    }
+    const run = await counted((tx) => service.revokeConnectionMembershipsOfMany(tx, people.map((userId) => ({ connectionId: w.c1, userId, actor: TEST_ACTOR }))));
+    expect(run.result.map((s) => s.changes.length)).toEqual([2, 2, 2, 2, 2]);
+    for (const user of people) expect(await membershipsOf(ds, user)).toEqual({ orgs: [], teams: [] });
+    expect(statementsOf(run), run.sql.join('\n')).toBeLessThanOrEqual(3);
+  });
+
   it('first-time SCIM create into a seat-limited org, recounting under lock: 3 (was 10)', async () => {
     const org = await createOrg(ds, `seats-${Date.now()}`, 100);
     const conn = await createConnection(ds, { orgIds: [org], defaultOrgId: org });

@@ -54,8 +54,8 @@ const marks = (n: number) => new Array(n).fill('?').join(', ');
 /**
  * The same unit of work for a batch of jobs in one transaction (deprovision-batch.ts), with the
  * statements that do not depend on role mapping shared: one locking read of every job's row (primary
- * key order), role mapping's revoke per person, then per connection one locking read of the open
- * sessions and one UPDATE ending them. Outcomes, events and idempotence as `deprovisionUser`'s; a
+ * key order), role mapping's revoke for the batch (one locking read, one DELETE per table), then per
+ * connection one locking read of the open sessions and one UPDATE ending them. Outcomes, events and idempotence as `deprovisionUser`'s; a
  * person in two jobs of the batch is deprovisioned by the first, the second finds nothing.
  */
 export async function deprovisionUsers(tx: EntityManager, deps: Deps, jobs: Job[]): Promise<Outcome[]> {
@@ -70,12 +70,13 @@ export async function deprovisionUsers(tx: EntityManager, deps: Deps, jobs: Job[
       outcomes[i] = { skipped: active.has(job.connectionUserId) ? 'reactivated since' : 'deleted since (its own job deprovisions)', removed: 0, sessionsEnded: 0 };
     }
   });
-  for (let i = 0; i < jobs.length; i++) {
-    if (outcomes[i]) continue;
-    const job = jobs[i]!;
-    const summary = await deps.roleMapping.revokeConnectionMemberships(tx, { connectionId: job.connectionId, userId: job.userId, actor: jobActor(job) });
-    removed.set(i, summary.changes.length);
-  }
+  // Role mapping's revoke for every person at once: one locking read, one DELETE per table.
+  const revoking = jobs.flatMap((job, i) => (outcomes[i] ? [] : [i]));
+  const summaries = await deps.roleMapping.revokeConnectionMembershipsOfMany(
+    tx,
+    revoking.map((i) => ({ connectionId: jobs[i]!.connectionId, userId: jobs[i]!.userId, actor: jobActor(jobs[i]!) })),
+  );
+  revoking.forEach((i, k) => removed.set(i, summaries[k]!.changes.length));
   // Sessions, per connection: which are open (locked), then one UPDATE ending them all.
   const ended = new Map<string, number>(); // `${connectionId} ${userId}` → sessions ended
   const byConnection = new Map<string, Set<string>>();
