@@ -14,14 +14,28 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+export interface MysqlTestDatabase extends TestDatabase {
+  /** One statement on the database, for a test to set up what no API can (e.g. an SSO session without an IdP). */
+  query<T = unknown>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
 /** A fresh, empty MySQL database for one test file, so test files never share state. */
-export async function createTestMysqlDatabase(): Promise<TestDatabase> {
+export async function createTestMysqlDatabase(): Promise<MysqlTestDatabase> {
   const name = `doorman_t_${randomBytes(6).toString('hex')}`;
   const admin = await createConnection(TEST_MYSQL_ADMIN_URL);
   await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   await admin.end();
   return {
     url: `${TEST_MYSQL_ADMIN_URL.replace(/\/$/, '')}/${name}`,
+    async query<T>(sql: string, params: unknown[] = []) {
+      const c = await createConnection(`${TEST_MYSQL_ADMIN_URL.replace(/\/$/, '')}/${name}`);
+      try {
+        const [rows] = await c.query(sql, params);
+        return (Array.isArray(rows) ? rows : []) as T[];
+      } finally {
+        await c.end();
+      }
+    },
     async drop() {
       const c = await createConnection(TEST_MYSQL_ADMIN_URL);
       await c.query(`DROP DATABASE IF EXISTS \`${name}\``);

@@ -3,6 +3,7 @@
  * sign-in to sign-out. Steps share one gateway and one browser page, in order; a failing step saves
  * a screenshot under apps/console/test-results/.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, saveFailure, startStack, type Stack } from './harness.ts';
 
@@ -10,6 +11,7 @@ let stack: Stack;
 let connectionId = '';
 let scimToken = '';
 let scimUserId = '';
+let personId = '';
 const LONG = `Acme ${'very-long-display-name-'.repeat(9)}`.slice(0, 200);
 
 function step(name: string, body: () => Promise<void>) {
@@ -160,6 +162,74 @@ describe('the admin console in Chromium', () => {
     await expectNoHorizontalOverflow();
   });
 
+  step('ends the person’s SSO sessions from their page, and re-runs the connection’s sync there', async () => {
+    const { page } = stack;
+    const found = await stack.admin('GET', '/people?q=alice');
+    personId = found.body.people[0].id;
+    // Two open sessions as jit-provisioning records a sign-in (the test's IdP is not reachable from
+    // here, so the rows are written directly; UTC, as the gateway's data source reads them).
+    const utc = (d: Date) => d.toISOString().slice(0, 23).replace('T', ' ');
+    for (let i = 0; i < 2; i++) {
+      await stack.sql('INSERT INTO sso_sessions (id, user_id, connection_id, created_at, expires_at, ended_at) VALUES (?, ?, ?, ?, ?, NULL)', [
+        randomUUID(),
+        personId,
+        connectionId,
+        utc(new Date(Date.now() - (i + 1) * 60_000)),
+        utc(new Date(Date.now() + 8 * 3_600_000)),
+      ]);
+    }
+    await page.reload();
+    const sessions = page.getByRole('region', { name: 'Sessions' });
+    await sessions.getByRole('region', { name: 'Open sessions' }).getByRole('row').nth(2).waitFor();
+    await sessions.getByRole('button', { name: 'End sessions…' }).click();
+    const confirm = sessions.getByRole('alertdialog');
+    expect(await confirm.textContent()).toContain('End all 2 open SSO sessions of alice@example.com?');
+    // The confirmation has the focus: Enter confirms from the keyboard.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Yes, end sessions');
+    await page.keyboard.press('Enter');
+    await sessions.getByRole('status').filter({ hasText: '2 sessions ended.' }).waitFor();
+    await sessions.getByText('No open SSO session').waitFor();
+    const open = await stack.sql<{ n: number }>('SELECT COUNT(*) AS n FROM sso_sessions WHERE user_id = ? AND ended_at IS NULL', [personId]);
+    expect(Number(open[0]!.n)).toBe(0);
+    const audit = await stack.admin('GET', `/audit?action=sso.sessions_ended&targetId=${personId}`);
+    expect(audit.body.events).toHaveLength(1);
+    expect(audit.body.events[0]).toMatchObject({ actor: { type: 'admin_token' }, changes: { sessions: { after: 2 }, reason: { after: 'admin' } } });
+
+    // Re-run sync: the role-mapping job runs on BullMQ and the page shows its result.
+    const sync = page.getByRole('region', { name: 'Re-run sync' });
+    await sync.getByRole('button', { name: 'Re-run sync' }).click();
+    await sync.getByText(/finished: 1 person checked, 0 changed, 0 refused/).waitFor({ timeout: 30_000 });
+    await expectNoHorizontalOverflow();
+    await stack.screenshot('person-actions', page.getByRole('region', { name: 'Sessions' }));
+  });
+
+  step('a SCIM request Doorman refused appears in the connection’s error log', async () => {
+    const { page } = stack;
+    const bad = await stack.scim(scimToken, 'PATCH', `/Users/${scimUserId}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'urn:ietf:params:scim:schemas:extension:docker:2.0:User:dockerRole', value: 'superuser' }],
+    });
+    expect(bad.status).toBe(400);
+    // The recorder writes every 500 ms: wait until the admin API has it.
+    for (let i = 0; i < 40; i++) {
+      if ((await stack.admin('GET', `/connections/${connectionId}/activity?outcome=error`)).body.items.length) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await page.goto(`/console/connections/${connectionId}`);
+    const activity = page.getByRole('region', { name: 'Activity and errors' });
+    const row = activity.getByRole('region', { name: 'Refused requests' }).getByRole('row').filter({ hasText: 'PATCH' });
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/refused 400.*SCIM.*\/scim\/v2\/Users\/:id.*dockerRole/);
+    // The value sent is not repeated in the log.
+    expect(await activity.textContent()).not.toContain('superuser');
+    await activity.getByRole('radio', { name: 'Refused and accepted' }).check();
+    await activity.getByRole('region', { name: 'Connection activity' }).getByText('user.created').first().waitFor();
+    await activity.getByRole('radio', { name: 'Refused requests only' }).check();
+    await row.waitFor();
+    await expectNoHorizontalOverflow();
+    await stack.screenshot('connection-activity', activity);
+  });
+
   step('deactivating the person through SCIM removes their membership; the person page explains why, and so does the audit trail', async () => {
     const { page } = stack;
     const off = await stack.scim(scimToken, 'PATCH', `/Users/${scimUserId}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', value: { active: false } }] });
@@ -173,8 +243,7 @@ describe('the admin console in Chromium', () => {
     await page.goto('/console/orgs/acme');
     await page.getByText('No members yet').waitFor();
     // The person page says why: the explain chain from the SCIM request to the deactivation.
-    const found = await stack.admin('GET', '/people?q=alice');
-    await page.goto(`/console/people/${found.body.people[0].id}`);
+    await page.goto(`/console/people/${personId}`);
     const chain = page.getByRole('list', { name: 'Explain chain' });
     await chain.waitFor();
     await chain.getByText(/deactivat/i).first().waitFor();

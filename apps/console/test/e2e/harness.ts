@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createTestMysqlDatabase, type TestDatabase } from '@doorman/model/testing';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { createTestMysqlDatabase, type MysqlTestDatabase } from '@doorman/model/testing';
 import { deleteKeysUnder } from '@doorman/jobs/testing';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -38,7 +38,10 @@ export interface Stack {
   output(): string;
   admin<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
   scim<T = any>(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
-  screenshot(name: string): Promise<void>;
+  /** A statement on the gateway's database: only for what no API can set up (an SSO session without a reachable IdP). */
+  sql<T = any>(statement: string, params?: unknown[]): Promise<T[]>;
+  /** The viewport, from the top of the page, or with `from` scrolled to the top. */
+  screenshot(name: string, from?: Locator): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,7 +71,7 @@ export async function startStack(): Promise<Stack> {
   if (!existsSync(`${DIST}/index.html`)) throw new Error('apps/console/dist is missing: the test script builds it first (vite build)');
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (tooling/scripts/ensure-services.mjs does it)`);
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  const db: TestDatabase = await createTestMysqlDatabase();
+  const db: MysqlTestDatabase = await createTestMysqlDatabase();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const prefix = `{doorman-console-${randomUUID()}}`;
@@ -116,8 +119,10 @@ export async function startStack(): Promise<Stack> {
     output,
     admin: (method, path, body) => call(method, `${base}/admin/v1${path}`, { Authorization: `Bearer ${ADMIN_TOKEN}` }, body),
     scim: (token, method, path, body) => call(method, `${base}/scim/v2${path}`, { Authorization: `Bearer ${token}`, Accept: 'application/scim+json' }, body),
-    async screenshot(name) {
-      await page.evaluate(() => window.scrollTo(0, 0));
+    sql: (statement, params) => db.query(statement, params),
+    async screenshot(name, from) {
+      if (from) await from.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+      else await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: `${SCREENSHOT_DIR}/${name}.png`, fullPage: false });
     },
     async close() {
