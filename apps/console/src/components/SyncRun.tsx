@@ -103,7 +103,8 @@ export function SyncRun({ connectionId, connectionName, disabled, label = 'Re-ru
   const busy = starting || run?.state === 'queued';
   return (
     <div className="sync-run">
-      <button type="button" className="secondary" disabled={disabled || busy} onClick={start} aria-describedby={statusId}>
+      {/* While it runs the button stays focusable (aria-disabled): disabling it would drop a keyboard user's focus. */}
+      <button type="button" className="secondary" disabled={disabled} aria-disabled={busy || undefined} onClick={() => !busy && start()} aria-describedby={statusId}>
         {starting ? 'Queuing…' : run?.state === 'queued' ? 'Sync running…' : label}
       </button>
       <div id={statusId} role="status" aria-live="polite" className="wrap">

@@ -226,8 +226,41 @@ describe('the admin console in Chromium', () => {
     await activity.getByRole('region', { name: 'Connection activity' }).getByText('user.created').first().waitFor();
     await activity.getByRole('radio', { name: 'Refused requests only' }).check();
     await row.waitFor();
+    // Keyboard focus is visible: Tab from the filter reaches the log's scrolling region, outlined.
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement;
+      return { label: el.getAttribute('aria-label'), outline: getComputedStyle(el).outlineStyle, width: getComputedStyle(el).outlineWidth };
+    });
+    expect(focused).toEqual({ label: 'Refused requests', outline: 'solid', width: '3px' });
     await expectNoHorizontalOverflow();
     await stack.screenshot('connection-activity', activity);
+  });
+
+  step('a connection with a 200-character name: its page, set-up panels and delete confirmation stay inside the window', async () => {
+    const { page } = stack;
+    const long = `Okta ${'production-tenant-'.repeat(12)}`.slice(0, 200);
+    expect((await stack.admin('PATCH', `/connections/${connectionId}`, { name: long })).status).toBe(200);
+    try {
+      await page.reload();
+      await page.getByRole('heading', { name: long, level: 1 }).waitFor();
+      await page.getByRole('button', { name: 'Entra ID' }).click();
+      await page.getByRole('heading', { name: 'Set up in Entra ID' }).waitFor();
+      await page.getByRole('button', { name: 'Delete connection…' }).click();
+      const confirm = page.getByRole('alertdialog');
+      expect(await confirm.textContent()).toContain(long);
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Yes, delete');
+      await expectNoHorizontalOverflow();
+      await page.keyboard.press('Escape');
+      await confirm.waitFor({ state: 'detached' });
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Delete connection…');
+      // The person's page names the connection in its sync section, wrapping.
+      await page.goto(`/console/people/${personId}`);
+      await page.getByRole('region', { name: 'Re-run sync' }).getByText(long).waitFor();
+      await expectNoHorizontalOverflow();
+    } finally {
+      await stack.admin('PATCH', `/connections/${connectionId}`, { name: 'Okta' });
+    }
   });
 
   step('deactivating the person through SCIM removes their membership; the person page explains why, and so does the audit trail', async () => {

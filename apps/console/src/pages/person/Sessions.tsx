@@ -9,7 +9,8 @@ import { useAction } from '../../hooks.ts';
 /**
  * The person's open SSO sessions, and "End sessions" (POST /people/:person/sessions/end, audited as
  * sso.sessions_ended with reason admin): every session ends at its next request, whatever connection
- * opened it (docs/people-and-explain.md).
+ * opened it (docs/people-and-explain.md). Offered even when none is listed: the list may be older than
+ * a sign-in, and the server records the admin's request either way.
  */
 export function Sessions({ person, names, onChanged }: { person: Person; names: Map<string, string | null>; onChanged(): void }) {
   const end = useAction(() => call(admin.POST('/people/{person}/sessions/end', { params: { path: { person: person.account.id } } })));
@@ -23,14 +24,13 @@ export function Sessions({ person, names, onChanged }: { person: Person; names: 
           label="End sessions…"
           question={
             <>
-              End {open === 1 ? 'the open SSO session' : `all ${open} open SSO sessions`} of <strong>{person.account.email}</strong>? They are signed out at their next
-              request and must sign in again through their IdP.
+              End {open === 0 ? 'every open SSO session' : open === 1 ? 'the open SSO session' : `all ${open} open SSO sessions`} of <strong>{person.account.email}</strong>?
+              They are signed out at their next request and must sign in again through their IdP.
             </>
           }
           confirmLabel="Yes, end sessions"
           busyLabel="Ending sessions…"
           busy={end.busy}
-          disabled={open === 0}
           onConfirm={async () => {
             setEnded(undefined);
             const result = await end.run();
