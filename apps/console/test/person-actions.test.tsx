@@ -154,6 +154,24 @@ describe('re-running a connection’s sync from the person page', () => {
     expect(within(section).getByRole('button', { name: 'Re-run sync' })).toHaveProperty('disabled', false);
   });
 
+  it('says so when the request joined a sync already queued, naming the job that answered', async () => {
+    let polls = 0;
+    server((request, url) => {
+      if (url.pathname === '/admin/v1/people/u1') return respond(200, person([]));
+      if (request.method === 'POST') return respond(202, { jobId: 'sync:c1:2' });
+      if (url.pathname === '/admin/v1/audit') {
+        if (url.searchParams.get('limit') === '1' || polls++ === 0) return respond(200, { events: [], nextCursor: null });
+        return respond(200, { events: [event(3, 'sync%3Ac1%3A1', { users: 2, changed: 0, failed: 0, errors: [] })], nextCursor: null });
+      }
+      return undefined;
+    });
+    at('/people/u1');
+    const section = await screen.findByRole('region', { name: 'Re-run sync' });
+    await userEvent.click(within(section).getByRole('button', { name: 'Re-run sync' }));
+    const result = await within(section).findByText(/joined a sync of .* already queued/, undefined, { timeout: 5000 });
+    expect(result.textContent).toMatch(/job sync%3Ac1%3A1\), which finished: 2 people checked, 0 changed, 0 refused/);
+  });
+
   it('shows a refused sync (SCIM off) as an error naming why', async () => {
     server((request, url) => {
       if (url.pathname === '/admin/v1/people/u1') return respond(200, person([]));

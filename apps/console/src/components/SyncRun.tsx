@@ -12,7 +12,7 @@ export interface SyncSummary {
   errors?: Array<{ userId: string; message: string }>;
 }
 
-type Run = { state: 'queued'; jobId: string; baseline: number; checks: number } | { state: 'done'; jobId: string; summary: SyncSummary; at: string } | { state: 'unknown'; jobId: string; reason: string };
+type Run = { state: 'queued'; jobId: string; baseline: number; checks: number } | { state: 'done'; jobId: string; summary: SyncSummary; at: string; ranAs: string | null } | { state: 'unknown'; jobId: string; reason: string };
 
 // The first look is soon (a small connection syncs in well under a second), then every 1.5 s.
 const pollDelay = (checks: number) => (checks === 0 ? 400 : 1500);
@@ -89,7 +89,7 @@ export function SyncRun({ connectionId, connectionName, disabled, label = 'Re-ru
       const done = events && findCompletion(events, polling.jobId, polling.baseline);
       const summary = done && summaryOf(done);
       if (done && summary) {
-        setRun({ state: 'done', jobId: polling.jobId, summary, at: done.occurredAt });
+        setRun({ state: 'done', jobId: polling.jobId, summary, at: done.occurredAt, ranAs: sameJob(done.jobId, polling.jobId) ? null : done.jobId });
         finished.current?.();
       } else if (polling.checks + 1 >= MAX_CHECKS) setRun({ state: 'unknown', jobId: polling.jobId, reason: 'it has not finished after five minutes' });
       else setRun({ ...polling, checks: polling.checks + 1 });
@@ -114,7 +114,7 @@ export function SyncRun({ connectionId, connectionName, disabled, label = 'Re-ru
             the job dashboard.
           </p>
         ) : null}
-        {run?.state === 'done' ? <SyncResult name={connectionName} summary={run.summary} /> : null}
+        {run?.state === 'done' ? <SyncResult name={connectionName} summary={run.summary} ranAs={run.ranAs} /> : null}
         {run?.state === 'unknown' ? (
           <p className="notice">
             Sync queued (job <code>{run.jobId}</code>), but {run.reason}: follow it on the job dashboard (<a href="/admin/queues">open</a>).
@@ -126,12 +126,20 @@ export function SyncRun({ connectionId, connectionName, disabled, label = 'Re-ru
   );
 }
 
-function SyncResult({ name, summary }: { name: string; summary: SyncSummary }) {
+/** `ranAs`: the job that answered, when it is not ours (the request was merged into a sync already queued). */
+function SyncResult({ name, summary, ranAs }: { name: string; summary: SyncSummary; ranAs: string | null }) {
   const c = summary.changes ?? {};
   return (
     <div className={summary.failed ? 'notice' : 'success'}>
       <p>
-        Sync of {name} finished: {summary.users} {summary.users === 1 ? 'person' : 'people'} checked, {summary.changed} changed, {summary.failed} refused.
+        {ranAs ? (
+          <>
+            The request joined a sync of {name} already queued (job <code>{ranAs}</code>), which{' '}
+          </>
+        ) : (
+          <>Sync of {name} </>
+        )}
+        finished: {summary.users} {summary.users === 1 ? 'person' : 'people'} checked, {summary.changed} changed, {summary.failed} refused.
         {summary.changed ? ` Memberships added ${c.added ?? 0}, removed ${c.removed ?? 0}, roles changed ${c.roleChanged ?? 0}, sessions ended ${c.sessionsEnded ?? 0}.` : ''}
       </p>
       {summary.errors?.length ? (

@@ -44,16 +44,21 @@ export function Activity({ connectionId }: { connectionId: string }) {
       {items?.length ? <ActivityTable items={items} caption={outcome === 'error' ? 'Refused requests' : 'Connection activity'} /> : null}
       {page.data && (cursors.length > 1 || page.data.nextCursor) ? (
         <nav className="pager" aria-label="Activity pages">
-          <button type="button" className="secondary small" disabled={cursors.length === 1 || page.loading} onClick={() => setCursors((c) => c.slice(0, -1))}>
-            Newer
-          </button>
+          {/* aria-disabled, not disabled: the button pressed keeps the keyboard focus when its end is reached. */}
+          <PagerButton label="Newer" off={cursors.length === 1 || page.loading} go={() => setCursors((c) => c.slice(0, -1))} />
           <span className="muted">Page {cursors.length}</span>
-          <button type="button" className="secondary small" disabled={!page.data.nextCursor || page.loading} onClick={() => setCursors((c) => [...c, page.data!.nextCursor!])}>
-            Older
-          </button>
+          <PagerButton label="Older" off={!page.data.nextCursor || page.loading} go={() => setCursors((c) => [...c, page.data!.nextCursor!])} />
         </nav>
       ) : null}
     </Section>
+  );
+}
+
+function PagerButton({ label, off, go }: { label: string; off: boolean; go(): void }) {
+  return (
+    <button type="button" className="secondary small" aria-disabled={off || undefined} onClick={() => !off && go()}>
+      {label}
+    </button>
   );
 }
 
