@@ -18,7 +18,7 @@ describe('loading, error and empty states', () => {
     const long = 'x'.repeat(200);
     const fetchMock = vi
       .fn()
-      .mockResolvedValueOnce(respond(503, { error: { code: 'unavailable', message: 'database unavailable' } }))
+      .mockResolvedValueOnce(respond(503, { error: { code: 'DMN_UNAVAILABLE', message: 'database unavailable' } }))
       .mockResolvedValueOnce(respond(200, { orgs: [{ id: '1', name: 'acme', displayName: long, seatLimit: null, createdAt: '2026-12-04T10:00:00Z' }], total: 1 }));
     vi.stubGlobal('fetch', fetchMock);
     inRouter(<OrgsPage />);

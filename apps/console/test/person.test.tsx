@@ -64,7 +64,7 @@ describe('the person page', () => {
   });
 
   it('says what the server answered when the person is unknown, with a retry', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => respond(404, { error: { code: 'not_found', message: "person 'nobody' not found" } })));
+    vi.stubGlobal('fetch', vi.fn(async () => respond(404, { error: { code: 'DMN_NOT_FOUND', message: "person 'nobody' not found" } })));
     at('/people/nobody');
     const alert = await screen.findByRole('alert');
     expect(alert.textContent).toContain("person 'nobody' not found");

@@ -28,7 +28,7 @@ describe('SAML metadata import', () => {
   });
 
   it('sends pasted XML, and shows the server’s refusal with the field it names', async () => {
-    const fetchMock = vi.fn(async (_request: Request) => respond(400, { error: { code: 'invalid_input', message: 'xml: no IDPSSODescriptor: this metadata does not describe an identity provider', field: 'xml' } }));
+    const fetchMock = vi.fn(async (_request: Request) => respond(400, { error: { code: 'DMN_INPUT_INVALID', message: 'xml: no IDPSSODescriptor: this metadata does not describe an identity provider', field: 'xml' } }));
     vi.stubGlobal('fetch', fetchMock);
     const onRead = vi.fn();
     render(<SamlMetadataImport onRead={onRead} />);

@@ -43,7 +43,7 @@ describe('formatHuman', () => {
   });
 
   it('uses the columns a view chooses, in its order', () => {
-    const body = { items: [{ at: 't', outcome: 'refused', status: 400, code: 'invalid_input', extra: 'x' }], nextCursor: 'c' };
+    const body = { items: [{ at: 't', outcome: 'refused', status: 400, code: 'DMN_INPUT_INVALID', extra: 'x' }], nextCursor: 'c' };
     expect(formatHuman(body, { columns: { items: ['status', 'code'] } })).toBe('STATUS  CODE\n400     invalid_input\n\nnextCursor: c');
   });
 
@@ -66,8 +66,8 @@ describe('renderAnswer', () => {
   it.each([
     ['--json prints the body exactly', answer(200, { a: 1 }), true, 'stdout', '{\n  "a": 1\n}\n'],
     ['human by default', answer(200, { a: 1 }), false, 'stdout', 'a: 1\n'],
-    ['an admin error, human', answer(400, { error: { code: 'invalid_input', message: 'name: required', field: 'name' } }), false, 'stderr', 'error: name: required (invalid_input, field name, HTTP 400)\n'],
-    ['an admin error, --json', answer(404, { error: { code: 'not_found', message: 'no' } }), true, 'stderr', '{\n  "error": {\n    "code": "not_found",\n    "message": "no"\n  }\n}\n'],
+    ['an admin error, human', answer(400, { error: { code: 'DMN_INPUT_INVALID', message: 'name: required', field: 'name' } }), false, 'stderr', 'error: name: required (DMN_INPUT_INVALID, field name, HTTP 400)\n'],
+    ['an admin error, --json', answer(404, { error: { code: 'DMN_NOT_FOUND', message: 'no' } }), true, 'stderr', '{\n  "error": {\n    "code": "DMN_NOT_FOUND",\n    "message": "no"\n  }\n}\n'],
     ['no content', answer(204, ''), false, 'stdout', 'done (204)\n'],
     ['a non-JSON body (an export) as it came', answer(200, '{"a":1}\n{"a":2}', 'application/x-ndjson'), false, 'stdout', '{"a":1}\n{"a":2}\n'],
   ])('%s', (_name, a, json, stream, text) => {

@@ -129,13 +129,13 @@ describe('GET /admin/v1/people/:person/explain', () => {
   ])('%s: %i naming the field', async (_name, query, status, field) => {
     const res = await explain(query);
     expect(res.status, JSON.stringify(res.body)).toBe(status);
-    expect(res.body.error).toMatchObject({ field, code: status === 404 ? 'not_found' : 'invalid_input' });
+    expect(res.body.error).toMatchObject({ field, code: status === 404 ? 'DMN_NOT_FOUND' : 'DMN_INPUT_INVALID' });
   });
 
   it('404s an unknown person with a code', async () => {
     const res = await bed.t.admin('get', '/admin/v1/people/nobody@example.com/explain');
     expect(res.status).toBe(404);
-    expect(res.body.error).toMatchObject({ field: 'person', code: 'not_found' });
+    expect(res.body.error).toMatchObject({ field: 'person', code: 'DMN_NOT_FOUND' });
   });
 });
 

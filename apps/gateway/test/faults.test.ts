@@ -98,7 +98,7 @@ describe('a database outage (mariadbd SIGKILL, then restart)', () => {
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
     }
     expect(answers[0]!.body).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '503' });
-    expect(answers[3]!.body.error.code).toBe('unavailable');
+    expect(answers[3]!.body.error.code).toBe('DMN_DATABASE_UNAVAILABLE');
     // Logged by error code only: never the statement's parameters (here, the user record).
     expect(logs.join('')).not.toContain('new@faults.test');
 

@@ -6,7 +6,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { InputError } from '@doorman/plugin-api';
+import { defineError, InputError, PluginDeclaredTwice } from '@doorman/plugin-api';
 
 export type AdminMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -93,7 +93,10 @@ function queryObject(schema: z.ZodType, query: Record<string, string | string[] 
   return query;
 }
 
-export class ResponseSchemaMismatch extends Error {}
+/** A response that does not match the route's documented schema (checked in tests and development). */
+export const ResponseSchemaMismatch = defineError('DMN_ADMIN_RESPONSE_UNDOCUMENTED', 500);
+/** An admin route declared without a 2xx response. */
+const RouteWithoutSuccess = defineError('DMN_ADMIN_ROUTE_INVALID', 500);
 
 /** Every declared admin route, in declaration order; mounts them and checks responses when asked. */
 export class AdminRouteRegistry {
@@ -110,10 +113,10 @@ export class AdminRouteRegistry {
 
   add(pluginId: string, definition: RegisteredAdminRoute['definition']): void {
     const key = `${definition.method.toUpperCase()} ${definition.path}`;
-    if (this.routes.some((r) => `${r.definition.method.toUpperCase()} ${r.definition.path}` === key)) throw new Error(`admin route ${key} declared twice (by '${pluginId}')`);
+    if (this.routes.some((r) => `${r.definition.method.toUpperCase()} ${r.definition.path}` === key)) throw new PluginDeclaredTwice(`admin route ${key} declared twice (by '${pluginId}')`);
     const statuses = Object.keys(definition.responses).map(Number).sort((a, b) => a - b);
     const success = statuses.find((s) => s >= 200 && s < 300);
-    if (success === undefined) throw new Error(`admin route ${key} declares no 2xx response`);
+    if (success === undefined) throw new RouteWithoutSuccess(`admin route ${key} declares no 2xx response`);
     this.routes.push({ pluginId, definition });
     const params = definition.params ?? defaultParamsSchema(definition.path);
     const validate = this.options.validateResponses;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { ConfigInvalid } from '@doorman/plugin-api';
 
 /**
  * Gateway-wide settings. Every one is listed in the README's settings table.
@@ -66,7 +67,8 @@ export const GATEWAY_ENV: Record<string, keyof z.input<typeof gatewayConfigSchem
   TRUST_PROXY: 'trustProxy',
 };
 
-export class ConfigError extends Error {
+/** Every wrong setting, named: DMN_CONFIG_INVALID (the process exits 2 before listening). */
+export class ConfigError extends ConfigInvalid {
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }

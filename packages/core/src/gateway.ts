@@ -8,7 +8,7 @@ import type { DataSource } from 'typeorm';
 import { createDataSource, openDatabase, redactUrl, runMigrationsLocked } from '@doorman/model';
 import { ConfigError, describeIssues, pluginEnvPrefix, type GatewayConfig } from './config.ts';
 import { createTransactionRunner } from './db.ts';
-import { AuthenticationError, MethodNotAllowedError } from '@doorman/plugin-api';
+import { AuthenticationError, MethodNotAllowedError, PluginDeclaredTwice, PluginDependencyMissing } from '@doorman/plugin-api';
 import { EventBus } from './events.ts';
 import { adminAuthMiddleware } from './http/admin-auth.ts';
 import { jsonBodyMiddleware } from './http/body.ts';
@@ -191,14 +191,14 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       metrics,
       clock,
       get<T>(ref: ServiceRef<T>): T {
-        if (!services.has(ref.id)) throw new Error(`plugin '${plugin.id}' asked for service '${ref.id}', which no registered plugin provides`);
+        if (!services.has(ref.id)) throw new PluginDependencyMissing(`plugin '${plugin.id}' asked for service '${ref.id}', which no registered plugin provides`);
         return services.get(ref.id) as T;
       },
       find<T>(ref: ServiceRef<T>): T | undefined {
         return services.get(ref.id) as T | undefined;
       },
       provide<T>(ref: ServiceRef<T>, impl: T) {
-        if (services.has(ref.id)) throw new Error(`service '${ref.id}' provided twice (by '${plugin.id}')`);
+        if (services.has(ref.id)) throw new PluginDeclaredTwice(`service '${ref.id}' provided twice (by '${plugin.id}')`);
         services.set(ref.id, impl);
       },
       onShutdown(hook) {
@@ -299,7 +299,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     openApiDocument,
     transaction,
     get<T>(ref: ServiceRef<T>) {
-      if (!services.has(ref.id)) throw new Error(`no plugin provides service '${ref.id}'`);
+      if (!services.has(ref.id)) throw new PluginDependencyMissing(`no plugin provides service '${ref.id}'`);
       return services.get(ref.id) as T;
     },
     addShutdownHook(hook) {

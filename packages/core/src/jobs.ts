@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager, TransactionCommitEvent } from 'typeorm';
-import type { JobDefinition, JobIntent, JobSchedule, MinimalJobs } from '@doorman/plugin-api';
+import { PluginDeclaredTwice, type JobDefinition, type JobIntent, type JobSchedule, type MinimalJobs } from '@doorman/plugin-api';
 import { insertRows, OutboxMessageEntity } from '@doorman/model';
 
 /**
@@ -14,7 +14,7 @@ export class JobRegistry implements MinimalJobs {
 
   define<T>(definition: JobDefinition<T>): void {
     const key = `${definition.queue}/${definition.name}`;
-    if (this.definitions.has(key)) throw new Error(`job ${key} defined twice`);
+    if (this.definitions.has(key)) throw new PluginDeclaredTwice(`job ${key} defined twice`);
     this.definitions.set(key, definition);
   }
 

@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { defineError, RuntimeError } from '@doorman/plugin-api';
 
 /**
  * Requests Doorman makes to URLs an admin typed (webhook deliveries, IdP metadata): only public
@@ -24,9 +25,7 @@ export function isPublicAddress(address: string): boolean {
 }
 
 /** The target resolves to (or is) an address outbound requests may not go to. */
-export class TargetRefused extends Error {
-  readonly code = 'DMN_OUTBOUND_TARGET_PRIVATE';
-}
+export const TargetRefused = defineError('DMN_OUTBOUND_TARGET_PRIVATE', 500);
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
@@ -63,7 +62,8 @@ export async function assertTargetAllowed(url: URL, allowPrivate: boolean): Prom
 }
 
 /** Why an outbound GET gave no document (the message is safe to show an admin: no response body). */
-export class OutboundFetchError extends Error {
+export class OutboundFetchError extends RuntimeError {
+  readonly code: string = 'DMN_OUTBOUND_FETCH_FAILED';
   constructor(
     message: string,
     readonly reason: 'refused' | 'redirect' | 'status' | 'too_large' | 'timeout' | 'network' | 'scheme',

@@ -1,6 +1,7 @@
-import type { PluginDefinition } from '@doorman/plugin-api';
+import { defineError, type PluginDefinition } from '@doorman/plugin-api';
 
-export class PluginResolutionError extends Error {}
+/** Unknown plugin ids, a required plugin not enabled, or a dependency cycle. */
+export const PluginResolutionError = defineError('DMN_PLUGIN_RESOLUTION_FAILED', 500);
 
 /**
  * Orders the enabled plugins so each comes after what it depends on.

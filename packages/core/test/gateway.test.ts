@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConflictError, InputError } from '@doorman/plugin-api';
+import { ConflictError, defineError, InputError } from '@doorman/plugin-api';
+
+const Wedged = defineError('DMN_EXAMPLE_WEDGED', 500);
 import { definePlugin } from '@doorman/plugin-api';
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../src/testing/index.ts';
 
@@ -34,6 +36,9 @@ const probe = definePlugin({
     });
     http.public.get('/boom', () => {
       throw new Error('secret internals');
+    });
+    http.public.get('/boom-coded', () => {
+      throw new Wedged('wedged at secret step');
     });
   },
 });
@@ -76,6 +81,8 @@ describe('gateway HTTP surface', () => {
     expect(res.status).toBe(409);
     expect(res.headers['content-type']).toMatch(/application\/scim\+json/);
     expect(res.body).toEqual({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '409', scimType: 'uniqueness', detail: 'already there' });
+    // The body stays RFC 7644; the code travels in a header.
+    expect(res.headers['doorman-error-code']).toBe('DMN_CONFLICT');
   });
 
   it('answers 400 invalidSyntax on malformed JSON, 413 over the body limit, 405 on unsupported methods', async () => {
@@ -97,12 +104,12 @@ describe('gateway HTTP surface', () => {
     const none = await t.http.post('/admin/v1/things').send({ name: 'x' });
     expect(none.status).toBe(401);
     expect(none.headers['www-authenticate']).toMatch(/^Bearer/);
-    expect(none.body.error.code).toBe('unauthenticated');
+    expect(none.body.error.code).toBe('DMN_UNAUTHENTICATED');
     const wrong = await t.http.post('/admin/v1/things').set('Authorization', 'Bearer wrong-token').send({ name: 'x' });
     expect(wrong.status).toBe(401);
     const bad = await t.admin('post', '/admin/v1/things').send({ name: '' });
     expect(bad.status).toBe(400);
-    expect(bad.body.error).toMatchObject({ code: 'invalid_input', field: 'name' });
+    expect(bad.body.error).toMatchObject({ code: 'DMN_INPUT_INVALID', field: 'name' });
     const good = await t.admin('post', '/admin/v1/things').send({ name: 'x' });
     expect(good.status).toBe(200);
     // A browser (the job dashboard) authenticates with Basic: any user name, the admin token as password.
@@ -116,8 +123,32 @@ describe('gateway HTTP surface', () => {
     const res = await t.http.get('/boom');
     expect(res.status).toBe(500);
     expect(JSON.stringify(res.body)).not.toContain('secret internals');
+    expect(res.body.error).toEqual({ code: 'DMN_INTERNAL', message: 'internal error' });
     await t.admin('get', '/admin/v1/things');
     expect(t.logs.join('\n')).not.toContain(TEST_ADMIN_TOKEN);
+  });
+});
+
+describe('error codes', () => {
+  it('puts the code in the admin body, the header, the error log line and the access log line', async () => {
+    const lines = () => t.logs.flatMap((l) => l.split('\n')).filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const bad = await t.admin('post', '/admin/v1/things').set('X-Request-Id', 'coded-1').send({ name: '' });
+    expect(bad.headers['doorman-error-code']).toBe('DMN_INPUT_INVALID');
+    expect(lines().filter((l) => l.msg === 'request' && l.requestId === 'coded-1')).toEqual([expect.objectContaining({ status: 400, code: 'DMN_INPUT_INVALID' })]);
+    const ok = await t.http.get('/healthz').set('X-Request-Id', 'coded-2');
+    expect(ok.headers['doorman-error-code']).toBeUndefined();
+    expect(lines().find((l) => l.msg === 'request' && l.requestId === 'coded-2')).not.toHaveProperty('code');
+
+    // A RuntimeError is the gateway's own failure: 500, its code, no message.
+    const wedged = await t.http.get('/boom-coded').set('X-Request-Id', 'coded-3');
+    expect(wedged.status).toBe(500);
+    expect(wedged.body.error).toEqual({ code: 'DMN_EXAMPLE_WEDGED', message: 'internal error' });
+    expect(wedged.headers['doorman-error-code']).toBe('DMN_EXAMPLE_WEDGED');
+    const mine = lines().filter((l) => l.requestId === 'coded-3');
+    expect(mine).toEqual([
+      expect.objectContaining({ msg: 'unhandled error', code: 'DMN_EXAMPLE_WEDGED' }),
+      expect.objectContaining({ msg: 'request', status: 500, code: 'DMN_EXAMPLE_WEDGED' }),
+    ]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createServiceRef, definePlugin, DoormanError, InputError, NotFoundError, scimErrorBody } from '../src/index.ts';
+import { ConflictError, createServiceRef, defineError, definePlugin, DoormanError, errorCode, InputError, ModelError, NotFoundError, RuntimeError, scimErrorBody } from '../src/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const RUNTIME = ['@doorman/core', '@doorman/model', '@doorman/jobs', 'koa', '@koa/router', 'typeorm', 'ioredis', 'bullmq', 'mysql2', 'better-sqlite3', 'pino', 'prom-client'];
@@ -29,7 +29,7 @@ describe('@doorman/plugin-api', () => {
   it('errors carry a status, a code and the field at fault', () => {
     const err = new InputError('bad filter', { field: 'filter', scimType: 'invalidFilter' });
     expect(err).toBeInstanceOf(DoormanError);
-    expect(err).toMatchObject({ status: 400, code: 'invalid_input', field: 'filter', scimType: 'invalidFilter', name: 'InputError' });
+    expect(err).toMatchObject({ status: 400, code: 'DMN_INPUT_INVALID', field: 'filter', scimType: 'invalidFilter', name: 'InputError' });
     expect(new NotFoundError('gone').status).toBe(404);
     expect(scimErrorBody(400, 'bad filter', 'invalidFilter')).toEqual({
       schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
@@ -37,5 +37,23 @@ describe('@doorman/plugin-api', () => {
       scimType: 'invalidFilter',
       detail: 'bad filter',
     });
+  });
+
+  it('defineError makes coded classes of the existing families', () => {
+    const Taken = defineError('DMN_EXAMPLE_TAKEN', 409, 'already taken', { scimType: 'uniqueness' });
+    const plain = new Taken();
+    expect(plain).toBeInstanceOf(ConflictError);
+    expect(plain).toBeInstanceOf(DoormanError);
+    expect(plain).toMatchObject({ status: 409, code: 'DMN_EXAMPLE_TAKEN', message: 'already taken', scimType: 'uniqueness', name: 'DMN_EXAMPLE_TAKEN' });
+    expect(Taken.code).toBe('DMN_EXAMPLE_TAKEN');
+    const named = new Taken("'x' is taken", { field: 'userName', headers: { 'X-A': '1' } });
+    expect(named).toMatchObject({ message: "'x' is taken", field: 'userName', scimType: 'uniqueness', headers: { 'X-A': '1' } });
+
+    const Broken = defineError('DMN_EXAMPLE_ROW_BROKEN', ModelError);
+    expect(new Broken()).toBeInstanceOf(RuntimeError);
+    expect(new Broken()).toMatchObject({ status: 500, code: 'DMN_EXAMPLE_ROW_BROKEN', message: 'DMN_EXAMPLE_ROW_BROKEN' });
+    expect(errorCode(new Broken())).toBe('DMN_EXAMPLE_ROW_BROKEN');
+    expect(errorCode(new Error('plain'))).toBe('DMN_INTERNAL');
+    expect(new InputError('x').code).toBe('DMN_INPUT_INVALID');
   });
 });

@@ -1,12 +1,15 @@
 import type { Context, Middleware } from 'koa';
 import { ZodError } from 'zod';
 import {
+  DatabaseBusy,
+  DatabaseUnavailable,
   DoormanError,
   InputError,
   MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
   scimErrorBody,
+  RuntimeError,
   ServiceUnavailableError,
 } from '@doorman/plugin-api';
 import { databaseOutageKind } from '../db.ts';
@@ -35,8 +38,8 @@ export function toDoormanError(err: unknown): DoormanError | undefined {
   // A database outage or contention is not a bug: 503 with Retry-After, never 500. A write whose commit
   // acknowledgement was lost may have committed; retrying it is safe (README "Failure behaviour").
   const outage = databaseOutageKind(err);
-  if (outage === 'unavailable') return new ServiceUnavailableError('the database is temporarily unavailable; retry shortly', { headers: { 'Retry-After': '2' }, cause: err });
-  if (outage === 'busy') return new ServiceUnavailableError('the database is busy; retry shortly', { headers: { 'Retry-After': '1' }, cause: err });
+  if (outage === 'unavailable') return new DatabaseUnavailable(undefined, { cause: err });
+  if (outage === 'busy') return new DatabaseBusy(undefined, { cause: err });
   return undefined;
 }
 
@@ -56,21 +59,29 @@ export function errorMiddleware(options: { onRefused?: (refusal: RequestRefusal)
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new NotFoundError(`no route for ${ctx.method} ${ctx.path}`);
     } catch (err) {
-      const known = toDoormanError(err);
+      const mapped = toDoormanError(err);
+      // A RuntimeError is the gateway's failure, not the caller's: answered like any bug (500, no
+      // message, it may name internals), but its code is kept for the body, the header and the logs.
+      const known = mapped instanceof RuntimeError ? undefined : mapped;
       const status = known?.status ?? 500;
+      const code = mapped?.code ?? 'DMN_INTERNAL';
+      // The access-log line of this request carries the code (observability.ts).
+      ctx.state.errorCode = code;
       // Logged through the central error serializer (logging.ts): no body, SQL parameters or headers.
-      if (!known) ctx.state.logger?.error({ err }, 'unhandled error');
+      if (!known) ctx.state.logger?.error({ err, code }, 'unhandled error');
       // Only the code: a database error carries the statement's parameters (personal data, secrets).
-      else if (known instanceof ServiceUnavailableError && known.cause) ctx.state.logger?.warn({ code: codeOf(known.cause) }, 'dependency unavailable');
+      else if (known instanceof ServiceUnavailableError && known.cause) ctx.state.logger?.warn({ code, cause: codeOf(known.cause) }, 'dependency unavailable');
       const message = known?.message ?? 'internal error';
       ctx.status = status;
       for (const [k, v] of Object.entries(known?.headers ?? {})) ctx.set(k, v);
+      ctx.set('Doorman-Error-Code', code);
       if (isScimRequest(ctx)) {
+        // RFC 7644 §3.12 body unchanged; the code travels in the Doorman-Error-Code header only.
         ctx.type = 'application/scim+json';
         ctx.body = scimErrorBody(status, message, known?.scimType);
       } else {
         ctx.type = 'application/json';
-        ctx.body = { error: { code: known?.code ?? 'internal', message, ...(known?.field ? { field: known.field } : {}) } };
+        ctx.body = { error: { code, message, ...(known?.field ? { field: known.field } : {}) } };
       }
       if (known && status < 500 && options.onRefused) reportRefusal(ctx, known, options.onRefused, options.now ?? (() => new Date()));
     }

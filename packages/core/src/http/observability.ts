@@ -53,7 +53,11 @@ export function observabilityMiddleware(logger: Logger, registry: Registry): Mid
       const metrics = seriesFor(ctx.method, routeLabel, String(ctx.status));
       metrics.count();
       metrics.observe(seconds);
-      ctx.state.logger.info({ method: ctx.method, path: ctx.path, route: routeLabel, status: ctx.status, ms: Math.round(seconds * 1e4) / 10 }, 'request');
+      const code: unknown = ctx.state.errorCode;
+      ctx.state.logger.info(
+        { method: ctx.method, path: ctx.path, route: routeLabel, status: ctx.status, ms: Math.round(seconds * 1e4) / 10, ...(typeof code === 'string' ? { code } : {}) },
+        'request',
+      );
     }
   };
 }

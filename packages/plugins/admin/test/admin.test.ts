@@ -30,7 +30,7 @@ describe('admin API', () => {
       const req = t.http.post('/admin/v1/orgs').send({ name: 'acme' });
       const res = await (auth ? req.set('Authorization', auth) : req);
       expect(res.status).toBe(401);
-      expect(res.body.error.code).toBe('unauthenticated');
+      expect(res.body.error.code).toBe('DMN_UNAUTHENTICATED');
     }
     expect(await count()).toEqual(before);
   });

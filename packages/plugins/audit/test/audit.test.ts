@@ -271,7 +271,7 @@ describe('query API', () => {
   ])('answers 400 naming the field for %j', async (query, field) => {
     const res = await t.admin('get', '/admin/v1/audit').query(query);
     expect(res.status).toBe(400);
-    expect(res.body.error).toMatchObject({ code: 'invalid_input', field });
+    expect(res.body.error).toMatchObject({ code: 'DMN_INPUT_INVALID', field });
   });
 
   it('names a bad export format and a repeated parameter', async () => {

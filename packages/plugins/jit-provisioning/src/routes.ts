@@ -249,14 +249,17 @@ export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionS
     ctx.set('Cache-Control', 'no-store');
     const session = await currentSession(ctx);
     if (!session) {
+      // Answered here rather than thrown: polling /sso/me signed out is normal, not a refused request.
       ctx.status = 401;
-      ctx.body = { error: { code: 'unauthenticated', message: 'not signed in, or the session has ended: sign in again' } };
+      ctx.set('Doorman-Error-Code', 'DMN_SSO_SESSION_MISSING');
+      ctx.body = { error: { code: 'DMN_SSO_SESSION_MISSING', message: 'not signed in, or the session has ended: sign in again' } };
       return;
     }
     const user = await env.db.getRepository(UserEntity).findOneBy({ id: session.userId });
     if (!user) {
       ctx.status = 401;
-      ctx.body = { error: { code: 'unauthenticated', message: 'the account no longer exists' } };
+      ctx.set('Doorman-Error-Code', 'DMN_SSO_ACCOUNT_GONE');
+      ctx.body = { error: { code: 'DMN_SSO_ACCOUNT_GONE', message: 'the account no longer exists' } };
       return;
     }
     const memberships = await env.db.getRepository(OrgMembershipEntity).find({ where: { userId: user.id } });

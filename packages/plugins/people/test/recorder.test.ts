@@ -26,7 +26,7 @@ describe('ActivityRecorder', () => {
     route: '/scim/v2/Users',
     status: 400,
     scimType: 'invalidFilter',
-    code: 'invalid_input',
+    code: 'DMN_INPUT_INVALID',
     detail: 'd',
     requestId: 'r',
   });

@@ -99,14 +99,14 @@ describe('POST /admin/v1/connections/:id/role-mapping/preview', () => {
   ])('answers 400 naming the field for %s', async (_name, body, field) => {
     const res = await preview(w.c1, body);
     expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('invalid_input');
+    expect(res.body.error.code).toBe('DMN_INPUT_INVALID');
     expect(res.body.error.field).toBe(field);
   });
 
   it('answers 404 for an unknown connection, user id or email', async () => {
     expect((await preview('no-such-connection', {})).status).toBe(404);
-    expect((await preview(w.c1, { userId: 'no-such-user' })).body.error).toMatchObject({ code: 'not_found', field: 'userId' });
-    expect((await preview(w.c1, { email: 'nobody@example.com' })).body.error).toMatchObject({ code: 'not_found', field: 'email' });
+    expect((await preview(w.c1, { userId: 'no-such-user' })).body.error).toMatchObject({ code: 'DMN_NOT_FOUND', field: 'userId' });
+    expect((await preview(w.c1, { email: 'nobody@example.com' })).body.error).toMatchObject({ code: 'DMN_NOT_FOUND', field: 'email' });
   });
 
   it('requires admin authentication', async () => {
@@ -130,7 +130,7 @@ describe('POST /admin/v1/connections/:id/sync', () => {
     const res = await t.admin('post', `/admin/v1/connections/${off}/sync`);
     expect(res.status).toBe(403);
     expect(res.body.error.message).toMatch(/SCIM is disabled/);
-    expect((await t.admin('post', `/admin/v1/connections/${w.c1}/sync`).send({ force: true })).body.error).toMatchObject({ code: 'invalid_input', field: 'force' });
+    expect((await t.admin('post', `/admin/v1/connections/${w.c1}/sync`).send({ force: true })).body.error).toMatchObject({ code: 'DMN_INPUT_INVALID', field: 'force' });
     expect(await rowCounts(ds)).toEqual(before);
   });
 });

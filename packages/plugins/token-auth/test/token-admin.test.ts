@@ -115,7 +115,7 @@ describe('SCIM token administration', () => {
     for (const [method, path] of cases) {
       const res = await t.admin(method, path).send(method === 'post' ? {} : undefined);
       expect(res.status, `${method} ${path}`).toBe(404);
-      expect(res.body.error.code).toBe('not_found');
+      expect(res.body.error.code).toBe('DMN_NOT_FOUND');
     }
     expect(await count()).toBe(before);
     expect((await tokenRow(t.gateway, token.id)).revokedAt).toBeNull();
@@ -141,7 +141,7 @@ describe('SCIM token administration', () => {
     for (const [path, body, field] of cases) {
       const res = await t.admin('post', path).send(body as object);
       expect(res.status, JSON.stringify(body)).toBe(400);
-      expect(res.body.error).toMatchObject({ code: 'invalid_input', field });
+      expect(res.body.error).toMatchObject({ code: 'DMN_INPUT_INVALID', field });
     }
     const unknownField = await t.admin('post', base).send({ nmae: 'typo' });
     expect(unknownField.status).toBe(400);
