@@ -44,7 +44,7 @@ describe('formatHuman', () => {
 
   it('uses the columns a view chooses, in its order', () => {
     const body = { items: [{ at: 't', outcome: 'refused', status: 400, code: 'DMN_INPUT_INVALID', extra: 'x' }], nextCursor: 'c' };
-    expect(formatHuman(body, { columns: { items: ['status', 'code'] } })).toBe('STATUS  CODE\n400     invalid_input\n\nnextCursor: c');
+    expect(formatHuman(body, { columns: { items: ['status', 'code'] } })).toBe('STATUS  CODE\n400     DMN_INPUT_INVALID\n\nnextCursor: c');
   });
 
   it('keeps a table readable with a 200-character name: cells are cut with …, other columns stay aligned', () => {
