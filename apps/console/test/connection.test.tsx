@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { Activity } from '../src/pages/connection/Activity.tsx';
+import { Domains } from '../src/pages/connection/Domains.tsx';
 import { SetupPanels } from '../src/pages/connection/SetupPanels.tsx';
 import { SessionContext } from '../src/session-context.ts';
 import type { Connection } from '../src/api/types.ts';
@@ -170,5 +171,28 @@ describe('the Okta and Entra ID set-up panels', () => {
     show('saml');
     await userEvent.click(screen.getByRole('button', { name: 'Copy SCIM connector base URL' }));
     expect((await screen.findByText(/Not copied/)).textContent).toMatch(/select the text/);
+  });
+});
+
+describe('domains and the keyboard focus', () => {
+  it('after "Mark verified" the focus moves to the row’s Remove button, after Remove to the new-domain field', async () => {
+    const calls: string[] = [];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (request: Request) => {
+        calls.push(`${request.method} ${new URL(request.url).pathname}`);
+        return request.method === 'DELETE' ? new Response(null, { status: 204 }) : respond(200, { domain: 'example.com', verified: true });
+      }),
+    );
+    const connection = { id: 'c1', domains: [{ domain: 'example.com', verified: false }] } as unknown as Connection;
+    const onChanged = vi.fn();
+    render(<Domains connection={connection} onChanged={onChanged} />);
+    await userEvent.click(screen.getByRole('button', { name: 'Mark example.com verified' }));
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Remove example.com' })));
+    expect(calls).toEqual(['POST /admin/v1/connections/c1/domains/example.com/verify']);
+    expect(onChanged).toHaveBeenCalledTimes(1);
+    await userEvent.click(screen.getByRole('button', { name: 'Remove example.com' }));
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByLabelText('Add a domain')));
+    expect(calls.at(-1)).toBe('DELETE /admin/v1/connections/c1/domains/example.com');
   });
 });
