@@ -125,6 +125,13 @@ describe('re-running a connection’s sync from the person page', () => {
     const requests = server((request, url) => {
       if (url.pathname === '/admin/v1/people/u1') return respond(200, person([]));
       if (url.pathname === '/admin/v1/connections/c1/sync' && request.method === 'POST') return respond(202, { jobId: 'sync:c1:1733390000000' });
+      if (url.pathname === '/admin/v1/health')
+        return respond(200, {
+          ready: true,
+          checks: {},
+          jobDashboard: '/admin/queues',
+          jobs: { driver: 'bullmq', failedJobs: 0, outboxPending: 0, outboxUnfinished: 1, queues: [{ queue: 'sync', active: 1, waiting: 0, delayed: 1, failed: 0, completed: 4 }] },
+        });
       if (url.pathname === '/admin/v1/audit') {
         expect(Object.fromEntries(url.searchParams)).toMatchObject({ connectionId: 'c1', action: 'sync.completed' });
         // Before the request and at the first look: only an older run.
@@ -145,6 +152,8 @@ describe('re-running a connection’s sync from the person page', () => {
     expect(running.getAttribute('aria-disabled')).toBe('true');
     expect(document.activeElement).toBe(running);
     await userEvent.click(running);
+    // While it runs: the sync queue's depth, and the job dashboard linked.
+    expect((await within(section).findByText(/Sync queue now: 1 running, 1 waiting\./, undefined, { timeout: 3000 })).querySelector('a')?.getAttribute('href')).toBe('/admin/queues');
     const result = await within(section).findByText(/finished: 3 people checked, 1 changed, 1 refused/, undefined, { timeout: 5000 });
     expect(result.closest('[role="status"]')).not.toBeNull();
     expect(within(section).getByRole('list', { name: 'Refused by role mapping' }).textContent).toContain("u9: Invalid dockerRole 'boss'");

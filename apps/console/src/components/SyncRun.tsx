@@ -12,7 +12,8 @@ export interface SyncSummary {
   errors?: Array<{ userId: string; message: string }>;
 }
 
-type Run = { state: 'queued'; jobId: string; baseline: number; checks: number } | { state: 'done'; jobId: string; summary: SyncSummary; at: string; ranAs: string | null } | { state: 'unknown'; jobId: string; reason: string };
+type QueueNow = { active: number; waiting: number; dashboard: string | null };
+type Run = { state: 'queued'; jobId: string; baseline: number; checks: number; queue?: QueueNow } | { state: 'done'; jobId: string; summary: SyncSummary; at: string; ranAs: string | null } | { state: 'unknown'; jobId: string; reason: string };
 
 // The first look is soon (a small connection syncs in well under a second), then every 1.5 s.
 const pollDelay = (checks: number) => (checks === 0 ? 400 : 1500);
@@ -28,6 +29,16 @@ function safeDecode(s: string): string {
     return s;
   }
 }
+
+/** The sync queue's depth now (GET /health): whether the run waits or runs. Undefined when unreadable. */
+const syncQueue = (): Promise<QueueNow | undefined> =>
+  call(admin.GET('/health')).then(
+    (h) => {
+      const q = h.jobs.queues.find((x) => x.queue === 'sync');
+      return q ? { active: q.active, waiting: q.waiting + q.delayed, dashboard: h.jobDashboard } : undefined;
+    },
+    () => undefined,
+  );
 
 const completions = (connectionId: string, limit: number) =>
   call(admin.GET('/audit', { params: { query: { connectionId, action: 'sync.completed', limit } } })).then((r) => r.events);
@@ -84,7 +95,7 @@ export function SyncRun({ connectionId, connectionName, disabled, label = 'Re-ru
     if (!polling) return;
     let stopped = false;
     const timer = setTimeout(async () => {
-      const events = await completions(connectionId, 20).catch(() => undefined);
+      const [events, queue] = await Promise.all([completions(connectionId, 20).catch(() => undefined), syncQueue()]);
       if (stopped) return;
       const done = events && findCompletion(events, polling.jobId, polling.baseline);
       const summary = done && summaryOf(done);
@@ -92,7 +103,7 @@ export function SyncRun({ connectionId, connectionName, disabled, label = 'Re-ru
         setRun({ state: 'done', jobId: polling.jobId, summary, at: done.occurredAt, ranAs: sameJob(done.jobId, polling.jobId) ? null : done.jobId });
         finished.current?.();
       } else if (polling.checks + 1 >= MAX_CHECKS) setRun({ state: 'unknown', jobId: polling.jobId, reason: 'it has not finished after five minutes' });
-      else setRun({ ...polling, checks: polling.checks + 1 });
+      else setRun({ ...polling, checks: polling.checks + 1, queue });
     }, pollDelay(polling.checks));
     return () => {
       stopped = true;
@@ -110,8 +121,9 @@ export function SyncRun({ connectionId, connectionName, disabled, label = 'Re-ru
       <div id={statusId} role="status" aria-live="polite" className="wrap">
         {run?.state === 'queued' ? (
           <p className="loading">
-            <span className="spinner" aria-hidden="true" /> Sync of {connectionName} queued (job <code>{run.jobId}</code>): waiting for it to finish. Per-batch progress is on
-            the job dashboard.
+            <span className="spinner" aria-hidden="true" /> Sync of {connectionName} queued (job <code>{run.jobId}</code>): waiting for it to finish.
+            {run.queue ? ` Sync queue now: ${run.queue.active} running, ${run.queue.waiting} waiting.` : ''} Per-batch progress is on{' '}
+            {run.queue?.dashboard ? <a href={run.queue.dashboard}>the job dashboard</a> : 'the job dashboard'}.
           </p>
         ) : null}
         {run?.state === 'done' ? <SyncResult name={connectionName} summary={run.summary} ranAs={run.ranAs} /> : null}
