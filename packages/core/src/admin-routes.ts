@@ -6,7 +6,9 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
+import type { DataSource } from 'typeorm';
 import { defineError, InputError, PluginDeclaredTwice } from '@doorman/plugin-api';
+import { enforceScope, ownerOrgIds, OwnerRefused, type AdminRouteScope } from './scope.ts';
 
 export type AdminMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -41,6 +43,11 @@ export interface AdminRouteDefinition<P extends z.ZodType | undefined = undefine
   query?: Q;
   /** The JSON body. */
   body?: B;
+  /**
+   * Required: which organizations the route touches, so an organization owner's console session runs
+   * it only within their organizations (`'deployment'` refuses owners; scope.ts, docs/console.md).
+   */
+  scope: AdminRouteScope<{ params: Out<P> }>;
   /** By status. The lowest 2xx is the status set before the handler runs (it may set another). */
   responses: Record<number, AdminResponseSpec>;
   /** Sets `ctx.body`, or returns the body. */
@@ -108,8 +115,25 @@ export class AdminRouteRegistry {
       validateResponses: boolean;
       /** Checks a JSON response against the generated document (built lazily, after every plugin registered). */
       documentChecker?: () => (method: string, path: string, status: number, body: unknown) => string | undefined;
+      /** Resolves organization and connection scopes. */
+      db: DataSource;
     },
-  ) {}
+  ) {
+    // Default deny for organization owners: a route mounted on the admin router without `adminRoute`
+    // declares no scope, so an owner is refused before it runs (scope.ts).
+    router.use(async (ctx, next) => {
+      const matched = ((ctx as { matched?: Array<{ path: string; methods: string[] }> }).matched ?? []).filter((layer) => layer.methods.includes(ctx.method));
+      if (ownerOrgIds(ctx) !== undefined && matched.some((layer) => !this.declared(ctx.method, layer.path))) {
+        throw new OwnerRefused('organization owners cannot use this route: it declares no organization scope');
+      }
+      return next();
+    });
+  }
+
+  private declared(method: string, matched: string): boolean {
+    const m = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase();
+    return this.routes.some((r) => r.definition.method.toUpperCase() === m && `${this.router.opts.prefix ?? ''}${r.definition.path}` === matched);
+  }
 
   add(pluginId: string, definition: RegisteredAdminRoute['definition']): void {
     const key = `${definition.method.toUpperCase()} ${definition.path}`;
@@ -117,12 +141,17 @@ export class AdminRouteRegistry {
     const statuses = Object.keys(definition.responses).map(Number).sort((a, b) => a - b);
     const success = statuses.find((s) => s >= 200 && s < 300);
     if (success === undefined) throw new RouteWithoutSuccess(`admin route ${key} declares no 2xx response`);
+    if (!definition.scope) throw new RouteWithoutSuccess(`admin route ${key} declares no scope (by '${pluginId}'): 'deployment', 'filtered', { org }, { connection } or { orgs }`);
     this.routes.push({ pluginId, definition });
     const params = definition.params ?? defaultParamsSchema(definition.path);
     const validate = this.options.validateResponses;
     this.router[definition.method](definition.path, async (ctx) => {
+      // The scope is checked before the query and body are read: an owner outside it learns nothing
+      // from validation errors.
+      const parsedParams = parseInput(params, ctx.params ?? {}, 'params');
+      await enforceScope(this.options.db, definition.scope as AdminRouteScope, ctx, { params: parsedParams as Record<string, string> });
       const input = {
-        params: parseInput(params, ctx.params ?? {}, 'params'),
+        params: parsedParams,
         query: definition.query ? parseInput(definition.query, queryObject(definition.query, ctx.query), 'query') : {},
         body: definition.body ? parseInput(definition.body, ctx.request.body ?? {}, 'body') : {},
       };

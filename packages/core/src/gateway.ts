@@ -151,6 +151,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const adminRoutes: AdminRouteRegistry = new AdminRouteRegistry(adminRouter, {
     validateResponses: options.validateAdminResponses ?? false,
     documentChecker: () => (checker ??= documentResponseChecker(openApiDocument())),
+    db,
   });
   // Every plugin's `:connectionId` accepts a connection's name too (people type names).
   adminRouter.param('connectionId', connectionParam(db));
@@ -214,6 +215,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     path: '/openapi.json',
     summary: 'This OpenAPI 3.1 document',
     tags: ['core'],
+    scope: 'deployment',
     responses: { 200: { description: 'the document, generated from the routes’ schemas', schema: openApiDocumentSchema } },
     handler: () => openApiDocument(),
   });

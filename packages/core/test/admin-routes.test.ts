@@ -13,6 +13,7 @@ const declared = definePlugin({
     http.adminRoute({
       method: 'post',
       path: '/things',
+      scope: 'deployment',
       summary: 'Create a thing',
       body: z.object({ name: z.string().min(1), size: z.number().int().optional() }).strict(),
       responses: { 201: { description: 'created', schema: thing } },
@@ -21,6 +22,7 @@ const declared = definePlugin({
     http.adminRoute({
       method: 'get',
       path: '/things/:thingId',
+      scope: 'deployment',
       summary: 'Show a thing',
       query: z.object({ verbose: z.enum(['true', 'false']).optional() }),
       responses: { 200: { description: 'the thing', schema: thing } },
@@ -29,6 +31,7 @@ const declared = definePlugin({
     http.adminRoute({
       method: 'delete',
       path: '/things/:thingId',
+      scope: 'deployment',
       summary: 'Delete a thing',
       responses: { 204: { description: 'deleted', schema: null } },
       handler: () => undefined,

@@ -130,6 +130,33 @@ export interface SsoSessionService {
 
 export const ssoSessionServiceRef = createServiceRef<SsoSessionService>('jit-provisioning.sessions');
 
+/** A live SSO session: who signed in, through which connection. */
+export interface SsoIdentity {
+  /** The `sso_sessions` row id (never the cookie value). */
+  sessionId: string;
+  userId: string;
+  connectionId: string;
+}
+
+/**
+ * Who is signed in through Doorman's own SSO (provided by jit-provisioning, which owns the session
+ * cookie and its rules: ended, expired, deprovisioned). The console opens an organization owner's
+ * session from it and re-checks it on every request (docs/console.md, "Organization owners").
+ */
+export interface SsoIdentityService {
+  /** The request's SSO session, read from jit-provisioning's own cookie; undefined when none is live. */
+  current(ctx: HttpContext): Promise<SsoIdentity | undefined>;
+  /** The session `sessionId` if it is still live (not ended, expired or deprovisioned), else undefined. */
+  live(sessionId: string): Promise<SsoIdentity | undefined>;
+  /**
+   * Where a browser starts signing in with `email` and comes back to `returnTo` (a path on this
+   * deployment) once signed in: jit-provisioning's `/sso/login`.
+   */
+  loginPath(email: string, returnTo: string): string;
+}
+
+export const ssoIdentityRef = createServiceRef<SsoIdentityService>('jit-provisioning.identity');
+
 /** Set on `ctx.state.auth` by the SCIM authenticator. */
 export interface ScimAuthState {
   kind: 'scim';
@@ -140,12 +167,31 @@ export interface ScimAuthState {
 /** Roles a membership can hold, lowest first. */
 export type OrgRole = 'member' | 'editor' | 'owner';
 
+/** A console session opened with an admin token: it acts with the token's powers. */
+export interface AdminTokenSession {
+  kind: 'admin';
+  tokenId: string;
+  sessionId: string;
+}
+
+/**
+ * A console session of an organization owner signed in through Doorman's SSO: it may use only the
+ * admin routes whose declared scope covers `orgIds` (the organizations the person owns now, re-read on
+ * every request; docs/console.md, "Organization owners").
+ */
+export interface OwnerSession {
+  kind: 'owner';
+  userId: string;
+  sessionId: string;
+  orgIds: readonly string[];
+}
+
 /**
  * A signed-in console session in place of an admin token (the console plugin provides it). Returns
  * undefined when the request carries no valid session; throws (403) when a write lacks its CSRF proof.
  */
 export interface AdminSessionAuthenticator {
-  authenticate(ctx: HttpContext): Promise<{ tokenId: string; sessionId: string } | undefined>;
+  authenticate(ctx: HttpContext): Promise<AdminTokenSession | OwnerSession | undefined>;
 }
 
 export const adminSessionAuthRef = createServiceRef<AdminSessionAuthenticator>('console.admin-session');

@@ -3,6 +3,8 @@ import type { DataSource } from 'typeorm';
 import { IsNull } from 'typeorm';
 import { AdminTokenEntity } from '@doorman/model';
 import { AuthenticationError } from '@doorman/plugin-api';
+import { OwnerRefused } from '../scope.ts';
+import { ADMIN_API_PREFIX } from '../openapi.ts';
 import type { AdminSessionAuthenticator } from '@doorman/plugin-api';
 import { bearerToken, digestsEqual, hashSecret } from '../secrets.ts';
 
@@ -13,6 +15,19 @@ export interface AdminAuthState {
   /** Set when the request came with a console session cookie instead of a token. */
   sessionId?: string;
 }
+
+/**
+ * An organization owner's console session (signed in through Doorman's SSO): only admin routes whose
+ * declared scope covers `orgIds` run (admin-routes.ts `scope`; docs/console.md).
+ */
+export interface OwnerAuthState {
+  kind: 'owner';
+  userId: string;
+  sessionId: string;
+  /** The organizations the person owns, read for this request. */
+  orgIds: readonly string[];
+}
+
 
 /**
  * Which challenge a 401 carries: API clients get Bearer; browser pages (the job dashboard, the API
@@ -66,6 +81,14 @@ export function adminAuthMiddleware(
     const session = header ? undefined : sessions?.();
     if (session) {
       const auth = await session.authenticate(ctx);
+      if (auth?.kind === 'owner') {
+        // Only the admin API's scoped routes serve owners; the job dashboard and the API docs are
+        // deployment-wide pages (docs/console.md, "Organization owners").
+        if (!ctx.path.startsWith(`${ADMIN_API_PREFIX}/`)) throw new OwnerRefused('this page is for deployment administrators: organization owners cannot use it');
+        ctx.state.auth = { kind: 'owner', userId: auth.userId, sessionId: auth.sessionId, orgIds: auth.orgIds } satisfies OwnerAuthState;
+        ctx.state.actor = { type: 'sso_user', id: auth.userId, requestId: ctx.state.requestId ?? null };
+        return next();
+      }
       if (auth) {
         ctx.state.auth = { kind: 'admin', tokenId: auth.tokenId, sessionId: auth.sessionId } satisfies AdminAuthState;
         ctx.state.actor = { type: 'admin_token', id: auth.tokenId, requestId: ctx.state.requestId ?? null };

@@ -1,7 +1,7 @@
 /** The SSO connection and domain routes of the admin API. */
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
-import { isDuplicateKeyError, isUuid, type EventBus, type HttpSurface } from '@doorman/core';
+import { In, type EntityManager } from 'typeorm';
+import { connectionOrgIds, isDuplicateKeyError, isUuid, ownerOrgIds, scopeAllows, type EventBus, type HttpSurface } from '@doorman/core';
 import { ConflictError, InputError, NotFoundError, type Actor, type PluginEnv } from '@doorman/plugin-api';
 import { ConnectionDomainEntity, ConnectionOrgEntity, SsoConnectionEntity, type DeprovisioningScope, type SsoConnection } from '@doorman/model';
 import { missingSsoSettings, publicConnection } from './connections.ts';
@@ -17,6 +17,20 @@ async function findConnection(tx: EntityManager, id: string): Promise<SsoConnect
   return connection;
 }
 
+/**
+ * The connections an organization owner may see: every organization each serves is theirs (the rule
+ * of the `{ connection }` scope, so the list shows exactly the connections the owner can open).
+ */
+async function ownedConnectionIds(tx: EntityManager, owned: readonly string[]): Promise<string[]> {
+  if (!owned.length) return [];
+  const byDefault = await tx.getRepository(SsoConnectionEntity).find({ where: { defaultOrgId: In([...owned]) }, select: { id: true } });
+  const byServed = await tx.getRepository(ConnectionOrgEntity).find({ where: { orgId: In([...owned]) }, select: { connectionId: true } });
+  const candidates = [...new Set([...byDefault.map((c) => c.id), ...byServed.map((c) => c.connectionId)])];
+  const allowed: string[] = [];
+  for (const id of candidates) if (scopeAllows(owned, await connectionOrgIds(tx, id))) allowed.push(id);
+  return allowed;
+}
+
 async function connectionView(tx: EntityManager, connection: SsoConnection) {
   const [orgs, domains] = await Promise.all([
     tx.getRepository(ConnectionOrgEntity).findBy({ connectionId: connection.id }),
@@ -29,6 +43,7 @@ export function registerConnectionRoutes(http: HttpSurface, transaction: PluginE
   http.adminRoute({
     method: 'post',
     path: '/connections',
+    scope: 'deployment',
     summary: 'Create an SSO connection', body: createConnectionBody, responses: { 201: { description: 'the connection (the OIDC client secret is never returned)', schema: connectionSchema } },
     handler: async (ctx, input) => {
       const { body } = input;
@@ -73,11 +88,14 @@ export function registerConnectionRoutes(http: HttpSurface, transaction: PluginE
   http.adminRoute({
     method: 'get',
     path: '/connections',
+    scope: 'filtered',
     summary: 'List SSO connections', query: listQuery, responses: { 200: { description: 'a page of connections', schema: connectionList } },
     handler: async (ctx, input) => {
       const q = input.query;
       ctx.body = await transaction(async (tx) => {
-        const [connections, total] = await tx.getRepository(SsoConnectionEntity).findAndCount({ order: { createdAt: 'ASC', id: 'ASC' }, take: q.limit, skip: q.offset });
+        const owned = ownerOrgIds(ctx);
+        const where = owned === undefined ? {} : { id: In(await ownedConnectionIds(tx, owned)) };
+        const [connections, total] = await tx.getRepository(SsoConnectionEntity).findAndCount({ where, order: { createdAt: 'ASC', id: 'ASC' }, take: q.limit, skip: q.offset });
         return { total, connections: await Promise.all(connections.map((c) => connectionView(tx, c))) };
       });
     },
@@ -86,6 +104,7 @@ export function registerConnectionRoutes(http: HttpSurface, transaction: PluginE
   http.adminRoute({
     method: 'get',
     path: '/connections/:connectionId',
+    scope: { connection: 'connectionId' },
     summary: 'Show an SSO connection (by id or name)', responses: { 200: { description: 'the connection', schema: connectionSchema } },
     handler: async (ctx) => {
       ctx.body = await transaction(async (tx) => connectionView(tx, await findConnection(tx, ctx.params.connectionId!)));
@@ -95,6 +114,7 @@ export function registerConnectionRoutes(http: HttpSurface, transaction: PluginE
   http.adminRoute({
     method: 'patch',
     path: '/connections/:connectionId',
+    scope: { connection: 'connectionId' },
     summary: 'Change an SSO connection', body: updateConnectionBody, responses: { 200: { description: 'the connection', schema: connectionSchema } },
     handler: async (ctx, input) => {
       const { body } = input;
@@ -141,6 +161,7 @@ export function registerConnectionRoutes(http: HttpSurface, transaction: PluginE
   http.adminRoute({
     method: 'delete',
     path: '/connections/:connectionId',
+    scope: { connection: 'connectionId' },
     summary: 'Delete an SSO connection', responses: { 204: { description: 'deleted', schema: null } },
     handler: async (ctx) => {
       await transaction(async (tx) => {
@@ -157,6 +178,7 @@ export function registerConnectionRoutes(http: HttpSurface, transaction: PluginE
   http.adminRoute({
     method: 'post',
     path: '/connections/:connectionId/domains',
+    scope: { connection: 'connectionId' },
     summary: 'Add an email domain to a connection', body: addDomainBody, responses: { 201: { description: 'the domain', schema: domainView } },
     handler: async (ctx, input) => {
       const { body } = input;
@@ -179,6 +201,7 @@ export function registerConnectionRoutes(http: HttpSurface, transaction: PluginE
   http.adminRoute({
     method: 'post',
     path: '/connections/:connectionId/domains/:domain/verify',
+    scope: { connection: 'connectionId' },
     summary: 'Mark a domain verified (an admin assertion)', responses: { 200: { description: 'the domain', schema: domainView } },
     handler: async (ctx) => {
       ctx.body = await transaction(async (tx) => {
@@ -198,6 +221,7 @@ export function registerConnectionRoutes(http: HttpSurface, transaction: PluginE
   http.adminRoute({
     method: 'delete',
     path: '/connections/:connectionId/domains/:domain',
+    scope: { connection: 'connectionId' },
     summary: 'Remove a domain', responses: { 204: { description: 'removed', schema: null } },
     handler: async (ctx) => {
       await transaction(async (tx) => {

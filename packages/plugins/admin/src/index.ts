@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { In } from 'typeorm';
-import { isDuplicateKeyError, isUuid } from '@doorman/core';
+import { isDuplicateKeyError, isUuid, ownerOrgIds } from '@doorman/core';
 import { definePlugin, ConflictError, NotFoundError, type Actor, type CliCommand } from '@doorman/plugin-api';
 import { OrganizationEntity, OrgMembershipEntity, TeamEntity, TeamMembershipEntity, UserEntity, type Organization } from '@doorman/model';
 import { createOrgBody, createTeamBody, listQuery, renameTeamBody, updateOrgBody } from './schemas.ts';
@@ -85,6 +85,7 @@ export const adminPlugin = definePlugin<AdminConfig>({
     http.adminRoute({
       method: 'post',
       path: '/orgs',
+      scope: 'deployment',
       summary: 'Create an organization', body: createOrgBody, responses: { 201: { description: 'the organization', schema: orgView } },
       handler: async (ctx, input) => {
         const { body } = input;
@@ -106,10 +107,14 @@ export const adminPlugin = definePlugin<AdminConfig>({
     http.adminRoute({
       method: 'get',
       path: '/orgs',
+      scope: 'filtered',
       summary: 'List organizations', query: listQuery, responses: { 200: { description: 'a page of organizations, by name', schema: orgList } },
       handler: async (ctx, input) => {
         const q = input.query;
-        const [orgs, total] = await transaction((tx) => tx.getRepository(OrganizationEntity).findAndCount({ order: { name: 'ASC' }, take: q.limit, skip: q.offset }));
+        // An organization owner lists only the organizations they own (docs/console.md).
+        const owned = ownerOrgIds(ctx);
+        const where = owned === undefined ? {} : { id: In([...owned]) };
+        const [orgs, total] = await transaction((tx) => tx.getRepository(OrganizationEntity).findAndCount({ where, order: { name: 'ASC' }, take: q.limit, skip: q.offset }));
         ctx.body = { orgs, total };
       },
     });
@@ -117,6 +122,7 @@ export const adminPlugin = definePlugin<AdminConfig>({
     http.adminRoute({
       method: 'get',
       path: '/orgs/:org',
+      scope: { org: 'org' },
       summary: 'Show an organization (by id or name)', responses: { 200: { description: 'the organization', schema: orgView } },
       handler: async (ctx) => {
         ctx.body = await transaction((tx) => findOrg(tx, ctx.params.org!));
@@ -126,6 +132,7 @@ export const adminPlugin = definePlugin<AdminConfig>({
     http.adminRoute({
       method: 'patch',
       path: '/orgs/:org',
+      scope: { org: 'org' },
       summary: 'Change an organization', body: updateOrgBody, responses: { 200: { description: 'the organization', schema: orgView } },
       handler: async (ctx, input) => {
         const { body } = input;
@@ -147,6 +154,7 @@ export const adminPlugin = definePlugin<AdminConfig>({
     http.adminRoute({
       method: 'post',
       path: '/orgs/:org/teams',
+      scope: { org: 'org' },
       summary: 'Create a team', body: createTeamBody, responses: { 201: { description: 'the team', schema: teamView } },
       handler: async (ctx, input) => {
         const { body } = input;
@@ -169,6 +177,7 @@ export const adminPlugin = definePlugin<AdminConfig>({
     http.adminRoute({
       method: 'patch',
       path: '/orgs/:org/teams/:team',
+      scope: { org: 'org' },
       summary: 'Rename a team',
       description: 'The team by id or (case-insensitive) name, within the organization (by id or name). Publishes `team.renamed`.',
       params: z.object({ org: z.string().min(1), team: z.string().min(1) }),
@@ -195,6 +204,7 @@ export const adminPlugin = definePlugin<AdminConfig>({
     http.adminRoute({
       method: 'get',
       path: '/orgs/:org/teams',
+      scope: { org: 'org' },
       summary: 'List the teams of an organization', responses: { 200: { description: 'its teams, by name', schema: z.object({ teams: z.array(teamView) }) } },
       handler: async (ctx) => {
         ctx.body = await transaction(async (tx) => {
@@ -207,6 +217,7 @@ export const adminPlugin = definePlugin<AdminConfig>({
     http.adminRoute({
       method: 'get',
       path: '/orgs/:org/members',
+      scope: { org: 'org' },
       summary: 'List members with role, source and teams', query: listQuery, responses: { 200: { description: 'a page of members', schema: memberList } },
       handler: async (ctx, input) => {
         const q = input.query;

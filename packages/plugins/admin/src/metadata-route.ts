@@ -26,6 +26,7 @@ export function registerMetadataRoute(http: HttpSurface, config: AdminConfig): v
   http.adminRoute({
     method: 'post',
     path: '/saml-metadata',
+    scope: 'deployment',
     summary: 'Read IdP SAML metadata into connection settings',
     description:
       'Parses IdP metadata, pasted (`xml`) or fetched from `url`, into the `idp` settings of a SAML connection (entryPoint, idpIssuer, idpCert as PEM). Nothing is saved: PATCH the connection with them.',

@@ -121,6 +121,7 @@ export const auditPlugin = definePlugin<AuditConfig>({
     http.adminRoute({
       method: 'get',
       path: '/audit',
+      scope: 'deployment',
       summary: 'List audit events, newest first',
       query: listQuerySchema,
       responses: { 200: { description: 'a page of events; nextCursor is null on the last page', schema: eventPage } },
@@ -130,6 +131,7 @@ export const auditPlugin = definePlugin<AuditConfig>({
     http.adminRoute({
       method: 'get',
       path: '/audit/verify',
+      scope: 'deployment',
       summary: "Verify an organization's hash chain (the deployment chain without orgId)",
       query: verifyQuerySchema,
       responses: { 200: { description: 'ok, or where the chain breaks', schema: verifyResultSchema } },
@@ -146,6 +148,7 @@ export const auditPlugin = definePlugin<AuditConfig>({
     http.adminRoute({
       method: 'post',
       path: '/audit/verify',
+      scope: 'deployment',
       summary: 'Verify a chain ({ orgId }), or every chain of a signed checkpoint ({ checkpoint, publicKey? }) against the database',
       body: verifyBodySchema,
       responses: { 200: { description: 'a chain verification, or a checkpoint verification', schema: z.union([verifyResultSchema, checkpointResultSchema]) } },
@@ -188,6 +191,7 @@ export const auditPlugin = definePlugin<AuditConfig>({
     http.adminRoute({
       method: 'post',
       path: '/audit/checkpoints',
+      scope: 'deployment',
       summary: 'Seal, sign every chain head (Ed25519) and write the checkpoint file when AUDIT_CHECKPOINT_DIR is set',
       responses: { 201: { description: 'the signed checkpoint (X-Checkpoint-File: where it was written)', schema: checkpointSchema } },
       handler: async (ctx) => {
@@ -215,6 +219,7 @@ export const auditPlugin = definePlugin<AuditConfig>({
     http.adminRoute({
       method: 'get',
       path: '/audit/export',
+      scope: 'deployment',
       summary: 'Export audit events, oldest first, as NDJSON (one event per line) or CSV',
       query: exportQuerySchema,
       responses: { 200: { description: 'a download (Content-Disposition: attachment)', schema: z.string(), contentType: ['application/x-ndjson', 'text/csv'] } },

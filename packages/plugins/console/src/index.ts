@@ -81,6 +81,7 @@ export const consolePlugin = definePlugin<ConsoleConfig>({
     http.adminRoute({
       method: 'get',
       path: '/health',
+      scope: 'deployment',
       summary: 'Deployment health',
       description: 'Readiness (database, Redis), queue depths by state, outbox backlog and failed jobs, as the console Health page shows them.',
       responses: { 200: { description: 'health', schema: healthSchema } },

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import { IsNull, type DataSource } from 'typeorm';
-import { NotAllowedError, type AdminSessionAuthenticator } from '@doorman/plugin-api';
+import { NotAllowedError, type AdminSessionAuthenticator, type AdminTokenSession } from '@doorman/plugin-api';
 import { AdminTokenEntity, ConsoleSessionEntity, type ConsoleSession } from '@doorman/model';
 import { clearedCookie, readCookie, sessionCookie, type CookieOptions } from './cookies.ts';
 import { CSRF_HEADER, csrfToken, needsTouch, secondsLeft, sessionIdHash, sessionState, writeAllowed, type SessionLimits } from './policy.ts';
@@ -70,7 +70,7 @@ export class ConsoleSessions implements AdminSessionAuthenticator {
   }
 
   /** Admin authentication through the session cookie (core's admin authenticator calls this). */
-  async authenticate(ctx: Context): Promise<{ tokenId: string; sessionId: string } | undefined> {
+  async authenticate(ctx: Context): Promise<AdminTokenSession | undefined> {
     const session = await this.current(ctx);
     if (!session) return undefined;
     const allowed = writeAllowed(
@@ -78,7 +78,7 @@ export class ConsoleSessions implements AdminSessionAuthenticator {
       session.csrfToken,
     );
     if (!allowed) throw new NotAllowedError(`a change made with a console session needs the session's CSRF token in ${'X-CSRF-Token'}`, { field: 'X-CSRF-Token' });
-    return { tokenId: session.row.tokenId, sessionId: session.row.idHash.slice(0, 12) };
+    return { kind: 'admin' as const, tokenId: session.row.tokenId, sessionId: session.row.idHash.slice(0, 12) };
   }
 
   /** Revoking the admin token that opened a session ends the session. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { auditSettingsRef, definePlugin, refusalRecorderRef, ssoSessionServiceRef, type Actor, type CliCommand } from '@doorman/plugin-api';
+import { ownerOrgIds } from '@doorman/core';
+import { auditSettingsRef, definePlugin, NotFoundError, refusalRecorderRef, ssoSessionServiceRef, type Actor, type CliCommand } from '@doorman/plugin-api';
 import { explainPerson } from './explain.ts';
 import { renderExplanation } from './explain-render.ts';
 import { explainQuery, explanationSchema, searchQuery, searchResult, personSchema } from './schemas.ts';
@@ -93,18 +94,31 @@ export const peoplePlugin = definePlugin<PeopleConfig>({
     });
     jobs.schedule({ id: 'people-purge-activity', queue: 'people', name: 'purge-activity', pattern: config.activityPurgeCron, data: {} });
 
+    /** The organizations a person is a member of (none for an unknown person: owners get 404 either way). */
+    const personOrgs = async (_ctx: unknown, { params }: { params: Record<string, string> }) => {
+      const userId = await findPersonId(db, params.person!).catch((err: unknown) => {
+        if (err instanceof NotFoundError) return undefined;
+        throw err;
+      });
+      if (!userId) return [];
+      const rows: Array<{ orgId: string }> = await db.query('SELECT org_id AS orgId FROM org_memberships WHERE user_id = ?', [userId]);
+      return rows.map((r) => r.orgId);
+    };
+
     http.adminRoute({
       method: 'get',
       path: '/people',
+      scope: 'filtered',
       summary: 'Search people by a prefix of email, username, name, SCIM userName or externalId',
       query: searchQuery,
       responses: { 200: { description: 'a page of people, by email; nextCursor is null on the last page', schema: searchResult } },
-      handler: (_ctx, { query }) => searchPeople(db, query),
+      handler: (ctx, { query }) => searchPeople(db, query, ownerOrgIds(ctx)),
     });
 
     http.adminRoute({
       method: 'get',
       path: '/people/:person',
+      scope: { orgs: personOrgs },
       summary: 'Show one person (by account id, email or username)',
       responses: { 200: { description: 'the account, SCIM state per connection, memberships with provenance, open sessions, unfinished or failed jobs', schema: personSchema } },
       handler: async (_ctx, { params }) => showPerson(db, await findPersonId(db, params.person), clock.now()),
@@ -113,6 +127,7 @@ export const peoplePlugin = definePlugin<PeopleConfig>({
     http.adminRoute({
       method: 'get',
       path: '/people/:person/explain',
+      scope: { orgs: personOrgs },
       summary: 'Why is this person (not) in this organization or team, with this role: the causal chain from the audit trail',
       query: explainQuery,
       responses: {
@@ -127,6 +142,7 @@ export const peoplePlugin = definePlugin<PeopleConfig>({
     http.adminRoute({
       method: 'post',
       path: '/people/:person/sessions/end',
+      scope: { orgs: personOrgs },
       summary: "End every open SSO session of a person (audited as sso.sessions_ended, reason admin)",
       responses: { 200: { description: 'how many open sessions ended (0 without the jit-provisioning plugin)', schema: endSessionsResult } },
       handler: async (ctx, { params }) => {
@@ -141,6 +157,7 @@ export const peoplePlugin = definePlugin<PeopleConfig>({
     http.adminRoute({
       method: 'get',
       path: '/connections/:connectionId/activity',
+      scope: { connection: 'connectionId' },
       summary: "A connection's refused SCIM and SSO requests (and, with outcome=all, its accepted changes), newest first",
       query: activityQuery,
       responses: { 200: { description: 'a page of activity; nextCursor is null on the last page', schema: activityResult } },

@@ -26,7 +26,11 @@ export function decodePeopleCursor(cursor: string): string {
   return text.slice(2);
 }
 
-export async function searchPeople(db: DataSource, query: { q?: string; limit: number; cursor?: string }) {
+/**
+ * `ownedOrgs`: an organization owner's search (docs/console.md, "Organization owners") finds only
+ * people with a membership, every one of them in those organizations — the people an owner may open.
+ */
+export async function searchPeople(db: DataSource, query: { q?: string; limit: number; cursor?: string }, ownedOrgs?: readonly string[]) {
   const after = query.cursor === undefined ? null : decodePeopleCursor(query.cursor);
   const q = query.q?.trim() ?? '';
   const params: unknown[] = [];
@@ -45,6 +49,13 @@ export async function searchPeople(db: DataSource, query: { q?: string; limit: n
       UNION SELECT user_id FROM connection_users WHERE display_name_lc LIKE ? ESCAPE '!'
       UNION SELECT user_id FROM connection_users WHERE external_id LIKE ? ESCAPE '!') hit ON hit.id = u.id`;
     params.push(lc, lc, exact, lc, lc, exact);
+  }
+  if (ownedOrgs !== undefined) {
+    if (!ownedOrgs.length) return { people: [], nextCursor: null };
+    const list = ownedOrgs.map(() => '?').join(', ');
+    where += ` AND EXISTS (SELECT 1 FROM org_memberships m WHERE m.user_id = u.id AND m.org_id IN (${list}))
+      AND NOT EXISTS (SELECT 1 FROM org_memberships m WHERE m.user_id = u.id AND m.org_id NOT IN (${list}))`;
+    params.push(...ownedOrgs, ...ownedOrgs);
   }
   if (after !== null) {
     where += ' AND u.email_lc > ?';

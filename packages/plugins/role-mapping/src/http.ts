@@ -88,6 +88,7 @@ export function registerAdminRoutes(env: PluginEnv<unknown>, deps: Pick<ServiceD
   env.http.adminRoute({
     method: 'post',
     path: '/connections/:connectionId/role-mapping/preview',
+    scope: { connection: 'connectionId' },
     summary: 'Preview what IdP attributes would change for a user (dry run, writes nothing)',
     body: previewBody,
     responses: { 200: { description: 'the changes, and the resulting role and organization', schema: previewResponse } },
@@ -111,6 +112,7 @@ export function registerAdminRoutes(env: PluginEnv<unknown>, deps: Pick<ServiceD
   env.http.adminRoute({
     method: 'post',
     path: '/connections/:connectionId/sync',
+    scope: { connection: 'connectionId' },
     summary: "Re-apply role mapping to every SCIM user of a connection now (background job)",
     body: syncBody,
     responses: { 202: { description: 'the sync job was queued', schema: z.object({ jobId: z.string() }) } },

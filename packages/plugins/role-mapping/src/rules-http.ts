@@ -148,6 +148,7 @@ export function registerRuleRoutes(env: PluginEnv<unknown>, deps: Pick<ServiceDe
   env.http.adminRoute({
     method: 'get',
     path: '/connections/:connectionId/group-rules',
+    scope: { connection: 'connectionId' },
     summary: "A connection's group mapping rules and the built-in organization:team switch",
     responses: { 200: json('the rules', z.object({ connectionId: z.string(), builtinOrgTeam: z.boolean(), rules: z.array(ruleView) })) },
     handler: (_ctx, { params }) =>
@@ -161,6 +162,7 @@ export function registerRuleRoutes(env: PluginEnv<unknown>, deps: Pick<ServiceDe
   env.http.adminRoute({
     method: 'post',
     path: '/connections/:connectionId/group-rules',
+    scope: { connection: 'connectionId' },
     summary: 'Map a group (by id, externalId or name) to an organization, optionally a team and a role',
     description: 'Saving records a sync job that re-decides the members of the groups the rule matches (docs/group-mapping.md).',
     body: ruleBody,
@@ -181,6 +183,7 @@ export function registerRuleRoutes(env: PluginEnv<unknown>, deps: Pick<ServiceDe
   env.http.adminRoute({
     method: 'delete',
     path: '/connections/:connectionId/group-rules/:ruleId',
+    scope: { connection: 'connectionId' },
     summary: 'Delete a group mapping rule (re-decides the people it concerned through the sync job)',
     responses: { 200: json('the deleted rule id and the sync job', z.object({ deleted: z.string(), ...saved })) },
     async handler(ctx, { params }) {
@@ -197,6 +200,7 @@ export function registerRuleRoutes(env: PluginEnv<unknown>, deps: Pick<ServiceDe
   env.http.adminRoute({
     method: 'put',
     path: '/connections/:connectionId/group-rules/builtin',
+    scope: { connection: 'connectionId' },
     summary: 'Turn the built-in organization:team rule on or off for a connection',
     body: builtinBody,
     responses: { 200: json('the setting and the sync job', z.object({ builtinOrgTeam: z.boolean(), ...saved })) },
@@ -214,6 +218,7 @@ export function registerRuleRoutes(env: PluginEnv<unknown>, deps: Pick<ServiceDe
   env.http.adminRoute({
     method: 'post',
     path: '/connections/:connectionId/group-rules/preview',
+    scope: { connection: 'connectionId' },
     summary: 'Dry run of a rule change: how many people would gain or lose which membership',
     description: 'One change: a new rule (the create fields), deleteRuleId, or builtinOrgTeam. Reads only.',
     body: rulePreviewBody,
@@ -246,6 +251,7 @@ export function registerRuleRoutes(env: PluginEnv<unknown>, deps: Pick<ServiceDe
   env.http.adminRoute({
     method: 'get',
     path: '/connections/:connectionId/groups',
+    scope: { connection: 'connectionId' },
     summary: 'The groups the IdP pushed, with their member counts and what each maps to',
     responses: {
       200: json(
@@ -258,6 +264,7 @@ export function registerRuleRoutes(env: PluginEnv<unknown>, deps: Pick<ServiceDe
   env.http.adminRoute({
     method: 'get',
     path: '/connections/:connectionId/groups/unmapped',
+    scope: { connection: 'connectionId' },
     summary: 'The groups no rule maps (stored, listed, granting nothing)',
     responses: { 200: json('the unmapped groups', z.object({ groups: z.array(z.object(groupView)) })) },
     handler: async (_ctx, { params }) => ({ groups: (await listGroups(params.connectionId)).filter((g) => !g.targets.length).map(({ targets: _t, ...g }) => g) }),

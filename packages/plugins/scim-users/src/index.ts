@@ -109,6 +109,7 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
     http.adminRoute({
       method: 'post',
       path: '/connections/:connectionId/scim-users/recount',
+      scope: { connection: 'connectionId' },
       summary: "Recount a connection's SCIM users (repairs the counter behind unfiltered totals)",
       responses: {
         200: {

@@ -122,6 +122,7 @@ export function mountAdminRoutes(http: HttpSurface, deps: AdminRouteDeps): void 
   http.adminRoute({
     method: 'post',
     path: '/connections/:connectionId/scim-tokens',
+    scope: { connection: 'connectionId' },
     summary: 'Issue a SCIM token for a connection (the secret is returned once)', body: createScimTokenBody, responses: { 201: { description: 'the token, with its secret (shown only now)', schema: scimTokenSchema.extend({ token: z.string() }) } },
     handler: async (ctx, input) => {
       const { body } = input;
@@ -148,6 +149,7 @@ export function mountAdminRoutes(http: HttpSurface, deps: AdminRouteDeps): void 
   http.adminRoute({
     method: 'get',
     path: '/connections/:connectionId/scim-tokens',
+    scope: { connection: 'connectionId' },
     summary: "List a connection's SCIM tokens (metadata only)", responses: { 200: { description: 'the tokens, oldest first', schema: z.object({ tokens: z.array(scimTokenSchema) }) } },
     handler: async (ctx) => {
       const { connectionId } = ctx.params as { connectionId: string };
@@ -163,6 +165,7 @@ export function mountAdminRoutes(http: HttpSurface, deps: AdminRouteDeps): void 
   http.adminRoute({
     method: 'post',
     path: '/connections/:connectionId/scim-tokens/:tokenId/rotate',
+    scope: { connection: 'connectionId' },
     summary: 'Rotate a SCIM token: a new one now, the old one until the grace ends', body: rotateScimTokenBody, responses: { 201: { description: 'the new token with its secret, and the one it replaces', schema: scimTokenSchema.extend({ token: z.string(), replaces: scimTokenSchema }) } },
     handler: async (ctx, input) => {
       const { body } = input;
@@ -206,6 +209,7 @@ export function mountAdminRoutes(http: HttpSurface, deps: AdminRouteDeps): void 
   http.adminRoute({
     method: 'delete',
     path: '/connections/:connectionId/scim-tokens/:tokenId',
+    scope: { connection: 'connectionId' },
     summary: 'Revoke a SCIM token (idempotent)', responses: { 204: { description: 'revoked', schema: null } },
     handler: async (ctx) => {
       const { connectionId, tokenId } = ctx.params as { connectionId: string; tokenId: string };
@@ -230,6 +234,7 @@ export function mountAdminRoutes(http: HttpSurface, deps: AdminRouteDeps): void 
   http.adminRoute({
     method: 'post',
     path: '/admin-tokens',
+    scope: 'deployment',
     summary: 'Issue an admin token (the secret is returned once)', body: createAdminTokenBody, responses: { 201: { description: 'the token, with its secret (shown only now)', schema: adminTokenSchema.extend({ token: z.string() }) } },
     handler: async (ctx, input) => {
       const { body } = input;
@@ -254,6 +259,7 @@ export function mountAdminRoutes(http: HttpSurface, deps: AdminRouteDeps): void 
   http.adminRoute({
     method: 'get',
     path: '/admin-tokens',
+    scope: 'deployment',
     summary: 'List admin tokens (metadata only)', responses: { 200: { description: 'the tokens, oldest first', schema: z.object({ tokens: z.array(adminTokenSchema) }) } },
     handler: async (ctx) => {
       const now = deps.now();
@@ -265,6 +271,7 @@ export function mountAdminRoutes(http: HttpSurface, deps: AdminRouteDeps): void 
   http.adminRoute({
     method: 'delete',
     path: '/admin-tokens/:id',
+    scope: 'deployment',
     summary: 'Revoke an admin token (idempotent)', responses: { 204: { description: 'revoked', schema: null } },
     handler: async (ctx) => {
       const { id } = ctx.params as { id: string };

@@ -148,6 +148,7 @@ export const webhooksPlugin = definePlugin<WebhooksConfig>({
     http.adminRoute({
       method: 'get',
       path: '/events',
+      scope: 'deployment',
       summary: 'Provisioning events in commit order after a cursor (WorkOS events API shape)',
       query: eventsQuerySchema,
       responses: { 200: { description: 'a page of events', schema: eventListSchema } },
@@ -160,6 +161,7 @@ export const webhooksPlugin = definePlugin<WebhooksConfig>({
     http.adminRoute({
       method: 'get',
       path: '/webhooks',
+      scope: 'deployment',
       summary: 'Webhook endpoints',
       responses: { 200: { description: 'every endpoint (never its secrets)', schema: endpointListSchema } },
       handler: () => endpoints.list(db.manager),
@@ -167,6 +169,7 @@ export const webhooksPlugin = definePlugin<WebhooksConfig>({
     http.adminRoute({
       method: 'post',
       path: '/webhooks',
+      scope: 'deployment',
       summary: 'Create a webhook endpoint; its signing secret is shown once',
       body: createSchema,
       responses: { 201: { description: 'the endpoint with its secret', schema: createdEndpointSchema } },
@@ -175,6 +178,7 @@ export const webhooksPlugin = definePlugin<WebhooksConfig>({
     http.adminRoute({
       method: 'get',
       path: '/webhooks/:id',
+      scope: 'deployment',
       summary: 'A webhook endpoint',
       params: idParams,
       responses: { 200: { description: 'the endpoint', schema: endpointSchema } },
@@ -183,6 +187,7 @@ export const webhooksPlugin = definePlugin<WebhooksConfig>({
     http.adminRoute({
       method: 'patch',
       path: '/webhooks/:id',
+      scope: 'deployment',
       summary: 'Change a webhook endpoint; enabling it again sends what it held',
       params: idParams,
       body: updateSchema,
@@ -197,6 +202,7 @@ export const webhooksPlugin = definePlugin<WebhooksConfig>({
     http.adminRoute({
       method: 'delete',
       path: '/webhooks/:id',
+      scope: 'deployment',
       summary: 'Delete a webhook endpoint with its deliveries and log',
       params: idParams,
       responses: { 204: { description: 'deleted', schema: null } },
@@ -208,6 +214,7 @@ export const webhooksPlugin = definePlugin<WebhooksConfig>({
     http.adminRoute({
       method: 'post',
       path: '/webhooks/:id/rotate-secret',
+      scope: 'deployment',
       summary: 'A new signing secret, shown once; the previous one also signs until the overlap ends',
       params: idParams,
       body: rotateSchema,
@@ -217,6 +224,7 @@ export const webhooksPlugin = definePlugin<WebhooksConfig>({
     http.adminRoute({
       method: 'get',
       path: '/webhooks/:id/deliveries',
+      scope: 'deployment',
       summary: "An endpoint's delivery log, newest first",
       params: idParams,
       query: deliveriesQuerySchema,
@@ -229,6 +237,7 @@ export const webhooksPlugin = definePlugin<WebhooksConfig>({
     http.adminRoute({
       method: 'get',
       path: '/webhook-deliveries/:deliveryId',
+      scope: 'deployment',
       summary: 'One delivery with its attempts (status, latency, response snippet, error)',
       params: deliveryParams,
       responses: { 200: { description: 'the delivery', schema: deliveryDetailSchema } },
@@ -237,6 +246,7 @@ export const webhooksPlugin = definePlugin<WebhooksConfig>({
     http.adminRoute({
       method: 'post',
       path: '/webhook-deliveries/:deliveryId/redeliver',
+      scope: 'deployment',
       summary: 'Send a delivery again (same event, same webhook-id)',
       params: deliveryParams,
       responses: { 201: { description: 'the new delivery', schema: deliveryDetailSchema } },
