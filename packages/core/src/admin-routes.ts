@@ -47,7 +47,7 @@ export interface AdminRouteDefinition<P extends z.ZodType | undefined = undefine
    * Required: which organizations the route touches, so an organization owner's console session runs
    * it only within their organizations (`'deployment'` refuses owners; scope.ts, docs/console.md).
    */
-  scope: AdminRouteScope<{ params: Out<P> }>;
+  scope: AdminRouteScope<{ params: Record<string, string> }>;
   /** By status. The lowest 2xx is the status set before the handler runs (it may set another). */
   responses: Record<number, AdminResponseSpec>;
   /** Sets `ctx.body`, or returns the body. */
