@@ -79,6 +79,12 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
       buckets: [1, 2, 4, 8, 16, 32, 64],
       registers: [metrics],
     });
+    const createGroups = new Histogram({
+      name: 'doorman_scim_users_create_group_size',
+      help: 'SCIM Users creates committed by one shared transaction (group commit)',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers: [metrics],
+    });
     const store = new ScimUserStore({
       db,
       transaction,
@@ -92,6 +98,7 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
       onLookupBatch: (lookup, size) => batchSeries[lookup].observe(size),
       groupCommit: config.groupCommit,
       onWriteGroup: (size) => writeGroups.observe(size),
+      onCreateGroup: (size) => createGroups.observe(size),
     });
 
     // A burst of deactivations is applied in batches (deprovision-batch.ts): up to 50 jobs run at once.

@@ -21,6 +21,7 @@ import { toScimUser, toUserColumns, type EmailRow, type UserColumns } from './us
 import { UserReads, type UserReadsDeps } from './user-reads.ts';
 import { causeOf, diff, mappingAttributes, orStale, staleCheck } from './write-rules.ts';
 import { runWriteGroup, type WriteGroupHost, type WriteRequest, type WriteStep } from './write-group.ts';
+import { runCreateGroup, type CreateGroupHost, type CreateRequest } from './create-group.ts';
 
 export interface ScimUserStoreDeps extends UserReadsDeps {
   transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T>;
@@ -28,10 +29,12 @@ export interface ScimUserStoreDeps extends UserReadsDeps {
   jobs: JobRegistry;
   roleMapping: RoleMappingService;
   now(): Date;
-  /** false: every PUT/PATCH in a transaction of its own (default: group commit, docs/group-commit.md). */
+  /** false: every PUT/PATCH and create in a transaction of its own (default: group commit, docs/group-commit.md). */
   groupCommit?: boolean;
   /** Told the size of each group of PUTs/PATCHes that shared a transaction. */
   onWriteGroup?: (size: number) => void;
+  /** Told the size of each group of creates that shared a transaction. */
+  onCreateGroup?: (size: number) => void;
 }
 
 export interface Tenant {
@@ -50,6 +53,8 @@ export class ScimUserStore {
   private readonly accounts: RowCodec<User>;
   /** PUTs and PATCHes that arrive together share one transaction (write-group.ts, docs/group-commit.md). */
   private readonly writes: (request: WriteRequest) => Promise<ScimResource>;
+  /** POST /Users requests that arrive together share one transaction too (create-group.ts). */
+  private readonly creates: (request: CreateRequest) => Promise<ScimResource>;
 
   constructor(private readonly deps: ScimUserStoreDeps) {
     this.reads = new UserReads(deps);
@@ -70,6 +75,19 @@ export class ScimUserStore {
           runAlone: (request) => deps.transaction((tx) => this.writeAlone(tx, request)),
           onGroup: deps.onWriteGroup,
         });
+    const createHost: CreateGroupHost = {
+      readAccounts: (tx, emailsLc) => this.readAccounts(tx, emailsLc),
+      createMember: (tx, request, account) => this.createMember(tx, request, account),
+      countUsers: (tx, connectionId, delta) => recordConnectionUsersChange(tx, connectionId, delta),
+    };
+    this.creates = deps.groupCommit === false
+      ? (request) => this.createAlone(request)
+      : groupCommitter<CreateRequest, ScimResource>({
+          transaction: deps.transaction,
+          runGroup: (tx, requests) => runCreateGroup(createHost, tx, requests),
+          runAlone: (request) => this.createAlone(request),
+          onGroup: deps.onCreateGroup,
+        });
   }
 
   private event(tenant: Tenant, row: Pick<ConnectionUser, 'id' | 'userId'>, action: string, changes?: DomainEvent['changes']): DomainEvent {
@@ -79,11 +97,27 @@ export class ScimUserStore {
 
   async create(tenant: Tenant, body: unknown): Promise<ScimResource> {
     const { columns, emails, email } = toUserColumns(body);
+    const request = { tenant, columns, emails, email };
+    // A group of one that lost the race for the account is not re-run by the group committer: here,
+    // alone, the next attempt links the account that now exists.
+    return this.creates(request).catch((err) => {
+      if (err instanceof AccountEmailTaken) return this.createAlone(request);
+      throw err;
+    });
+  }
+
+  /** One create in a transaction of its own (group commit off, or a group's fallback). */
+  private async createAlone(request: CreateRequest): Promise<ScimResource> {
     // A concurrent create of the same account through another connection can race us to the
     // users row: retry once, and the second attempt links the account that now exists.
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.deps.transaction((tx) => this.createIn(tx, tenant, columns, emails, email));
+        return await this.deps.transaction(async (tx) => {
+          const [account] = (await this.readAccounts(tx, [request.email.toLowerCase()])).values();
+          const { resource } = await this.createMember(tx, request, account ?? null);
+          await recordConnectionUsersChange(tx, request.tenant.connectionId, +1);
+          return resource;
+        });
       } catch (err) {
         if (err instanceof AccountEmailTaken && attempt < 3) continue;
         throw err;
@@ -91,10 +125,12 @@ export class ScimUserStore {
     }
   }
 
-  private async createIn(tx: EntityManager, tenant: Tenant, columns: UserColumns, emails: EmailRow[], email: string): Promise<ScimResource> {
+  /** The user, its emails, role mapping and its events; the caller updates the counter. */
+  private async createMember(tx: EntityManager, request: CreateRequest, existing: User | null): Promise<{ resource: ScimResource; account: User }> {
+    const { tenant, columns, emails, email } = request;
     // No existence check first: the unique index on (connection, userName) answers a duplicate with
-    // the INSERT below, and the transaction rolls back whatever came before it.
-    const { account, created } = await this.findOrCreateAccount(tx, columns, email);
+    // the INSERT below, and the transaction (or the member's savepoint) rolls back whatever came before it.
+    const account = existing ?? (await insertAccount(tx, { email, fullName: [columns.givenName, columns.familyName].filter(Boolean).join(' ') || columns.formattedName || null, now: this.deps.now() }));
     const now = this.deps.now();
     const row: ConnectionUser = { id: randomUUID(), connectionId: tenant.connectionId, userId: account.id, ...columns, version: 1, createdAt: now, updatedAt: now };
     try {
@@ -104,22 +140,20 @@ export class ScimUserStore {
       throw err;
     }
     await this.writeEmails(tx, row.id, emails, true);
-    const events = [this.event(tenant, row, created ? 'user.created' : 'user.linked', diff(null, columns))];
+    // Docker: "If the user already exists by email, they are assigned to the organization" — linked, not duplicated.
+    const events = [this.event(tenant, row, existing ? 'user.linked' : 'user.created', diff(null, columns))];
     if (row.active) {
       // The mapping's events follow from this request's event (docs/people-and-explain.md, "Causal links").
       await this.deps.roleMapping.apply(tx, { connectionId: tenant.connectionId, userId: account.id, attributes: mappingAttributes(columns), flow: 'scim', firstTime: true, actor: { ...tenant.actor, cause: events[0]!.id } });
     }
     await this.deps.events.publish(tx, tenant.actor, ...events);
-    await recordConnectionUsersChange(tx, tenant.connectionId, +1);
-    return toScimUser(row, this.deps.baseUrl);
+    return { resource: toScimUser(row, this.deps.baseUrl), account };
   }
 
-  /** Docker: "If the user already exists by email, they are assigned to the organization" — link, don't duplicate. */
-  private async findOrCreateAccount(tx: EntityManager, columns: UserColumns, email: string): Promise<{ account: User; created: boolean }> {
-    const [raw] = await tx.query(`SELECT ${this.accounts.select()} FROM users WHERE email_lc = ?`, [email.toLowerCase()]);
-    if (raw) return { account: this.accounts.hydrate(raw), created: false };
-    const fullName = [columns.givenName, columns.familyName].filter(Boolean).join(' ') || columns.formattedName || null;
-    return { account: await insertAccount(tx, { email, fullName, now: this.deps.now() }), created: true };
+  /** The global accounts of these lower-cased emails, keyed by them. */
+  private async readAccounts(tx: EntityManager, emailsLc: string[]): Promise<Map<string, User>> {
+    const raws: Array<Record<string, unknown>> = await tx.query(`SELECT ${this.accounts.select()} FROM users WHERE email_lc IN (${emailsLc.map(() => '?').join(', ')})`, emailsLc);
+    return new Map(raws.map((raw) => this.accounts.hydrate(raw)).map((account) => [account.emailLc, account]));
   }
 
   private async writeEmails(tx: EntityManager, connectionUserId: string, emails: EmailRow[], isNewUser = false) {

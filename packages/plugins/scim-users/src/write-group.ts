@@ -93,15 +93,25 @@ export async function runWriteGroup(host: WriteGroupHost, tx: EntityManager, req
  * audit writer drops what a rolled-back savepoint published). The member's own error rolls back to
  * the savepoint and becomes its outcome; any other error fails the group.
  */
-async function inSavepoint<T>(tx: EntityManager, work: () => Promise<T>): Promise<MemberOutcome<T>> {
+export async function inSavepoint<T>(tx: EntityManager, work: () => Promise<T>): Promise<MemberOutcome<T>> {
   const qr = tx.queryRunner!;
   await qr.startTransaction();
   let value: T;
   try {
     value = await work();
   } catch (err) {
+    // Back to the enclosing level whatever the error. Left open, TypeORM's rollback of the group
+    // would only roll back to this savepoint, and the pooled connection's next START TRANSACTION
+    // would commit the members before it — while they are re-run alone (a double write).
+    try {
+      await qr.rollbackTransaction();
+    } catch (rollbackError) {
+      // The savepoint is gone (InnoDB rolled the whole transaction back, or the connection broke):
+      // end whatever is left, and fail the group.
+      await qr.query('ROLLBACK').catch(() => undefined);
+      throw isMemberError(err) ? rollbackError : err;
+    }
     if (!isMemberError(err)) throw err;
-    await qr.rollbackTransaction();
     return { ok: false, error: err };
   }
   await qr.commitTransaction();
