@@ -1,9 +1,9 @@
 /**
  * Group commit A/B (docs/group-commit.md): two gateways on one database, one with
- * SCIM_USERS_GROUP_COMMIT=true (A) and one with false (B), loaded AT THE SAME TIME with half the
+ * SCIM_USERS_GROUP_COMMIT=true and SCIM_USERS_CREATE_GROUP_COMMIT=true (A) and one with both false (B), loaded AT THE SAME TIME with half the
  * connections each, in rounds — on a shared machine, both meet the same moments, so what differs is
- * their own cost. Scenarios: PATCH displayName of random users, and deactivations (each request a
- * different active user).
+ * their own cost. Scenarios: PATCH displayName of random users, creates (a unique userName each), and
+ * deactivations (each request a different active user).
  *
  *   npx tsx bench/group-commit-bench.ts [--users 4000] [--duration 10] [--connections 32] [--quick]
  *
@@ -19,6 +19,7 @@ import { createBenchStores, createTenant, dropBenchStores, gatewayEnv, startGate
 import { measure, stopLoad, type LoadResult, type ScenarioRequest } from './lib/load.ts';
 import { PATCH_OP, seedUsers } from './lib/seed.ts';
 
+const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const log = (m: string) => process.stderr.write(`[group-commit-bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 const state: { dbName?: string; redisDb?: number; pool?: Pool } = {};
 let cleaning: Promise<void> | undefined;
@@ -43,7 +44,7 @@ async function main() {
   const adminToken = randomBytes(24).toString('hex');
   const { gateway: entry } = await bundleGatewayEntries();
   const plugins = 'token-auth,role-mapping,scim-users,audit';
-  const a = await startGateway('gateway-group', entry, gatewayEnv(stores.databaseUrl, stores.redisUrl, await freePort(), adminToken, plugins, { SCIM_USERS_GROUP_COMMIT: 'true' }));
+  const a = await startGateway('gateway-group', entry, gatewayEnv(stores.databaseUrl, stores.redisUrl, await freePort(), adminToken, plugins, { SCIM_USERS_GROUP_COMMIT: 'true', SCIM_USERS_CREATE_GROUP_COMMIT: 'true' }));
   const b = await startGateway('gateway-single', entry, gatewayEnv(stores.databaseUrl, stores.redisUrl, await freePort(), adminToken, plugins, { SCIM_USERS_GROUP_COMMIT: 'false' }));
   const tenant = await createTenant(a.baseUrl, adminToken, `gc-${tag}`, `Group commit ${tag}`);
   const pool = (state.pool = createPool({ uri: stores.databaseUrl, connectionLimit: 4, timezone: 'Z' }));
@@ -53,11 +54,18 @@ async function main() {
   // Deactivations: each side takes distinct users from its own half of the set.
   const pools = { a: ids.filter((_, i) => i % 2 === 0), b: ids.filter((_, i) => i % 2 === 1) };
   const used = { a: 0, b: 0 };
+  const created = { a: 0, b: 0 };
   const scenarios: Record<string, (side: 'a' | 'b') => (n: number) => ScenarioRequest> = {
     'PATCH displayName': () => (n) => ({
       method: 'PATCH',
       path: `/scim/v2/Users/${ids[Math.floor(Math.random() * ids.length)]}`,
       body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: `Patched ${n}` }] },
+    }),
+    // Creates: a unique userName per request (the two sides never collide); group commit covers creates too.
+    create: (side) => (n) => ({
+      method: 'POST',
+      path: '/scim/v2/Users',
+      body: { schemas: [USER_SCHEMA], userName: `gc-${side}-${tag}-${created[side]++}-${n}@bench.test`, name: { givenName: 'Bench', familyName: 'Create' }, active: true },
     }),
     deactivate: (side) => () => ({
       method: 'PATCH',

@@ -30,6 +30,12 @@ export const scimUsersConfigSchema = z
     listAnchorEvery: z.coerce.number().int().min(2).max(1_000_000).default(1_000),
     /** PUTs/PATCHes arriving together share one transaction (docs/group-commit.md); false: one each. */
     groupCommit: z.stringbool().default(true),
+    /**
+     * Creates arriving together share one transaction, each in a savepoint (docs/group-commit.md,
+     * "Creates"). Off by default: on the shared 2-core machine it measured 0.63–0.92× of one
+     * transaction each (bench/README.md); needs groupCommit too.
+     */
+    createGroupCommit: z.stringbool().default(false),
   })
   .strict();
 export type ScimUsersConfig = z.infer<typeof scimUsersConfigSchema>;
@@ -97,6 +103,7 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
       listAnchorEvery: config.listAnchorEvery,
       onLookupBatch: (lookup, size) => batchSeries[lookup].observe(size),
       groupCommit: config.groupCommit,
+      createGroupCommit: config.groupCommit && config.createGroupCommit,
       onWriteGroup: (size) => writeGroups.observe(size),
       onCreateGroup: (size) => createGroups.observe(size),
     });

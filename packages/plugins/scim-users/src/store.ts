@@ -29,13 +29,19 @@ export interface ScimUserStoreDeps extends UserReadsDeps {
   jobs: JobRegistry;
   roleMapping: RoleMappingService;
   now(): Date;
-  /** false: every PUT/PATCH and create in a transaction of its own (default: group commit, docs/group-commit.md). */
+  /** false: every PUT/PATCH (and create) in a transaction of its own (default: group commit, docs/group-commit.md). */
   groupCommit?: boolean;
+  /** true: creates arriving together share one transaction too (create-group.ts; default false, see bench/README.md). */
+  createGroupCommit?: boolean;
   /** Told the size of each group of PUTs/PATCHes that shared a transaction. */
   onWriteGroup?: (size: number) => void;
   /** Told the size of each group of creates that shared a transaction. */
   onCreateGroup?: (size: number) => void;
 }
+
+/** Creates per group, and groups committing at once (docs/group-commit.md, "Creates"). */
+const CREATE_GROUP_MAX = 8;
+const CREATE_GROUPS_IN_FLIGHT = 16;
 
 export interface Tenant {
   connectionId: string;
@@ -80,13 +86,18 @@ export class ScimUserStore {
       createMember: (tx, request, account) => this.createMember(tx, request, account),
       countUsers: (tx, connectionId, delta) => recordConnectionUsersChange(tx, connectionId, delta),
     };
-    this.creates = deps.groupCommit === false
+    this.creates = deps.groupCommit === false || deps.createGroupCommit !== true
       ? (request) => this.createAlone(request)
       : groupCommitter<CreateRequest, ScimResource>({
           transaction: deps.transaction,
           runGroup: (tx, requests) => runCreateGroup(createHost, tx, requests),
           runAlone: (request) => this.createAlone(request),
           onGroup: deps.onCreateGroup,
+          // A create is ~8 round trips run one member after another in its group (a transaction is
+          // one connection): small groups, many in flight, so the round trips of a burst still run
+          // side by side while BEGIN, COMMIT (its log flush), the audit INSERT and the counter are shared.
+          maxGroup: CREATE_GROUP_MAX,
+          maxInFlight: CREATE_GROUPS_IN_FLIGHT,
         });
   }
 

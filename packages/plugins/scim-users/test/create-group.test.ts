@@ -31,6 +31,7 @@ beforeAll(async () => {
     dialect: 'mysql',
     baseUrl: 'http://test/scim/v2',
     now: () => new Date(),
+    createGroupCommit: true,
     onCreateGroup: (size) => groups.push(size),
   });
 });
