@@ -1,9 +1,10 @@
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import { NotFoundError } from '@doorman/plugin-api';
-import { ConnectionUserEntity, readConnectionUserCount, rowCodec, type ConnectionUser, type RowCodec } from '@doorman/model';
+import { ConnectionUserEntity, rowCodec, type ConnectionUser, type RowCodec } from '@doorman/model';
 import { compileFilter, compileSort, type Dialect, type ListParams, type ScimResource } from '@doorman/scim';
 import { USER_ATTRIBUTES } from './filter-columns.ts';
+import { connectionCountLoader } from './count-loader.ts';
 import { toScimUser } from './user-resource.ts';
 import { defaultOrderPage, PageAnchors } from './page-anchors.ts';
 import type { Tenant } from './store.ts';
@@ -29,11 +30,17 @@ export class UserReads {
    */
   private readonly byId: DataLoader<LookupKey, RawRow | null, string>;
   private readonly byUserName: DataLoader<LookupKey, RawRow | null, string>;
+  /** Unfiltered list pages of one turn read the user counter with one statement (count-loader.ts). */
+  private readonly counts: ReturnType<typeof connectionCountLoader>;
+  /** What a list page selects, built once. */
+  private readonly pageColumns: string;
 
   constructor(private readonly deps: UserReadsDeps) {
     this.anchors = new PageAnchors(deps.db, { every: deps.listAnchorEvery });
     this.rows = rowCodec(deps.db, ConnectionUserEntity);
     const columns = this.rows.select(undefined, RESOURCE_COLUMNS);
+    this.pageColumns = this.rows.select('u', RESOURCE_COLUMNS);
+    this.counts = connectionCountLoader(deps.db);
     // Ids match exactly, as SCIM's `id` is caseExact (RFC 7643 §3.1), on MySQL's case-insensitive
     // collation as on SQLite: the rows come back keyed by their own id.
     const observe = deps.onLookupBatch ?? (() => undefined);
@@ -66,12 +73,12 @@ export class UserReads {
     let totalResults: number;
     if (!params.filter) {
       // Unfiltered: the total is the connection's counter, never COUNT(*) over its users.
-      const count = await readConnectionUserCount(this.deps.db, connectionId);
+      const count = await this.counts.load(connectionId);
       if (params.count === 0) return { resources: [], totalResults: count.users };
       if (sort) rows = await this.sortedPage(tenant, params, sort);
       else {
         const start = await this.anchors.pageStartFor(connectionId, count.changes, offset);
-        rows = (await defaultOrderPage(this.deps.db, connectionId, start, params.count, this.rows.select('u', RESOURCE_COLUMNS))).map((r) => this.rows.hydrate(r));
+        rows = (await defaultOrderPage(this.deps.db, connectionId, start, params.count, this.pageColumns)).map((r) => this.rows.hydrate(r));
       }
       totalResults = count.users;
     } else {
@@ -112,7 +119,7 @@ export class UserReads {
   private async sortedPage(tenant: Tenant, params: ListParams, sort: ReturnType<typeof compileSort> | undefined, where?: { sql: string; params: Record<string, unknown> }): Promise<ConnectionUser[]> {
     const order = `${sort ? `${sort.column} ${sort.direction}` : 'u.created_at ASC'}, u.id ASC`;
     const named = { connectionId: tenant.connectionId, ...where?.params, pageCount: params.count, pageOffset: params.startIndex - 1 };
-    const columns = this.rows.select('u', RESOURCE_COLUMNS);
+    const columns = this.pageColumns;
     // A deep OFFSET never reads the skipped rows in full: ids from the index first (deferred join).
     const sql =
       params.startIndex === 1

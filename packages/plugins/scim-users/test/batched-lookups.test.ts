@@ -146,3 +146,32 @@ describe('userName eq lookups in one turn of the event loop', () => {
     expect(result[2]!.resources.map((u) => u.userName).sort()).toEqual(['ada@batch.test', 'alan@batch.test']);
   });
 });
+
+describe('unfiltered list pages in one turn of the event loop', () => {
+  it('read the user counter with one statement, each page with its own connection\'s total', async () => {
+    const asA = tenantOf(bed.a.connectionId);
+    const asB = tenantOf(bed.b.connectionId);
+    const page = (startIndex: number, count: number) => ({ startIndex, count, attributes: [], excludedAttributes: [] });
+    const spy = vi.spyOn(bed.t.gateway.db, 'query');
+    let pages: Array<{ totalResults: number; resources: unknown[] }>;
+    let counterReads: unknown[];
+    try {
+      pages = await Promise.all([
+        store.list(asA, page(1, 2)),
+        store.list(asB, page(1, 10)),
+        store.list(asA, page(3, 10)),
+        store.list(asB, page(1, 0)),
+      ]);
+      counterReads = spy.mock.calls.filter(([sql]) => /FROM connection_user_counts/.test(String(sql)));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(counterReads).toHaveLength(1);
+    const [rowsA, rowsB] = await Promise.all([bed.a, bed.b].map(async (t) => Number((await bed.t.gateway.db.query('SELECT COUNT(*) AS n FROM connection_users WHERE connection_id = ?', [t.connectionId]))[0].n)));
+    expect(pages.map((p) => p.totalResults)).toEqual([rowsA, rowsB, rowsA, rowsB]);
+    expect(pages.map((p) => p.resources.length)).toEqual([2, rowsB, Math.max(0, rowsA - 2), 0]);
+    // The count follows the rows at once (no cache): a create, then a page.
+    await store.create(asB, newUser('counted@batch.test'));
+    expect((await store.list(asB, page(1, 0))).totalResults).toBe(rowsB + 1);
+  });
+});
