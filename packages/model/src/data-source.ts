@@ -16,6 +16,7 @@ import { Webhooks1733024000000 } from './migrations/1733024000000-Webhooks.ts';
 import { WEBHOOK_ENTITIES } from './entities-webhooks.ts';
 import { ConsoleSessions1733025000000 } from './migrations/1733025000000-ConsoleSessions.ts';
 import { ConnectionActivity1733031000000 } from './migrations/1733031000000-ConnectionActivity.ts';
+import { ConsoleOwnerSessions1733034000000 } from './migrations/1733034000000-ConsoleOwnerSessions.ts';
 import { GroupMapping1733023000000 } from './migrations/1733023000000-GroupMapping.ts';
 import { AuditCausalLinks1733030000000 } from './migrations/1733030000000-AuditCausalLinks.ts';
 
@@ -33,6 +34,7 @@ export const MIGRATIONS = [
   ConsoleSessions1733025000000,
   AuditCausalLinks1733030000000,
   ConnectionActivity1733031000000,
+  ConsoleOwnerSessions1733034000000,
 ];
 
 export interface DatabaseSettings {

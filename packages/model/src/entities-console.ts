@@ -3,12 +3,15 @@ import { EntitySchema } from 'typeorm';
 /**
  * A signed-in admin console session. The cookie carries a random id; only its SHA-256 is stored (a
  * database leak yields no usable cookie). `tokenId` is the admin token that opened it (`bootstrap`
- * for the configured one): revoking that token ends its sessions. Idle and absolute limits are
- * enforced on every request (docs/console.md).
+ * for the configured one): revoking that token ends its sessions. An organization owner's session
+ * (signed in through Doorman's SSO) has `userId` and `ssoSessionId` instead, and ends with that SSO
+ * session or the owner role. Idle and absolute limits are enforced on every request (docs/console.md).
  */
 export interface ConsoleSession {
   idHash: string;
-  tokenId: string;
+  tokenId: string | null;
+  userId?: string | null;
+  ssoSessionId?: string | null;
   createdAt: Date;
   lastSeenAt: Date;
   expiresAt: Date;
@@ -19,7 +22,9 @@ export const ConsoleSessionEntity = new EntitySchema<ConsoleSession>({
   tableName: 'console_sessions',
   columns: {
     idHash: { type: 'varchar', length: 64, primary: true, name: 'id_hash' },
-    tokenId: { type: 'varchar', length: 36, name: 'token_id' },
+    tokenId: { type: 'varchar', length: 36, nullable: true, name: 'token_id' },
+    userId: { type: 'varchar', length: 36, nullable: true, name: 'user_id' },
+    ssoSessionId: { type: 'varchar', length: 36, nullable: true, name: 'sso_session_id' },
     createdAt: { type: 'datetime', precision: 3, name: 'created_at' },
     lastSeenAt: { type: 'datetime', precision: 3, name: 'last_seen_at' },
     expiresAt: { type: 'datetime', precision: 3, name: 'expires_at' },

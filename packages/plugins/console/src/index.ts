@@ -1,9 +1,11 @@
+import type { Context } from 'koa';
 import { z } from 'zod';
 import { hashSecret, jsonBodyMiddleware, verifyAdminToken } from '@doorman/core';
-import { AuthenticationError, adminSessionAuthRef, definePlugin, InputError } from '@doorman/plugin-api';
+import { AuthenticationError, adminSessionAuthRef, definePlugin, InputError, ssoIdentityRef } from '@doorman/plugin-api';
 import { consoleAssets, CONSOLE_PATH, findAssetsDir } from './assets.ts';
 import { configSchema, type ConsoleConfig } from './config.ts';
-import { ConsoleSessions } from './sessions.ts';
+import { ConsoleSessions, type ValidSession } from './sessions.ts';
+import { ownerView, registerSsoSignIn } from './sso-sign-in.ts';
 import { healthSchema, readHealth } from './health.ts';
 
 export type { ConsoleConfig } from './config.ts';
@@ -35,18 +37,26 @@ export const consolePlugin = definePlugin<ConsoleConfig>({
       cookie: { name: config.cookieName, secure: publicUrl.protocol === 'https:' },
       bootstrapConfigured: Boolean(gateway.adminBootstrapToken),
       publicOrigin: publicUrl.origin,
+      // Looked up when a session is checked: jit-provisioning may be registered after this plugin.
+      sso: () => env.find(ssoIdentityRef),
     });
     provide(adminSessionAuthRef, sessions);
     const bootstrapHash = gateway.adminBootstrapToken ? hashSecret(gateway.adminBootstrapToken) : undefined;
     const r = http.public;
     const api = `${CONSOLE_PATH}/api/session`;
 
+    /** The session JSON: the CSRF token, and for an organization owner who they are and what they own. */
+    const respond = async (ctx: Context, session: ValidSession, status: number) => {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.status = status;
+      ctx.body = { csrfToken: session.csrfToken, expiresInSeconds: session.expiresInSeconds, tokenId: session.row.tokenId, publicUrl: gateway.publicUrl, owner: await ownerView(env, session) };
+    };
+
     r.get(api, async (ctx) => {
       const session = await sessions.current(ctx);
       if (!session) throw new AuthenticationError('not signed in to the console');
-      ctx.set('Cache-Control', 'no-store');
       ctx.append('Set-Cookie', sessions.refreshCookie(session));
-      ctx.body = { csrfToken: session.csrfToken, expiresInSeconds: session.expiresInSeconds, tokenId: session.row.tokenId, publicUrl: gateway.publicUrl };
+      await respond(ctx, session, 200);
     });
 
     // Public routes get no body parsing from the core (it reads bodies only after authentication):
@@ -60,17 +70,19 @@ export const consolePlugin = definePlugin<ConsoleConfig>({
       const { setCookie, session } = await sessions.open(tokenId);
       const actor = { type: 'admin_token' as const, id: tokenId, requestId: ctx.state.requestId ?? null };
       await transaction((tx) => events.publish(tx, actor, { action: 'console.signed_in', target: { type: 'admin_token', id: tokenId } }));
-      ctx.set('Cache-Control', 'no-store');
       ctx.append('Set-Cookie', setCookie);
-      ctx.status = 201;
-      ctx.body = { csrfToken: session.csrfToken, expiresInSeconds: session.expiresInSeconds, tokenId, publicUrl: gateway.publicUrl };
+      await respond(ctx, session, 201);
     });
+    registerSsoSignIn(env, r, sessions, respond);
 
     r.delete(api, async (ctx) => {
       // Signing out needs the CSRF token too: another site cannot end an operator's session.
       const auth = await sessions.authenticate(ctx);
       const cleared = await sessions.close(ctx);
-      if (auth) {
+      if (auth?.kind === 'owner') {
+        const actor = { type: 'sso_user' as const, id: auth.userId, requestId: ctx.state.requestId ?? null };
+        await transaction((tx) => events.publish(tx, actor, { action: 'console.signed_out', target: { type: 'user', id: auth.userId } }));
+      } else if (auth) {
         const actor = { type: 'admin_token' as const, id: auth.tokenId, requestId: ctx.state.requestId ?? null };
         await transaction((tx) => events.publish(tx, actor, { action: 'console.signed_out', target: { type: 'admin_token', id: auth.tokenId } }));
       }

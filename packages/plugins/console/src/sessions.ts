@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import { IsNull, type DataSource } from 'typeorm';
-import { NotAllowedError, type AdminSessionAuthenticator, type AdminTokenSession } from '@doorman/plugin-api';
-import { AdminTokenEntity, ConsoleSessionEntity, type ConsoleSession } from '@doorman/model';
+import { NotAllowedError, type AdminSessionAuthenticator, type AdminTokenSession, type OwnerSession, type SsoIdentityService } from '@doorman/plugin-api';
+import { AdminTokenEntity, ConsoleSessionEntity, OrgMembershipEntity, type ConsoleSession } from '@doorman/model';
 import { clearedCookie, readCookie, sessionCookie, type CookieOptions } from './cookies.ts';
 import { CSRF_HEADER, csrfToken, needsTouch, secondsLeft, sessionIdHash, sessionState, writeAllowed, type SessionLimits } from './policy.ts';
 
@@ -15,6 +15,8 @@ export interface SessionStoreOptions {
   /** Whether the gateway has a bootstrap token configured now (a session it opened ends when it is removed). */
   bootstrapConfigured: boolean;
   publicOrigin: string;
+  /** jit-provisioning's SSO sessions, when that plugin is enabled (an owner's session needs it). */
+  sso: () => SsoIdentityService | undefined;
 }
 
 export interface ValidSession {
@@ -22,6 +24,8 @@ export interface ValidSession {
   row: ConsoleSession;
   csrfToken: string;
   expiresInSeconds: number;
+  /** An organization owner's session: the person and the organizations they own now. */
+  owner?: { userId: string; orgIds: string[] };
 }
 
 export class ConsoleSessions implements AdminSessionAuthenticator {
@@ -31,14 +35,28 @@ export class ConsoleSessions implements AdminSessionAuthenticator {
     return this.options.db.getRepository(ConsoleSessionEntity);
   }
 
-  /** Opens a session for a verified admin token; returns the Set-Cookie value and the session. */
-  async open(tokenId: string): Promise<{ setCookie: string; session: ValidSession }> {
+  /**
+   * Opens a session for a verified admin token, or for an organization owner signed in through SSO
+   * (`owner`: the person, the SSO session it rests on, the organizations they own); returns the
+   * Set-Cookie value and the session.
+   */
+  async open(tokenId: string | null, owner?: { userId: string; ssoSessionId: string; orgIds: string[] }): Promise<{ setCookie: string; session: ValidSession }> {
     const id = randomBytes(32).toString('base64url');
     const now = this.options.clock.now();
-    const row: ConsoleSession = { idHash: sessionIdHash(id), tokenId, createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + this.options.limits.absoluteMs), endedAt: null };
+    const row: ConsoleSession = {
+      idHash: sessionIdHash(id),
+      tokenId: owner ? null : tokenId,
+      userId: owner?.userId ?? null,
+      ssoSessionId: owner?.ssoSessionId ?? null,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: new Date(now.getTime() + this.options.limits.absoluteMs),
+      endedAt: null,
+    };
     await this.repo.insert(row);
     const expiresInSeconds = secondsLeft(row, now, this.options.limits);
-    return { setCookie: sessionCookie(this.options.cookie, id, expiresInSeconds), session: { id, row, csrfToken: csrfToken(id), expiresInSeconds } };
+    const session: ValidSession = { id, row, csrfToken: csrfToken(id), expiresInSeconds, ...(owner ? { owner: { userId: owner.userId, orgIds: owner.orgIds } } : {}) };
+    return { setCookie: sessionCookie(this.options.cookie, id, expiresInSeconds), session };
   }
 
   /** The request's valid session (its last-seen time refreshed), or undefined. */
@@ -49,12 +67,32 @@ export class ConsoleSessions implements AdminSessionAuthenticator {
     if (!row) return undefined;
     const now = this.options.clock.now();
     if (sessionState(row, now, this.options.limits) !== 'active') return undefined;
-    if (!(await this.tokenStillValid(row.tokenId))) return undefined;
+    let owner: ValidSession['owner'];
+    if (row.userId) {
+      owner = await this.ownerStillValid(row.userId, row.ssoSessionId ?? null);
+      if (!owner) return undefined;
+    } else if (!row.tokenId || !(await this.tokenStillValid(row.tokenId))) return undefined;
     if (needsTouch(row, now, this.options.limits)) {
       row.lastSeenAt = now;
       await this.repo.update({ idHash: row.idHash, endedAt: IsNull() }, { lastSeenAt: now });
     }
-    return { id, row, csrfToken: csrfToken(id), expiresInSeconds: secondsLeft(row, now, this.options.limits) };
+    return { id, row, csrfToken: csrfToken(id), expiresInSeconds: secondsLeft(row, now, this.options.limits), ...(owner ? { owner } : {}) };
+  }
+
+  /** The organizations `userId` owns now (the owner role is re-read on every request). */
+  async ownedOrgs(userId: string): Promise<string[]> {
+    const rows = await this.options.db.getRepository(OrgMembershipEntity).find({ where: { userId, role: 'owner' }, select: { orgId: true } });
+    return rows.map((r) => r.orgId).sort();
+  }
+
+  /** An owner's session lives while its SSO session does and the person still owns an organization. */
+  private async ownerStillValid(userId: string, ssoSessionId: string | null): Promise<ValidSession['owner']> {
+    const sso = this.options.sso();
+    if (!sso || !ssoSessionId) return undefined;
+    const live = await sso.live(ssoSessionId);
+    if (!live || live.userId !== userId) return undefined;
+    const orgIds = await this.ownedOrgs(userId);
+    return orgIds.length ? { userId, orgIds } : undefined;
   }
 
   /** A refreshed cookie (its Max-Age follows the idle limit). */
@@ -69,16 +107,22 @@ export class ConsoleSessions implements AdminSessionAuthenticator {
     return clearedCookie(this.options.cookie);
   }
 
-  /** Admin authentication through the session cookie (core's admin authenticator calls this). */
-  async authenticate(ctx: Context): Promise<AdminTokenSession | undefined> {
+  /**
+   * Admin authentication through the session cookie (core's admin authenticator calls this). The
+   * request's own origin is built from its protocol and host: Koa 3's `ctx.origin` is the Origin header
+   * the browser sent, which would let any site's Origin pass.
+   */
+  async authenticate(ctx: Context): Promise<AdminTokenSession | OwnerSession | undefined> {
     const session = await this.current(ctx);
     if (!session) return undefined;
     const allowed = writeAllowed(
-      { method: ctx.method, path: ctx.path, csrfHeader: ctx.get(CSRF_HEADER) || undefined, origin: ctx.get('origin') || undefined, ownOrigins: [this.options.publicOrigin, ctx.origin] },
+      { method: ctx.method, path: ctx.path, csrfHeader: ctx.get(CSRF_HEADER) || undefined, origin: ctx.get('origin') || undefined, ownOrigins: [this.options.publicOrigin, `${ctx.protocol}://${ctx.host}`] },
       session.csrfToken,
     );
     if (!allowed) throw new NotAllowedError(`a change made with a console session needs the session's CSRF token in ${'X-CSRF-Token'}`, { field: 'X-CSRF-Token' });
-    return { kind: 'admin' as const, tokenId: session.row.tokenId, sessionId: session.row.idHash.slice(0, 12) };
+    const sessionId = session.row.idHash.slice(0, 12);
+    if (session.owner) return { kind: 'owner', userId: session.owner.userId, orgIds: session.owner.orgIds, sessionId };
+    return { kind: 'admin', tokenId: session.row.tokenId!, sessionId };
   }
 
   /** Revoking the admin token that opened a session ends the session. */

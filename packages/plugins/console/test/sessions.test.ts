@@ -15,7 +15,16 @@ writeFileSync(join(assets, 'index.html'), '<!doctype html><title>console</title>
 writeFileSync(join(assets, 'assets', 'app-abc123.js'), 'console.log(1)');
 
 beforeAll(async () => {
-  t = await startTestGateway({ plugins: [tokenAuthPlugin, consolePlugin], builtins: [adminPlugin], pluginSettings: { console: { assetsDir: assets } } });
+  t = await startTestGateway({
+    plugins: [tokenAuthPlugin, consolePlugin],
+    builtins: [adminPlugin],
+    pluginSettings: { console: { assetsDir: assets } },
+    // A stand-in for the job dashboard: a page that cannot send X-CSRF-Token.
+    afterBuild: (gateway) =>
+      gateway.http.mountAdminApp('/admin/dashboard', async (ctx) => {
+        ctx.body = { method: ctx.method };
+      }),
+  });
 });
 afterAll(async () => t?.close());
 
@@ -31,7 +40,7 @@ describe('console sign-in', () => {
     const { res, cookie, setCookie } = await signIn();
     expect(res.status).toBe(201);
     expect(setCookie).toMatch(/^doorman_console=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=1800; HttpOnly; SameSite=Strict$/);
-    expect(res.body).toEqual({ csrfToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), expiresInSeconds: 1800, tokenId: "bootstrap", publicUrl: t.gateway.config.publicUrl });
+    expect(res.body).toEqual({ csrfToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), expiresInSeconds: 1800, tokenId: "bootstrap", publicUrl: t.gateway.config.publicUrl, owner: null });
     expect(JSON.stringify(res.body) + setCookie).not.toContain(TEST_ADMIN_TOKEN);
     // Only the hash of the cookie's id is stored.
     const id = cookie.split('=')[1]!;
@@ -69,6 +78,14 @@ describe('the admin API with a console session', () => {
     expect(await t.gateway.db.getRepository(OrganizationEntity).countBy({ name: 'forged' })).toBe(0);
     const ok = await t.http.post('/admin/v1/orgs').set('Cookie', cookie).set('X-CSRF-Token', res.body.csrfToken).send({ name: 'made-in-console' });
     expect(ok.status).toBe(201);
+  });
+
+  it("accepts a dashboard write only with this deployment's Origin (another site's Origin header is not 'our' origin)", async () => {
+    const { cookie } = await signIn();
+    const own = new URL(t.gateway.config.publicUrl).origin;
+    expect((await t.http.post('/admin/dashboard').set('Cookie', cookie).set('Origin', own)).status).toBe(200);
+    expect((await t.http.post('/admin/dashboard').set('Cookie', cookie).set('Origin', 'https://evil.example')).status).toBe(403);
+    expect((await t.http.post('/admin/dashboard').set('Cookie', cookie)).status).toBe(403);
   });
 
   it('ends a session unused for the idle limit, one past the absolute limit, and one whose admin token was revoked', async () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from '@doorman/core';
-import { definePlugin, ssoSessionServiceRef } from '@doorman/plugin-api';
+import { definePlugin, ssoIdentityRef, ssoSessionServiceRef } from '@doorman/plugin-api';
+import { ssoIdentityService } from './identity.ts';
 import { deprovisioningSubscriber, ssoSessionService } from './deprovisioning.ts';
 import { configSchema, type JitProvisioningConfig } from './config.ts';
 import { registerRoutes } from './routes.ts';
@@ -27,5 +28,7 @@ export const jitProvisioningPlugin = definePlugin<JitProvisioningConfig>({
     const now = () => env.clock.now();
     env.events.subscribe(deprovisioningSubscriber(env.events, now));
     env.provide(ssoSessionServiceRef, ssoSessionService(env.events, now));
+    // Who is signed in, for the console's organization-owner sign-in (docs/console.md).
+    env.provide(ssoIdentityRef, ssoIdentityService(env as never, { sessionSecret, cookieName: env.config.cookieName }));
   },
 });

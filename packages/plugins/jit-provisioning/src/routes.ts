@@ -20,11 +20,21 @@ import { recordDenial, signIn } from './provision.ts';
 import { samlLoginUrl, samlMetadata, spUrls, verifySamlResponse } from './saml.ts';
 import { clearedCookie, readCookie, sessionCookie, signSessionId, verifySessionCookie, type CookieOptions } from './session.ts';
 import type { EphemeralStore } from './store.ts';
-import { SESSION_CHECK_SQL } from './deprovisioning.ts';
+import { isReturnPath, liveSession, type LiveSession } from './identity.ts';
 
-/** DATETIME(3) as read by a raw query: a Date (mysql2) or `YYYY-MM-DD HH:MM:SS.mmm` UTC text (SQLite). */
-const toDate = (v: Date | string): Date => (v instanceof Date ? v : new Date(`${v.replace(' ', 'T')}Z`));
-import { checkTransactionCookie, clearedTransactionCookie, transactionCookie, transactionCookieName, transactionKey, type TransactionCookieOptions, type TransactionKind } from './transaction.ts';
+import {
+  checkTransactionCookie,
+  clearedTransactionCookie,
+  TRANSACTION_TTL_MS,
+  transactionCookie,
+  transactionCookieName,
+  transactionKey,
+  type TransactionCookieOptions,
+  type TransactionKind,
+} from './transaction.ts';
+
+/** Where a pending sign-in returns to (kept beside its state, for as long). */
+const returnKey = (kind: TransactionKind, id: string) => `return:${kind}:${id}`;
 
 type Env = PluginEnv<JitProvisioningConfig>;
 interface RawRequest {
@@ -71,6 +81,7 @@ export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionS
     const value = readCookie(ctx.get('cookie'), transactionCookieName(txCookie.baseName, kind, id));
     const check = checkTransactionCookie(txCookie.key, value, kind, id, connectionId, nowMs());
     if (value !== undefined) ctx.append('Set-Cookie', clearedTransactionCookie(txCookie, kind, id));
+    ctx.state.ssoTransaction = returnKey(kind, id);
     if (check !== 'ok') {
       ctx.state.logger?.info({ kind, connectionId, check }, 'sso callback without this browser\'s transaction cookie');
       throw denials.browserMismatch(traceOf(ctx));
@@ -116,6 +127,13 @@ export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionS
       const maxAge = sessionMinutes * 60;
       ctx.append('Set-Cookie', sessionCookie(cookie, signSessionId(deps.sessionSecret, session.sessionId), maxAge));
       ctx.set('Cache-Control', 'no-store');
+      // A sign-in started with `return` (the console's owner sign-in) goes back there (303: a GET).
+      const back = ctx.state.ssoTransaction ? await deps.store.take(ctx.state.ssoTransaction) : null;
+      if (back && isReturnPath(back)) {
+        ctx.status = 303;
+        ctx.redirect(`${publicUrl}${back}`);
+        return;
+      }
       ctx.body = { user: session.user, connectionId: connection.id, expiresAt: session.expiresAt.toISOString(), firstTime: session.firstTime, accountCreated: session.accountCreated };
       ctx.state.logger?.info({ connectionId: connection.id, userId: session.user.id, protocol, firstTime: session.firstTime }, 'sso sign-in');
     } catch (err) {
@@ -139,6 +157,8 @@ export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionS
     const email = typeof ctx.query.email === 'string' ? ctx.query.email.trim() : '';
     if (!isEmail(email)) throw new InputError('email: enter the email address you sign in with', { field: 'email' });
     const chosen = typeof ctx.query.connection === 'string' ? ctx.query.connection : null;
+    const back = typeof ctx.query.return === 'string' ? ctx.query.return : undefined;
+    if (back !== undefined && !isReturnPath(back)) throw new InputError('return: a path on this deployment, starting with one "/"', { field: 'return' });
     const domain = emailDomain(email);
     const rows = await env.db.getRepository(ConnectionDomainEntity).find({ where: { domain } });
     if (!rows.length) throw denials.unknownDomain(domain, traceId).error;
@@ -168,10 +188,12 @@ export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionS
     if (connection.type === 'saml') {
       const { url, requestId } = await samlLoginUrl(connection, spUrls(publicUrl, connection.id), deps.store);
       ctx.append('Set-Cookie', transactionCookie(txCookie, 'saml', requestId, connection.id, nowMs()));
+      if (back) await deps.store.put(returnKey('saml', requestId), back, TRANSACTION_TTL_MS);
       location = url;
     } else {
       const { url, state } = await oidc.loginUrl(connection, email);
       ctx.append('Set-Cookie', transactionCookie(txCookie, 'oidc', state, connection.id, nowMs()));
+      if (back) await deps.store.put(returnKey('oidc', state), back, TRANSACTION_TTL_MS);
       location = url;
     }
     ctx.set('Cache-Control', 'no-store');
@@ -227,22 +249,9 @@ export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionS
    * deactivation job's state) → null. One statement (deprovisioning.ts SESSION_CHECK_SQL); a
    * deprovisioned session found here is ended on the spot.
    */
-  async function currentSession(ctx: any): Promise<{ id: string; userId: string; connectionId: string; expiresAt: Date } | null> {
+  async function currentSession(ctx: any): Promise<LiveSession | null> {
     const id = verifySessionCookie(deps.sessionSecret, readCookie(ctx.get('cookie'), cookie.name));
-    if (!id) return null;
-    const [row]: Array<{ id: string; userId: string; connectionId: string; expiresAt: Date | string; endedAt: Date | string | null; deprovisioned: number | string }> = await env.db.query(
-      SESSION_CHECK_SQL,
-      [id],
-    );
-    if (!row || row.endedAt) return null;
-    const expiresAt = toDate(row.expiresAt);
-    if (expiresAt.getTime() <= env.clock.now().getTime()) return null;
-    if (Number(row.deprovisioned)) {
-      await env.db.getRepository(SsoSessionEntity).update({ id, endedAt: IsNull() }, { endedAt: env.clock.now() });
-      ctx.state.logger?.info({ connectionId: row.connectionId }, 'sso session refused: the person was deprovisioned from its organization');
-      return null;
-    }
-    return { id: row.id, userId: row.userId, connectionId: row.connectionId, expiresAt };
+    return id ? liveSession(env as PluginEnv<unknown>, id, ctx.state.logger) : null;
   }
 
   r.get('/sso/me', async (ctx) => {
