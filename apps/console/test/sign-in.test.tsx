@@ -58,3 +58,66 @@ describe('SignInPage', () => {
     expect((await screen.findByRole('alert')).textContent).toContain('could not be reached');
   });
 });
+
+describe('SignInPage: organization owners through SSO', () => {
+  const ownerSession = { csrfToken: 'csrf-2', expiresInSeconds: 1800, tokenId: null, owner: { userId: 'u1', email: 'ann@acme.example', fullName: null, organizations: [{ id: 'o1', name: 'acme' }] } };
+
+  it('sends the browser to the SSO start with the email, and never posts an admin token', async () => {
+    const fetchMock = vi.fn();
+    vi.stubGlobal('fetch', fetchMock);
+    const navigate = vi.fn();
+    render(<SignInPage onSignedIn={() => undefined} navigate={navigate} />);
+    await userEvent.type(screen.getByLabelText('Work email'), ' ann@acme.example ');
+    await userEvent.click(screen.getByRole('button', { name: 'Continue with SSO' }));
+    expect(navigate).toHaveBeenCalledWith('/console/api/sso?email=ann%40acme.example');
+    expect(fetchMock).not.toHaveBeenCalled();
+  });
+
+  it('back from the IdP (?sso=return): opens the owner session once and drops the marker from the address', async () => {
+    window.history.replaceState(null, '', '/console/?sso=return');
+    const fetchMock = vi.fn(async (_request: Request) => respond(201, ownerSession));
+    vi.stubGlobal('fetch', fetchMock);
+    const onSignedIn = vi.fn();
+    render(<SignInPage onSignedIn={onSignedIn} />);
+    await vi.waitFor(() => expect(onSignedIn).toHaveBeenCalledWith(ownerSession));
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    const request = fetchMock.mock.calls[0]![0];
+    expect(new URL(request.url).pathname).toBe('/console/api/session/sso');
+    expect(request.method).toBe('POST');
+    expect(window.location.search).toBe('');
+  });
+
+  it('shows why when the person owns no organization', async () => {
+    window.history.replaceState(null, '', '/console/?sso=return');
+    vi.stubGlobal('fetch', vi.fn(async () => respond(403, { error: { code: 'DMN_CONSOLE_NOT_AN_OWNER', message: 'the console is for organization owners: you do not own an organization here' } })));
+    render(<SignInPage onSignedIn={() => undefined} />);
+    expect((await screen.findByRole('alert')).textContent).toContain('you do not own an organization');
+  });
+});
+
+describe('navigation for an organization owner', () => {
+  it('shows only what an owner can use, and who is signed in', async () => {
+    const { MemoryRouter } = await import('react-router');
+    const { Layout } = await import('../src/components/Layout.tsx');
+    const owner = { csrfToken: 'c', expiresInSeconds: 1, tokenId: null, publicUrl: 'http://x', owner: { userId: 'u1', email: 'ann@acme.example', fullName: null, organizations: [{ id: 'o1', name: 'acme' }] } };
+    render(
+      <MemoryRouter>
+        <Layout session={owner} onSignOut={() => undefined}>
+          <p>page</p>
+        </Layout>
+      </MemoryRouter>,
+    );
+    const nav = screen.getByRole('navigation', { name: 'Main' });
+    expect([...nav.querySelectorAll('a')].map((a) => a.textContent)).toEqual(['Organizations', 'SSO connections', 'People']);
+    expect(screen.getByText('ann@acme.example').getAttribute('title')).toBe('Owner of acme');
+    cleanup();
+    render(
+      <MemoryRouter>
+        <Layout session={{ ...owner, owner: null, tokenId: 'bootstrap' }} onSignOut={() => undefined}>
+          <p>page</p>
+        </Layout>
+      </MemoryRouter>,
+    );
+    expect(screen.getByRole('navigation', { name: 'Main' }).querySelectorAll('a')).toHaveLength(6);
+  });
+});

@@ -22,6 +22,16 @@ export async function signIn(token: string): Promise<SessionInfo> {
   return session;
 }
 
+/** Where an organization owner's SSO sign-in starts (the browser leaves for the IdP and comes back). */
+export const ssoStartUrl = (email: string) => `/console/api/sso?${new URLSearchParams({ email }).toString()}`;
+
+/** Back from the IdP: opens the owner's console session from the SSO session. */
+export async function signInWithSso(): Promise<SessionInfo> {
+  const session = await call(consoleApi.POST('/session/sso', { body: {} }));
+  setCsrfToken(session.csrfToken);
+  return session;
+}
+
 export async function signOut(): Promise<void> {
   await call(consoleApi.DELETE('/session'));
   setCsrfToken(undefined);
