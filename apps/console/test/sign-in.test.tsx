@@ -40,7 +40,7 @@ describe('SignInPage', () => {
   });
 
   it('shows the server’s reason when the token is refused, and the button is disabled while empty', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => respond(401, { error: { code: 'DMN_UNAUTHENTICATED', message: 'this admin token is not valid (unknown or revoked)', field: 'token' } })));
+    vi.stubGlobal('fetch', vi.fn(async () => respond(401, { error: { code: 'DMN_ADMIN_TOKEN_INVALID', message: 'this admin token is not valid (unknown or revoked)', field: 'token' } })));
     render(<SignInPage onSignedIn={() => undefined} />);
     expect(screen.getByRole('button', { name: 'Sign in' })).toHaveProperty('disabled', true);
     await userEvent.type(screen.getByLabelText('Admin token'), 'wrong');

@@ -1,7 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { KoaAdapter } from '@bull-board/koa';
-import { DoormanError, type HttpSurface } from '@doorman/core';
+import { defineError, type HttpSurface } from '@doorman/core';
 import type { Queue } from '@doorman/jobs';
 
 export const JOB_DASHBOARD_PATH = '/admin/queues';
@@ -29,10 +29,7 @@ export const DASHBOARD_NEEDS_REDIS =
   'the job dashboard needs Redis: set REDIS_URL. Without it (the embedded default) jobs run inline in this process and there are no queues to show';
 
 /** 404 with the reason, where a deployment has no Redis (so no BullMQ queues). */
-export class DashboardNeedsRedisError extends DoormanError {
-  readonly status = 404;
-  readonly code = 'DMN_DASHBOARD_NEEDS_REDIS';
-}
+export const DashboardNeedsRedisError = defineError('DMN_DASHBOARD_NEEDS_REDIS', 404);
 
 /** What `/admin/queues` answers (after admin authentication) when jobs run inline. */
 export function mountJobDashboardUnavailable(http: HttpSurface, basePath = JOB_DASHBOARD_PATH): void {

@@ -8,7 +8,7 @@ import type { DataSource } from 'typeorm';
 import { createDataSource, openDatabase, redactUrl, runMigrationsLocked } from '@doorman/model';
 import { ConfigError, describeIssues, pluginEnvPrefix, type GatewayConfig } from './config.ts';
 import { createTransactionRunner } from './db.ts';
-import { AuthenticationError, MethodNotAllowedError, PluginDeclaredTwice, PluginDependencyMissing } from '@doorman/plugin-api';
+import { defineError, MethodNotAllowedError, PluginDeclaredTwice, PluginDependencyMissing } from '@doorman/plugin-api';
 import { EventBus } from './events.ts';
 import { adminAuthMiddleware } from './http/admin-auth.ts';
 import { jsonBodyMiddleware } from './http/body.ts';
@@ -27,6 +27,9 @@ import { resolvePlugins } from './resolve.ts';
 import './runtime-types.ts';
 import { adminSessionAuthRef, refusalRecorderRef, type AdminSessionAuthenticator, type RefusalRecorder } from '@doorman/plugin-api';
 import { withTimeout } from './timeout.ts';
+
+/** 401 on /scim/v2 when no plugin authenticates SCIM requests (token-auth not enabled). */
+const ScimAuthMissing = defineError('DMN_SCIM_AUTH_NOT_CONFIGURED', 401);
 
 /** Each readiness check's bound: `/readyz` answers within a second even when a dependency hangs. */
 const READINESS_CHECK_MS = 800;
@@ -159,7 +162,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const adminApps: Array<{ prefix: string; middleware: Middleware }> = [];
   const mountedAdminApp = (path: string) => adminApps.find(({ prefix }) => path === prefix || path.startsWith(`${prefix}/`));
   let scimAuthenticator: Middleware = async () => {
-    throw new AuthenticationError('SCIM authentication is not configured: enable the token-auth plugin', { headers: { 'WWW-Authenticate': 'Bearer' } });
+    throw new ScimAuthMissing('SCIM authentication is not configured: enable the token-auth plugin', { headers: { 'WWW-Authenticate': 'Bearer' } });
   };
   const http: HttpSurface = {
     scim: scimRouter,

@@ -1,6 +1,6 @@
 import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { JobContext, JobRegistry } from '@doorman/core';
+import { RedisUnavailable, RuntimeError, type JobContext, type JobRegistry } from '@doorman/core';
 import { CompletionRecorder } from './completions.ts';
 import { jobOptionsFor } from './job-options.ts';
 import { registerCollectedGauge } from './metrics.ts';
@@ -127,7 +127,7 @@ async function addWithTimeout(queue: Queue, jobs: Parameters<Queue['addBulk']>[0
   try {
     return await Promise.race([
       queue.addBulk(jobs),
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`redis did not answer within ${ADD_TIMEOUT_MS} ms`)), ADD_TIMEOUT_MS))),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new RedisUnavailable(`redis did not answer within ${ADD_TIMEOUT_MS} ms`)), ADD_TIMEOUT_MS))),
     ]);
   } finally {
     clearTimeout(timer);
@@ -181,7 +181,7 @@ export async function startBullmqRuntime(options: JobRuntimeOptions & { redisUrl
       const merged: string[] = [];
       try {
         // BullMQ waits for a connection that is not ready yet instead of failing: fail here instead.
-        if (producer.status !== 'ready') throw new Error(`redis unavailable (connection ${producer.status})`);
+        if (producer.status !== 'ready') throw new RedisUnavailable(`redis unavailable (connection ${producer.status})`);
         const byQueue = new Map<string, PendingIntent[]>();
         for (const r of rows) byQueue.set(r.queue, [...(byQueue.get(r.queue) ?? []), r]);
         for (const [name, batch] of byQueue) {
@@ -196,7 +196,7 @@ export async function startBullmqRuntime(options: JobRuntimeOptions & { redisUrl
         }
       } catch (err) {
         // Rows stay pending (relayed again later: BullMQ drops job ids it already has).
-        failure = err instanceof Error ? err : new Error(String(err));
+        failure = err instanceof Error ? err : new RuntimeError(String(err));
         await recordRelayFailure(tx, rows.map((r) => r.seq), failure.message);
         return 0;
       }

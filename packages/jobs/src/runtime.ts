@@ -1,6 +1,7 @@
 import { startBullmqRuntime } from './bullmq-driver.ts';
 import { startInlineRuntime } from './inline-driver.ts';
 import type { JobRuntime, JobRuntimeOptions } from './types.ts';
+import { ConfigInvalid } from '@doorman/core';
 
 export type { JobRuntime, JobRuntimeOptions, JobsLogger } from './types.ts';
 export { INLINE_WARNING } from './inline-driver.ts';
@@ -19,6 +20,6 @@ export function hashTaggedPrefix(prefix: string = DEFAULT_PREFIX): string {
  */
 export async function startJobRuntime(options: JobRuntimeOptions): Promise<JobRuntime> {
   if (options.redisUrl) return startBullmqRuntime({ ...options, redisUrl: options.redisUrl }, hashTaggedPrefix(options.prefix));
-  if (options.mode === 'production') throw new Error('jobs need REDIS_URL in production mode');
+  if (options.mode === 'production') throw new ConfigInvalid('jobs need REDIS_URL in production mode');
   return startInlineRuntime(options);
 }

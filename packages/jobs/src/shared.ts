@@ -5,7 +5,10 @@ import type { JobDefinition, JobRegistry } from '@doorman/core';
 export const definitionKey = (queue: string, name: string) => `${queue}/${name}`;
 export const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-export class PermanentJobError extends UnrecoverableError {}
+/** A job that cannot succeed (no definition in this process, or an invalid payload): BullMQ does not retry it. */
+export class PermanentJobError extends UnrecoverableError {
+  readonly code = 'DMN_JOB_PERMANENT_FAILURE';
+}
 
 /** Validates a payload against its definition, or fails the job permanently (no retries). */
 export function parsePayload(definition: JobDefinition | undefined, queue: string, name: string, data: unknown): unknown {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { JobIntent } from '@doorman/core';
+import { defineError, type JobIntent } from '@doorman/core';
 import type { JsonDocument } from '@doorman/model';
 
 /**
@@ -71,14 +71,17 @@ export const syncConnectionJob: JobSpec<SyncConnectionPayload> & { schema: typeo
   deduplicationKey: (data) => (data.groupIds ? `sync.${data.connectionId}.${data.requestId ?? data.groupIds.join('.')}` : `sync.${data.connectionId}`),
 };
 
+/** A job id BullMQ would refuse or rewrite: a bug in the plugin that names it. */
+export const JobIdInvalid = defineError('DMN_JOB_ID_INVALID', 500);
+
 /**
  * Checks that an id is usable as a BullMQ job id as given: BullMQ refuses ids that are integers or
  * contain ':' (the runtime would escape them, but readable ids are nicer in the dashboard).
  */
 export function assertJobId(id: string): void {
-  if (!id || id.length > 255) throw new Error(`job id must be 1..255 characters, got ${id.length}`);
-  if (id.includes(':')) throw new Error(`job id must not contain ':' (BullMQ reserves it): ${id}`);
-  if (`${parseInt(id, 10)}` === id) throw new Error(`job id must not be an integer (BullMQ reserves those): ${id}`);
+  if (!id || id.length > 255) throw new JobIdInvalid(`job id must be 1..255 characters, got ${id.length}`);
+  if (id.includes(':')) throw new JobIdInvalid(`job id must not contain ':' (BullMQ reserves it): ${id}`);
+  if (`${parseInt(id, 10)}` === id) throw new JobIdInvalid(`job id must not be an integer (BullMQ reserves those): ${id}`);
 }
 
 /**

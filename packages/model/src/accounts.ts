@@ -2,6 +2,9 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { UserEntity, type User } from './entities.ts';
 import { insertRows } from './insert.ts';
+import { AccountEmailTaken, UsernameExhausted } from './errors.ts';
+
+export { AccountEmailTaken };
 
 /**
  * Docker-ID-style usernames, "based on the user's email, name, and random numbers to ensure all
@@ -13,12 +16,6 @@ export function candidateUsername(email: string): string {
   return `${base.length < 4 ? base.padEnd(4, '0') : base}${randomInt(1000, 10_000)}`;
 }
 
-/** Another transaction created an account for this email meanwhile: retry the transaction to use it. */
-export class AccountEmailTaken extends Error {
-  constructor() {
-    super('an account for this email was created concurrently');
-  }
-}
 
 /** A unique-key violation, on MySQL/MariaDB or SQLite (TypeORM's wrapped error or the driver's own). */
 export function isDuplicateKeyError(err: unknown): boolean {
@@ -55,5 +52,5 @@ export async function insertAccount(tx: EntityManager, account: { email: string;
       if (taken) throw new AccountEmailTaken();
     }
   }
-  throw new Error('could not generate a unique username in 5 attempts');
+  throw new UsernameExhausted();
 }

@@ -19,6 +19,7 @@ import { ConnectionActivity1733031000000 } from './migrations/1733031000000-Conn
 import { ConsoleOwnerSessions1733034000000 } from './migrations/1733034000000-ConsoleOwnerSessions.ts';
 import { GroupMapping1733023000000 } from './migrations/1733023000000-GroupMapping.ts';
 import { AuditCausalLinks1733030000000 } from './migrations/1733030000000-AuditCausalLinks.ts';
+import { DatabaseUrlInvalid } from './errors.ts';
 
 export const MIGRATIONS = [
   Initial1732800000000,
@@ -68,7 +69,7 @@ export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions
       extra: { connectionLimit: settings.poolSize ?? 10, dateStrings: false, trace: false },
     } as DataSourceOptions;
   }
-  throw new Error(`unsupported database url scheme in ${redactUrl(url)}`);
+  throw new DatabaseUrlInvalid(`unsupported database url scheme in ${redactUrl(url)}`);
 }
 
 /** Hides the password of a database URL for logs and errors. */

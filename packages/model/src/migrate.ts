@@ -1,6 +1,7 @@
 import { createConnection } from 'mysql2/promise';
 import type { DataSource, Migration } from 'typeorm';
 import { isMysql } from './data-source.ts';
+import { DatabaseUrlInvalid, MigrationLockTimeout } from './errors.ts';
 
 /**
  * Runs pending migrations, serialized across processes: an api and a worker starting at once on a
@@ -21,7 +22,7 @@ export interface MigrateOptions {
 export async function runMigrationsLocked(ds: DataSource, options: MigrateOptions = {}): Promise<Migration[]> {
   if (!isMysql(ds)) return ds.runMigrations({ transaction: 'each' });
   const url = (ds.options as { url?: string }).url;
-  if (!url) throw new Error('migrations: a MySQL data source needs a url to take the migration lock');
+  if (!url) throw new DatabaseUrlInvalid('migrations: a MySQL data source needs a url to take the migration lock');
   const lock = await createConnection(url.replace(/^mariadb:/, 'mysql:'));
   try {
     const [rows] = await lock.query('SELECT DATABASE() AS db');
@@ -31,7 +32,7 @@ export async function runMigrationsLocked(ds: DataSource, options: MigrateOption
     const timeout = options.timeoutSeconds ?? MIGRATION_LOCK_TIMEOUT_SECONDS;
     if ((await take(0)) !== 1) {
       options.onWait?.();
-      if ((await take(timeout)) !== 1) throw new Error(`migrations: another process held the migration lock '${name}' for more than ${timeout} s`);
+      if ((await take(timeout)) !== 1) throw new MigrationLockTimeout(`migrations: another process held the migration lock '${name}' for more than ${timeout} s`);
     }
     // The lock is released when this connection ends, whatever happens below.
     return await ds.runMigrations({ transaction: 'each' });

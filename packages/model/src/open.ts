@@ -1,15 +1,14 @@
 import { createConnection } from 'mysql2/promise';
 import type { DataSource } from 'typeorm';
 import { redactUrl } from './data-source.ts';
+import { DatabaseOpenError } from './errors.ts';
 
 /**
  * Opens the data source named by DATABASE_URL with errors an operator can act on: the setting is
  * named (password hidden), and a MySQL database that does not exist comes with the statements that
  * create it, or is created when `create` is set (DATABASE_CREATE=true).
  */
-export class DatabaseOpenError extends Error {
-  readonly code = 'DMN_DATABASE_UNAVAILABLE';
-}
+export { DatabaseOpenError };
 
 const DATABASE_NAME = /^[A-Za-z0-9_$-]{1,64}$/;
 

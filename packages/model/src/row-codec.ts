@@ -1,5 +1,6 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
+import { RowShapeInvalid } from './errors.ts';
 
 /**
  * Raw-SQL reads and writes of one entity's rows that still go through TypeORM's own column mapping
@@ -46,7 +47,7 @@ export function rowCodec<T extends ObjectLiteral>(db: DataSource, entity: Entity
       const params: unknown[] = [];
       for (const [property, value] of Object.entries(values)) {
         const column = byProperty.get(property);
-        if (!column) throw new Error(`${metadata.name} has no column ${property}`);
+        if (!column) throw new RowShapeInvalid(`${metadata.name} has no column ${property}`);
         sets.push(`${q(column.databaseName)} = ?`);
         params.push(driver.preparePersistentValue(value, column));
       }
@@ -56,14 +57,14 @@ export function rowCodec<T extends ObjectLiteral>(db: DataSource, entity: Entity
       const properties = Object.keys(rows[0] ?? {});
       const columns = properties.map((p) => {
         const column = byProperty.get(p);
-        if (!column) throw new Error(`${metadata.name} has no column ${p}`);
+        if (!column) throw new RowShapeInvalid(`${metadata.name} has no column ${p}`);
         return column;
       });
       const params: unknown[] = [];
       for (const row of rows) {
         const keys = Object.keys(row);
         if (keys.length !== properties.length || keys.some((k) => !byProperty.has(k) || !properties.includes(k))) {
-          throw new Error(`every ${metadata.name} row of one INSERT must set the same properties`);
+          throw new RowShapeInvalid(`every ${metadata.name} row of one INSERT must set the same properties`);
         }
         for (const c of columns) params.push(driver.preparePersistentValue((row as Record<string, unknown>)[c.propertyName], c));
       }

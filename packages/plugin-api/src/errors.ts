@@ -208,6 +208,15 @@ export function defineError(code: string, family: ErrorStatus | ErrorFamily<Door
   return Coded;
 }
 
+/**
+ * Whether an error answers a request (the caller's fault, or a dependency's outage) rather than
+ * being the gateway's own failure (a RuntimeError, or anything not a DoormanError). Code that
+ * collects refusals per person (a sync, a preview) and fails on the rest asks this.
+ */
+export function isRefusal(err: unknown): err is DoormanError {
+  return err instanceof DoormanError && !(err instanceof RuntimeError);
+}
+
 /** The code of anything thrown: a DoormanError's own, `DMN_INTERNAL` for the rest. */
 export function errorCode(err: unknown): string {
   return err instanceof DoormanError ? err.code : 'DMN_INTERNAL';
@@ -240,5 +249,7 @@ export const DatabaseUnavailable = defineError('DMN_DATABASE_UNAVAILABLE', 503, 
 export const DatabaseBusy = defineError('DMN_DATABASE_BUSY', 503, 'the database is busy; retry shortly', { headers: { 'Retry-After': '1' } });
 /** Redis (the job queue) cannot be reached. */
 export const RedisUnavailable = defineError('DMN_REDIS_UNAVAILABLE', 503, 'redis is unavailable; retry shortly', { headers: { 'Retry-After': '2' } });
+/** 403: the connection has SCIM turned off (SCIM requests, and a sync that has nothing to read). */
+export const ScimDisabled = defineError('DMN_SCIM_DISABLED', 403, 'SCIM provisioning is disabled for this SSO connection');
 /** An operation did not finish within its time limit. */
 export const TimedOut = defineError('DMN_TIMEOUT', 500, 'timed out');

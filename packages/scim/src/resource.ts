@@ -2,9 +2,12 @@
  * Resource-level helpers: ListResponse, attribute projection, list query parameters, ETags.
  */
 import { z } from 'zod';
-import { InputError, PreconditionFailedError } from '@doorman/plugin-api';
+import { defineError, InputError } from '@doorman/plugin-api';
 import { LIST_RESPONSE_SCHEMA, findAttribute, findSubAttribute, type ResourceSchema } from './schemas.ts';
 import { parseAttrPath, findKey, isPlainObject, type AttrPath } from './paths.ts';
+
+/** 412: If-Match names a version other than the current one. */
+export const VersionMismatch = defineError('DMN_SCIM_VERSION_MISMATCH', 412);
 
 /** A SCIM resource as JSON (`meta` timestamps as RFC 3339 strings). */
 export interface ScimResource {
@@ -323,7 +326,7 @@ export function ifMatchSatisfied(header: string | readonly string[] | undefined,
 /** Throws 412 when If-Match names other versions (RFC 7644 §3.14, RFC 7232 §3.1). */
 export function assertIfMatch(header: string | readonly string[] | undefined, version: number): void {
   if (!ifMatchSatisfied(header, version)) {
-    throw new PreconditionFailedError(`The resource has changed (current version ${etagFor(version)})`, {
+    throw new VersionMismatch(`The resource has changed (current version ${etagFor(version)})`, {
       field: 'If-Match',
     });
   }

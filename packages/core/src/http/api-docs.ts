@@ -2,7 +2,10 @@ import { createReadStream, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Middleware } from 'koa';
-import { NotFoundError, ServiceUnavailableError } from '@doorman/plugin-api';
+import { defineError, NotFoundError } from '@doorman/plugin-api';
+
+/** 503: /admin/v1/docs without the optional @scalar/api-reference package. */
+const ApiReferenceMissing = defineError('DMN_API_REFERENCE_MISSING', 503);
 
 /**
  * `/admin/docs`: the admin API reference (Scalar's standalone bundle, served from node_modules — no
@@ -29,7 +32,7 @@ export function apiDocsMiddleware(prefix: string, openApiUrl: string): Middlewar
       ctx.type = 'text/javascript; charset=utf-8';
       ctx.body = init;
     } else if (rest === '/scalar.js') {
-      if (!bundle) throw new ServiceUnavailableError('the API reference renderer (@scalar/api-reference) is not installed; the document is at /admin/v1/openapi.json');
+      if (!bundle) throw new ApiReferenceMissing('the API reference renderer (@scalar/api-reference) is not installed; the document is at /admin/v1/openapi.json');
       ctx.type = 'text/javascript; charset=utf-8';
       ctx.set('Cache-Control', 'public, max-age=86400');
       ctx.body = createReadStream(bundle);

@@ -2,9 +2,12 @@ import { createServer, type Server } from 'node:http';
 import type { Middleware } from 'koa';
 import Koa from 'koa';
 import type { Registry } from 'prom-client';
-import { AuthenticationError } from '@doorman/plugin-api';
+import { defineError } from '@doorman/plugin-api';
 import { bearerToken, digestsEqual, hashSecret } from '../secrets.ts';
 import { errorMiddleware } from './error-middleware.ts';
+
+/** 401: /metrics with METRICS_TOKEN set and no (or a wrong) bearer token. */
+const MetricsTokenRequired = defineError('DMN_METRICS_TOKEN_REQUIRED', 401);
 
 /**
  * `GET /metrics` (Prometheus). Open by default, like most exporters; `METRICS_TOKEN` makes it ask
@@ -17,7 +20,7 @@ export function metricsRoute(registry: Registry, token: string | undefined): Mid
     if (expected) {
       const presented = bearerToken(ctx.get('authorization'));
       if (!presented || !digestsEqual(hashSecret(presented), expected)) {
-        throw new AuthenticationError('metrics token required: send Authorization: Bearer <METRICS_TOKEN>', {
+        throw new MetricsTokenRequired('metrics token required: send Authorization: Bearer <METRICS_TOKEN>', {
           headers: { 'WWW-Authenticate': 'Bearer realm="doorman-metrics"' },
         });
       }

@@ -2,12 +2,15 @@
 import { randomUUID } from 'node:crypto';
 import { In, type EntityManager } from 'typeorm';
 import { connectionOrgIds, isDuplicateKeyError, isUuid, ownerOrgIds, scopeAllows, type EventBus, type HttpSurface } from '@doorman/core';
-import { ConflictError, InputError, NotFoundError, type Actor, type PluginEnv } from '@doorman/plugin-api';
+import { defineError, InputError, NotFoundError, type Actor, type PluginEnv } from '@doorman/plugin-api';
 import { ConnectionDomainEntity, ConnectionOrgEntity, SsoConnectionEntity, type DeprovisioningScope, type SsoConnection } from '@doorman/model';
 import { missingSsoSettings, publicConnection } from './connections.ts';
 import { findOrg } from './lookup.ts';
 import { addDomainBody, createConnectionBody, idpSettingsOf, listQuery, updateConnectionBody } from './schemas.ts';
 import { connectionList, connectionSchema, domainView } from './responses.ts';
+
+/** 409: the connection already has this domain. */
+const DomainExists = defineError('DMN_ADMIN_DOMAIN_EXISTS', 409);
 
 const actorOf = (ctx: { state: { actor?: Actor } }): Actor => ctx.state.actor!;
 
@@ -188,7 +191,7 @@ export function registerConnectionRoutes(http: HttpSurface, transaction: PluginE
         try {
           await tx.getRepository(ConnectionDomainEntity).insert(domain);
         } catch (err) {
-          if (isDuplicateKeyError(err)) throw new ConflictError(`domain '${body.domain}' is already on this connection`, { field: 'domain' });
+          if (isDuplicateKeyError(err)) throw new DomainExists(`domain '${body.domain}' is already on this connection`, { field: 'domain' });
           throw err;
         }
         await events.publish(tx, actorOf(ctx), { action: 'connection.domain_added', orgId: connection.defaultOrgId, connectionId: connection.id, target: { type: 'domain', id: domain.domain }, changes: { verified: { after: domain.verified } } });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { In } from 'typeorm';
 import { isDuplicateKeyError, isUuid, ownerOrgIds } from '@doorman/core';
-import { definePlugin, ConflictError, NotFoundError, type Actor, type CliCommand } from '@doorman/plugin-api';
+import { defineError, definePlugin, NotFoundError, type Actor, type CliCommand } from '@doorman/plugin-api';
 import { OrganizationEntity, OrgMembershipEntity, TeamEntity, TeamMembershipEntity, UserEntity, type Organization } from '@doorman/model';
 import { createOrgBody, createTeamBody, listQuery, renameTeamBody, updateOrgBody } from './schemas.ts';
 import { registerConnectionRoutes } from './connection-routes.ts';
@@ -10,6 +10,11 @@ import { adminConfigSchema, type AdminConfig } from './config.ts';
 import { registerMetadataRoute } from './metadata-route.ts';
 import { findOrg } from './lookup.ts';
 import { memberList, orgList, orgView, teamView } from './responses.ts';
+
+/** 409: an organization with this name exists. */
+const OrgExists = defineError('DMN_ADMIN_ORG_EXISTS', 409);
+/** 409: the organization has a team with this name. */
+const TeamExists = defineError('DMN_ADMIN_TEAM_EXISTS', 409);
 
 const actorOf = (ctx: { state: { actor?: Actor } }): Actor => ctx.state.actor!;
 const CLI: CliCommand[] = [
@@ -94,7 +99,7 @@ export const adminPlugin = definePlugin<AdminConfig>({
           try {
             await tx.getRepository(OrganizationEntity).insert(org);
           } catch (err) {
-            if (isDuplicateKeyError(err)) throw new ConflictError(`organization '${body.name}' already exists`, { field: 'name' });
+            if (isDuplicateKeyError(err)) throw new OrgExists(`organization '${body.name}' already exists`, { field: 'name' });
             throw err;
           }
           await events.publish(tx, actorOf(ctx), { action: 'org.created', orgId: org.id, target: { type: 'org', id: org.id }, changes: { name: { after: org.name } } });
@@ -164,7 +169,7 @@ export const adminPlugin = definePlugin<AdminConfig>({
           try {
             await tx.getRepository(TeamEntity).insert(team);
           } catch (err) {
-            if (isDuplicateKeyError(err)) throw new ConflictError(`team '${body.name}' already exists in '${org.name}'`, { field: 'name' });
+            if (isDuplicateKeyError(err)) throw new TeamExists(`team '${body.name}' already exists in '${org.name}'`, { field: 'name' });
             throw err;
           }
           await events.publish(tx, actorOf(ctx), { action: 'team.created', orgId: org.id, target: { type: 'team', id: team.id }, changes: { name: { after: team.name } } });
@@ -193,7 +198,7 @@ export const adminPlugin = definePlugin<AdminConfig>({
           try {
             await repo.update({ id: team.id }, { name: body.name, nameLc: body.name.toLowerCase() });
           } catch (err) {
-            if (isDuplicateKeyError(err)) throw new ConflictError(`team '${body.name}' already exists in '${org.name}'`, { field: 'name' });
+            if (isDuplicateKeyError(err)) throw new TeamExists(`team '${body.name}' already exists in '${org.name}'`, { field: 'name' });
             throw err;
           }
           await events.publish(tx, actorOf(ctx), { action: 'team.renamed', orgId: org.id, target: { type: 'team', id: team.id }, changes: { name: { before: team.name, after: body.name } } });

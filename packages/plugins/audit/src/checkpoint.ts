@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { canonicalJson, chainEvents, readHead, verifyChain, type VerifyOptions } from './chain.ts';
+import { defineError } from '@doorman/plugin-api';
 
 export const CHECKPOINT_FORMAT = 'doorman-audit-checkpoint/1';
 
@@ -40,15 +41,18 @@ export type CheckpointChain = z.infer<typeof chainSchema>;
 const isPem = (t: string) => t.trim().startsWith('-----BEGIN');
 const der = (t: string) => Buffer.from(t.replace(/\s+/g, ''), 'base64');
 
+/** A checkpoint key that is not an Ed25519 key in a form Doorman reads (a setting at start-up, or `publicKey` of a verify request). */
+export const CheckpointKeyInvalid = defineError('DMN_AUDIT_KEY_INVALID', 400);
+
 /** An Ed25519 private key from AUDIT_CHECKPOINT_KEY (PKCS#8 PEM or base64 DER); throws a message naming what is wrong. */
 export function parseSigningKey(text: string): KeyObject {
   let key: KeyObject;
   try {
     key = isPem(text) ? createPrivateKey(text.trim()) : createPrivateKey({ key: der(text), format: 'der', type: 'pkcs8' });
   } catch {
-    throw new Error('not a private key (PKCS#8 PEM, or its DER in base64): create one with `openssl genpkey -algorithm ed25519`');
+    throw new CheckpointKeyInvalid('not a private key (PKCS#8 PEM, or its DER in base64): create one with `openssl genpkey -algorithm ed25519`');
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`an ${key.asymmetricKeyType} key: checkpoints are signed with Ed25519 (\`openssl genpkey -algorithm ed25519\`)`);
+  if (key.asymmetricKeyType !== 'ed25519') throw new CheckpointKeyInvalid(`an ${key.asymmetricKeyType} key: checkpoints are signed with Ed25519 (\`openssl genpkey -algorithm ed25519\`)`);
   return key;
 }
 
@@ -58,9 +62,9 @@ export function parseVerifyKey(text: string): KeyObject {
   try {
     key = /PRIVATE KEY/.test(text) ? createPublicKey(parseSigningKey(text)) : isPem(text) ? createPublicKey(text.trim()) : createPublicKey({ key: der(text), format: 'der', type: 'spki' });
   } catch (err) {
-    throw new Error((err as Error).message.startsWith('an ') ? (err as Error).message : 'not a public key (SPKI PEM, or its DER in base64)');
+    throw new CheckpointKeyInvalid((err as Error).message.startsWith('an ') ? (err as Error).message : 'not a public key (SPKI PEM, or its DER in base64)');
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`an ${key.asymmetricKeyType} key: checkpoints are verified with Ed25519`);
+  if (key.asymmetricKeyType !== 'ed25519') throw new CheckpointKeyInvalid(`an ${key.asymmetricKeyType} key: checkpoints are verified with Ed25519`);
   return key;
 }
 

@@ -2,7 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError, resolveFilterRef } from '@doorman/core';
 import { auditSettingsRef, definePlugin, InputError, SYSTEM_ACTOR } from '@doorman/plugin-api';
-import { checkpointSchema, createCheckpoint, parseSigningKey, parseVerifyKey, verifyCheckpoint, writeCheckpointFile } from './checkpoint.ts';
+import { checkpointSchema, CheckpointKeyInvalid, createCheckpoint, parseSigningKey, parseVerifyKey, verifyCheckpoint, writeCheckpointFile } from './checkpoint.ts';
 import { macKeyOf } from './mac.ts';
 import { auditConfigSchema, type AuditConfig } from './config.ts';
 import { verifyChain } from './chain.ts';
@@ -163,7 +163,7 @@ export const auditPlugin = definePlugin<AuditConfig>({
           try {
             key = parseVerifyKey(body.publicKey);
           } catch (err) {
-            throw new InputError(`publicKey: ${(err as Error).message}`, { field: 'publicKey' });
+            throw new CheckpointKeyInvalid(`publicKey: ${(err as Error).message}`, { field: 'publicKey' });
           }
         }
         if (!key) throw new InputError('publicKey: no checkpoint key is configured (AUDIT_CHECKPOINT_KEY or AUDIT_CHECKPOINT_PUBLIC_KEY): give the public key', { field: 'publicKey' });

@@ -1,8 +1,11 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { PluginEnv } from '@doorman/plugin-api';
+import { defineError, type PluginEnv } from '@doorman/plugin-api';
 import { AuditEventEntity, rowCodec, type AuditEvent, type RowCodec } from '@doorman/model';
 import { chainKeyOf, chainTransactionRunner, hashEvent, lockHead, sqlTime, type ChainTransaction } from './chain.ts';
 import { checkMac, type MacCheck } from './mac.ts';
+
+/** A sealing batch that could not create its chain head or seal every event it read: rolled back, retried next round. */
+const SealFailed = defineError('DMN_AUDIT_SEAL_FAILED', 500);
 
 export interface SealerOptions {
   /** AUDIT_HMAC_KEY: events whose HMAC does not match are never linked (docs/audit-anchoring.md). */
@@ -70,7 +73,7 @@ export class ChainSealer {
     let head = await lockHead(tx, chainKey, !this.knownHeads.has(chainKey));
     // Deleted behind our back: recreate it (verification will report the chain).
     head ??= await lockHead(tx, chainKey, true);
-    if (!head) throw new Error(`audit sealer: could not create the chain head ${chainKey}`);
+    if (!head) throw new SealFailed(`audit sealer: could not create the chain head ${chainKey}`);
     this.knownHeads.add(chainKey);
     // Read after the head lock: at READ COMMITTED this sees every event committed so far, including
     // what a previous sealer of this chain sealed. Uncommitted events are invisible, and wait their turn.
@@ -113,7 +116,7 @@ export class ChainSealer {
       true,
     );
     const affected = (result as { affected?: number }).affected;
-    if (affected !== undefined && affected !== rows.length) throw new Error(`audit sealer: sealed ${affected} of ${rows.length} events of ${chainKey}; rolled back`);
+    if (affected !== undefined && affected !== rows.length) throw new SealFailed(`audit sealer: sealed ${affected} of ${rows.length} events of ${chainKey}; rolled back`);
     await tx.query('UPDATE audit_chain_heads SET last_seq = ?, last_chain_seq = ?, last_hash = ?, updated_at = ? WHERE chain_key = ?', [
       seqs[seqs.length - 1],
       chainSeq,

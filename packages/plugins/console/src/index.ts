@@ -1,12 +1,17 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { hashSecret, jsonBodyMiddleware, verifyAdminToken } from '@doorman/core';
-import { AuthenticationError, adminSessionAuthRef, definePlugin, InputError, ssoIdentityRef } from '@doorman/plugin-api';
+import { adminSessionAuthRef, defineError, definePlugin, InputError, ssoIdentityRef } from '@doorman/plugin-api';
 import { consoleAssets, CONSOLE_PATH, findAssetsDir } from './assets.ts';
 import { configSchema, type ConsoleConfig } from './config.ts';
 import { ConsoleSessions, type ValidSession } from './sessions.ts';
 import { ownerView, registerSsoSignIn } from './sso-sign-in.ts';
 import { healthSchema, readHealth } from './health.ts';
+
+/** 401: no console session, or it ended. */
+const NotSignedIn = defineError('DMN_CONSOLE_NOT_SIGNED_IN', 401);
+/** 401: signing in to the console with an unknown or revoked admin token. */
+const AdminTokenInvalid = defineError('DMN_ADMIN_TOKEN_INVALID', 401);
 
 export type { ConsoleConfig } from './config.ts';
 export { ConsoleSessions } from './sessions.ts';
@@ -54,7 +59,7 @@ export const consolePlugin = definePlugin<ConsoleConfig>({
 
     r.get(api, async (ctx) => {
       const session = await sessions.current(ctx);
-      if (!session) throw new AuthenticationError('not signed in to the console');
+      if (!session) throw new NotSignedIn('not signed in to the console');
       ctx.append('Set-Cookie', sessions.refreshCookie(session));
       await respond(ctx, session, 200);
     });
@@ -66,7 +71,7 @@ export const consolePlugin = definePlugin<ConsoleConfig>({
       const parsed = signInBody.safeParse(ctx.request.body ?? {});
       if (!parsed.success) throw new InputError('send {"token": "<admin token>"}', { field: 'token' });
       const tokenId = await verifyAdminToken(db, bootstrapHash, parsed.data.token);
-      if (!tokenId) throw new AuthenticationError('this admin token is not valid (unknown or revoked)', { field: 'token' });
+      if (!tokenId) throw new AdminTokenInvalid('this admin token is not valid (unknown or revoked)', { field: 'token' });
       const { setCookie, session } = await sessions.open(tokenId);
       const actor = { type: 'admin_token' as const, id: tokenId, requestId: ctx.state.requestId ?? null };
       await transaction((tx) => events.publish(tx, actor, { action: 'console.signed_in', target: { type: 'admin_token', id: tokenId } }));

@@ -2,10 +2,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import { IsNull, type DataSource } from 'typeorm';
-import { NotAllowedError, type AdminSessionAuthenticator, type AdminTokenSession, type OwnerSession, type SsoIdentityService } from '@doorman/plugin-api';
+import { defineError, type AdminSessionAuthenticator, type AdminTokenSession, type OwnerSession, type SsoIdentityService } from '@doorman/plugin-api';
 import { AdminTokenEntity, ConsoleSessionEntity, OrgMembershipEntity, type ConsoleSession } from '@doorman/model';
 import { clearedCookie, readCookie, sessionCookie, type CookieOptions } from './cookies.ts';
 import { CSRF_HEADER, csrfToken, needsTouch, secondsLeft, sessionIdHash, sessionState, writeAllowed, type SessionLimits } from './policy.ts';
+
+/** 403: a change with a console session lacks the session's CSRF token. */
+const CsrfMissing = defineError('DMN_CONSOLE_CSRF_REQUIRED', 403);
 
 export interface SessionStoreOptions {
   db: DataSource;
@@ -119,7 +122,7 @@ export class ConsoleSessions implements AdminSessionAuthenticator {
       { method: ctx.method, path: ctx.path, csrfHeader: ctx.get(CSRF_HEADER) || undefined, origin: ctx.get('origin') || undefined, ownOrigins: [this.options.publicOrigin, `${ctx.protocol}://${ctx.host}`] },
       session.csrfToken,
     );
-    if (!allowed) throw new NotAllowedError(`a change made with a console session needs the session's CSRF token in ${'X-CSRF-Token'}`, { field: 'X-CSRF-Token' });
+    if (!allowed) throw new CsrfMissing(`a change made with a console session needs the session's CSRF token in ${'X-CSRF-Token'}`, { field: 'X-CSRF-Token' });
     const sessionId = session.row.idHash.slice(0, 12);
     if (session.owner) return { kind: 'owner', userId: session.owner.userId, orgIds: session.owner.orgIds, sessionId };
     return { kind: 'admin', tokenId: session.row.tokenId!, sessionId };

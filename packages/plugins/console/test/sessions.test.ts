@@ -57,7 +57,7 @@ describe('console sign-in', () => {
     const before = await sessions().count();
     const wrong = await signIn('dmn_admin_000000000000_' + 'x'.repeat(43));
     expect(wrong.res.status).toBe(401);
-    expect(wrong.res.body.error).toMatchObject({ code: 'DMN_UNAUTHENTICATED', field: 'token' });
+    expect(wrong.res.body.error).toMatchObject({ code: 'DMN_ADMIN_TOKEN_INVALID', field: 'token' });
     expect(wrong.setCookie).toBe('');
     const missing = await t.http.post('/console/api/session').send({});
     expect(missing.status).toBe(400);

@@ -30,6 +30,11 @@ export class SignInDenied extends Error {
   ) {
     super(error.message);
   }
+
+  /** The wrapped refusal's code (docs/errors.md). */
+  get code(): string {
+    return this.error.code;
+  }
 }
 
 const trace = (traceId: string) => ` TraceID: ${traceId}`;

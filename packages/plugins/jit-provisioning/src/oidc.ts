@@ -7,9 +7,12 @@
 import * as oidc from 'openid-client';
 import { createHash } from 'node:crypto';
 import type { SsoConnection } from '@doorman/model';
-import { ServiceUnavailableError } from '@doorman/plugin-api';
+import { defineError, ServiceUnavailableError } from '@doorman/plugin-api';
 import { denials } from './errors.ts';
 import type { EphemeralStore } from './store.ts';
+
+/** A stored OIDC connection lacks what sign-in needs (the admin API refuses to save one like it). */
+const SsoConnectionIncomplete = defineError('DMN_SSO_CONNECTION_INCOMPLETE', 500);
 
 export const STATE_TTL_MS = 10 * 60_000;
 const DISCOVERY_TTL_MS = 5 * 60_000;
@@ -50,7 +53,7 @@ export function createOidcClient(deps: { store: EphemeralStore; publicUrl: strin
   const configs = new Map<string, { config: Promise<oidc.Configuration>; at: number }>();
   const configFor = (connection: SsoConnection) => {
     const s = connection.idpSettings;
-    if (!s.issuer || !s.clientId) throw new Error(`OIDC connection '${connection.id}' has no issuer or client id`);
+    if (!s.issuer || !s.clientId) throw new SsoConnectionIncomplete(`OIDC connection '${connection.id}' has no issuer or client id`);
     const key = createHash('sha256').update(JSON.stringify([connection.id, s.issuer, s.clientId, s.clientSecret ?? ''])).digest('hex');
     const hit = configs.get(key);
     if (hit && deps.now() - hit.at < DISCOVERY_TTL_MS) return hit.config;

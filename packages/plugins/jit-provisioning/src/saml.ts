@@ -11,6 +11,10 @@ import { parseDomFromString } from '@node-saml/node-saml/lib/xml.js';
 import type { SsoConnection } from '@doorman/model';
 import { denials, SignInDenied } from './errors.ts';
 import type { EphemeralStore } from './store.ts';
+import { defineError } from '@doorman/plugin-api';
+
+/** node-saml answered without what it promises (an AuthnRequest id, a profile); a response without one is refused as invalid. */
+const SamlLibraryFailed = defineError('DMN_SSO_SAML_FAILED', 500);
 
 export const REQUEST_TTL_MS = 10 * 60_000;
 export const CLOCK_SKEW_MS = 60_000;
@@ -80,7 +84,7 @@ function samlFor(connection: SsoConnection, urls: SpUrls, store: EphemeralStore,
 export async function samlLoginUrl(connection: SsoConnection, urls: SpUrls, store: EphemeralStore): Promise<{ url: string; requestId: string }> {
   let requestId: string | undefined;
   const url = await samlFor(connection, urls, store, (id) => (requestId = id)).getAuthorizeUrlAsync('', undefined, {});
-  if (!requestId) throw new Error('node-saml built an AuthnRequest without saving its id');
+  if (!requestId) throw new SamlLibraryFailed('node-saml built an AuthnRequest without saving its id');
   return { url, requestId };
 }
 
@@ -138,7 +142,7 @@ export async function verifySamlResponse(input: {
   let profile: Profile;
   try {
     const result = await samlFor(connection, urls, store).validatePostResponseAsync({ SAMLResponse: input.samlResponse });
-    if (!result.profile) throw new Error('no assertion in the response');
+    if (!result.profile) throw new SamlLibraryFailed('no assertion in the response');
     profile = result.profile;
   } catch (err) {
     if (err instanceof SignInDenied) throw err;

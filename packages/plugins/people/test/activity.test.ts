@@ -55,7 +55,7 @@ describe('refused SCIM requests are recorded, without request values', () => {
     const byRequest = Object.fromEntries(res.body.items.map((i: { requestId: string }) => [i.requestId, i]));
     expect(byRequest[requestIds['bad-filter']!]).toMatchObject({ outcome: 'refused', surface: 'scim', method: 'GET', route: '/scim/v2/Users', status: 400, scimType: 'invalidFilter' });
     expect(byRequest[requestIds['unknown-attribute']!]).toMatchObject({ status: 400, scimType: 'invalidFilter', route: '/scim/v2/Users' });
-    expect(byRequest[requestIds.uniqueness!]).toMatchObject({ method: 'POST', status: 409, scimType: 'uniqueness', code: 'DMN_CONFLICT' });
+    expect(byRequest[requestIds.uniqueness!]).toMatchObject({ method: 'POST', status: 409, scimType: 'uniqueness', code: 'DMN_SCIM_USERNAME_TAKEN' });
     expect(byRequest[requestIds.uniqueness!].detail).toMatch(/userName '…' already exists/);
     expect(byRequest[requestIds['bad-patch']!]).toMatchObject({ method: 'PATCH', route: '/scim/v2/Users/:id', status: 400 });
     // Newest first.
@@ -98,7 +98,7 @@ describe('authentication and rate limits', () => {
     const res = await bed.t.admin('get', '/admin/v1/connections/Entra%20B/activity');
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const statuses = res.body.items.map((i: { status: number; code: string; route: string }) => [i.status, i.code, i.route]);
-    expect(statuses).toEqual(expect.arrayContaining([[401, 'DMN_UNAUTHENTICATED', '/scim/v2/Users'], [429, 'DMN_RATE_LIMITED', '/scim/v2/Users']]));
+    expect(statuses).toEqual(expect.arrayContaining([[401, 'DMN_UNAUTHENTICATED', '/scim/v2/Users'], [429, 'DMN_SCIM_RATE_LIMITED', '/scim/v2/Users']]));
     expect(JSON.stringify(await rawRows(bed.b.connectionId))).not.toContain(secret);
   });
 });

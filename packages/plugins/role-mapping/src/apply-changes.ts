@@ -6,10 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { isDuplicateKeyError, type EventBus } from '@doorman/core';
-import { ConflictError, type Actor, type DomainEvent } from '@doorman/plugin-api';
+import { defineError, type Actor, type DomainEvent } from '@doorman/plugin-api';
 import { grantViaOf, type OrgRole } from '@doorman/model';
 import type { MappingDecision, MappingFlow, MembershipChange } from './policy.ts';
 import { locks, placeholders, type MappingState } from './state.ts';
+
+/** A planned change names a team neither found nor created earlier in the plan: a bug in the planner. */
+const ChangeWithoutTeam = defineError('DMN_ROLE_MAPPING_PLAN_INVALID', 500);
+
+/** 409: another transaction changed the same team or membership meanwhile; retrying succeeds. */
+const ChangedConcurrently = defineError('DMN_CHANGED_CONCURRENTLY', 409);
 
 /** One change, as reported in summaries, previews and sync results (policy kinds, plus names). */
 export type SummaryChange =
@@ -79,7 +85,7 @@ async function createOrFindTeam(ctx: ApplyContext, orgId: string, name: string):
       `SELECT id, name FROM teams WHERE org_id = ? AND name_lc = ?${locks(ctx.tx).forShare}`,
       [orgId, name.toLowerCase()],
     );
-    if (!row) throw new ConflictError(`team '${name}' was changed concurrently; retry`, { cause: err });
+    if (!row) throw new ChangedConcurrently(`team '${name}' was changed concurrently; retry`, { cause: err });
     return { id: row.id, name: row.name, created: false };
   }
 }
@@ -113,7 +119,7 @@ export async function applyChanges(ctx: ApplyContext, state: MappingState, decis
           ]);
         } catch (err) {
           // Only a writer that does not take the user lock (e.g. an admin adding the member) can get here.
-          if (isDuplicateKeyError(err)) throw new ConflictError(`the user's membership in organization '${summary.org}' changed concurrently; retry`, { cause: err });
+          if (isDuplicateKeyError(err)) throw new ChangedConcurrently(`the user's membership in organization '${summary.org}' changed concurrently; retry`, { cause: err });
           throw err;
         }
         await publish({ action: 'member.added', orgId: c.orgId, target: user, changes: { role: { after: c.role }, source: { after: flow } } });
@@ -144,7 +150,7 @@ export async function applyChanges(ctx: ApplyContext, state: MappingState, decis
       }
       case 'addTeamMembership': {
         const teamId = c.teamId ?? created.get(teamKey(c.orgId, c.teamName));
-        if (!teamId) throw new Error(`addTeamMembership without a team for '${c.teamName}'`);
+        if (!teamId) throw new ChangeWithoutTeam(`addTeamMembership without a team for '${c.teamName}'`);
         try {
           await tx.query('INSERT INTO team_memberships (id, team_id, org_id, user_id, source, connection_id, granted_by, grant_via, grant_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
             randomUUID(),
@@ -173,7 +179,7 @@ export async function applyChanges(ctx: ApplyContext, state: MappingState, decis
       }
       case 'addGrant': {
         const teamId = c.teamName === null ? '' : (c.teamId ?? created.get(teamKey(c.orgId, c.teamName)) ?? null);
-        if (teamId === null) throw new Error(`addGrant without a team for '${c.teamName}'`);
+        if (teamId === null) throw new ChangeWithoutTeam(`addGrant without a team for '${c.teamName}'`);
         try {
           await tx.query("INSERT INTO membership_grants (id, user_id, org_id, team_id, kind, connection_id, source_ref, role) VALUES (?, ?, ?, ?, 'group', ?, ?, ?)", [
             randomUUID(),

@@ -1,10 +1,11 @@
 /** Admin routes: the mapping dry run and the on-demand sync. */
 import { z } from 'zod';
-import { NotAllowedError, NotFoundError, type CliCommand, type PluginEnv } from '@doorman/plugin-api';
+import { NotFoundError, ScimDisabled, type CliCommand, type PluginEnv } from '@doorman/plugin-api';
 import { SsoConnectionEntity, UserEntity } from '@doorman/model';
 import { isMembershipChange } from './apply-changes.ts';
 import { previewMapping, type ServiceDeps } from './service.ts';
 import { syncIntent } from './sync.ts';
+
 
 const attributeFields = {
   dockerRole: z.string().max(64).nullable().optional(),
@@ -121,7 +122,7 @@ export function registerAdminRoutes(env: PluginEnv<unknown>, deps: Pick<ServiceD
       const jobId = await env.transaction(async (tx) => {
         const connection = await tx.getRepository(SsoConnectionEntity).findOne({ where: { id: connectionId }, select: { id: true, scimEnabled: true } });
         if (!connection) throw new NotFoundError(`SSO connection '${connectionId}' not found`, { field: 'connectionId' });
-        if (!connection.scimEnabled) throw new NotAllowedError('SCIM is disabled on this connection: there is nothing to sync');
+        if (!connection.scimEnabled) throw new ScimDisabled('SCIM is disabled on this connection: there is nothing to sync');
         const intent = syncIntent(connectionId, 'manual', env.clock.now());
         await env.jobs.enqueue(tx, intent);
         return intent.id;

@@ -2,7 +2,10 @@
  * Values the role-mapping policy reads (pure): roles, team names, and the errors for bad ones.
  */
 import type { OrgRole } from '@doorman/model';
-import { InputError, NotAllowedError } from '@doorman/plugin-api';
+import { defineError, InputError } from '@doorman/plugin-api';
+
+/** 403: adding the person would exceed the organization's seats. */
+export const SeatsExhausted = defineError('DMN_ORG_SEATS_EXHAUSTED', 403);
 
 export const ROLE_VALUES: readonly OrgRole[] = ['member', 'editor', 'owner'];
 
@@ -40,7 +43,7 @@ export const blankToNull = (v: string | null | undefined): string | null => {
 
 export function seatCheck(org: { name: string; seatLimit: number | null; seatsUsed: number }): void {
   if (org.seatLimit !== null && org.seatsUsed >= org.seatLimit) {
-    throw new NotAllowedError(`Not enough seats in organization '${org.name}'. Add more seats or contact your administrator.`);
+    throw new SeatsExhausted(`Not enough seats in organization '${org.name}'. Add more seats or contact your administrator.`);
   }
 }
 

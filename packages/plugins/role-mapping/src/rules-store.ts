@@ -5,12 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { ConflictError, DoormanError, InputError, NotFoundError, type DirectoryGroup, type GroupDirectory } from '@doorman/plugin-api';
+import { defineError, InputError, isRefusal, NotFoundError, type DirectoryGroup, type GroupDirectory } from '@doorman/plugin-api';
 import { GroupMappingRuleEntity, GroupMappingSettingsEntity, SsoConnectionEntity, type GroupMappingRule, type OrgRole } from '@doorman/model';
 import { isMembershipChange } from './apply-changes.ts';
 import { parseGroupName, resolveGroups, ruleMatches, type GroupRule, type GroupRuleMatch, type GroupRuleSet } from './group-rules.ts';
 import { isValidTeamName } from './policy.ts';
 import { grantHolders, previewMapping, storedAttributes, type ServiceDeps } from './service.ts';
+
+/** 409: a rule already maps this group to this organization and team. */
+const RuleExists = defineError('DMN_ROLE_MAPPING_RULE_EXISTS', 409);
 
 export interface NewRule {
   matchBy: GroupRuleMatch;
@@ -58,7 +61,7 @@ export async function validateRule(tx: EntityManager, connectionId: string, inpu
 export async function insertRule(tx: EntityManager, connectionId: string, rule: GroupRule): Promise<void> {
   const same = await tx.getRepository(GroupMappingRuleEntity).find({ where: { connectionId, matchBy: rule.matchBy, orgId: rule.orgId } });
   const dup = same.find((r) => r.matchValue.toLowerCase() === rule.matchValue.toLowerCase() && (r.team ?? '').toLowerCase() === (rule.team ?? '').toLowerCase());
-  if (dup) throw new ConflictError(`rule ${dup.id} already maps this group to this organization and team`, { field: 'group' });
+  if (dup) throw new RuleExists(`rule ${dup.id} already maps this group to this organization and team`, { field: 'group' });
   await tx.getRepository(GroupMappingRuleEntity).insert({ ...rule, connectionId });
 }
 
@@ -157,7 +160,7 @@ export async function previewRuleChange(
         else if (c.kind === 'changeRole') bump(`r\0${c.org}\0${c.from}\0${c.to}`, { kind: 'role', org: c.org, from: c.from, to: c.to });
       }
     } catch (err) {
-      if (!(err instanceof DoormanError)) throw err;
+      if (!isRefusal(err)) throw err;
       if (result.refused.length < 20) result.refused.push({ userId, message: err.message });
     }
   }

@@ -6,7 +6,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { MoreThan } from 'typeorm';
 import { z } from 'zod';
 import { isRetryableTransactionError, type EventBus, type JobRegistry } from '@doorman/core';
-import { DoormanError, SYSTEM_ACTOR, type JobContext, type JobIntent, type SsoSessionService } from '@doorman/plugin-api';
+import { defineError, isRefusal, SYSTEM_ACTOR, type JobContext, type JobIntent, type SsoSessionService } from '@doorman/plugin-api';
 import { SYNC_QUEUE, syncConnectionJob } from '@doorman/jobs';
 import { ConnectionUserEntity, isMysql, SsoConnectionEntity } from '@doorman/model';
 import { randomUUID } from 'node:crypto';
@@ -55,7 +55,7 @@ export interface SyncSummary {
 export type SyncResult = SyncSummary | { skipped: string };
 
 /** Thrown when another sync of the connection holds the lock and this one must run later. */
-export class SyncAlreadyRunningError extends Error {}
+export const SyncAlreadyRunningError = defineError('DMN_SYNC_ALREADY_RUNNING', 500);
 
 const MAX_REPORTED_ERRORS = 20;
 const inProcessLocks = new Set<string>();
@@ -200,7 +200,7 @@ export function createSyncConnectionProcessor(deps: SyncDeps) {
             summary.changes.sessionsEnded += sessionsEnded;
             tally(summary, result);
           } catch (err) {
-            if (!(err instanceof DoormanError)) {
+            if (!isRefusal(err)) {
               fatal ??= { error: err };
               return;
             }

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { isDuplicateKeyError, type EventBus } from '@doorman/core';
-import { ConflictError, InputError, NotFoundError, type Actor, type DomainEvent, type GroupsChangedResult, type RoleMappingService, type ScimUserDirectory } from '@doorman/plugin-api';
+import { defineError, InputError, NotFoundError, type Actor, type DomainEvent, type GroupsChangedResult, type RoleMappingService, type ScimUserDirectory } from '@doorman/plugin-api';
 import { ScimGroupEntity, type ScimGroup } from '@doorman/model';
 import { assertIfMatch, compileFilter, compileSort, type Dialect, type ListParams, type ScimResource } from '@doorman/scim';
 import { GROUP_ATTRIBUTES } from './filter-columns.ts';
 import { readGroupBody, toScimGroup, type MemberRow } from './group-resource.ts';
 import { GroupMembers, memberFilterSelection, type MemberChange, type MemberSelection } from './members.ts';
 import { planGroupPatch } from './patch-plan.ts';
+
+/** 409 uniqueness: the connection already has a group with this displayName. */
+export const GroupNameTaken = defineError('DMN_SCIM_GROUP_NAME_TAKEN', 409, 'a group with this displayName already exists', { scimType: 'uniqueness' });
 
 export interface Tenant {
   connectionId: string;
@@ -78,7 +81,7 @@ export class ScimGroupStore {
 
   private async assertNameFree(tx: EntityManager, tenant: Tenant, displayName: string, exceptGroupId: string | null) {
     const [row] = await tx.query('SELECT id FROM scim_groups WHERE connection_id = ? AND display_name_lc = ?', [tenant.connectionId, displayName.toLowerCase()]);
-    if (row && row.id !== exceptGroupId) throw new ConflictError(`a group with displayName '${displayName}' already exists`, { scimType: 'uniqueness', field: 'displayName' });
+    if (row && row.id !== exceptGroupId) throw new GroupNameTaken(`a group with displayName '${displayName}' already exists`, { field: 'displayName' });
   }
 
   /** The SCIM users `ids` name (all of this connection), else 400 naming the others. */
@@ -191,7 +194,7 @@ export class ScimGroupStore {
       try {
         await tx.getRepository(ScimGroupEntity).insert(row);
       } catch (err) {
-        if (isDuplicateKeyError(err)) throw new ConflictError(`a group with displayName '${input.displayName}' already exists`, { scimType: 'uniqueness', field: 'displayName', cause: err });
+        if (isDuplicateKeyError(err)) throw new GroupNameTaken(`a group with displayName '${input.displayName}' already exists`, { field: 'displayName', cause: err });
         throw err;
       }
       if (input.members?.length) await this.addMembers(tx, tenant, row.id, input.members, changes);

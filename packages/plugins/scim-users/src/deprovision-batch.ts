@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from 'typeorm';
 import { deprovisionUser, deprovisionUsers } from './deprovision.ts';
+import { RuntimeError } from '@doorman/plugin-api';
 
 type Deps = Parameters<typeof deprovisionUser>[1];
 type Job = Parameters<typeof deprovisionUser>[2];
@@ -44,4 +45,4 @@ export function batchedDeprovisioner(transaction: Transaction, deps: Deps): (job
   return (job) => loader.load(job);
 }
 
-const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
+const asError = (err: unknown) => (err instanceof Error ? err : new RuntimeError(String(err)));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { definePlugin, NotFoundError, NotImplementedError, roleMappingServiceRef, scimUserDirectoryRef, SYSTEM_ACTOR, type Actor, type CliCommand, type ScimAuthState } from '@doorman/plugin-api';
+import { defineError, definePlugin, NotFoundError, roleMappingServiceRef, scimUserDirectoryRef, SYSTEM_ACTOR, type Actor, type CliCommand, type ScimAuthState } from '@doorman/plugin-api';
 import { createScimUserDirectory } from './directory.ts';
 import { isMysql, recountConnectionUsers, SsoConnectionEntity } from '@doorman/model';
 import {
@@ -19,6 +19,9 @@ import { InputError } from '@doorman/plugin-api';
 import { Histogram } from 'prom-client';
 import { ScimUserStore, type Tenant } from './store.ts';
 import { batchedDeprovisioner, DEPROVISION_BATCH } from './deprovision-batch.ts';
+
+/** 501: POST /.search at the root (across resource types), which Doorman does not advertise. */
+const SearchUnsupported = defineError('DMN_SCIM_SEARCH_UNSUPPORTED', 501);
 
 export const scimUsersConfigSchema = z
   .object({
@@ -223,7 +226,7 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
     // RFC 7644 §3.4.3 allows a search at the service root across resource types; Doorman serves
     // searches per type only, and says so (501) rather than answering as if nothing matched.
     r.post('/.search', () => {
-      throw new NotImplementedError('search across resource types is not supported: POST /Users/.search or /Groups/.search');
+      throw new SearchUnsupported('search across resource types is not supported: POST /Users/.search or /Groups/.search');
     });
 
     r.post('/Users', checked(async (ctx) => {

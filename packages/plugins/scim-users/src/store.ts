@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { groupCommitter, isDuplicateKeyError, type EventBus, type JobRegistry } from '@doorman/core';
-import { ConflictError, InputError, NotFoundError, type Actor, type DomainEvent, type RoleMappingService } from '@doorman/plugin-api';
+import { defineError, InputError, NotFoundError, type Actor, type DomainEvent, type RoleMappingService } from '@doorman/plugin-api';
 import {
   AccountEmailTaken,
   ConnectionUserEmailEntity,
@@ -22,6 +22,9 @@ import { UserReads, type UserReadsDeps } from './user-reads.ts';
 import { causeOf, diff, mappingAttributes, orStale, staleCheck } from './write-rules.ts';
 import { runWriteGroup, type WriteGroupHost, type WriteRequest, type WriteStep } from './write-group.ts';
 import { runCreateGroup, type CreateGroupHost, type CreateRequest } from './create-group.ts';
+
+/** 409 uniqueness: the connection already has a user with this userName (compared case-insensitively). */
+export const UserNameTaken = defineError('DMN_SCIM_USERNAME_TAKEN', 409, 'a user with this userName already exists', { scimType: 'uniqueness' });
 
 export interface ScimUserStoreDeps extends UserReadsDeps {
   transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T>;
@@ -147,7 +150,7 @@ export class ScimUserStore {
     try {
       await insertRows(tx, ConnectionUserEntity, row);
     } catch (err) {
-      if (isDuplicateKeyError(err)) throw new ConflictError(`a user with userName '${columns.userName}' already exists`, { scimType: 'uniqueness', field: 'userName' });
+      if (isDuplicateKeyError(err)) throw new UserNameTaken(`a user with userName '${columns.userName}' already exists`, { field: 'userName' });
       throw err;
     }
     await this.writeEmails(tx, row.id, emails, true);
@@ -286,13 +289,13 @@ export class ScimUserStore {
     const changes = diff(current, columns);
     const resourceChanged = JSON.stringify(current.resource) !== JSON.stringify(columns.resource);
     if (columns.userNameLc !== current.userNameLc && (await tx.getRepository(ConnectionUserEntity).exists({ where: { connectionId: tenant.connectionId, userNameLc: columns.userNameLc } }))) {
-      throw new ConflictError(`a user with userName '${columns.userName}' already exists`, { scimType: 'uniqueness', field: 'userName' });
+      throw new UserNameTaken(`a user with userName '${columns.userName}' already exists`, { field: 'userName' });
     }
     const { next, update } = this.nextRow(current, columns, resourceChanged);
     try {
       await tx.query(update.sql, update.params);
     } catch (err) {
-      if (isDuplicateKeyError(err)) throw new ConflictError(`a user with userName '${columns.userName}' already exists`, { scimType: 'uniqueness', field: 'userName' });
+      if (isDuplicateKeyError(err)) throw new UserNameTaken(`a user with userName '${columns.userName}' already exists`, { field: 'userName' });
       throw err;
     }
     // Only what changed is rewritten: most profile pushes touch neither emails nor mapping attributes.

@@ -1,5 +1,5 @@
 import { assertIfMatch, ifMatchSatisfied } from '@doorman/scim';
-import type { DomainEvent } from '@doorman/plugin-api';
+import { RuntimeError, type DomainEvent } from '@doorman/plugin-api';
 import type { UserColumns } from './user-resource.ts';
 import type { Tenant } from './store.ts';
 
@@ -31,7 +31,7 @@ export function staleCheck(ifMatch: string | undefined, version: number): (() =>
   if (ifMatchSatisfied(ifMatch, version)) return undefined;
   return () => {
     assertIfMatch(ifMatch, version);
-    throw new Error('unreachable: If-Match was stale');
+    throw new RuntimeError('unreachable: If-Match was stale');
   };
 }
 

@@ -250,7 +250,10 @@ describe('errors', () => {
 
   it('refuses a duplicate userName with 409 uniqueness, changing an id with 400 mutability, unknown ids with 404', async () => {
     const created = await bed.scim(bed.a, 'post', '/Users').send(newUser('dup@acme.test'));
-    scimError(await bed.scim(bed.a, 'post', '/Users').send(newUser('DUP@acme.test')), 409, 'uniqueness');
+    const dup = await bed.scim(bed.a, 'post', '/Users').send(newUser('DUP@acme.test'));
+    scimError(dup, 409, 'uniqueness');
+    // The RFC 7644 body has no room for Doorman's code: it travels in a header (docs/errors.md).
+    expect(dup.headers['doorman-error-code']).toBe('DMN_SCIM_USERNAME_TAKEN');
     scimError(await bed.scim(bed.a, 'put', `/Users/${created.body.id}`).send(newUser('dup@acme.test', { id: 'other' })), 400, 'mutability');
     scimError(await bed.scim(bed.a, 'patch', `/Users/${created.body.id}`).send({ schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'id', value: 'x' }] }), 400, 'mutability');
     scimError(await bed.scim(bed.a, 'patch', `/Users/${created.body.id}`).send({ schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'emails[type eq "nope"]', value: { value: 'n@acme.test', type: 'nope' } }] }), 400, 'noTarget');

@@ -3,9 +3,12 @@ import type { Context } from './types.ts';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { issueSecret, type EventBus, type HttpSurface } from '@doorman/core';
-import { ConflictError, NotFoundError, SYSTEM_ACTOR, type Actor } from '@doorman/plugin-api';
+import { defineError, NotFoundError, SYSTEM_ACTOR, type Actor } from '@doorman/plugin-api';
 import { AdminTokenEntity, ScimTokenEntity, SsoConnectionEntity, type AdminToken, type ScimToken } from '@doorman/model';
 import type { Invalidation } from './token-cache.ts';
+
+/** 409: a revoked token cannot be rotated. */
+const TokenRevoked = defineError('DMN_SCIM_TOKEN_REVOKED', 409);
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -174,7 +177,7 @@ export function mountAdminRoutes(http: HttpSurface, deps: AdminRouteDeps): void 
       const result = await transaction(async (tx) => {
         await requireConnection(tx, connectionId);
         const old = await lockScimToken(tx, connectionId, tokenId);
-        if (old.revokedAt) throw new ConflictError(`SCIM token ${tokenId} is revoked; issue a new token instead`, { field: 'tokenId' });
+        if (old.revokedAt) throw new TokenRevoked(`SCIM token ${tokenId} is revoked; issue a new token instead`, { field: 'tokenId' });
         // The old token works until the grace ends, never longer than it already would have.
         const graceEnd = new Date(now.getTime() + body.graceHours * HOUR);
         const oldExpiresAt = old.expiresAt && old.expiresAt < graceEnd ? old.expiresAt : graceEnd;

@@ -1,11 +1,18 @@
 import type { Context, Logger, Middleware } from './types.ts';
 import type { DataSource } from 'typeorm';
 import { bearerToken, digestsEqual, hashSecret, timingSafeStringEqual } from '@doorman/core';
-import { AuthenticationError, NotAllowedError, RateLimitedError, ServiceUnavailableError, type ScimAuthState } from '@doorman/plugin-api';
+import { AuthenticationError, defineError, ScimDisabled, type ScimAuthState } from '@doorman/plugin-api';
 import { ScimTokenEntity, SsoConnectionEntity } from '@doorman/model';
 import type { LastUsedBuffer } from './last-used.ts';
 import { rateLimitHeaders, type AuthFailureLimiter, type TenantRateLimiter } from './limits.ts';
 import type { TokenCache, TokenRecord } from './token-cache.ts';
+
+/** 429: too many failed authentications from this address. */
+const FailuresLimited = defineError('DMN_AUTH_FAILURES_LIMITED', 429);
+/** 429: the connection's requests per second are spent. */
+const ConnectionRateLimited = defineError('DMN_SCIM_RATE_LIMITED', 429);
+/** 503: the token store could not be read. */
+const AuthUnavailable = defineError('DMN_AUTH_UNAVAILABLE', 503, 'authentication is temporarily unavailable', { headers: { 'Retry-After': '5' } });
 
 /** The shape `issueSecret('scim', id)` produces: checked before any lookup. */
 export const SCIM_TOKEN_FORMAT = /^dmn_scim_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/;
@@ -97,7 +104,7 @@ export function scimAuthenticator(deps: AuthenticatorDeps): Middleware {
     // Never the credential itself: only why it failed and, when known, the token id.
     log?.info({ reason, ...(tokenId ? { tokenId } : {}), refused: verdict.refused }, 'SCIM authentication failed');
     if (verdict.refused) {
-      throw new RateLimitedError('too many failed authentication attempts from this address; retry later', {
+      throw new FailuresLimited('too many failed authentication attempts from this address; retry later', {
         headers: { 'Retry-After': String(verdict.retryAfterSeconds) },
       });
     }
@@ -128,7 +135,7 @@ export function scimAuthenticator(deps: AuthenticatorDeps): Middleware {
         record = (await lookupOnce(hash)) ?? undefined;
       } catch (err) {
         ctx.state.logger?.error({ err: (err as Error).message }, 'SCIM token lookup failed');
-        throw new ServiceUnavailableError('authentication is temporarily unavailable', { headers: { 'Retry-After': '5' } });
+        throw new AuthUnavailable();
       }
     }
     if (!record) return refuse(ctx, scimUnauthenticated('bearer token is not valid', true), 'unknown');
@@ -139,14 +146,14 @@ export function scimAuthenticator(deps: AuthenticatorDeps): Middleware {
     if (record.revokedAt !== null && record.revokedAt <= at) return refuse(ctx, scimUnauthenticated('bearer token has been revoked', true), 'revoked', record.tokenId);
     if (record.expiresAt !== null && record.expiresAt <= at) return refuse(ctx, scimUnauthenticated('bearer token has expired', true), 'expired', record.tokenId);
     if (!record.connection) return refuse(ctx, scimUnauthenticated("bearer token's SSO connection no longer exists", true), 'connection_deleted', record.tokenId);
-    if (!record.connection.scimEnabled) throw new NotAllowedError('SCIM provisioning is disabled for this SSO connection');
+    if (!record.connection.scimEnabled) throw new ScimDisabled();
 
     if (socket && seen?.hash !== hash) verifiedOnSocket.set(socket, { header, hash });
     lastUsed.touch(record.tokenId, at);
     // Nearly always a point from this replica's lease, decided without a promise; Redis only per lease.
     const perSecond = record.connection.rateLimitPerSecond ?? deps.defaultRatePerSecond;
     const decision = tenantLimiter.consumeLocal(record.connectionId, perSecond, at) ?? (await tenantLimiter.consume(record.connectionId, perSecond, at));
-    if (!decision.allowed) throw new RateLimitedError('rate limit exceeded for this SSO connection; retry later', { headers: rateLimitHeaders(decision) });
+    if (!decision.allowed) throw new ConnectionRateLimited('rate limit exceeded for this SSO connection; retry later', { headers: rateLimitHeaders(decision) });
     // On success the headers are sent once less than half the window remains: a client nearing the
     // limit sees them, and the common request does not pay for them (measured with both gateways
     // under load at once, the three headers cost ~12% of a get by id's gateway CPU). A 429 always

@@ -3,7 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { EventBus, JobRegistry } from '@doorman/core';
 import { isRetryableTransactionError } from '@doorman/core';
 import type { JobIntent, PluginEnv } from '@doorman/plugin-api';
-import { SYSTEM_ACTOR } from '@doorman/plugin-api';
+import { defineError, SYSTEM_ACTOR } from '@doorman/plugin-api';
 import { Coalescer } from './coalescer.ts';
 import type { WebhooksConfig } from './config.ts';
 import { EVENT_SELECT, toPublicEvent } from './events-api.ts';
@@ -53,7 +53,7 @@ export interface DeliverDeps {
 }
 
 /** Thrown so BullMQ retries a single delivery with its exponential backoff. */
-export class DeliveryFailed extends Error {}
+export const DeliveryFailed = defineError('DMN_WEBHOOK_DELIVERY_FAILED', 500);
 
 /**
  * Sends deliveries and records their outcome (docs/webhooks.md, "Delivery"). The database row is

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
-import { DoormanError, NotFoundError, type Actor, type PluginEnv } from '@doorman/plugin-api';
+import { defineError, NotFoundError, type Actor, type PluginEnv } from '@doorman/plugin-api';
 import { WebhookEndpointEntity, type WebhookEndpoint } from '@doorman/model';
 import type { WebhooksConfig } from './config.ts';
 import { newSecret } from './sender.ts';
@@ -32,10 +32,7 @@ export const updateSchema = createSchema.partial().omit({ enabled: true }).exten
 export const rotateSchema = z.object({ overlapMinutes: z.number().int().min(0).max(10_080).optional() }).strict();
 
 /** 400: the endpoint's URL resolves to an address deliveries may not go to (docs/webhooks.md, "Safety"). */
-export class PrivateTargetError extends DoormanError {
-  readonly status = 400;
-  readonly code = 'DMN_WEBHOOK_URL_PRIVATE';
-}
+export const PrivateTargetError = defineError('DMN_WEBHOOK_URL_PRIVATE', 400);
 
 /** What the API shows of an endpoint: never its secrets. */
 export function toView(e: WebhookEndpoint) {
