@@ -1,16 +1,20 @@
 /**
  * SCIM filter (RFC 7644 §3.4.2.2) → SQL WHERE fragment with TypeORM-style named parameters.
  *
- * Parsing is scim2-parse-filter's; the SQL translation is ours, through an attribute whitelist.
+ * Parsing is scim2-parse-filter's (filter-parse.ts); the SQL translation is ours, through an
+ * attribute whitelist (paths resolved in filter-resolve.ts).
  * Anything we cannot translate exactly is a 400 invalidFilter: an empty or partial condition
  * would return every user, and IdPs then create duplicates (docs/scim-client-pitfalls.md §2).
  */
-import { parse, type Filter } from 'scim2-parse-filter';
+import type { Filter } from 'scim2-parse-filter';
 import { InputError } from '@doorman/plugin-api';
-import { USER_SCHEMA, GROUP_SCHEMA } from './schemas.ts';
+import { invalidFilter, parseScimFilter } from './filter-parse.ts';
+import { parseScimBoolean } from './validate.ts';
+import { own, resolve, subNames, type MultiDescriptor, type Resolved, type ScalarDescriptor, type SubDescriptor } from './filter-resolve.ts';
 
 export * from './filter-attributes.ts';
-import type { AttributeMap, ColumnAttribute, ColumnType, Dialect, JsonAttribute, JsonMultiValuedAttribute, JsonSubAttribute, MultiValuedAttribute } from './filter-attributes.ts';
+export { parseScimFilter } from './filter-parse.ts';
+import type { AttributeMap, ColumnAttribute, ColumnType, Dialect } from './filter-attributes.ts';
 
 export interface CompiledFilter {
   sql: string;
@@ -25,165 +29,6 @@ export interface CompiledFilter {
 export interface CompiledSort {
   column: string;
   direction: 'ASC' | 'DESC';
-}
-
-const MAX_FILTER_LENGTH = 10_000;
-/** `attr[inner].sub op value` (string literals already masked as `"n"`). */
-const VALUE_PATH_THEN_SUB = /([A-Za-z][\w:.$-]*)\[([^[\]]*)\]\.([A-Za-z$][\w$]*)\s+(pr\b|(?:eq|ne|co|sw|ew|gt|ge|lt|le)\s+(?:"\d+"|true\b|false\b|null\b|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?))/gi;
-const CORE_PREFIXES = [USER_SCHEMA, GROUP_SCHEMA].map((u) => `${u.toLowerCase()}:`);
-
-function invalidFilter(detail: string): InputError {
-  return new InputError(detail, { scimType: 'invalidFilter', field: 'filter' });
-}
-
-/**
- * Parses a filter with scim2-parse-filter, working around its string handling: it doubles every
- * backslash not followed by `"`, so `"a\\b"` came out as `a\\b` and `"a\\"` failed. We cut the
- * JSON string literals out first, decode them with JSON.parse, and hand the parser placeholders.
- */
-export function parseScimFilter(text: string): Filter {
-  if (typeof text !== 'string' || text.trim() === '') throw invalidFilter('The filter is empty');
-  if (text.length > MAX_FILTER_LENGTH) {
-    throw invalidFilter(`The filter is longer than ${MAX_FILTER_LENGTH} characters`);
-  }
-  const strings: string[] = [];
-  let masked = '';
-  for (let i = 0; i < text.length; ) {
-    if (text[i] !== '"') {
-      masked += text[i++];
-      continue;
-    }
-    let j = i + 1;
-    while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-    if (j >= text.length) throw invalidFilter(`Unterminated string in filter: ${text.slice(i)}`);
-    const literal = text.slice(i, j + 1);
-    try {
-      strings.push(JSON.parse(literal) as string);
-    } catch {
-      throw invalidFilter(`Invalid string ${literal} in filter (strings are JSON strings)`);
-    }
-    masked += `"${strings.length - 1}"`;
-    i = j + 1;
-  }
-  // Entra's documented `emails[type eq "work"].value eq "x"` (a sub-attribute after the value
-  // filter) means `emails[type eq "work" and value eq "x"]`: rewritten so that both conditions hold
-  // for the same value. Any other `]` followed by `.` would become two independent conditions.
-  masked = masked.replace(VALUE_PATH_THEN_SUB, (_m, attr: string, inner: string, sub: string, rest: string) => `${attr}[(${inner}) and ${sub} ${rest}]`);
-  if (/\]\s*\./.test(masked)) {
-    throw invalidFilter(
-      'A sub-attribute after "]" must be compared directly (emails[type eq "work"].value eq "…"), or put inside the brackets, e.g. emails[type eq "work" and value co "@example.com"]',
-    );
-  }
-  let ast: Filter;
-  try {
-    ast = parse(masked);
-  } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    const unmasked = msg.replace(/"(\d+)"/g, (m, n: string) => JSON.stringify(strings[Number(n)] ?? m));
-    throw invalidFilter(`Invalid filter: ${unmasked}`);
-  }
-  return restoreStrings(ast, strings);
-}
-
-function restoreStrings(f: Filter, strings: string[]): Filter {
-  switch (f.op) {
-    case 'and':
-    case 'or':
-      return { ...f, filters: f.filters.map((c) => restoreStrings(c, strings)) };
-    case 'not':
-      return { ...f, filter: restoreStrings(f.filter, strings) };
-    case '[]':
-      return { ...f, valFilter: restoreStrings(f.valFilter, strings) };
-    case 'pr':
-      return f;
-    default:
-      return typeof f.compValue === 'string' ? { ...f, compValue: strings[Number(f.compValue)] } : f;
-  }
-}
-
-type MultiDescriptor = MultiValuedAttribute | JsonMultiValuedAttribute;
-type ScalarDescriptor = ColumnAttribute | JsonAttribute;
-type SubDescriptor = ColumnAttribute | JsonSubAttribute;
-
-type Resolved =
-  | { kind: 'column'; desc: ScalarDescriptor }
-  | { kind: 'multi'; desc: MultiDescriptor; whole: boolean; sub: string; subDesc: SubDescriptor | undefined }
-  | { kind: 'prefix'; prefix: string };
-
-const own = <T>(record: Readonly<Record<string, T>>, key: string): T | undefined => (Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined);
-
-// Per-map index of unqualified extension names (`dockerrole` → full key), built once.
-const unqualifiedIndex = new WeakMap<AttributeMap, Map<string, string[]>>();
-
-function unqualified(attrs: AttributeMap): Map<string, string[]> {
-  let index = unqualifiedIndex.get(attrs);
-  if (!index) {
-    index = new Map();
-    for (const key of Object.keys(attrs)) {
-      const colon = key.lastIndexOf(':');
-      if (colon < 0) continue;
-      const short = key.slice(colon + 1);
-      index.set(short, [...(index.get(short) ?? []), key]);
-    }
-    unqualifiedIndex.set(attrs, index);
-  }
-  return index;
-}
-
-/** Resolves an attribute path against the whitelist; undefined when it is not there. */
-function resolve(attrs: AttributeMap, path: string): Resolved | undefined {
-  let p = path.toLowerCase();
-  const core = CORE_PREFIXES.find((c) => p.startsWith(c));
-  if (core) p = p.slice(core.length);
-
-  const direct = lookup(attrs, p);
-  if (direct) return direct;
-
-  if (!p.includes(':')) {
-    const candidates = unqualified(attrs).get(p) ?? [];
-    if (candidates.length > 1) {
-      throw invalidFilter(`Attribute "${path}" is ambiguous; qualify it with its schema URN`);
-    }
-    if (candidates.length === 1) return lookup(attrs, candidates[0]);
-  }
-  // `name[givenName eq "x"]`: a value path on a single-valued complex attribute.
-  if (Object.keys(attrs).some((k) => k.startsWith(`${p}.`))) return { kind: 'prefix', prefix: p };
-  return undefined;
-}
-
-function lookup(attrs: AttributeMap, p: string): Resolved | undefined {
-  const hit = own(attrs, p);
-  if (hit?.kind === 'column' || hit?.kind === 'json') return { kind: 'column', desc: hit };
-  // A multi-valued attribute on its own means its `value` (RFC 7644 §3.4.2.2, `emails co …`).
-  if (hit?.kind === 'multi' || hit?.kind === 'jsonMulti') return { kind: 'multi', desc: hit, whole: true, sub: 'value', subDesc: own<SubDescriptor>(hit.subAttrs, 'value') };
-  const dot = p.lastIndexOf('.');
-  if (dot > p.lastIndexOf(':') && dot > 0) {
-    const parent = own(attrs, p.slice(0, dot));
-    if (parent?.kind === 'multi' || parent?.kind === 'jsonMulti') {
-      const sub = p.slice(dot + 1);
-      const desc = parent.kind === 'multi' && own(parent.subAttrs, sub) === undefined && parent.json ? parent.json : parent;
-      return { kind: 'multi', desc, whole: false, sub, subDesc: own<SubDescriptor>(desc.subAttrs, sub) };
-    }
-  }
-  return undefined;
-}
-
-/** The sub-attribute names a value filter uses (`type`, `value`, …), lower-cased, without `attr.`. */
-function subNames(f: Filter, attrName: string): string[] {
-  switch (f.op) {
-    case 'and':
-    case 'or':
-      return f.filters.flatMap((c) => subNames(c, attrName));
-    case 'not':
-      return subNames(f.filter, attrName);
-    case '[]':
-      return [];
-    default: {
-      const p = f.attrPath.toLowerCase();
-      const qualified = `${attrName.toLowerCase()}.`;
-      return [p.startsWith(qualified) ? p.slice(qualified.length) : p];
-    }
-  }
 }
 
 interface Scope {
@@ -377,10 +222,10 @@ class Compiler {
 const SQL_OPS: Record<string, string> = { eq: '=', ne: '<>', gt: '>', ge: '>=', lt: '<', le: '<=' };
 const ORDERED_OPS: readonly string[] = ['eq', 'ne', 'gt', 'ge', 'lt', 'le'];
 
-/** Entra sends booleans as "True"/"False" strings; accept those too. Bound as 1/0 for both dialects. */
+/** Entra sends booleans as "True"/"False" strings; accept those too (parseScimBoolean). Bound as 1/0 for both dialects. */
 function booleanValue(value: unknown, name: string): number {
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true' ? 1 : 0;
+  const b = parseScimBoolean(value);
+  if (b !== undefined) return b ? 1 : 0;
   throw invalidFilter(`Attribute "${name}" is a boolean; compare it with true or false, got ${JSON.stringify(value)}`);
 }
 

@@ -24,6 +24,7 @@ import { parseAttrPath, findKey, isPlainObject, type AttrPath } from './paths.ts
 import { parseScimFilter } from './filter.ts';
 import type { ScimResource } from './resource.ts';
 import { fail, normalizePatchRequest, type PatchOperation, type PatchOptions } from './patch-normalize.ts';
+import { parseScimBoolean } from './validate.ts';
 import { EXT_ALIAS, fromWorking, type Doc } from './patch-result.ts';
 
 export { normalizePatchRequest, type PatchOpName, type PatchOperation, type PatchOptions, type PatchRequest } from './patch-normalize.ts';
@@ -213,7 +214,7 @@ function compare(op: string, actual: unknown, expected: unknown, def: AttributeD
   if (expected === null) return op === 'ne';
   let a: unknown = actual;
   let e: unknown = expected;
-  const asBool = (v: unknown) => (typeof v === 'string' && /^(true|false)$/i.test(v) ? v.toLowerCase() === 'true' : v);
+  const asBool = (v: unknown) => parseScimBoolean(v) ?? v;
   if (typeof a === 'boolean' || typeof e === 'boolean') {
     a = asBool(a);
     e = asBool(e);

@@ -17,7 +17,7 @@
 import { InputError } from '@doorman/plugin-api';
 import { findAttribute, findSubAttribute } from './schemas.ts';
 import type { AttributeDefinition, ResourceSchema } from './schema-types.ts';
-import { isPlainObject } from './paths.ts';
+import { findKey, isPlainObject } from './paths.ts';
 
 type Doc = Record<string, unknown>;
 
@@ -122,7 +122,7 @@ export interface ValidateOptions {
  */
 export function validateResource(body: unknown, schema: ResourceSchema, opts: ValidateOptions = {}): Doc {
   if (!isPlainObject(body)) throw new InputError(`the request body must be a SCIM ${schema.resourceType} object`, { scimType: 'invalidSyntax' });
-  const schemasKey = Object.keys(body).find((k) => k.toLowerCase() === 'schemas');
+  const schemasKey = findKey(body, 'schemas');
   const declared = schemasKey === undefined ? undefined : body[schemasKey];
   if (!Array.isArray(declared) || declared.some((s) => typeof s !== 'string') || !declared.some((s) => s.toLowerCase() === schema.core.id.toLowerCase())) {
     throw invalid('schemas', `schemas must be a list of URNs including "${schema.core.id}"`);
