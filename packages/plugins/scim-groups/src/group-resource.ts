@@ -1,5 +1,5 @@
 import { InputError } from '@doorman/plugin-api';
-import { GROUP_SCHEMA, etagFor, type ScimResource } from '@doorman/scim';
+import { etagFor, findKey, GROUP_SCHEMA, isPlainObject, type ScimResource } from '@doorman/scim';
 import type { ScimGroup } from '@doorman/model';
 
 /**
@@ -31,7 +31,7 @@ export function readMemberRefs(raw: unknown, field = 'members'): string[] {
   if (items.length > MAX_MEMBER_REFS) throw invalid(`at most ${MAX_MEMBER_REFS} member references per request`, field);
   const ids = new Set<string>();
   items.forEach((item, i) => {
-    const key = item && typeof item === 'object' && !Array.isArray(item) ? Object.keys(item).find((k) => k.toLowerCase() === 'value') : undefined;
+    const key = isPlainObject(item) ? findKey(item, 'value') : undefined;
     const value = key === undefined ? undefined : (item as Record<string, unknown>)[key];
     if (typeof value !== 'string' || value.trim() === '') throw invalid(`${field}[${i}].value must be the id of a User`, field);
     ids.add(value.trim());
@@ -44,11 +44,6 @@ export interface GroupInput {
   externalId: string | null;
   /** undefined: the body did not mention members (PUT keeps them; POST has none). */
   members: string[] | undefined;
-}
-
-function findKey(obj: Record<string, unknown>, name: string) {
-  const lc = name.toLowerCase();
-  return Object.keys(obj).find((k) => k.toLowerCase() === lc);
 }
 
 /** Reads a POST/PUT body. */

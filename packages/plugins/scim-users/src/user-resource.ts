@@ -2,6 +2,7 @@ import { InputError } from '@doorman/plugin-api';
 import {
   DOCKER_USER_SCHEMA,
   ENTERPRISE_USER_SCHEMA,
+  findKey,
   isEmailAddress,
   isPlainObject,
   parseScimBoolean,
@@ -45,7 +46,7 @@ function column(value: unknown, field: string, max = 255): string | null {
  * undefined when absent.
  */
 export function readActive(resource: Record<string, unknown>): boolean | undefined {
-  const key = Object.keys(resource).find((k) => k.toLowerCase() === 'active') ?? Object.keys(resource).find((k) => k.toLowerCase() === 'enabled');
+  const key = findKey(resource, 'active') ?? findKey(resource, 'enabled');
   const raw = key === undefined ? undefined : resource[key];
   if (raw === undefined || raw === null) return undefined;
   const value = parseScimBoolean(raw);
