@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
-import { measureBullmqThroughput } from '@doorman/jobs';
+import { measureBullmqThroughput } from '@doorman/jobs/bench';
 import { bundleGatewayEntries } from './lib/build.ts';
 import { parseBenchArgs } from './lib/args.ts';
 import { databasePid, freePort, redisPid, stopAllChildren } from './lib/children.ts';

@@ -11,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { JobRegistry } from '@doorman/core';
 import { OrganizationEntity } from '@doorman/model';
 import { openTestDataSource } from '@doorman/model/testing';
-import { measureBullmqThroughput, reactivateUserJob, startJobRuntime, type JobsLogger } from '@doorman/jobs';
+import { reactivateUserJob, startJobRuntime, type JobsLogger } from '@doorman/jobs';
+import { measureBullmqThroughput } from '@doorman/jobs/bench';
 
 type DataSource = Awaited<ReturnType<typeof openTestDataSource>>['ds'];
 

@@ -1,6 +1,11 @@
+/**
+ * Benchmark support, not production code (`@doorman/jobs/bench`; kept out of src/): the raw BullMQ
+ * ceiling every jobs benchmark compares against (bench/README.md).
+ */
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { hashTaggedPrefix } from './runtime.ts';
+import { RuntimeError } from '@doorman/core';
+import { hashTaggedPrefix } from '../src/runtime.ts';
 
 export interface CeilingResult {
   jobs: number;
@@ -46,7 +51,7 @@ export async function measureBullmqThroughput(o: {
   );
   worker.on('error', () => undefined);
   // A job whose work fails would never be counted: the measurement fails instead of waiting forever.
-  worker.on('failed', (job, err) => rejectDone(new Error(`ceiling job ${job?.id ?? '?'} failed: ${err.message}`)));
+  worker.on('failed', (job, err) => rejectDone(new RuntimeError(`ceiling job ${job?.id ?? '?'} failed: ${err.message}`)));
   try {
     await worker.waitUntilReady();
     const started = performance.now();

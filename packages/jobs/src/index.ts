@@ -14,5 +14,4 @@ export {
 } from './specs.ts';
 export { toBullJobId, fromBullJobId, jobOptionsFor, DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS } from './job-options.ts';
 export { countPendingIntents, countUnfinishedIntents, type Transact } from './outbox.ts';
-export { measureBullmqThroughput, type CeilingResult } from './ceiling.ts';
 export type { Queue } from 'bullmq';

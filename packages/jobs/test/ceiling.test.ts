@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { measureBullmqThroughput } from '../src/index.ts';
+import { measureBullmqThroughput } from '../bench/ceiling.ts';
 import { TEST_REDIS_URL, uniquePrefix } from './helpers.ts';
 
 // The benchmarks' ceiling, on the real Redis: every job runs once, and `work` sees every index.

@@ -1,5 +1,5 @@
 /**
- * Benchmark support (`@doorman/plugin-token-auth/bench`): the SCIM authenticator's own cost per
+ * Benchmark support, not production code (`@doorman/plugin-token-auth/bench`; kept out of src/): the SCIM authenticator's own cost per
  * request, in isolation — the real middleware on a cache hit (keep-alive sockets, an in-memory rate
  * limit lease) against a stub that only attaches the same state, in one process, alternating. It
  * leaves out what a loaded gateway adds around the code (cache pressure, GC), which the SCIM bench's
@@ -8,11 +8,11 @@
 import type { DataSource } from 'typeorm';
 import { hashSecret } from '@doorman/core';
 import { type ScimAuthState } from '@doorman/plugin-api';
-import { scimAuthenticator } from './authenticator.ts';
-import { LastUsedBuffer } from './last-used.ts';
-import { AuthFailureLimiter, TenantRateLimiter } from './limits.ts';
-import { TokenCache } from './token-cache.ts';
-import type { Context } from './types.ts';
+import { scimAuthenticator } from '../src/authenticator.ts';
+import { LastUsedBuffer } from '../src/last-used.ts';
+import { AuthFailureLimiter, TenantRateLimiter } from '../src/limits.ts';
+import { TokenCache } from '../src/token-cache.ts';
+import type { Context } from '../src/types.ts';
 
 /**
  * What the benchmark's stubbed gateway runs instead of the authenticator (bench/gateway-noauth.ts):
