@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { findOrgId, InputError, isUuid, NotFoundError } from '@doorman/core';
 import { membershipProvenance, type GrantVia, type MembershipSource } from '@doorman/model';
 import { buildExplanation, type ExplainEvent } from './explain-chain.ts';
+import { orgMembershipRows, teamMembershipRows } from './membership-rows.ts';
 import { toIso } from './search.ts';
 
 /**
@@ -92,17 +93,8 @@ export async function explainPerson(db: DataSource, userId: string, query: { org
   const events = [...byId.values()];
 
   const [orgRows, teamRows, serving]: Row[][] = await Promise.all([
-    db.query(
-      `SELECT m.org_id AS orgId, o.name AS org, m.role AS role, m.source AS source, m.connection_id AS connectionId, m.grant_via AS grantVia, m.grant_ref AS grantRef, m.created_at AS since
-         FROM org_memberships m LEFT JOIN organizations o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name`,
-      [userId],
-    ),
-    db.query(
-      `SELECT m.team_id AS teamId, t.name AS team, m.org_id AS orgId, o.name AS org, m.source AS source, m.connection_id AS connectionId,
-              m.granted_by AS grantedBy, m.grant_via AS grantVia, m.grant_ref AS grantRef, m.created_at AS since
-         FROM team_memberships m LEFT JOIN teams t ON t.id = m.team_id LEFT JOIN organizations o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name, t.name`,
-      [userId],
-    ),
+    orgMembershipRows(db, userId),
+    teamMembershipRows(db, userId),
     orgId ? db.query('SELECT connection_id AS connectionId FROM connection_orgs WHERE org_id = ?', [orgId]) : [],
   ]);
   const names = await namesOf(db, events, orgRows, teamRows);

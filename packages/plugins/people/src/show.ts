@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { isUuid } from '@doorman/core';
 import { NotFoundError } from '@doorman/plugin-api';
 import { membershipProvenance, type GrantVia, type MembershipSource } from '@doorman/model';
+import { orgMembershipRows, teamMembershipRows } from './membership-rows.ts';
 import { toIso } from './search.ts';
 
 /**
@@ -41,17 +42,8 @@ export async function showPerson(db: DataSource, userId: string, now: Date) {
          LEFT JOIN sso_connections c ON c.id = e.connection_id WHERE e.target_id = ? AND e.action = 'user.deleted' ORDER BY e.seq`,
       [userId],
     ),
-    db.query(
-      `SELECT m.org_id AS orgId, o.name AS org, m.role AS role, m.source AS source, m.connection_id AS connectionId, m.grant_via AS grantVia, m.grant_ref AS grantRef, m.created_at AS since
-         FROM org_memberships m LEFT JOIN organizations o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name`,
-      [userId],
-    ),
-    db.query(
-      `SELECT m.team_id AS teamId, t.name AS team, m.org_id AS orgId, o.name AS org, m.source AS source, m.connection_id AS connectionId,
-              m.granted_by AS grantedBy, m.grant_via AS grantVia, m.grant_ref AS grantRef, m.created_at AS since
-         FROM team_memberships m LEFT JOIN teams t ON t.id = m.team_id LEFT JOIN organizations o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name, t.name`,
-      [userId],
-    ),
+    orgMembershipRows(db, userId),
+    teamMembershipRows(db, userId),
     db.query('SELECT id, connection_id AS connectionId, created_at AS createdAt, expires_at AS expiresAt FROM sso_sessions WHERE user_id = ? AND ended_at IS NULL ORDER BY created_at', [userId]),
     // Job payloads name the account (and the SCIM row): the outbox is small (finished rows leave within the hour).
     // A job that failed for good keeps its row (completed, with the error) as long: BullMQ's failed set,
