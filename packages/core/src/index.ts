@@ -14,6 +14,7 @@ export { isScimRequest, toDoormanError } from './http/error-middleware.ts';
 export type { AdminAuthState, AdminChallenge, OwnerAuthState } from './http/admin-auth.ts';
 export { verifyAdminToken } from './http/admin-auth.ts';
 export { connectionOrgIds, ownerOrgIds, OwnerOutOfScope, OwnerRefused, scopeAllows, type AdminRouteScope } from './scope.ts';
+export { clearedCookieHeader, readCookie, sessionCookieHeader, type CookieOptions } from './http/cookies.ts';
 export { jsonBodyMiddleware, parseJsonBody, RequestBodyError, type BodyLimits, type BodyErrorCode } from './http/body.ts';
 export { findConnectionId, findOrgId, isUuid, resolveFilterRef } from './lookup.ts';
 export * from './admin-routes.ts';

@@ -3,11 +3,9 @@
  * `ended_at`) and a cookie holding `<session id>.<HMAC-SHA256(id)>`. Every request re-reads the row.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { clearedCookieHeader, sessionCookieHeader, type CookieOptions } from '@doorman/core';
 
-export interface CookieOptions {
-  name: string;
-  secure: boolean;
-}
+export { readCookie, type CookieOptions } from '@doorman/core';
 
 export function signSessionId(secret: string, id: string): string {
   return `${id}.${createHmac('sha256', secret).update(id).digest('base64url')}`;
@@ -25,27 +23,11 @@ export function verifySessionCookie(secret: string, value: string | undefined): 
   return expected.length === given.length && timingSafeEqual(expected, given) ? id : null;
 }
 
-/**
- * Written by hand rather than with Koa's `ctx.cookies`: Koa refuses a Secure cookie on a request it
- * does not consider secure (TLS terminated at a proxy without trustProxy), while `Secure` here
- * follows the public URL the browser sees.
- */
+/** The SSO session cookie: `SameSite=Lax`, so it survives the IdP's redirect back (core's helpers write it). */
 export function sessionCookie(opts: CookieOptions, value: string, maxAgeSeconds: number): string {
-  const parts = [`${opts.name}=${value}`, 'Path=/', `Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}`, 'HttpOnly', 'SameSite=Lax'];
-  if (opts.secure) parts.push('Secure');
-  return parts.join('; ');
+  return sessionCookieHeader({ ...opts, sameSite: 'Lax' }, value, maxAgeSeconds);
 }
 
 export function clearedCookie(opts: CookieOptions): string {
-  return sessionCookie(opts, '', 0) + '; Expires=Thu, 01 Jan 1970 00:00:00 GMT';
-}
-
-/** Reads one cookie from a Cookie header. */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
+  return clearedCookieHeader({ ...opts, sameSite: 'Lax' });
 }
