@@ -6,7 +6,7 @@
  * Redis rate limit). Never used outside the benchmark. Prints `READY <port>` once listening and
  * exits when its parent closes stdin.
  */
-import { buildGateway, ConfigError, definePlugin, parseGatewayConfig, readRawConfig, resolvePlugins, validatePluginSettings } from '@doorman/core';
+import { buildGateway, ConfigError, coreServices, definePlugin, parseGatewayConfig, readRawConfig, resolvePlugins, validatePluginSettings } from '@doorman/core';
 import { stubScimAuthenticator } from '@doorman/plugin-token-auth/bench';
 import { BUILTIN_PLUGINS, PLUGIN_CATALOG } from '@doorman/gateway';
 import { PROVISIONING_QUEUE, startJobRuntime, SYNC_QUEUE } from '@doorman/jobs';
@@ -22,6 +22,7 @@ const benchNoAuthPlugin = definePlugin({
   id: 'bench-noauth',
   description: 'Benchmark only: admits every SCIM request as one fixed connection',
   dependencies: ['token-auth'],
+  deps: { http: coreServices.http },
   register({ http }) {
     http.setScimAuthenticator(stubScimAuthenticator(connectionId, 'bench-noauth'));
   },

@@ -1,4 +1,4 @@
-import type { PluginDefinition } from '@doorman/core';
+import type { AnyPluginDefinition } from '@doorman/core';
 import { adminPlugin } from '@doorman/plugin-admin';
 import { peoplePlugin } from '@doorman/plugin-people';
 import { auditPlugin } from '@doorman/plugin-audit';
@@ -14,7 +14,7 @@ import { webhooksPlugin } from '@doorman/plugin-webhooks';
  * Every plugin this build of Doorman knows. `DOORMAN_PLUGINS` chooses among them per deployment;
  * the admin API is always on.
  */
-export const PLUGIN_CATALOG: readonly PluginDefinition<any>[] = [
+export const PLUGIN_CATALOG: readonly AnyPluginDefinition[] = [
   tokenAuthPlugin,
   roleMappingPlugin,
   scimUsersPlugin,
@@ -25,4 +25,4 @@ export const PLUGIN_CATALOG: readonly PluginDefinition<any>[] = [
   consolePlugin,
 ];
 
-export const BUILTIN_PLUGINS: readonly PluginDefinition<any>[] = [adminPlugin, peoplePlugin];
+export const BUILTIN_PLUGINS: readonly AnyPluginDefinition[] = [adminPlugin, peoplePlugin];

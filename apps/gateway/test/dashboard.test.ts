@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as delay } from 'node:timers/promises';
-import { definePlugin } from '@doorman/core';
+import { coreServices, definePlugin } from '@doorman/core';
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '@doorman/core/testing';
 import { deactivateUserJob, jobIntent, PROVISIONING_QUEUE, SYNC_QUEUE, type JobRuntime } from '@doorman/jobs';
 import { startTestJobRuntime } from '@doorman/jobs/testing';
@@ -10,6 +10,7 @@ let healthy = false;
 const probe = definePlugin({
   id: 'dashboard-probe',
   description: 'a deactivation job that fails until told otherwise',
+  deps: { jobs: coreServices.jobs },
   register({ jobs }) {
     jobs.define({
       ...deactivateUserJob,

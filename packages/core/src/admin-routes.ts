@@ -4,11 +4,12 @@
  * document (`/admin/v1/openapi.json`) and, in tests, check every response (docs/admin-api.md).
  */
 import type Router from '@koa/router';
-import type { Context } from 'koa';
+import type { RouterContext } from '@koa/router';
 import { z } from 'zod';
 import type { DataSource } from 'typeorm';
 import { defineError, InputError, PluginDeclaredTwice } from '@doorman/plugin-api';
 import { enforceScope, ownerOrgIds, OwnerRefused, type AdminRouteScope } from './scope.ts';
+import type { AdminRequestState } from './plugin.ts';
 
 export type AdminMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -50,9 +51,12 @@ export interface AdminRouteDefinition<P extends z.ZodType | undefined = undefine
   scope: AdminRouteScope<{ params: Record<string, string> }>;
   /** By status. The lowest 2xx is the status set before the handler runs (it may set another). */
   responses: Record<number, AdminResponseSpec>;
-  /** Sets `ctx.body`, or returns the body. */
-  handler(ctx: Context, input: AdminRouteInput<P, Q, B>): unknown;
+  /** Sets `ctx.body`, or returns the body. `ctx.state` carries the admin actor. */
+  handler(ctx: AdminRouteContext, input: AdminRouteInput<P, Q, B>): unknown;
 }
+
+/** An admin route's context: `ctx.state.actor` and `ctx.state.auth` are set by admin authentication. */
+export type AdminRouteContext = RouterContext<AdminRequestState>;
 
 export interface RegisteredAdminRoute {
   pluginId: string;

@@ -21,9 +21,9 @@ import { listenMetrics, metricsRoute } from './http/metrics-endpoint.ts';
 import { JobRegistry } from './jobs.ts';
 import { createLogger } from './logging.ts';
 import { connectionParam } from './lookup.ts';
-import type { PluginDefinition, PluginEnv, ServiceRef } from '@doorman/plugin-api';
-import type { HttpSurface } from './plugin.ts';
-import { resolvePlugins } from './resolve.ts';
+import { coreServices, type AnyPluginDefinition, type AnyServiceRef, type PluginLifecycle, type ServiceProvider, type ServiceRef, type TransactionRunner } from '@doorman/plugin-api';
+import type { AdminRequestState, HttpSurface, ScimRequestState } from './plugin.ts';
+import { PluginDependencyMissingError, PluginResolutionError, resolvePlugins } from './resolve.ts';
 import './runtime-types.ts';
 import { adminSessionAuthRef, refusalRecorderRef, type AdminSessionAuthenticator, type RefusalRecorder } from '@doorman/plugin-api';
 import { withTimeout } from './timeout.ts';
@@ -39,9 +39,9 @@ export interface GatewayOptions {
   /** Raw per-plugin settings, validated here against each enabled plugin's schema. */
   pluginSettings?: Record<string, Record<string, unknown>>;
   /** Every plugin this build knows; `config.plugins` chooses among them. */
-  catalog: readonly PluginDefinition<any>[];
+  catalog: readonly AnyPluginDefinition[];
   /** Plugins registered whatever the configuration says (the admin API). */
-  builtins?: readonly PluginDefinition<any>[];
+  builtins?: readonly AnyPluginDefinition[];
   logger?: Logger;
   /** Use this data source instead of opening `config.databaseUrl` (tests). */
   dataSource?: DataSource;
@@ -61,13 +61,13 @@ export interface Gateway {
   events: EventBus;
   jobs: JobRegistry;
   metrics: Registry;
-  plugins: PluginDefinition<any>[];
+  plugins: AnyPluginDefinition[];
   /** The HTTP surface plugins received, for the composition root (e.g. to mount the job dashboard). */
   http: HttpSurface;
   /** Every admin route declared with `adminRoute` (and the document generated from them). */
   adminRoutes: AdminRouteRegistry;
   openApiDocument(): OpenApiDocument;
-  transaction: PluginEnv<unknown>['transaction'];
+  transaction: TransactionRunner;
   get<T>(ref: ServiceRef<T>): T;
   /** Runs on close, before plugins' hooks and before pools close (last added runs first). */
   addShutdownHook(hook: () => Promise<void> | void): void;
@@ -77,7 +77,7 @@ export interface Gateway {
 }
 
 /** Validates every enabled plugin's settings at once; throws ConfigError naming each bad setting. */
-export function validatePluginSettings(plugins: readonly PluginDefinition<any>[], settings: Record<string, Record<string, unknown>>) {
+export function validatePluginSettings(plugins: readonly AnyPluginDefinition[], settings: Record<string, Record<string, unknown>>) {
   const problems: string[] = [];
   const parsed = new Map<string, unknown>();
   for (const p of plugins) {
@@ -95,7 +95,7 @@ export function validatePluginSettings(plugins: readonly PluginDefinition<any>[]
 /** The composition root's engine: config → core services → plugins → a Koa app. */
 export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
-  const enabled = resolvePlugins(config.plugins, options.catalog);
+  const enabled = resolvePlugins(config.plugins, options.catalog, options.builtins);
   const plugins = [...(options.builtins ?? []), ...enabled];
   const { parsed, problems } = validatePluginSettings(plugins, options.pluginSettings ?? {});
   if (problems.length) throw new ConfigError(problems);
@@ -146,8 +146,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const services = new Map<string, unknown>();
   const shutdownHooks: Array<() => Promise<void> | void> = [];
 
-  const scimRouter = new Router({ prefix: '/scim/v2' });
-  const adminRouter = new Router({ prefix: ADMIN_API_PREFIX });
+  const scimRouter = new Router<ScimRequestState>({ prefix: '/scim/v2' });
+  const adminRouter = new Router<AdminRequestState>({ prefix: ADMIN_API_PREFIX });
   let document: OpenApiDocument | undefined;
   let checker: ReturnType<typeof documentResponseChecker> | undefined;
   const openApiDocument = (): OpenApiDocument => (document ??= buildOpenApiDocument(adminRoutes.routes, { version: options.version ?? '0.1.0' }));
@@ -180,36 +180,40 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   for (const plugin of plugins) {
-    const env: PluginEnv<unknown> = {
-      pluginId: plugin.id,
-      config: parsed.get(plugin.id),
-      gateway: config,
-      logger: logger.child({ plugin: plugin.id }),
-      db,
-      transaction,
-      redis,
+    // Each core service scoped to the plugin: its logger, its settings, its admin routes' OpenAPI tag.
+    const core: Record<string, () => unknown> = {
+      [coreServices.config.id]: () => parsed.get(plugin.id),
+      [coreServices.gateway.id]: () => config,
+      [coreServices.logger.id]: () => logger.child({ plugin: plugin.id }),
+      [coreServices.database.id]: () => db,
+      [coreServices.transaction.id]: () => transaction,
+      [coreServices.redis.id]: () => redis,
       // Routes a plugin declares are tagged with its id in the OpenAPI document.
-      http: { ...http, adminRoute: (definition) => adminRoutes.add(plugin.id, definition as never) },
-      events,
-      jobs,
-      metrics,
-      clock,
-      get<T>(ref: ServiceRef<T>): T {
-        if (!services.has(ref.id)) throw new PluginDependencyMissing(`plugin '${plugin.id}' asked for service '${ref.id}', which no registered plugin provides`);
-        return services.get(ref.id) as T;
-      },
-      find<T>(ref: ServiceRef<T>): T | undefined {
-        return services.get(ref.id) as T | undefined;
-      },
-      provide<T>(ref: ServiceRef<T>, impl: T) {
-        if (services.has(ref.id)) throw new PluginDeclaredTwice(`service '${ref.id}' provided twice (by '${plugin.id}')`);
-        services.set(ref.id, impl);
-      },
-      onShutdown(hook) {
-        shutdownHooks.push(hook);
-      },
+      [coreServices.http.id]: (): HttpSurface => ({ ...http, adminRoute: (definition) => adminRoutes.add(plugin.id, definition as never) }),
+      [coreServices.events.id]: () => events,
+      [coreServices.jobs.id]: () => jobs,
+      [coreServices.metrics.id]: () => metrics,
+      [coreServices.clock.id]: () => clock,
+      [coreServices.provider.id]: (): ServiceProvider => ({
+        provide<T>(ref: ServiceRef<T>, impl: T) {
+          if (!(plugin.provides ?? []).some((r) => r.id === ref.id)) throw new PluginResolutionError(`plugin '${plugin.id}' provides service '${ref.id}' without declaring it in 'provides'`);
+          if (services.has(ref.id)) throw new PluginDeclaredTwice(`service '${ref.id}' provided twice (by '${plugin.id}')`);
+          services.set(ref.id, impl);
+        },
+      }),
+      [coreServices.lifecycle.id]: (): PluginLifecycle => ({ onShutdown: (hook) => void shutdownHooks.push(hook) }),
     };
-    await plugin.register(env);
+    const resolved: Record<string, unknown> = {};
+    for (const [name, ref] of Object.entries((plugin.deps ?? {}) as Record<string, AnyServiceRef>)) {
+      const coreService = core[ref.id];
+      if (coreService) resolved[name] = coreService();
+      else if (ref.id.startsWith('core.')) throw new PluginResolutionError(`plugin '${plugin.id}' asks for unknown core service '${ref.id}'`);
+      // Optional: a lookup when called, so a provider registered later is found at run time.
+      else if ('optional' in ref && ref.optional) resolved[name] = () => services.get(ref.id);
+      else if (services.has(ref.id)) resolved[name] = services.get(ref.id);
+      else throw new PluginDependencyMissingError(plugin.id, ref.id);
+    }
+    await plugin.register(resolved as never);
     logger.debug({ plugin: plugin.id }, 'plugin registered');
   }
 

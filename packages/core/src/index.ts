@@ -2,7 +2,7 @@
 // contract things from @doorman/plugin-api (docs/architecture.md "Contract and runtime").
 import './runtime-types.ts';
 export * from '@doorman/plugin-api';
-export type { HttpSurface } from './plugin.ts';
+export type { AdminRequestState, HttpSurface, RequestState, ScimRequestState, ScimRouteContext } from './plugin.ts';
 export * from './resolve.ts';
 export * from './config.ts';
 export * from './events.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { adminRouteCoverage, ADMIN_API_PREFIX, definePlugin } from '../src/index.ts';
+import { adminRouteCoverage, ADMIN_API_PREFIX, coreServices, definePlugin } from '../src/index.ts';
 import { startTestGateway, type TestGateway } from '../src/testing/index.ts';
 
 const thing = z.object({ id: z.string(), name: z.string(), size: z.number().int().nullable() });
@@ -9,6 +9,7 @@ let answer: unknown = undefined;
 const declared = definePlugin({
   id: 'things',
   description: 'routes declared through adminRoute',
+  deps: { http: coreServices.http },
   register({ http }) {
     http.adminRoute({
       method: 'post',

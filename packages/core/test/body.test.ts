@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { InputError } from '@doorman/plugin-api';
 import { parseJsonBody, RequestBodyError } from '../src/http/body.ts';
-import { definePlugin } from '@doorman/plugin-api';
+import { coreServices, definePlugin } from '@doorman/plugin-api';
 import { BODY_MARKER, malformedBodies, sendRaw, startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../src/testing/index.ts';
 
 const limits = { maxDepth: 8, maxValues: 50 };
@@ -66,6 +66,7 @@ let received: unknown[] = [];
 const probe = definePlugin({
   id: 'probe',
   description: 'routes that record the bodies they receive',
+  deps: { http: coreServices.http },
   register({ http }) {
     http.setScimAuthenticator(async (ctx, next) => {
       if (ctx.get('authorization') !== 'Bearer scim-ok') throw new InputError('nope');

@@ -3,13 +3,14 @@ import { z } from 'zod';
 import { ConflictError, defineError, InputError } from '@doorman/plugin-api';
 
 const Wedged = defineError('DMN_EXAMPLE_WEDGED', 500);
-import { definePlugin } from '@doorman/plugin-api';
+import { coreServices, createServiceRef, definePlugin, optionalRef } from '@doorman/plugin-api';
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '../src/testing/index.ts';
 
 let release: () => void = () => {};
 const probe = definePlugin({
   id: 'probe',
   description: 'routes exercising the shared middleware',
+  deps: { http: coreServices.http },
   register({ http }) {
     http.setScimAuthenticator(async (ctx, next) => {
       if (ctx.get('authorization') !== 'Bearer scim-ok') throw new InputError('nope');
@@ -167,5 +168,50 @@ describe('graceful shutdown', () => {
     await closed;
     expect(server.listening).toBe(false);
     expect(g.gateway.db.isInitialized).toBe(false);
+  });
+});
+
+describe('plugin dependencies', () => {
+  const hello = createServiceRef<{ hello(): string }>('test.hello');
+  const consumer = definePlugin({
+    id: 'hello-consumer',
+    description: 'needs hello',
+    deps: { hello, optionalHello: optionalRef(hello), logger: coreServices.logger },
+    register({ hello: service, optionalHello }) {
+      consumed.push(service.hello(), optionalHello()?.hello() ?? 'none');
+    },
+  });
+  const consumed: string[] = [];
+
+  it('injects a provided service, typed, and an optional one as a lookup', async () => {
+    const provider = definePlugin({
+      id: 'hello-provider',
+      description: 'provides hello',
+      provides: [hello],
+      deps: { provider: coreServices.provider },
+      register: ({ provider: p }) => p.provide(hello, { hello: () => 'hi' }),
+    });
+    const g = await startTestGateway({ plugins: [consumer, provider], redis: false });
+    await g.close();
+    expect(consumed).toEqual(['hi', 'hi']);
+  });
+
+  it('stops start-up when a declared provider did not provide the ref (DMN_PLUGIN_DEPENDENCY_MISSING)', async () => {
+    const silent = definePlugin({ id: 'hello-provider', description: 'declares hello, provides nothing', provides: [hello], register() {} });
+    await expect(startTestGateway({ plugins: [consumer, silent], redis: false })).rejects.toMatchObject({
+      code: 'DMN_PLUGIN_DEPENDENCY_MISSING',
+      plugin: 'hello-consumer',
+      ref: 'test.hello',
+    });
+  });
+
+  it('refuses to provide a ref the plugin did not declare in provides', async () => {
+    const sneaky = definePlugin({
+      id: 'sneaky',
+      description: 'provides without declaring',
+      deps: { provider: coreServices.provider },
+      register: ({ provider: p }) => p.provide(hello, { hello: () => 'boo' }),
+    });
+    await expect(startTestGateway({ plugins: [sneaky], redis: false })).rejects.toThrow("plugin 'sneaky' provides service 'test.hello' without declaring it in 'provides'");
   });
 });

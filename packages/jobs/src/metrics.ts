@@ -1,6 +1,6 @@
-import type { PluginEnv } from '@doorman/core';
+import type { MetricsRegistry } from '@doorman/core';
 
-export type MetricsRegistry = PluginEnv<unknown>['metrics'];
+export type { MetricsRegistry };
 
 interface Sample {
   labels?: Record<string, string>;

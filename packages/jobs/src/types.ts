@@ -1,10 +1,10 @@
 import type { Queue } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import type { JobRegistry, PluginEnv } from '@doorman/core';
+import type { JobRegistry, Logger } from '@doorman/core';
 import type { MetricsRegistry } from './metrics.ts';
 import type { Transact } from './outbox.ts';
 
-export type JobsLogger = PluginEnv<unknown>['logger'];
+export type JobsLogger = Logger;
 
 export interface JobRuntimeOptions {
   registry: JobRegistry;

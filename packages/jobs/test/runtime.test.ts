@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { DataSource } from 'typeorm';
 import { openTestDataSource } from '@doorman/model/testing';
 import { OutboxMessageEntity } from '@doorman/model';
-import { definePlugin } from '@doorman/core';
+import { coreServices, definePlugin } from '@doorman/core';
 import { startTestGateway } from '@doorman/core/testing';
 import { INLINE_WARNING, SYNC_QUEUE, countPendingIntents, jobIntent, startJobRuntime, syncConnectionJob, toBullJobId, type JobRuntime } from '../src/index.ts';
 import { deleteKeysUnder } from '../src/testing.ts';
@@ -199,6 +199,7 @@ describe('metrics', () => {
     const probe = definePlugin({
       id: 'jobs-probe',
       description: 'defines the test job',
+      deps: { db: coreServices.database, jobs: coreServices.jobs },
       register(env) {
         for (const d of recordJobRegistry(env.db).definitions.values()) env.jobs.define(d);
       },

@@ -110,6 +110,20 @@ export interface ScimUserDirectory {
 
 export const scimUserDirectoryRef = createServiceRef<ScimUserDirectory>('scim-users.directory');
 
+/** A SCIM discovery document (RFC 7643 §6 ResourceType, §7 Schema), as JSON. */
+export type ScimDiscoveryDocument = { id: string } & Record<string, unknown>;
+
+/**
+ * SCIM discovery (provided by scim-users, which serves /ServiceProviderConfig, /ResourceTypes and
+ * /Schemas): each plugin serving a resource type registers it when it registers, so discovery
+ * advertises exactly the resources this deployment serves (docs/architecture.md "Plugins").
+ */
+export interface ScimDiscovery {
+  addResourceType(resourceType: ScimDiscoveryDocument, schemas: readonly ScimDiscoveryDocument[]): void;
+}
+
+export const scimDiscoveryRef = createServiceRef<ScimDiscovery>('scim-users.discovery');
+
 export const roleMappingServiceRef = createServiceRef<RoleMappingService>('role-mapping.service');
 
 /**

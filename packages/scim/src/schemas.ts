@@ -183,8 +183,13 @@ export function serviceProviderConfig(opts: ServiceProviderConfigOptions) {
 
 /** RFC 7643 §6: the User type (with the enterprise and Docker extensions) and the Group type. */
 export function resourceTypes(baseUrl: string) {
+  return [USER_RESOURCE, GROUP_RESOURCE].map((rt) => resourceTypeDocument(rt, baseUrl));
+}
+
+/** RFC 7643 §6: the ResourceType document of one resource (what a plugin serving it advertises). */
+export function resourceTypeDocument(rt: ResourceSchema, baseUrl: string) {
   const base = trimBase(baseUrl);
-  return [USER_RESOURCE, GROUP_RESOURCE].map((rt) => ({
+  return {
     schemas: [RESOURCE_TYPE_SCHEMA],
     id: rt.resourceType,
     name: rt.resourceType,
@@ -195,7 +200,7 @@ export function resourceTypes(baseUrl: string) {
       ? { schemaExtensions: rt.extensions.map((e) => ({ schema: e.id, required: false })) }
       : {}),
     meta: { resourceType: 'ResourceType', location: `${base}/ResourceTypes/${rt.resourceType}` },
-  }));
+  };
 }
 
 function renderAttribute(a: AttributeDefinition): Record<string, unknown> {
@@ -217,14 +222,13 @@ function renderAttribute(a: AttributeDefinition): Record<string, unknown> {
 
 /** RFC 7643 §7: User, Enterprise User, Docker User and Group schema representations. */
 export function schemaDocuments(baseUrl: string) {
+  return [USER_RESOURCE, GROUP_RESOURCE].flatMap((rt) => resourceSchemaDocuments(rt, baseUrl));
+}
+
+/** RFC 7643 §7: the schema representations of one resource, its core schema then its extensions. */
+export function resourceSchemaDocuments(rt: ResourceSchema, baseUrl: string) {
   const base = trimBase(baseUrl);
-  const all = [
-    USER_SCHEMA_DEFINITION,
-    ENTERPRISE_USER_SCHEMA_DEFINITION,
-    DOCKER_USER_SCHEMA_DEFINITION,
-    GROUP_SCHEMA_DEFINITION,
-  ];
-  return all.map((s) => ({
+  return [rt.core, ...rt.extensions].map((s) => ({
     schemas: [SCHEMA_SCHEMA],
     id: s.id,
     name: s.name,

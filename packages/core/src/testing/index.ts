@@ -6,14 +6,14 @@ import { openTestDataSource } from '@doorman/model/testing';
 import { buildGateway, type Gateway } from '../gateway.ts';
 import { parseGatewayConfig } from '../config.ts';
 import { loggerOptions } from '../logging.ts';
-import type { PluginDefinition } from '@doorman/plugin-api';
+import type { AnyPluginDefinition } from '@doorman/plugin-api';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789abcdef';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface TestGatewayOptions {
-  plugins: readonly PluginDefinition<any>[];
-  builtins?: readonly PluginDefinition<any>[];
+  plugins: readonly AnyPluginDefinition[];
+  builtins?: readonly AnyPluginDefinition[];
   pluginSettings?: Record<string, Record<string, unknown>>;
   /** Raw gateway settings (as from the environment, camelCased). */
   gateway?: Record<string, unknown>;
@@ -68,6 +68,9 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     validateAdminResponses: true,
     // The production logger options (serializers, redaction), so tests see what production would log.
     logger: pino(loggerOptions({ level: 'debug', base: { test: randomUUID().slice(0, 8) } }), sink),
+  }).catch(async (err: unknown) => {
+    await dropDatabase(); // a gateway that fails to start leaves no test database behind
+    throw err;
   });
   const extra = (await options.afterBuild?.(gateway)) ?? undefined;
   const http = supertest(gateway.app.callback());

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { In, type EntityManager } from 'typeorm';
 import { connectionOrgIds, isDuplicateKeyError, isUuid, ownerOrgIds, scopeAllows, type EventBus, type HttpSurface } from '@doorman/core';
-import { defineError, InputError, NotFoundError, type Actor, type PluginEnv } from '@doorman/plugin-api';
+import { defineError, InputError, NotFoundError, type Actor, type TransactionRunner } from '@doorman/plugin-api';
 import { ConnectionDomainEntity, ConnectionOrgEntity, SsoConnectionEntity, type DeprovisioningScope, type SsoConnection } from '@doorman/model';
 import { missingSsoSettings, publicConnection } from './connections.ts';
 import { findOrg } from './lookup.ts';
@@ -42,7 +42,7 @@ async function connectionView(tx: EntityManager, connection: SsoConnection) {
   return publicConnection(connection, orgs.map((o) => o.orgId), domains);
 }
 
-export function registerConnectionRoutes(http: HttpSurface, transaction: PluginEnv<unknown>['transaction'], events: EventBus): void {
+export function registerConnectionRoutes(http: HttpSurface, transaction: TransactionRunner, events: EventBus): void {
   http.adminRoute({
     method: 'post',
     path: '/connections',

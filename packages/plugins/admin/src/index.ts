@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { In } from 'typeorm';
 import { isDuplicateKeyError, isUuid, ownerOrgIds } from '@doorman/core';
-import { defineError, definePlugin, NotFoundError, type Actor, type CliCommand } from '@doorman/plugin-api';
+import { coreServices, defineError, definePlugin, NotFoundError, type Actor, type CliCommand } from '@doorman/plugin-api';
 import { OrganizationEntity, OrgMembershipEntity, TeamEntity, TeamMembershipEntity, UserEntity, type Organization } from '@doorman/model';
 import { createOrgBody, createTeamBody, listQuery, renameTeamBody, updateOrgBody } from './schemas.ts';
 import { registerConnectionRoutes } from './connection-routes.ts';
-import { adminConfigSchema, type AdminConfig } from './config.ts';
+import { adminConfigSchema } from './config.ts';
 import { registerMetadataRoute } from './metadata-route.ts';
 import { findOrg } from './lookup.ts';
 import { memberList, orgList, orgView, teamView } from './responses.ts';
@@ -81,11 +81,12 @@ const CLI: CliCommand[] = [
  * The admin API for what IdPs don't do: organizations, teams, SSO connections and their domains,
  * and member listings. Always registered; every route is behind admin authentication (core).
  */
-export const adminPlugin = definePlugin<AdminConfig>({
+export const adminPlugin = definePlugin({
   id: 'admin',
   description: 'Admin API: organizations, teams, SSO connections, domains, members',
   cli: CLI,
   configSchema: adminConfigSchema,
+  deps: { http: coreServices.http, transaction: coreServices.transaction, events: coreServices.events, config: coreServices.config },
   register({ http, transaction, events, config }) {
     http.adminRoute({
       method: 'post',

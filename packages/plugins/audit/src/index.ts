@@ -1,10 +1,10 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError, resolveFilterRef } from '@doorman/core';
-import { auditSettingsRef, definePlugin, InputError, SYSTEM_ACTOR } from '@doorman/plugin-api';
+import { auditSettingsRef, coreServices, definePlugin, InputError, SYSTEM_ACTOR } from '@doorman/plugin-api';
 import { checkpointSchema, CheckpointKeyInvalid, createCheckpoint, parseSigningKey, parseVerifyKey, verifyCheckpoint, writeCheckpointFile } from './checkpoint.ts';
 import { macKeyOf } from './mac.ts';
-import { auditConfigSchema, type AuditConfig } from './config.ts';
+import { auditConfigSchema } from './config.ts';
 import { verifyChain } from './chain.ts';
 import { checkpointResultSchema, eventPage, verifyResultSchema } from './api-schemas.ts';
 import { exportQuerySchema, exportStream, listEvents, listQuerySchema, verifyBodySchema, verifyQuerySchema } from './query.ts';
@@ -30,7 +30,7 @@ const filterOptions = [
  * transaction, to `audit_events` (unsealed); a sealer then links committed events into their
  * organization's hash chain, off the commit path.
  */
-export const auditPlugin = definePlugin<AuditConfig>({
+export const auditPlugin = definePlugin({
   id: 'audit',
   description: 'Tamper-evident audit trail of every provisioning change, with query, export, verification and retention',
   configSchema: auditConfigSchema,
@@ -71,6 +71,20 @@ export const auditPlugin = definePlugin<AuditConfig>({
       options: [...filterOptions, { flag: '--format <ndjson|csv>', field: 'format', description: 'ndjson (default) or csv' }],
     },
   ],
+  provides: [auditSettingsRef],
+  deps: {
+    config: coreServices.config,
+    gateway: coreServices.gateway,
+    logger: coreServices.logger,
+    db: coreServices.database,
+    transaction: coreServices.transaction,
+    http: coreServices.http,
+    events: coreServices.events,
+    jobs: coreServices.jobs,
+    clock: coreServices.clock,
+    provider: coreServices.provider,
+    lifecycle: coreServices.lifecycle,
+  },
   register(env) {
     const { db, http, events, jobs, clock, config, logger } = env;
     // Keys kept outside the database (docs/audit-anchoring.md).
@@ -92,7 +106,7 @@ export const auditPlugin = definePlugin<AuditConfig>({
     });
     const verifyOptions = () => ({ now: clock.now(), unsealedAlertMs: config.unsealedAlertSeconds * 1000, macKey });
     const log = (ctx: { state: { logger?: typeof logger } }) => ctx.state.logger ?? logger;
-    env.provide(auditSettingsRef, { retentionDays: config.retentionDays });
+    env.provider.provide(auditSettingsRef, { retentionDays: config.retentionDays });
 
     events.subscribe(async (tx, actor, event) => {
       await writer.record(tx, actor, event, clock.now());
@@ -100,7 +114,7 @@ export const auditPlugin = definePlugin<AuditConfig>({
 
     // Every process seals on a short timer; the head row lock keeps replicas from stepping on each other.
     sealer.start(config.sealIntervalMs, logger);
-    env.onShutdown(async () => {
+    env.lifecycle.onShutdown(async () => {
       await sealer.stop();
       // What committed just before shutdown is sealed now rather than by the next process.
       await sealer.sealAll().catch((err) => logger.warn({ err }, 'audit sealer: final seal at shutdown failed'));

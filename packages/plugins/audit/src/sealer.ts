@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { defineError, type PluginEnv } from '@doorman/plugin-api';
+import { defineError, type Logger } from '@doorman/plugin-api';
 import { AuditEventEntity, rowCodec, type AuditEvent, type RowCodec } from '@doorman/model';
 import { chainKeyOf, chainTransactionRunner, hashEvent, lockHead, sqlTime, type ChainTransaction } from './chain.ts';
 import { checkMac, type MacCheck } from './mac.ts';
@@ -128,7 +128,7 @@ export class ChainSealer {
   }
 
   /** Seals every `intervalMs` in this process until `stop()` (ticks never overlap; failures are logged). */
-  start(intervalMs: number, logger: PluginEnv<unknown>['logger']): void {
+  start(intervalMs: number, logger: Logger): void {
     if (this.timer || intervalMs <= 0) return;
     this.timer = setInterval(() => {
       if (this.inFlight) return;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { definePlugin, InputError, type Actor } from '@doorman/core';
+import { coreServices, definePlugin, InputError, type Actor } from '@doorman/core';
 import { OrgMembershipEntity, UserEntity, isMysql, type JsonDocument } from '@doorman/model';
 import type { TestGateway } from '@doorman/core/testing';
 import { chainKeyOf, hashEvent, sqlTime, type HashedFields } from '../src/chain.ts';
@@ -27,6 +27,7 @@ const publishBody = z
 export const producerPlugin = definePlugin({
   id: 'producer',
   description: 'test producer of domain events',
+  deps: { http: coreServices.http, transaction: coreServices.transaction, events: coreServices.events, db: coreServices.database },
   register({ http, transaction, events, db }) {
     const actorOf = (state: { actor?: Actor }): Actor => state.actor ?? { type: 'system', id: null, requestId: null };
     http.admin.post('/producer/users', async (ctx) => {

@@ -5,8 +5,10 @@
  * package and shows exactly what `/metrics` would.
  */
 import { z } from 'zod';
-import type { PluginEnv } from '@doorman/plugin-api';
-import type { ConsoleConfig } from './config.ts';
+import type { Database, MetricsRegistry, RedisClient } from '@doorman/plugin-api';
+
+/** What the health reading needs of the plugin's services. */
+type HealthEnv = { db: Database; redis: RedisClient | null; metrics: MetricsRegistry };
 
 const QUEUE_GAUGE = 'doorman_jobs_queue_jobs';
 const OUTBOX_PENDING = 'doorman_jobs_outbox_pending';
@@ -29,13 +31,13 @@ export type Health = z.infer<typeof healthSchema>;
 
 type Sample = { value: number; labels: Record<string, string | number> };
 
-async function samples(env: PluginEnv<ConsoleConfig>, name: string): Promise<Sample[] | undefined> {
+async function samples(env: HealthEnv, name: string): Promise<Sample[] | undefined> {
   const metric = env.metrics.getSingleMetric(name) as { get(): Promise<{ values: Sample[] }> } | undefined;
   if (!metric) return undefined;
   return (await metric.get()).values;
 }
 
-export async function readHealth(env: PluginEnv<ConsoleConfig>): Promise<Health> {
+export async function readHealth(env: HealthEnv): Promise<Health> {
   const checks: Record<string, string> = {};
   try {
     await env.db.query('SELECT 1');

@@ -1,9 +1,9 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { hashSecret, jsonBodyMiddleware, verifyAdminToken } from '@doorman/core';
-import { adminSessionAuthRef, defineError, definePlugin, InputError, ssoIdentityRef } from '@doorman/plugin-api';
+import { adminSessionAuthRef, coreServices, defineError, definePlugin, InputError, optionalRef, ssoIdentityRef } from '@doorman/plugin-api';
 import { consoleAssets, CONSOLE_PATH, findAssetsDir } from './assets.ts';
-import { configSchema, type ConsoleConfig } from './config.ts';
+import { configSchema } from './config.ts';
 import { ConsoleSessions, type ValidSession } from './sessions.ts';
 import { ownerView, registerSsoSignIn } from './sso-sign-in.ts';
 import { healthSchema, readHealth } from './health.ts';
@@ -27,13 +27,30 @@ const CONSOLE_ROUTE = /^\/console(?!\/api(?:\/|$))(?:\/.*)?$/;
  * the answer is an HttpOnly, SameSite=Strict session cookie that the admin API and the job
  * dashboard accept in place of the token (through `adminSessionAuthRef`; docs/console.md).
  */
-export const consolePlugin = definePlugin<ConsoleConfig>({
+export const consolePlugin = definePlugin({
   id: 'console',
   description: 'Admin console (web UI) under /console with server-side sessions',
   configSchema,
   cli: [{ command: 'health', description: 'readiness, queue depths, outbox backlog and failed jobs (what the console Health page shows)', method: 'GET', path: '/health' }],
+  provides: [adminSessionAuthRef],
+  deps: {
+    config: coreServices.config,
+    gateway: coreServices.gateway,
+    logger: coreServices.logger,
+    db: coreServices.database,
+    transaction: coreServices.transaction,
+    redis: coreServices.redis,
+    http: coreServices.http,
+    events: coreServices.events,
+    metrics: coreServices.metrics,
+    clock: coreServices.clock,
+    provider: coreServices.provider,
+    // jit-provisioning's SSO session, for organization owners signing in (docs/console.md); looked up when needed.
+    sso: optionalRef(ssoIdentityRef),
+    lifecycle: coreServices.lifecycle,
+  },
   register(env) {
-    const { config, gateway, db, clock, http, events, transaction, provide, onShutdown, logger } = env;
+    const { config, gateway, db, clock, http, events, transaction, provider, lifecycle, logger } = env;
     const publicUrl = new URL(gateway.publicUrl);
     const sessions = new ConsoleSessions({
       db,
@@ -43,9 +60,9 @@ export const consolePlugin = definePlugin<ConsoleConfig>({
       bootstrapConfigured: Boolean(gateway.adminBootstrapToken),
       publicOrigin: publicUrl.origin,
       // Looked up when a session is checked: jit-provisioning may be registered after this plugin.
-      sso: () => env.find(ssoIdentityRef),
+      sso: env.sso,
     });
-    provide(adminSessionAuthRef, sessions);
+    provider.provide(adminSessionAuthRef, sessions);
     const bootstrapHash = gateway.adminBootstrapToken ? hashSecret(gateway.adminBootstrapToken) : undefined;
     const r = http.public;
     const api = `${CONSOLE_PATH}/api/session`;
@@ -113,6 +130,6 @@ export const consolePlugin = definePlugin<ConsoleConfig>({
       sessions.purge().catch((err: Error) => logger.warn({ err: err.message }, 'console session purge failed'));
     }, PURGE_EVERY_MS);
     timer.unref();
-    onShutdown(() => clearInterval(timer));
+    lifecycle.onShutdown(() => clearInterval(timer));
   },
 });

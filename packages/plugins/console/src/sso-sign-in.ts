@@ -7,10 +7,12 @@
  * `ssoIdentityRef`.
  */
 import type { Context } from 'koa';
-import { AuthenticationError, defineError, InputError, ssoIdentityRef, type PluginEnv } from '@doorman/plugin-api';
+import { AuthenticationError, defineError, InputError, type Database, type Events, type GatewaySettings, type PluginHttp, type SsoIdentityService, type TransactionRunner } from '@doorman/plugin-api';
+
+/** What SSO sign-in needs of the console plugin's services. */
+type SsoEnv = { db: Database; gateway: GatewaySettings; transaction: TransactionRunner; events: Events; sso: () => SsoIdentityService | undefined };
 import { UserEntity, OrganizationEntity } from '@doorman/model';
 import { In } from 'typeorm';
-import type { ConsoleConfig } from './config.ts';
 import type { ConsoleSessions, ValidSession } from './sessions.ts';
 
 /** Where `/sso/login` returns: the console page, which finishes the sign-in with a same-origin POST. */
@@ -26,17 +28,17 @@ export const ownOrigin = (ctx: Context) => `${ctx.protocol}://${ctx.host}`;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,253}$/;
 
 /** The owner part of the session JSON: who is signed in and which organizations they may manage. */
-export async function ownerView(env: PluginEnv<ConsoleConfig>, session: ValidSession) {
+export async function ownerView(env: Pick<SsoEnv, 'db'>, session: ValidSession) {
   if (!session.owner) return null;
   const user = await env.db.getRepository(UserEntity).findOne({ where: { id: session.owner.userId }, select: { id: true, email: true, fullName: true } });
   const orgs = session.owner.orgIds.length ? await env.db.getRepository(OrganizationEntity).find({ where: { id: In(session.owner.orgIds) }, select: { id: true, name: true }, order: { name: 'ASC' } }) : [];
   return { userId: session.owner.userId, email: user?.email ?? null, fullName: user?.fullName ?? null, organizations: orgs.map((o) => ({ id: o.id, name: o.name })) };
 }
 
-export function registerSsoSignIn(env: PluginEnv<ConsoleConfig>, r: PluginEnv<ConsoleConfig>['http']['public'], sessions: ConsoleSessions, respond: (ctx: Context, session: ValidSession, status: number) => Promise<void>) {
+export function registerSsoSignIn(env: SsoEnv, r: PluginHttp['public'], sessions: ConsoleSessions, respond: (ctx: Context, session: ValidSession, status: number) => Promise<void>) {
   const publicOrigin = new URL(env.gateway.publicUrl).origin;
   const identity = () => {
-    const sso = env.find(ssoIdentityRef);
+    const sso = env.sso();
     if (!sso) throw new SsoNotEnabled('SSO sign-in to the console needs the jit-provisioning plugin', { field: 'email' });
     return sso;
   };

@@ -5,7 +5,8 @@
  * are not live; a deprovisioned one found here is ended on the spot (deprovisioning.ts SESSION_CHECK_SQL).
  */
 import { IsNull } from 'typeorm';
-import type { PluginEnv, SsoIdentity, SsoIdentityService } from '@doorman/plugin-api';
+import type { SsoIdentity, SsoIdentityService } from '@doorman/plugin-api';
+import type { JitEnv } from './deps.ts';
 import { SsoSessionEntity } from '@doorman/model';
 import { SESSION_CHECK_SQL } from './deprovisioning.ts';
 import { readCookie, verifySessionCookie } from './session.ts';
@@ -17,7 +18,7 @@ export interface LiveSession extends SsoIdentity {
   expiresAt: Date;
 }
 
-export async function liveSession(env: PluginEnv<unknown>, id: string, log?: { info(obj: object, msg: string): void }): Promise<LiveSession | null> {
+export async function liveSession(env: Pick<JitEnv, 'db' | 'clock'>, id: string, log?: { info(obj: object, msg: string): void }): Promise<LiveSession | null> {
   const [row]: Array<{ id: string; userId: string; connectionId: string; expiresAt: Date | string; endedAt: Date | string | null; deprovisioned: number | string }> = await env.db.query(SESSION_CHECK_SQL, [id]);
   if (!row || row.endedAt) return null;
   const expiresAt = toDate(row.expiresAt);
@@ -35,7 +36,7 @@ export function isReturnPath(value: string): boolean {
   return value.length <= 256 && /^\/(?![/\\])[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/.test(value) && !value.includes('\\');
 }
 
-export function ssoIdentityService(env: PluginEnv<unknown>, o: { sessionSecret: string; cookieName: string }): SsoIdentityService {
+export function ssoIdentityService(env: Pick<JitEnv, 'db' | 'clock'>, o: { sessionSecret: string; cookieName: string }): SsoIdentityService {
   const strip = (s: LiveSession | null): SsoIdentity | undefined => (s ? { sessionId: s.sessionId, userId: s.userId, connectionId: s.connectionId } : undefined);
   return {
     async current(ctx) {

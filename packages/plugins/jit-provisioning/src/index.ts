@@ -3,15 +3,17 @@ import { ConfigError } from '@doorman/core';
 import { definePlugin, ssoIdentityRef, ssoSessionServiceRef } from '@doorman/plugin-api';
 import { ssoIdentityService } from './identity.ts';
 import { deprovisioningSubscriber, ssoSessionService } from './deprovisioning.ts';
-import { configSchema, type JitProvisioningConfig } from './config.ts';
+import { configSchema } from './config.ts';
+import { jitDeps } from './deps.ts';
 import { registerRoutes } from './routes.ts';
 import { memoryStore, redisStore } from './store.ts';
 
-export const jitProvisioningPlugin = definePlugin<JitProvisioningConfig>({
+export const jitProvisioningPlugin = definePlugin({
   id: 'jit-provisioning',
   description: 'SSO sign-in (OIDC and SAML 2.0) that provisions people just in time, with a signed session cookie',
   configSchema,
-  dependencies: ['role-mapping'],
+  provides: [ssoSessionServiceRef, ssoIdentityRef],
+  deps: jitDeps,
   register(env) {
     let sessionSecret = env.config.sessionSecret;
     if (!sessionSecret) {
@@ -27,8 +29,8 @@ export const jitProvisioningPlugin = definePlugin<JitProvisioningConfig>({
     // Organization-wide deprovisioning (docs/org-wide-deprovisioning.md): in the SCIM change's transaction.
     const now = () => env.clock.now();
     env.events.subscribe(deprovisioningSubscriber(env.events, now));
-    env.provide(ssoSessionServiceRef, ssoSessionService(env.events, now));
+    env.provider.provide(ssoSessionServiceRef, ssoSessionService(env.events, now));
     // Who is signed in, for the console's organization-owner sign-in (docs/console.md).
-    env.provide(ssoIdentityRef, ssoIdentityService(env as never, { sessionSecret, cookieName: env.config.cookieName }));
+    env.provider.provide(ssoIdentityRef, ssoIdentityService(env, { sessionSecret, cookieName: env.config.cookieName }));
   },
 });

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { In } from 'typeorm';
-import { DoormanError, roleMappingServiceRef, type Actor, type PluginEnv } from '@doorman/plugin-api';
+import { DoormanError, type Actor } from '@doorman/plugin-api';
+import type { JitEnv } from './deps.ts';
 import {
   AccountEmailTaken,
   ConnectionOrgEntity,
@@ -39,7 +40,7 @@ export interface SignInRequest {
   protocol: 'saml' | 'oidc';
 }
 
-type Deps = Pick<PluginEnv<unknown>, 'transaction' | 'events' | 'clock' | 'get'>;
+type Deps = Pick<JitEnv, 'transaction' | 'events' | 'clock' | 'roleMapping'>;
 
 /** Runs the sign-in; a concurrent first sign-in of the same email retries once and finds the account. */
 export async function signIn(deps: Deps, request: SignInRequest): Promise<SignInResult> {
@@ -92,7 +93,7 @@ async function signInTx(deps: Deps, tx: EntityManager, request: SignInRequest): 
   let changes = 0;
   if (connection.jitEnabled) {
     try {
-      const summary = await deps.get(roleMappingServiceRef).apply(tx, {
+      const summary = await deps.roleMapping.apply(tx, {
         connectionId: connection.id,
         userId: u.id,
         attributes: identity.attributes,
@@ -134,7 +135,7 @@ async function signInTx(deps: Deps, tx: EntityManager, request: SignInRequest): 
 
 /** Publishes `sso.sign_in_denied` in its own transaction (the refused one rolled back). Never the assertion. */
 export async function recordDenial(
-  deps: Pick<PluginEnv<unknown>, 'transaction' | 'events' | 'logger'>,
+  deps: Pick<JitEnv, 'transaction' | 'events' | 'logger'>,
   denial: SignInDenied,
   context: { connectionId: string | null; orgId: string | null; email: string | null; requestId: string; protocol: 'saml' | 'oidc' | null },
 ): Promise<void> {

@@ -1,6 +1,6 @@
 /** The public SSO routes (unauthenticated): sign-in, callbacks, SP metadata, the session. */
 import { In, IsNull } from 'typeorm';
-import { InputError, NotFoundError, PayloadTooLargeError, ServiceUnavailableError, type PluginEnv } from '@doorman/plugin-api';
+import { InputError, NotFoundError, PayloadTooLargeError, ServiceUnavailableError } from '@doorman/plugin-api';
 import {
   ConnectionDomainEntity,
   OrganizationEntity,
@@ -13,7 +13,7 @@ import {
   type SsoConnection,
 } from '@doorman/model';
 import { emailDomain, identityFromOidc, identityFromSaml, isEmail, type IdentityResult } from './attributes.ts';
-import type { JitProvisioningConfig } from './config.ts';
+import type { JitEnv } from './deps.ts';
 import { denials, SignInDenied } from './errors.ts';
 import { createOidcClient } from './oidc.ts';
 import { recordDenial, signIn } from './provision.ts';
@@ -36,7 +36,7 @@ import {
 /** Where a pending sign-in returns to (kept beside its state, for as long). */
 const returnKey = (kind: TransactionKind, id: string) => `return:${kind}:${id}`;
 
-type Env = PluginEnv<JitProvisioningConfig>;
+type Env = JitEnv;
 interface RawRequest {
   headers: Record<string, string | string[] | undefined>;
   [Symbol.asyncIterator](): AsyncIterator<Buffer | string>;
@@ -251,7 +251,7 @@ export function registerRoutes(env: Env, deps: { store: EphemeralStore; sessionS
    */
   async function currentSession(ctx: any): Promise<LiveSession | null> {
     const id = verifySessionCookie(deps.sessionSecret, readCookie(ctx.get('cookie'), cookie.name));
-    return id ? liveSession(env as PluginEnv<unknown>, id, ctx.state.logger) : null;
+    return id ? liveSession(env, id, ctx.state.logger) : null;
   }
 
   r.get('/sso/me', async (ctx) => {

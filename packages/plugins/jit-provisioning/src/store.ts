@@ -4,7 +4,7 @@
  * on any replica); without Redis (embedded development mode, one process) an in-memory map with the
  * same semantics. A Redis error fails the sign-in closed (503), never open.
  */
-import { ServiceUnavailableError, type PluginEnv } from '@doorman/plugin-api';
+import { ServiceUnavailableError, type RedisClient } from '@doorman/plugin-api';
 
 export interface EphemeralStore {
   /** Stores `value` under `key` for `ttlMs`. */
@@ -22,7 +22,7 @@ const PREFIX = 'doorman:jit:';
 const unavailable = (err: unknown) =>
   new ServiceUnavailableError('sign-in is temporarily unavailable (session store unreachable); try again shortly', { cause: err });
 
-export function redisStore(redis: NonNullable<PluginEnv<unknown>['redis']>, prefix = PREFIX): EphemeralStore {
+export function redisStore(redis: NonNullable<RedisClient>, prefix = PREFIX): EphemeralStore {
   const guard = async <T>(op: () => Promise<T>): Promise<T> => {
     try {
       return await op();

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
-import { definePlugin, type DomainEvent } from '@doorman/core';
+import { coreServices, definePlugin, type DomainEvent } from '@doorman/core';
 import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { roleMappingPlugin } from '@doorman/plugin-role-mapping';
 import { jitProvisioningPlugin } from '../src/index.ts';
@@ -14,7 +14,7 @@ import { authnRequestId, b64, CookieJar, createSignInWorld, makeIdpKeys, rowCoun
 
 const PUBLIC = 'https://sso.doorman.test';
 const events: DomainEvent[] = [];
-const recorder = definePlugin({ id: 'test-events', description: 'records domain events', register: (env) => env.events.subscribe(async (_tx, _a, e) => void events.push(e)) });
+const recorder = definePlugin({ id: 'test-events', description: 'records domain events', deps: { events: coreServices.events }, register: (env) => env.events.subscribe(async (_tx, _a, e) => void events.push(e)) });
 const idp = makeIdpKeys();
 let t: TestGateway;
 let ds: DataSource;

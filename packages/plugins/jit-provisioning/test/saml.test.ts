@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { definePlugin, type DomainEvent } from '@doorman/plugin-api';
+import { coreServices, definePlugin, type DomainEvent } from '@doorman/plugin-api';
 import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { adminPlugin } from '@doorman/plugin-admin';
 import { roleMappingPlugin } from '@doorman/plugin-role-mapping';
@@ -14,6 +14,7 @@ const events: DomainEvent[] = [];
 const recorder = definePlugin({
   id: 'test-events',
   description: 'records domain events',
+  deps: { events: coreServices.events },
   register(env) {
     env.events.subscribe(async (_tx, _actor, event) => void events.push(event));
   },

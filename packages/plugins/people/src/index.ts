@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { ownerOrgIds } from '@doorman/core';
-import { auditSettingsRef, definePlugin, NotFoundError, refusalRecorderRef, ssoSessionServiceRef, type Actor, type CliCommand } from '@doorman/plugin-api';
+import { auditSettingsRef, coreServices, definePlugin, optionalRef, NotFoundError, refusalRecorderRef, ssoSessionServiceRef, type Actor, type CliCommand } from '@doorman/plugin-api';
 import { explainPerson } from './explain.ts';
 import { renderExplanation } from './explain-render.ts';
 import { explainQuery, explanationSchema, searchQuery, searchResult, personSchema } from './schemas.ts';
 import { searchPeople } from './search.ts';
 import { findPersonId, showPerson } from './show.ts';
-import { peopleConfigSchema, type PeopleConfig } from './config.ts';
+import { peopleConfigSchema } from './config.ts';
 import { ActivityRecorder } from './activity/recorder.ts';
 import { findConnection, listActivity } from './activity/list.ts';
 import { purgeActivity } from './activity/retention.ts';
@@ -67,19 +67,33 @@ const CLI: CliCommand[] = [
  * ending a person's sessions; and each connection's activity log of refused requests, which this
  * plugin owns (`connection_activity`). docs/people-and-explain.md, docs/connection-activity.md.
  */
-export const peoplePlugin = definePlugin<PeopleConfig>({
+export const peoplePlugin = definePlugin({
   id: 'people',
   description: 'People search and detail (SCIM state per connection, memberships with provenance, sessions, jobs); connection activity',
   configSchema: peopleConfigSchema,
   cli: CLI,
+  provides: [refusalRecorderRef],
+  deps: {
+    config: coreServices.config,
+    logger: coreServices.logger,
+    db: coreServices.database,
+    transaction: coreServices.transaction,
+    http: coreServices.http,
+    jobs: coreServices.jobs,
+    clock: coreServices.clock,
+    provider: coreServices.provider,
+    lifecycle: coreServices.lifecycle,
+    auditSettings: optionalRef(auditSettingsRef),
+    sessions: optionalRef(ssoSessionServiceRef),
+  },
   register(env) {
     const { http, db, clock, config, jobs } = env;
     const recorder = new ActivityRecorder(db, env.logger, { perSecond: config.activityPerSecond, maxBuffered: 5000, flushMs: 500 });
-    if (config.activityPerSecond > 0) env.provide(refusalRecorderRef, recorder);
-    env.onShutdown(() => recorder.flush());
+    if (config.activityPerSecond > 0) env.provider.provide(refusalRecorderRef, recorder);
+    env.lifecycle.onShutdown(() => recorder.flush());
 
     // Refused requests are kept as long as audit events (AUDIT_RETENTION_DAYS; the audit plugin's default when it is off).
-    const retentionDays = () => env.find(auditSettingsRef)?.retentionDays ?? 365;
+    const retentionDays = () => env.auditSettings()?.retentionDays ?? 365;
     jobs.define({
       queue: 'people',
       name: 'purge-activity',
@@ -147,7 +161,7 @@ export const peoplePlugin = definePlugin<PeopleConfig>({
       responses: { 200: { description: 'how many open sessions ended (0 without the jit-provisioning plugin)', schema: endSessionsResult } },
       handler: async (ctx, { params }) => {
         const userId = await findPersonId(db, params.person);
-        const sessions = env.find(ssoSessionServiceRef);
+        const sessions = env.sessions();
         if (!sessions) return { sessionsEnded: 0 };
         const actor = ctx.state.actor as Actor;
         return env.transaction((tx) => sessions.endSessions(tx, { userId, actor }));

@@ -1,6 +1,7 @@
 /** Admin routes: the mapping dry run and the on-demand sync. */
 import { z } from 'zod';
-import { NotFoundError, ScimDisabled, type CliCommand, type PluginEnv } from '@doorman/plugin-api';
+import { NotFoundError, ScimDisabled, type CliCommand } from '@doorman/plugin-api';
+import type { RoleMappingEnv } from './deps.ts';
 import { SsoConnectionEntity, UserEntity } from '@doorman/model';
 import { isMembershipChange } from './apply-changes.ts';
 import { previewMapping, type ServiceDeps } from './service.ts';
@@ -85,7 +86,7 @@ export const previewResponse = z.object({
   userId: z.string().nullable(),
 });
 
-export function registerAdminRoutes(env: PluginEnv<unknown>, deps: Pick<ServiceDeps, 'directory'>): void {
+export function registerAdminRoutes(env: RoleMappingEnv, deps: Pick<ServiceDeps, 'directory'>): void {
   env.http.adminRoute({
     method: 'post',
     path: '/connections/:connectionId/role-mapping/preview',

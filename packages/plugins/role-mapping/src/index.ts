@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { definePlugin, groupDirectoryRef, roleMappingServiceRef, ssoSessionServiceRef, type GroupDirectory } from '@doorman/plugin-api';
+import { definePlugin, roleMappingServiceRef } from '@doorman/plugin-api';
+import { roleMappingDeps } from './deps.ts';
 import { CLI_COMMANDS, registerAdminRoutes } from './http.ts';
 import { registerRuleRoutes, RULE_CLI_COMMANDS } from './rules-http.ts';
 import { createRoleMappingService } from './service.ts';
@@ -28,24 +29,15 @@ const SYNC_CONCURRENCY = 4;
 
 const DEFAULTS_CHANGED = ['defaultOrgId', 'defaultTeam'] as const;
 
-export const roleMappingPlugin = definePlugin<RoleMappingConfig>({
+export const roleMappingPlugin = definePlugin({
   id: 'role-mapping',
   description: 'Turns dockerRole/dockerOrg/dockerTeam and groups (through per-connection mapping rules) into org and team memberships (SCIM and JIT), with dry runs and a sync job',
   configSchema,
   cli: [...CLI_COMMANDS, ...RULE_CLI_COMMANDS],
+  provides: [roleMappingServiceRef],
+  deps: roleMappingDeps,
   register(env) {
-    // scim-groups registers after this plugin (it depends on it), so its directory is looked up when
-    // first needed; without scim-groups a person simply has no SCIM groups.
-    let directory: GroupDirectory | undefined;
-    const getDirectory = (): GroupDirectory | null => {
-      if (directory) return directory;
-      try {
-        directory = env.get(groupDirectoryRef);
-        return directory;
-      } catch {
-        return null;
-      }
-    };
+    const getDirectory = () => env.groupDirectory() ?? null;
     const service = createRoleMappingService({
       events: env.events,
       directory: getDirectory,
@@ -56,7 +48,7 @@ export const roleMappingPlugin = definePlugin<RoleMappingConfig>({
         return intent.id;
       },
     });
-    env.provide(roleMappingServiceRef, service);
+    env.provider.provide(roleMappingServiceRef, service);
 
     registerAdminRoutes(env, { directory: getDirectory });
     registerRuleRoutes(env, { directory: getDirectory });
@@ -71,7 +63,7 @@ export const roleMappingPlugin = definePlugin<RoleMappingConfig>({
       batchSize: env.config.syncBatchSize,
       concurrency: SYNC_CONCURRENCY,
       directory: getDirectory,
-      sessions: () => env.find(ssoSessionServiceRef),
+      sessions: env.sessions,
     };
     env.jobs.define({
       ...syncConnectionJob,

@@ -5,7 +5,8 @@
  * the sync job (progress on the job dashboard).
  */
 import { z } from 'zod';
-import type { Actor, CliCommand, PluginEnv } from '@doorman/plugin-api';
+import type { Actor, CliCommand } from '@doorman/plugin-api';
+import type { RoleMappingEnv } from './deps.ts';
 import { GroupMappingRuleEntity, ORG_ROLES } from '@doorman/model';
 import {
   applyRuleChange,
@@ -120,7 +121,7 @@ const previewView = z.object({
 });
 const json = (description: string, schema: z.ZodType) => ({ description, schema });
 
-export function registerRuleRoutes(env: PluginEnv<unknown>, deps: Pick<ServiceDeps, 'directory'>): void {
+export function registerRuleRoutes(env: RoleMappingEnv, deps: Pick<ServiceDeps, 'directory'>): void {
   const actorOf = (ctx: { state: { actor?: Actor } }): Actor => ctx.state.actor!;
 
   /** Saves `change`, records the event and, when groups are concerned, the sync job for their people. */

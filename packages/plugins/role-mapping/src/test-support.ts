@@ -1,7 +1,7 @@
 /** Fixtures shared by this package's integration tests (not exported by the package). */
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { definePlugin, roleMappingServiceRef, type Actor, type DomainEvent } from '@doorman/plugin-api';
+import { coreServices, definePlugin, roleMappingServiceRef, type Actor, type DomainEvent } from '@doorman/plugin-api';
 import { startTestGateway } from '@doorman/core/testing';
 import {
   ConnectionOrgEntity,
@@ -24,6 +24,7 @@ export function eventRecorder() {
   const plugin = definePlugin({
     id: 'test-events',
     description: 'records domain events for assertions',
+    deps: { events: coreServices.events },
     register(env) {
       env.events.subscribe(async (_tx, actor, event) => {
         events.push({ actor, event });

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { definePlugin, groupDirectoryRef, InputError, roleMappingServiceRef, scimUserDirectoryRef, type Actor, type ScimAuthState } from '@doorman/plugin-api';
+import { coreServices, definePlugin, groupDirectoryRef, InputError, roleMappingServiceRef, scimDiscoveryRef, scimUserDirectoryRef } from '@doorman/plugin-api';
+import type { ScimRouteContext } from '@doorman/core';
 import { isMysql } from '@doorman/model';
-import { etagFor, GROUP_SCHEMA, listResponse, parseListParams, projectAttributes, resourceSchemaFor, SEARCH_REQUEST_SCHEMA } from '@doorman/scim';
+import { etagFor, GROUP_SCHEMA, listResponse, parseListParams, projectAttributes, resourceSchemaDocuments, resourceSchemaFor, resourceTypeDocument, SEARCH_REQUEST_SCHEMA } from '@doorman/scim';
 import { ScimGroupStore, type MembersMode, type Tenant } from './store.ts';
 
 const scimGroupsConfigSchema = z
@@ -46,14 +47,29 @@ function membersMode(query: Record<string, unknown>, single: boolean): MembersMo
  * externalId, members. What a group grants is role mapping's decision, through the connection's
  * rules (docs/group-mapping.md); this plugin tells it whose groups changed.
  */
-export const scimGroupsPlugin = definePlugin<ScimGroupsConfig>({
+export const scimGroupsPlugin = definePlugin({
   id: 'scim-groups',
   description: 'SCIM 2.0 Groups with any name; what they grant is decided by role mapping rules',
-  dependencies: ['token-auth', 'scim-users', 'role-mapping'],
+  dependencies: ['token-auth'],
   optionalDependencies: ['audit'],
   configSchema: scimGroupsConfigSchema,
-  register({ config, gateway, http, db, transaction, events, clock, get, provide }) {
+  provides: [groupDirectoryRef],
+  deps: {
+    config: coreServices.config,
+    gateway: coreServices.gateway,
+    http: coreServices.http,
+    db: coreServices.database,
+    transaction: coreServices.transaction,
+    events: coreServices.events,
+    clock: coreServices.clock,
+    provider: coreServices.provider,
+    roleMapping: roleMappingServiceRef,
+    users: scimUserDirectoryRef,
+    discovery: scimDiscoveryRef,
+  },
+  register({ config, gateway, http, db, transaction, events, clock, provider, roleMapping, users, discovery }) {
     const baseUrl = `${gateway.publicUrl}/scim/v2`;
+    discovery.addResourceType(resourceTypeDocument(GROUP_SCHEMA_DEF, baseUrl), resourceSchemaDocuments(GROUP_SCHEMA_DEF, baseUrl));
     const store = new ScimGroupStore({
       transaction,
       events,
@@ -62,10 +78,10 @@ export const scimGroupsPlugin = definePlugin<ScimGroupsConfig>({
       now: () => clock.now(),
       maxMembersInResponse: config.maxMembersInResponse,
       eventIdSample: config.eventMemberSample,
-      roleMapping: get(roleMappingServiceRef),
-      users: get(scimUserDirectoryRef),
+      roleMapping,
+      users,
     });
-    provide(groupDirectoryRef, store.members.directory());
+    provider.provide(groupDirectoryRef, store.members.directory());
 
     // A deleted SCIM user leaves every group (the deactivation job revokes what they held).
     events.subscribe(async (tx, _actor, event) => {
@@ -75,11 +91,11 @@ export const scimGroupsPlugin = definePlugin<ScimGroupsConfig>({
     });
 
     const r = http.scim;
-    const tenantOf = (ctx: { state: { auth?: ScimAuthState; actor?: Actor } }): Tenant => ({ connectionId: ctx.state.auth!.connectionId, actor: ctx.state.actor! });
+    const tenantOf = (ctx: ScimRouteContext): Tenant => ({ connectionId: ctx.state.auth.connectionId, actor: ctx.state.actor });
     const listOptions = { maxCount: config.maxPageSize, defaultCount: Math.min(config.defaultPageSize, config.maxPageSize), schema: GROUP_SCHEMA_DEF };
     const projection = (query: Record<string, unknown>) => ({ attributes: query.attributes as string | undefined, excludedAttributes: query.excludedAttributes as string | undefined });
 
-    const list = async (ctx: any, source: Record<string, unknown>) => {
+    const list = async (ctx: ScimRouteContext, source: Record<string, unknown>) => {
       const params = parseListParams(source, listOptions);
       const { resources, totalResults } = await store.list(tenantOf(ctx), params, membersMode(source, false));
       ctx.type = SCIM_JSON;
@@ -99,7 +115,7 @@ export const scimGroupsPlugin = definePlugin<ScimGroupsConfig>({
       await list(ctx, params);
     });
 
-    const respond = (ctx: any, resource: Record<string, unknown>, version: number, status = 200) => {
+    const respond = (ctx: ScimRouteContext, resource: Record<string, unknown>, version: number, status = 200) => {
       ctx.status = status;
       ctx.type = SCIM_JSON;
       ctx.set('ETag', etagFor(version));

@@ -1,24 +1,15 @@
 import { z } from 'zod';
-import { defineError, definePlugin, NotFoundError, roleMappingServiceRef, scimUserDirectoryRef, SYSTEM_ACTOR, type Actor, type CliCommand, type ScimAuthState } from '@doorman/plugin-api';
+import { coreServices, defineError, definePlugin, NotFoundError, roleMappingServiceRef, scimDiscoveryRef, scimUserDirectoryRef, SYSTEM_ACTOR, type CliCommand } from '@doorman/plugin-api';
+import type { ScimRouteContext } from '@doorman/core';
 import { createScimUserDirectory } from './directory.ts';
 import { isMysql, recountConnectionUsers, SsoConnectionEntity } from '@doorman/model';
-import {
-  checkProjection,
-  etagFor,
-  listResponse,
-  parseListParams,
-  projectAttributes,
-  resourceSchemaFor,
-  resourceTypes,
-  schemaDocuments,
-  serviceProviderConfig,
-  SEARCH_REQUEST_SCHEMA,
-} from '@doorman/scim';
+import { checkProjection, etagFor, listResponse, parseListParams, projectAttributes, resourceSchemaFor, SEARCH_REQUEST_SCHEMA } from '@doorman/scim';
 import { deactivateUserJob } from '@doorman/jobs';
 import { InputError } from '@doorman/plugin-api';
 import { Histogram } from 'prom-client';
 import { ScimUserStore, type Tenant } from './store.ts';
 import { batchedDeprovisioner, DEPROVISION_BATCH } from './deprovision-batch.ts';
+import { mountDiscovery } from './discovery.ts';
 
 /** 501: POST /.search at the root (across resource types), which Doorman does not advertise. */
 const SearchUnsupported = defineError('DMN_SCIM_SEARCH_UNSUPPORTED', 501);
@@ -60,17 +51,30 @@ const SCIM_JSON = 'application/scim+json; charset=utf-8';
  * endpoints. The token (token-auth) decides the tenant; role mapping turns the Docker extension
  * attributes into memberships; deactivation runs as a job through the outbox.
  */
-export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
+export const scimUsersPlugin = definePlugin({
   id: 'scim-users',
   description: 'SCIM 2.0 Users service with discovery endpoints',
-  dependencies: ['token-auth', 'role-mapping'],
+  dependencies: ['token-auth'],
   optionalDependencies: ['audit'],
   configSchema: scimUsersConfigSchema,
   cli: CLI,
-  register({ config, gateway, http, db, transaction, events, jobs, clock, metrics, get, provide }) {
+  provides: [scimUserDirectoryRef, scimDiscoveryRef],
+  deps: {
+    config: coreServices.config,
+    gateway: coreServices.gateway,
+    http: coreServices.http,
+    db: coreServices.database,
+    transaction: coreServices.transaction,
+    events: coreServices.events,
+    jobs: coreServices.jobs,
+    clock: coreServices.clock,
+    metrics: coreServices.metrics,
+    provider: coreServices.provider,
+    roleMapping: roleMappingServiceRef,
+  },
+  register({ config, gateway, http, db, transaction, events, jobs, clock, metrics, provider, roleMapping }) {
     const baseUrl = `${gateway.publicUrl}/scim/v2`;
-    const roleMapping = get(roleMappingServiceRef);
-    provide(scimUserDirectoryRef, createScimUserDirectory());
+    provider.provide(scimUserDirectoryRef, createScimUserDirectory());
     const dialect = isMysql(db) ? 'mysql' : 'sqlite';
     // How many gets by id / userName lookups shared each statement: 1 means no coalescing happened.
     const batchSizes = new Histogram({
@@ -142,7 +146,7 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
           }
           const counts = await recountConnectionUsers(tx, connectionId);
           if (counts.before !== counts.after) {
-            await events.publish(tx, (ctx.state.actor as Actor | undefined) ?? SYSTEM_ACTOR, {
+            await events.publish(tx, ctx.state.actor ?? SYSTEM_ACTOR, {
               action: 'scim_users.recounted',
               connectionId,
               target: { type: 'connection', id: connectionId },
@@ -156,41 +160,12 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
     });
 
     const r = http.scim;
-    const tenantOf = (ctx: { state: { auth?: ScimAuthState; actor?: Actor } }): Tenant => ({ connectionId: ctx.state.auth!.connectionId, actor: ctx.state.actor! });
+    const tenantOf = (ctx: ScimRouteContext): Tenant => ({ connectionId: ctx.state.auth.connectionId, actor: ctx.state.actor });
     const listOptions = { maxCount: config.maxPageSize, defaultCount: Math.min(config.defaultPageSize, config.maxPageSize), schema: USER_SCHEMA_DEF };
-    // Group is advertised only when the scim-groups plugin serves /Groups in this deployment.
-    const groupsEnabled = gateway.plugins.includes('scim-groups');
-    const isAdvertised = (rt: { id: string }) => rt.id === 'User' || (groupsEnabled && rt.id === 'Group');
+    // /ResourceTypes and /Schemas list what the enabled plugins register (Group: scim-groups).
+    provider.provide(scimDiscoveryRef, mountDiscovery(http, { baseUrl, maxResults: config.maxPageSize, maxPayloadSize: gateway.bodyLimitBytes }));
 
-    r.get('/ServiceProviderConfig', (ctx) => {
-      ctx.type = SCIM_JSON;
-      ctx.body = serviceProviderConfig({ baseUrl, maxResults: config.maxPageSize, maxPayloadSize: gateway.bodyLimitBytes });
-    });
-    r.get('/ResourceTypes', (ctx) => {
-      const all = resourceTypes(baseUrl).filter(isAdvertised);
-      ctx.type = SCIM_JSON;
-      ctx.body = listResponse(all, { totalResults: all.length, startIndex: 1 });
-    });
-    r.get('/ResourceTypes/:name', (ctx) => {
-      const found = resourceTypes(baseUrl).filter(isAdvertised).find((rt) => rt.id === ctx.params.name);
-      if (!found) throw new NotFoundError(`ResourceType ${ctx.params.name} not found`);
-      ctx.type = SCIM_JSON;
-      ctx.body = found;
-    });
-    const advertisedSchemas = () => schemaDocuments(baseUrl).filter((s) => groupsEnabled || !s.id.endsWith(':Group'));
-    r.get('/Schemas', (ctx) => {
-      const all = advertisedSchemas();
-      ctx.type = SCIM_JSON;
-      ctx.body = listResponse(all, { totalResults: all.length, startIndex: 1 });
-    });
-    r.get('/Schemas/:id', (ctx) => {
-      const found = advertisedSchemas().find((s) => s.id === ctx.params.id);
-      if (!found) throw new NotFoundError(`Schema ${ctx.params.id} not found`);
-      ctx.type = SCIM_JSON;
-      ctx.body = found;
-    });
-
-    const list = async (ctx: any, source: Record<string, unknown>) => {
+    const list = async (ctx: ScimRouteContext, source: Record<string, unknown>) => {
       const params = parseListParams(source, listOptions);
       const { resources, totalResults } = await store.list(tenantOf(ctx), params);
       ctx.type = SCIM_JSON;
@@ -211,7 +186,7 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
       await list(ctx, params);
     });
 
-    const respond = (ctx: any, resource: Record<string, unknown> & { meta?: { version?: unknown } }, status = 200) => {
+    const respond = (ctx: ScimRouteContext, resource: Record<string, unknown> & { meta?: { version?: unknown } }, status = 200) => {
       ctx.status = status;
       ctx.type = SCIM_JSON;
       ctx.set('ETag', String(resource.meta?.version));
@@ -219,7 +194,7 @@ export const scimUsersPlugin = definePlugin<ScimUsersConfig>({
     };
 
     // A bad `attributes` / `excludedAttributes` is refused before anything is read or written.
-    const checked = (handler: (ctx: any) => Promise<void>) => async (ctx: any) => {
+    const checked = (handler: (ctx: ScimRouteContext) => Promise<void>) => async (ctx: ScimRouteContext) => {
       checkProjection(ctx.query, USER_SCHEMA_DEF);
       await handler(ctx);
     };

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { PluginDefinition } from '@doorman/core';
+import type { AnyPluginDefinition } from '@doorman/core';
 import { startTestGateway, TEST_IDP_CERT, type TestGateway } from '@doorman/core/testing';
 import { adminPlugin } from '@doorman/plugin-admin';
 import { tokenAuthPlugin } from '@doorman/plugin-token-auth';
@@ -30,7 +30,7 @@ export interface ScimTestBed {
  * orgs acme, globex and initech; two tenants: A ("Okta", serving acme and globex, default
  * acme/Everyone) and B ("Entra", serving initech). Exported as `@doorman/plugin-scim-users/testing`.
  */
-export async function startScimTestBed(extra: { plugins?: PluginDefinition<any>[]; pluginSettings?: Record<string, Record<string, unknown>> } = {}): Promise<ScimTestBed> {
+export async function startScimTestBed(extra: { plugins?: AnyPluginDefinition[]; pluginSettings?: Record<string, Record<string, unknown>> } = {}): Promise<ScimTestBed> {
   const t = await startTestGateway({
     plugins: [tokenAuthPlugin, roleMappingPlugin, scimUsersPlugin, ...(extra.plugins ?? [])],
     builtins: [adminPlugin],

@@ -1,8 +1,8 @@
-import { definePlugin } from '@doorman/plugin-api';
+import { coreServices, definePlugin } from '@doorman/plugin-api';
 import { mountAdminRoutes } from './admin-routes.ts';
 import { scimAuthenticator } from './authenticator.ts';
 import { tokenAuthCli } from './cli.ts';
-import { tokenAuthConfigSchema, type TokenAuthConfig } from './config.ts';
+import { tokenAuthConfigSchema } from './config.ts';
 import { InvalidationBus } from './invalidation.ts';
 import { LastUsedBuffer } from './last-used.ts';
 import { AuthFailureLimiter, TenantRateLimiter, createFailOpenCounter, throttledWarning, type LimiterName } from './limits.ts';
@@ -17,11 +17,23 @@ const CONNECTION_CHANGES = new Set(['connection.updated', 'connection.deleted'])
  * SCIM bearer tokens per SSO connection, admin tokens, the SCIM authenticator, brute-force
  * protection and per-connection rate limits. See README.md for settings and guarantees.
  */
-export const tokenAuthPlugin = definePlugin<TokenAuthConfig>({
+export const tokenAuthPlugin = definePlugin({
   id: 'token-auth',
   description: 'SCIM bearer tokens per SSO connection, admin tokens, SCIM authentication and per-connection rate limits',
   configSchema: tokenAuthConfigSchema,
   cli: tokenAuthCli,
+  deps: {
+    config: coreServices.config,
+    logger: coreServices.logger,
+    db: coreServices.database,
+    transaction: coreServices.transaction,
+    redis: coreServices.redis,
+    http: coreServices.http,
+    events: coreServices.events,
+    metrics: coreServices.metrics,
+    clock: coreServices.clock,
+    lifecycle: coreServices.lifecycle,
+  },
   async register(env) {
     const { config, logger } = env;
     const now = () => env.clock.now().getTime();
@@ -63,7 +75,7 @@ export const tokenAuthPlugin = definePlugin<TokenAuthConfig>({
       if (connectionId) await bus.publish({ connectionIds: [connectionId] });
     });
 
-    env.onShutdown(async () => {
+    env.lifecycle.onShutdown(async () => {
       clearInterval(flushTimer);
       bus.stop();
       await lastUsed.flush(env.db, logger);

@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from './types.ts';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { PluginEnv } from '@doorman/plugin-api';
+import type { MetricsRegistry } from '@doorman/plugin-api';
 
-type Registry = PluginEnv<unknown>['metrics'];
+type Registry = MetricsRegistry;
 export type LimiterName = 'tenant' | 'auth_failures';
 
 /**

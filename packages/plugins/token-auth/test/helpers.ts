@@ -1,6 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import { definePlugin, type Actor, type DomainEvent, type Gateway } from '@doorman/core';
+import { coreServices, definePlugin, type Actor, type DomainEvent, type Gateway } from '@doorman/core';
 import type { TestGateway } from '@doorman/core/testing';
 import { ScimTokenEntity, SsoConnectionEntity, type SsoConnection } from '@doorman/model';
 
@@ -8,6 +8,7 @@ import { ScimTokenEntity, SsoConnectionEntity, type SsoConnection } from '@doorm
 export const echoPlugin = definePlugin({
   id: 'scim-echo',
   description: 'test routes answering with ctx.state.auth',
+  deps: { http: coreServices.http },
   register({ http }) {
     const echo = (ctx: { state: Record<string, unknown>; body?: unknown; params: Record<string, string> }) => {
       ctx.body = { id: ctx.params.id, auth: ctx.state.auth, actor: ctx.state.actor };

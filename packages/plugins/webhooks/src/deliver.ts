@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventBus, JobRegistry } from '@doorman/core';
 import { isRetryableTransactionError } from '@doorman/core';
-import type { JobIntent, PluginEnv } from '@doorman/plugin-api';
+import type { JobIntent, TransactionRunner } from '@doorman/plugin-api';
 import { defineError, SYSTEM_ACTOR } from '@doorman/plugin-api';
 import { Coalescer } from './coalescer.ts';
 import type { WebhooksConfig } from './config.ts';
@@ -45,7 +45,7 @@ const LOAD_CHUNK = 1000;
 
 export interface DeliverDeps {
   db: DataSource;
-  transaction: PluginEnv<unknown>['transaction'];
+  transaction: TransactionRunner;
   jobs: JobRegistry;
   events: EventBus;
   clock: { now(): Date };

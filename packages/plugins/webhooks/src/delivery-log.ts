@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { type JobRegistry } from '@doorman/core';
-import { InputError, NotFoundError, type PluginEnv } from '@doorman/plugin-api';
+import { InputError, NotFoundError, type TransactionRunner } from '@doorman/plugin-api';
 import { deliverIntent } from './jobs.ts';
 import { marks, readTime, readTimeOrNull, sqlTime } from './sql.ts';
 
@@ -90,7 +90,7 @@ export async function showDelivery(db: DataSource, id: string) {
  * Manual redelivery: a new delivery of the same event to the same endpoint, sent at once, outside
  * the per-subject order (it is a repeat of something already sent or given up).
  */
-export async function redeliver(deps: { db: DataSource; transaction: PluginEnv<unknown>['transaction']; jobs: JobRegistry; clock: { now(): Date } }, id: string) {
+export async function redeliver(deps: { db: DataSource; transaction: TransactionRunner; jobs: JobRegistry; clock: { now(): Date } }, id: string) {
   const newId = randomUUID();
   await deps.transaction(async (tx) => {
     const [row]: Array<{ endpoint_id: string; event_id: string; subject_key: string; subject_seq: number; enabled: number }> = await tx.query(

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
-import { defineError, NotFoundError, type Actor, type PluginEnv } from '@doorman/plugin-api';
+import { defineError, NotFoundError, type Actor, type Events, type TransactionRunner } from '@doorman/plugin-api';
 import { WebhookEndpointEntity, type WebhookEndpoint } from '@doorman/model';
 import type { WebhooksConfig } from './config.ts';
 import { newSecret } from './sender.ts';
@@ -58,8 +58,8 @@ const auditUrl = (u: string) => {
 };
 
 export interface EndpointDeps {
-  transaction: PluginEnv<unknown>['transaction'];
-  events: PluginEnv<unknown>['events'];
+  transaction: TransactionRunner;
+  events: Events;
   clock: { now(): Date };
   config: WebhooksConfig;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { auditSettingsRef, definePlugin, type Actor, type CliCommand } from '@doorman/plugin-api';
-import { webhooksConfigSchema, type WebhooksConfig } from './config.ts';
+import { auditSettingsRef, coreServices, definePlugin, optionalRef, type Actor, type CliCommand } from '@doorman/plugin-api';
+import { webhooksConfigSchema } from './config.ts';
 import { Deliverer } from './deliver.ts';
 import { deliveriesQuerySchema, listDeliveries, redeliver, showDelivery } from './delivery-log.ts';
 import { createSchema, EndpointService, rotateSchema, updateSchema } from './endpoints.ts';
@@ -78,12 +78,25 @@ const cli: CliCommand[] = [
  * per-subject sequence, in the publisher's transaction; a pull API lists them in commit order; and
  * deliveries to webhook endpoints, signed per Standard Webhooks, leave through the outbox.
  */
-export const webhooksPlugin = definePlugin<WebhooksConfig>({
+export const webhooksPlugin = definePlugin({
   id: 'webhooks',
   description: 'Signed webhooks and a pull events API for every provisioning change',
   configSchema: webhooksConfigSchema,
-  optionalDependencies: ['audit'],
   cli,
+  deps: {
+    config: coreServices.config,
+    gateway: coreServices.gateway,
+    logger: coreServices.logger,
+    db: coreServices.database,
+    transaction: coreServices.transaction,
+    http: coreServices.http,
+    events: coreServices.events,
+    jobs: coreServices.jobs,
+    clock: coreServices.clock,
+    lifecycle: coreServices.lifecycle,
+    // Registered first when enabled (events are kept as long as audit events).
+    auditSettings: optionalRef(auditSettingsRef),
+  },
   register(env) {
     const { db, http, events, jobs, clock, config, logger, transaction } = env;
     const recorder = new EventRecorder(db, jobs, transaction, clock);
@@ -91,7 +104,7 @@ export const webhooksPlugin = definePlugin<WebhooksConfig>({
 
     const sequencer = new EventSequencer(db, transaction);
     sequencer.start(config.sequenceIntervalMs, logger);
-    env.onShutdown(() => sequencer.stop());
+    env.lifecycle.onShutdown(() => sequencer.stop());
 
     const deliverer = new Deliverer({ db, transaction, jobs, events, clock, config });
     jobs.define({
@@ -116,21 +129,15 @@ export const webhooksPlugin = definePlugin<WebhooksConfig>({
           });
       };
       let timer = setTimeout(tick, config.sweepIntervalMs).unref();
-      env.onShutdown(async () => {
+      env.lifecycle.onShutdown(async () => {
         stopped = true;
         clearTimeout(timer);
         await running;
       });
     }
 
-    let retentionDays = config.retentionDays;
-    if (retentionDays === undefined) {
-      try {
-        retentionDays = env.get(auditSettingsRef).retentionDays;
-      } catch {
-        retentionDays = 365; // the audit plugin's default, when it is not enabled
-      }
-    }
+    // The audit plugin's default (365) when it is not enabled.
+    const retentionDays = config.retentionDays ?? env.auditSettings()?.retentionDays ?? 365;
     jobs.define({
       ...purgeJob,
       async process(_data, job) {

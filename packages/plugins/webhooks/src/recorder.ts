@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
 import type { JobRegistry } from '@doorman/core';
-import type { Actor, DomainEvent, PluginEnv } from '@doorman/plugin-api';
+import type { Actor, DomainEvent, TransactionRunner } from '@doorman/plugin-api';
 import { deliverIntent } from './jobs.ts';
 import { bumpSubjectCounters, marks, sqlTime } from './sql.ts';
 import { mapDomainEvent, subjectKey, typeMatches, type MappedEvent } from './types.ts';
@@ -32,7 +32,7 @@ export class EventRecorder implements EntitySubscriberInterface {
   constructor(
     db: DataSource,
     private readonly jobs: JobRegistry,
-    private readonly transaction: PluginEnv<unknown>['transaction'],
+    private readonly transaction: TransactionRunner,
     private readonly clock: { now(): Date },
   ) {
     db.subscribers.push(this);

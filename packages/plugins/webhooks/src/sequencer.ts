@@ -1,9 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { PluginEnv } from '@doorman/plugin-api';
+import type { Logger, TransactionRunner } from '@doorman/plugin-api';
 import { isMysql } from '@doorman/model';
 import { marks } from './sql.ts';
 
-type Logger = PluginEnv<unknown>['logger'];
 
 /**
  * Gives committed events their `position`, the pull API's cursor, in the order they became visible
@@ -18,7 +17,7 @@ export class EventSequencer {
 
   constructor(
     private readonly db: DataSource,
-    private readonly transaction: PluginEnv<unknown>['transaction'],
+    private readonly transaction: TransactionRunner,
     private readonly batchSize = 1000,
   ) {}
 

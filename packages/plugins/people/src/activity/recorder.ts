@@ -1,7 +1,6 @@
 import type { DataSource } from 'typeorm';
-import type { PluginEnv, RefusalRecorder, RequestRefusal } from '@doorman/core';
+import type { Logger, RefusalRecorder, RequestRefusal } from '@doorman/core';
 
-type Logger = PluginEnv<unknown>['logger'];
 
 /**
  * The refused-request log's writer (docs/connection-activity.md). `record` only appends to memory:
