@@ -45,18 +45,22 @@ export function resolvePlugins(enabledIds: readonly string[], catalog: readonly 
     const missing = (byId.get(id)!.dependencies ?? []).filter((d) => !enabled.has(d));
     if (missing.length) problems.push(`plugin '${id}' needs ${missing.map((m) => `'${m}'`).join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not enabled`);
   }
-  if (problems.length) throw new PluginResolutionError(problems.join('; '));
 
   // Which enabled (or builtin) plugin provides each ref; the catalog names a provider in errors.
   const providerOf = new Map<string, string>();
   const anyProvider = new Map<string, string>();
   for (const p of catalog) for (const ref of p.provides ?? []) anyProvider.set(ref.id, p.id);
   for (const p of [...builtins, ...[...enabled].map((id) => byId.get(id)!)]) for (const ref of p.provides ?? []) providerOf.set(ref.id, p.id);
+  const missingRefs: PluginDependencyMissingError[] = [];
   for (const p of [...builtins, ...[...enabled].map((id) => byId.get(id)!)]) {
     for (const dep of pluginServiceDeps(p)) {
-      if (!dep.optional && !providerOf.has(dep.ref.id)) throw new PluginDependencyMissingError(p.id, dep.ref.id, anyProvider.get(dep.ref.id));
+      if (!dep.optional && !providerOf.has(dep.ref.id)) missingRefs.push(new PluginDependencyMissingError(p.id, dep.ref.id, anyProvider.get(dep.ref.id)));
     }
   }
+  // Every problem at once; a missing ref alone keeps its coded error (plugin and ref named).
+  if (problems.length) throw new PluginResolutionError([...problems, ...missingRefs.map((e) => e.message)].join('; '));
+  if (missingRefs.length === 1) throw missingRefs[0]!;
+  if (missingRefs.length) throw new PluginResolutionError(missingRefs.map((e) => e.message).join('; '));
   const ordered: AnyPluginDefinition[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const hardDeps = (p: AnyPluginDefinition) =>

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConnectionOrgEntity, OrganizationEntity, SsoConnectionEntity } from '@doorman/model';
-import { adminSessionAuthRef, definePlugin, ownerOrgIds, scopeAllows } from '../src/index.ts';
+import { adminSessionAuthRef, coreServices, definePlugin, ownerOrgIds, scopeAllows } from '../src/index.ts';
 import { startTestGateway, type TestGateway } from '../src/testing/index.ts';
 
 const ok = { 200: { description: 'ok', schema: z.object({ ran: z.boolean(), orgs: z.array(z.string()).optional() }) } };
@@ -15,9 +15,11 @@ const ok = { 200: { description: 'ok', schema: z.object({ ran: z.boolean(), orgs
 const plugin = definePlugin({
   id: 'scoped',
   description: 'routes of every scope, and an owner session from a header',
-  register({ http, provide }) {
+  provides: [adminSessionAuthRef],
+  deps: { http: coreServices.http, provider: coreServices.provider },
+  register({ http, provider }) {
     // `X-Test-Owner: <org id>,<org id>` stands for an owner's console session; nothing else authenticates.
-    provide(adminSessionAuthRef, {
+    provider.provide(adminSessionAuthRef, {
       async authenticate(ctx) {
         const header = (ctx as unknown as { get(name: string): string }).get('x-test-owner');
         if (!header) return undefined;
