@@ -93,6 +93,6 @@ describe('the doorman bin', () => {
     expect(json.stdout).toContain(`"name": "${name}"`);
     const refused = await run('connections', 'show', 'no-such-connection');
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^error: .*\(not_found.*HTTP 404\)$/m);
+    expect(refused.stderr).toMatch(/^error: .*\(DMN_[A-Z_]*NOT_FOUND.*HTTP 404\)$/m);
   });
 });
