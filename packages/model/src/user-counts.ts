@@ -38,6 +38,18 @@ export async function readConnectionUserCount(db: EntityManager | DataSource, co
   return { users: Number(row?.users ?? 0), changes: Number(row?.changes ?? 0) };
 }
 
+/** The counters of several connections in one statement (unknown ids read as zero), in the order asked. */
+export async function readConnectionUserCounts(db: EntityManager | DataSource, connectionIds: readonly string[]): Promise<ConnectionUserCount[]> {
+  const ids = [...new Set(connectionIds)];
+  if (ids.length === 0) return [];
+  const rows: Array<{ connection_id: string; users: number | string; changes: number | string }> = await db.query(
+    `SELECT connection_id, COALESCE(SUM(users), 0) AS users, COALESCE(SUM(changes), 0) AS changes FROM connection_user_counts WHERE connection_id IN (${ids.map(() => '?').join(', ')}) GROUP BY connection_id`,
+    ids,
+  );
+  const byId = new Map(rows.map((r) => [String(r.connection_id), { users: Number(r.users), changes: Number(r.changes) }]));
+  return connectionIds.map((id) => byId.get(id) ?? { users: 0, changes: 0 });
+}
+
 /**
  * Recounts a connection's SCIM users from `connection_users` and rewrites its counter (one shard row),
  * for an operator whose counter drifted (rows changed outside Doorman, a partial restore). Run it in a

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
-import type { ConnectionUserCount } from '@doorman/model';
+import { readConnectionUserCounts, type ConnectionUserCount } from '@doorman/model';
 
 /**
  * The user counter behind unfiltered list totals (`connection_user_counts`, summed over its shards),
@@ -11,15 +11,7 @@ import type { ConnectionUserCount } from '@doorman/model';
  */
 export function connectionCountLoader(db: DataSource): DataLoader<string, ConnectionUserCount, string> {
   return new DataLoader<string, ConnectionUserCount, string>(
-    async (connectionIds) => {
-      const ids = [...new Set(connectionIds)];
-      const rows: Array<{ connection_id: string; users: number | string; changes: number | string }> = await db.query(
-        `SELECT connection_id, COALESCE(SUM(users), 0) AS users, COALESCE(SUM(changes), 0) AS changes FROM connection_user_counts WHERE connection_id IN (${ids.map(() => '?').join(', ')}) GROUP BY connection_id`,
-        ids,
-      );
-      const byId = new Map(rows.map((r) => [String(r.connection_id), { users: Number(r.users), changes: Number(r.changes) }]));
-      return connectionIds.map((id) => byId.get(id) ?? { users: 0, changes: 0 });
-    },
+    (connectionIds) => readConnectionUserCounts(db, connectionIds),
     { cache: false, maxBatchSize: 100, batchScheduleFn: (flush) => setImmediate(flush) },
   );
 }
