@@ -37,6 +37,7 @@ describe('formatHuman', () => {
     ['an empty list', [], '(none)'],
     ['a page: its list, then the cursor', { people: [{ email: 'a@x', id: '1' }], nextCursor: null }, 'EMAIL  ID\na@x    1\n\nnextCursor: —'],
     ['nothing', undefined, ''],
+    ['a multi-line value (a PEM certificate) keeps its lines, indented; other control characters stay escaped', { name: 'okta', idp: { idpCert: '-----BEGIN CERTIFICATE-----\r\nMIIB\u001b[31m\r\n-----END CERTIFICATE-----\n' } }, 'name:        okta\nidp.idpCert: -----BEGIN CERTIFICATE-----\n             MIIB\\u001b[31m\n             -----END CERTIFICATE-----'],
     ['an object with lists: head, then each list titled', { id: 'p', sessions: [], jobs: [{ name: 'sync', state: 'failed' }] }, 'id:       p\nsessions: (none)\n\njobs (1)\nNAME  STATE\nsync  failed'],
   ])('%s', (_name, body, expected) => {
     expect(formatHuman(body)).toBe(expected);

@@ -52,11 +52,20 @@ export function table(rows: Array<Record<string, Json>>, options: { columns?: re
   return [line(columns.map((c) => c.toUpperCase())), ...cells.map(line)].join('\n');
 }
 
-/** `key: value` lines, keys aligned; an empty list reads `(none)`. Non-empty lists are the caller's tables. */
+/**
+ * `key: value` lines, keys aligned; an empty list reads `(none)`. Non-empty lists are the caller's tables.
+ * A multi-line string (a PEM certificate) keeps its lines, each indented under the value column, so it
+ * can be copied; other control characters stay escaped.
+ */
 export function keyValues(object: Record<string, Json>): string {
   const entries = flatten(object);
   const width = Math.max(0, ...entries.map(([k]) => k.length));
-  return entries.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${Array.isArray(v) && !v.length ? '(none)' : cellText(v)}`).join('\n');
+  const indent = ' '.repeat(width + 2);
+  const value = (v: Json): string =>
+    typeof v === 'string' && v.includes('\n')
+      ? v.replace(/\r\n/g, '\n').replace(/\n+$/, '').split('\n').map((line) => cellText(line)).join(`\n${indent}`)
+      : Array.isArray(v) && !v.length ? '(none)' : cellText(v);
+  return entries.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${value(v)}`).join('\n');
 }
 
 const PAGE_KEYS = new Set(['nextCursor', 'total', 'totalResults']);
