@@ -7,12 +7,12 @@ import { Domains } from '../src/pages/connection/Domains.tsx';
 import { SetupPanels } from '../src/pages/connection/SetupPanels.tsx';
 import { SessionContext } from '../src/session-context.ts';
 import type { Connection } from '../src/api/types.ts';
+import { respond } from './helpers.tsx';
 
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
 });
-const respond = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
 const LONG = 'd'.repeat(200);
 const refused = (n: number) => ({
   at: `2026-12-05T10:00:0${n}Z`,

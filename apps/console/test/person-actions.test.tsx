@@ -1,17 +1,15 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, render, screen, within } from '@testing-library/react';
+import { cleanup, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { MemoryRouter, Route, Routes } from 'react-router';
-import { PersonPage } from '../src/pages/person/PersonPage.tsx';
 import { findCompletion } from '../src/components/SyncRun.tsx';
 import type { AuditEvent } from '../src/api/types.ts';
+import { respond, renderPersonPage } from './helpers.tsx';
 
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
 });
-const respond = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
 const LONG = 'c'.repeat(200);
 const SESSIONS = [
   { id: 's1', connectionId: 'c1', createdAt: '2026-12-05T08:00:00Z', expiresAt: '2026-12-05T16:00:00Z' },
@@ -59,14 +57,6 @@ function server(handler: Handler) {
   vi.stubGlobal('fetch', fetchMock);
   return requests;
 }
-const at = (path: string) =>
-  render(
-    <MemoryRouter initialEntries={[path]}>
-      <Routes>
-        <Route path="/people/:id" element={<PersonPage />} />
-      </Routes>
-    </MemoryRouter>,
-  );
 
 describe('ending a person’s sessions', () => {
   it('asks first (Escape cancels and gives the focus back), then ends them, says how many and reads the person again', async () => {
@@ -79,7 +69,7 @@ describe('ending a person’s sessions', () => {
       }
       return undefined;
     });
-    at('/people/u1');
+    renderPersonPage('/people/u1');
     const sessions = await screen.findByRole('region', { name: 'Sessions' });
     expect(within(sessions).getAllByRole('row')).toHaveLength(3);
     const trigger = within(sessions).getByRole('button', { name: 'End sessions…' });
@@ -108,7 +98,7 @@ describe('ending a person’s sessions', () => {
       if (request.method === 'POST') return respond(503, { error: { code: 'DMN_SOMETHING', message: 'database unavailable, try again' } });
       return undefined;
     });
-    at('/people/u1');
+    renderPersonPage('/people/u1');
     const sessions = await screen.findByRole('region', { name: 'Sessions' });
     await userEvent.click(within(sessions).getByRole('button', { name: 'End sessions…' }));
     await userEvent.click(within(sessions).getByRole('button', { name: 'Yes, end sessions' }));
@@ -141,7 +131,7 @@ describe('re-running a connection’s sync from the person page', () => {
       }
       return undefined;
     });
-    at('/people/u1');
+    renderPersonPage('/people/u1');
     const section = await screen.findByRole('region', { name: 'Re-run sync' });
     // The 200-character connection name wraps.
     expect(within(section).getByText(LONG).closest('.wrap')).not.toBeNull();
@@ -174,7 +164,7 @@ describe('re-running a connection’s sync from the person page', () => {
       }
       return undefined;
     });
-    at('/people/u1');
+    renderPersonPage('/people/u1');
     const section = await screen.findByRole('region', { name: 'Re-run sync' });
     await userEvent.click(within(section).getByRole('button', { name: 'Re-run sync' }));
     const result = await within(section).findByText(/joined a sync of .* already queued/, undefined, { timeout: 5000 });
@@ -188,7 +178,7 @@ describe('re-running a connection’s sync from the person page', () => {
       if (request.method === 'POST') return respond(403, { error: { code: 'DMN_NOT_ALLOWED', message: 'SCIM is disabled on this connection: there is nothing to sync' } });
       return undefined;
     });
-    at('/people/u1');
+    renderPersonPage('/people/u1');
     const section = await screen.findByRole('region', { name: 'Re-run sync' });
     await userEvent.click(within(section).getByRole('button', { name: 'Re-run sync' }));
     expect((await within(section).findByRole('alert')).textContent).toContain('Sync not queued: SCIM is disabled on this connection');

@@ -1,14 +1,12 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, render, screen } from '@testing-library/react';
-import { MemoryRouter, Route, Routes } from 'react-router';
-import { PersonPage } from '../src/pages/person/PersonPage.tsx';
+import { cleanup, screen } from '@testing-library/react';
+import { respond, renderPersonPage } from './helpers.tsx';
 
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
 });
-const respond = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
 const LONG = 'n'.repeat(200);
 const provenance = { via: 'scim_attribute', connectionId: 'c1', ref: null };
 const PERSON = {
@@ -30,14 +28,6 @@ const EXPLAIN = {
     { n: 2, kind: 'deactivation', action: 'user.deactivated', summary: 'Okta deactivated alice@example.com', at: '2026-12-04T11:00:00Z', eventId: 'e2', follows: 'e1', jobId: null, requestId: 'r2', connectionId: 'c1', orgId: 'o1', teamId: null, details: {}, sealed: false },
   ],
 };
-const at = (path: string) =>
-  render(
-    <MemoryRouter initialEntries={[path]}>
-      <Routes>
-        <Route path="/people/:id" element={<PersonPage />} />
-      </Routes>
-    </MemoryRouter>,
-  );
 
 describe('the person page', () => {
   it('shows per-connection state, provenance and the explain chain; 200-character names sit in wrapping cells', async () => {
@@ -45,7 +35,7 @@ describe('the person page', () => {
       'fetch',
       vi.fn(async (request: Request) => (new URL(request.url).pathname.endsWith('/explain') ? respond(200, EXPLAIN) : respond(200, PERSON))),
     );
-    at('/people/u1');
+    renderPersonPage('/people/u1');
     expect(screen.getByRole('status').textContent).toContain('Loading');
     await screen.findByRole('heading', { level: 1, name: `${LONG}@example.com` });
     expect(screen.getByRole('heading', { level: 1 }).className).toContain('wrap');
@@ -65,7 +55,7 @@ describe('the person page', () => {
 
   it('says what the server answered when the person is unknown, with a retry', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => respond(404, { error: { code: 'DMN_NOT_FOUND', message: "person 'nobody' not found" } })));
-    at('/people/nobody');
+    renderPersonPage('/people/nobody');
     const alert = await screen.findByRole('alert');
     expect(alert.textContent).toContain("person 'nobody' not found");
     expect(screen.getByRole('button', { name: 'Try again' })).toBeTruthy();

@@ -3,12 +3,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { SamlMetadataImport } from '../src/pages/connection/SamlMetadataImport.tsx';
+import { respond } from './helpers.tsx';
 
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
 });
-const respond = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
 const READ = { idpIssuer: 'http://www.okta.com/exk1', entryPoint: 'https://acme.okta.com/sso', idpCert: '-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n', certificate: { subject: 'CN=idp.example.com', validTo: 'Dec  1 15:47:28 2036 GMT' }, otherSigningCertificates: 1 };
 
 describe('SAML metadata import', () => {

@@ -4,8 +4,8 @@
  * a screenshot under apps/console/test-results/.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, saveFailure, startStack, type Stack } from './harness.ts';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { ADMIN_TOKEN, startStack, stepsOn, type Stack } from './harness.ts';
 
 let stack: Stack;
 let connectionId = '';
@@ -14,15 +14,7 @@ let scimUserId = '';
 let personId = '';
 const LONG = `Acme ${'very-long-display-name-'.repeat(9)}`.slice(0, 200);
 
-function step(name: string, body: () => Promise<void>) {
-  it(name, async ({ onTestFailed }) => {
-    onTestFailed(async () => {
-      const file = await saveFailure(stack?.page, name);
-      console.error(`screenshot of the failure: ${file}\ngateway output:\n${stack?.output().slice(-4000)}`);
-    });
-    await body();
-  });
-}
+const step = stepsOn(() => stack);
 
 /** The page never scrolls sideways: long names wrap inside their boxes. */
 async function expectNoHorizontalOverflow() {

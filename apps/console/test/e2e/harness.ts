@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { createTestMysqlDatabase, type MysqlTestDatabase } from '@doorman/model/testing';
 import { deleteKeysUnder } from '@doorman/jobs/testing';
+import { it } from 'vitest';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Without the background-networking flags Chromium keeps calling Google's hosts, which this
@@ -145,4 +146,19 @@ export async function saveFailure(page: Page | undefined, name: string): Promise
   const path = `${dir}/FAILED-${name.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 80)}.png`;
   await page.screenshot({ path, fullPage: true }).catch(() => undefined);
   return path;
+}
+
+/**
+ * The e2e tests are ordered steps on one stack: `step(name, body)` is an `it` that, when it fails, saves a
+ * screenshot and prints the end of the gateway's output (the stack is read when the step runs).
+ */
+export function stepsOn(stack: () => Stack | undefined) {
+  return (name: string, body: () => Promise<void>) =>
+    it(name, async ({ onTestFailed }) => {
+      onTestFailed(async () => {
+        const file = await saveFailure(stack()?.page, name);
+        console.error(`screenshot of the failure: ${file}\ngateway output:\n${stack()?.output().slice(-4000)}`);
+      });
+      await body();
+    });
 }

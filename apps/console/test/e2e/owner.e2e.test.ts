@@ -6,9 +6,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { authnRequestId, b64, makeIdpKeys, samlResponseXml, signSaml, spUrls } from '@doorman/plugin-jit-provisioning/testing';
-import { saveFailure, startStack, type Stack } from './harness.ts';
+import { startStack, stepsOn, type Stack } from './harness.ts';
 
 let stack: Stack;
 let idpServer: Server;
@@ -17,15 +17,7 @@ const keys = makeIdpKeys();
 const domain = `${randomUUID().slice(0, 8)}.example.com`;
 const email = `olive@${domain}`;
 
-function step(name: string, body: () => Promise<void>) {
-  it(name, async ({ onTestFailed }) => {
-    onTestFailed(async () => {
-      const file = await saveFailure(stack?.page, name);
-      console.error(`screenshot of the failure: ${file}\ngateway output:\n${stack?.output().slice(-4000)}`);
-    });
-    await body();
-  });
-}
+const step = stepsOn(() => stack);
 
 /** The IdP: signs the person in at once and posts the response back to Doorman's ACS. */
 async function startIdp(): Promise<string> {
