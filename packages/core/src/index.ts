@@ -23,3 +23,4 @@ export { createLogger, loggerOptions, serializeError, scrubErrorText, wantsPrett
 export * from './group-commit.ts';
 export { assertLiteralAllowed, assertTargetAllowed, guardedLookup, isPublicAddress, OutboundFetchError, outboundGet, TargetRefused, type OutboundGetOptions } from './outbound.ts';
 export { redactDetail, requestValues, routePattern } from './http/refusal.ts';
+export { mountScimResourceReads, SCIM_CONTENT_TYPE, type ScimPage, type ScimResourceReads, type ScimResourceResponder } from './http/scim-resource-routes.ts';

@@ -1,6 +1,6 @@
 import type { Actor } from './events.ts';
 import { createServiceRef } from './plugin.ts';
-import type { HttpContext, Transaction } from './runtime-types.ts';
+import type { HttpContext, RuntimeType, Transaction } from './runtime-types.ts';
 
 /**
  * Contracts between plugins. A plugin that needs another's capability depends on its id and asks
@@ -123,6 +123,26 @@ export interface ScimDiscovery {
 }
 
 export const scimDiscoveryRef = createServiceRef<ScimDiscovery>('scim-users.discovery');
+
+/**
+ * A SCIM filter attribute map: lower-cased attribute path → where it lives in SQL. @doorman/scim's
+ * `AttributeMap`, filled in by that package (`RuntimeTypes['scimAttributeMap']`, runtime-types.ts);
+ * the contract does not depend on the protocol package.
+ */
+export type ScimFilterAttributes = RuntimeType<'scimAttributeMap', Readonly<Record<string, object>>>;
+
+/**
+ * User filter attributes whose tables another plugin owns (provided by scim-users): scim-groups adds
+ * `groups` (`groups.value`, `groups.display`) over `group_members` and `scim_groups`, so scim-users
+ * names none of its tables and, without scim-groups, a filter on `groups` is an unknown attribute
+ * (400 invalidFilter). Called while registering; an attribute scim-users already has is refused.
+ */
+export interface ScimUserFilters {
+  /** `build` is given the SQL expression of a User's SCIM id (the row a filter tests) to join on. */
+  addAttributes(build: (userIdColumn: string) => ScimFilterAttributes): void;
+}
+
+export const scimUserFiltersRef = createServiceRef<ScimUserFilters>('scim-users.filters');
 
 export const roleMappingServiceRef = createServiceRef<RoleMappingService>('role-mapping.service');
 

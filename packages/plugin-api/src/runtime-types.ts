@@ -4,7 +4,9 @@
  * routers, ioredis, prom-client) are filled in by the runtime, @doorman/core, through TypeScript
  * module augmentation of `RuntimeTypes` (packages/core/src/runtime-types.ts). Every program that
  * loads a plugin loads the runtime too, so plugins see the real types; this package and the pure
- * packages (packages/scim) see the minimal fallbacks below.
+ * packages (packages/scim) see the minimal fallbacks below. One type is the protocol package's, not
+ * the runtime's: `scimAttributeMap` (a filter attribute map, `ScimFilterAttributes` in refs.ts), filled
+ * in by @doorman/scim.
  */
 // Augmented by @doorman/core; empty here on purpose.
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type

@@ -73,6 +73,14 @@ export type AttributeDescriptor = ColumnAttribute | MultiValuedAttribute | JsonA
 /** Lower-cased attribute path (`username`, `name.givenname`, `urn:…:user:dockerrole`) → descriptor. */
 export type AttributeMap = Readonly<Record<string, AttributeDescriptor>>;
 
+// The contract's `ScimFilterAttributes` (what scim-groups hands scim-users through
+// `scimUserFiltersRef`) is this map; the contract names it without depending on this package.
+declare module '@doorman/plugin-api' {
+  interface RuntimeTypes {
+    scimAttributeMap: AttributeMap;
+  }
+}
+
 /** A case-insensitive string held lower-cased in `column` (a `_lc` twin). */
 export const lowerCasedColumn = (column: string): ColumnAttribute => ({ kind: 'column', column, type: 'string', caseExact: false, lowercaseColumn: true });
 /** A case-exact string column. */

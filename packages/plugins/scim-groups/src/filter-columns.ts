@@ -20,3 +20,24 @@ export const GROUP_ATTRIBUTES: AttributeMap = Object.freeze({
     subAttrs: { value: caseExactColumn('m.connection_user_id') },
   },
 });
+
+/**
+ * The User attribute `groups` (RFC 7643 §4.1.2: the groups a user belongs to, read-only) over this
+ * plugin's tables, contributed to scim-users' filters through `scimUserFiltersRef`: scim-users names
+ * none of these tables, and without this plugin a filter on `groups` is an unknown attribute.
+ * `userId` is the SQL expression of the filtered User's SCIM id.
+ */
+export const userGroupsAttributes = (userId: string): AttributeMap =>
+  Object.freeze({
+    groups: {
+      kind: 'multi',
+      table: 'group_members',
+      alias: 'gm',
+      join: `gm.connection_user_id = ${userId}`,
+      subAttrs: {
+        value: caseExactColumn('gm.group_id'),
+        display: lowerCasedColumn('(SELECT sg.display_name_lc FROM scim_groups sg WHERE sg.id = gm.group_id)'),
+        type: lowerCasedColumn("'direct'"),
+      },
+    },
+  });

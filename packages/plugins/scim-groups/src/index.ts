@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { coreServices, definePlugin, groupDirectoryRef, InputError, roleMappingServiceRef, scimDiscoveryRef, scimUserDirectoryRef } from '@doorman/plugin-api';
-import type { ScimRouteContext } from '@doorman/core';
+import { coreServices, definePlugin, groupDirectoryRef, roleMappingServiceRef, scimDiscoveryRef, scimUserDirectoryRef, scimUserFiltersRef } from '@doorman/plugin-api';
+import { mountScimResourceReads, type ScimRouteContext } from '@doorman/core';
 import { isMysql } from '@doorman/model';
-import { etagFor, GROUP_SCHEMA, listResponse, parseListParams, projectAttributes, resourceSchemaDocuments, resourceSchemaFor, resourceTypeDocument, SEARCH_REQUEST_SCHEMA } from '@doorman/scim';
+import { etagFor, GROUP_SCHEMA, resourceSchemaDocuments, resourceSchemaFor, resourceTypeDocument } from '@doorman/scim';
+import { userGroupsAttributes } from './filter-columns.ts';
 import { ScimGroupStore, type MembersMode, type Tenant } from './store.ts';
 
 const scimGroupsConfigSchema = z
@@ -20,7 +21,6 @@ const scimGroupsConfigSchema = z
 export type ScimGroupsConfig = z.infer<typeof scimGroupsConfigSchema>;
 
 const GROUP_SCHEMA_DEF = resourceSchemaFor('Group');
-const SCIM_JSON = 'application/scim+json; charset=utf-8';
 
 const names = (v: unknown): string[] =>
   (Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : [])
@@ -66,10 +66,13 @@ export const scimGroupsPlugin = definePlugin({
     roleMapping: roleMappingServiceRef,
     users: scimUserDirectoryRef,
     discovery: scimDiscoveryRef,
+    userFilters: scimUserFiltersRef,
   },
-  register({ config, gateway, http, db, transaction, events, clock, provider, roleMapping, users, discovery }) {
+  register({ config, gateway, http, db, transaction, events, clock, provider, roleMapping, users, discovery, userFilters }) {
     const baseUrl = `${gateway.publicUrl}/scim/v2`;
     discovery.addResourceType(resourceTypeDocument(GROUP_SCHEMA_DEF, baseUrl), resourceSchemaDocuments(GROUP_SCHEMA_DEF, baseUrl));
+    // Users are filterable by `groups.value` / `groups.display` over this plugin's tables (filter-columns.ts).
+    userFilters.addAttributes(userGroupsAttributes);
     const store = new ScimGroupStore({
       transaction,
       events,
@@ -92,58 +95,29 @@ export const scimGroupsPlugin = definePlugin({
 
     const r = http.scim;
     const tenantOf = (ctx: ScimRouteContext): Tenant => ({ connectionId: ctx.state.auth.connectionId, actor: ctx.state.actor });
-    const listOptions = { maxCount: config.maxPageSize, defaultCount: Math.min(config.defaultPageSize, config.maxPageSize), schema: GROUP_SCHEMA_DEF };
-    const projection = (query: Record<string, unknown>) => ({ attributes: query.attributes as string | undefined, excludedAttributes: query.excludedAttributes as string | undefined });
 
-    const list = async (ctx: ScimRouteContext, source: Record<string, unknown>) => {
-      const params = parseListParams(source, listOptions);
-      const { resources, totalResults } = await store.list(tenantOf(ctx), params, membersMode(source, false));
-      ctx.type = SCIM_JSON;
-      ctx.body = listResponse(
-        resources.map((res) => projectAttributes(res, params, GROUP_SCHEMA_DEF)),
-        { totalResults, startIndex: params.startIndex },
-      );
-    };
-    r.get('/Groups', (ctx) => list(ctx, ctx.query));
-    r.post('/Groups/.search', async (ctx) => {
-      const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-      if (!Array.isArray(body.schemas) || !body.schemas.includes(SEARCH_REQUEST_SCHEMA)) {
-        throw new InputError(`schemas must include "${SEARCH_REQUEST_SCHEMA}"`, { scimType: 'invalidValue', field: 'schemas' });
-      }
-      const { schemas: _s, ...params } = body;
-      void _s;
-      await list(ctx, params);
+    // List, .search and get by id (ETag, If-None-Match) are the shared SCIM resource routes (@doorman/core).
+    const { checked, respond } = mountScimResourceReads(r, {
+      path: '/Groups',
+      schema: GROUP_SCHEMA_DEF,
+      maxPageSize: config.maxPageSize,
+      defaultPageSize: config.defaultPageSize,
+      list: (ctx, params, source) => store.list(tenantOf(ctx), params, membersMode(source, false)),
+      get: (ctx, id) => store.get(tenantOf(ctx), id, membersMode(ctx.query, true)),
     });
 
-    const respond = (ctx: ScimRouteContext, resource: Record<string, unknown>, version: number, status = 200) => {
-      ctx.status = status;
-      ctx.type = SCIM_JSON;
-      ctx.set('ETag', etagFor(version));
-      ctx.body = projectAttributes(resource, projection(ctx.query), GROUP_SCHEMA_DEF);
-    };
-
-    r.post('/Groups', async (ctx) => {
+    r.post('/Groups', checked(async (ctx) => {
       const created = await store.create(tenantOf(ctx), ctx.request.body, membersMode(ctx.query, true));
       ctx.set('Location', String((created.meta as { location: string }).location));
-      respond(ctx, created, 1, 201);
-    });
-    r.get('/Groups/:id', async (ctx) => {
-      const { resource, version } = await store.get(tenantOf(ctx), ctx.params.id!, membersMode(ctx.query, true));
-      const ifNoneMatch = ctx.get('if-none-match');
-      if (ifNoneMatch && (ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').map((t) => t.trim()).includes(etagFor(version)))) {
-        ctx.status = 304;
-        ctx.set('ETag', etagFor(version));
-        return;
-      }
-      respond(ctx, resource, version);
-    });
-    r.put('/Groups/:id', async (ctx) => {
+      respond(ctx, created, { status: 201, etag: etagFor(1) });
+    }));
+    r.put('/Groups/:id', checked(async (ctx) => {
       const { resource, version } = await store.replace(tenantOf(ctx), ctx.params.id!, ctx.request.body, ctx.get('if-match') || undefined, membersMode(ctx.query, true));
-      respond(ctx, resource, version);
-    });
+      respond(ctx, resource, { etag: etagFor(version) });
+    }));
     // RFC 7644 §3.5.2: 204 unless the client asks for attributes — a per-member PATCH never echoes
     // the member list (docs/scim-client-pitfalls.md §3).
-    r.patch('/Groups/:id', async (ctx) => {
+    r.patch('/Groups/:id', checked(async (ctx) => {
       const asked = ctx.query.attributes !== undefined || ctx.query.excludedAttributes !== undefined;
       const { resource, version } = await store.patch(tenantOf(ctx), ctx.params.id!, ctx.request.body, ctx.get('if-match') || undefined, asked ? membersMode(ctx.query, true) : null);
       if (!resource) {
@@ -151,8 +125,8 @@ export const scimGroupsPlugin = definePlugin({
         ctx.set('ETag', etagFor(version));
         return;
       }
-      respond(ctx, resource, version);
-    });
+      respond(ctx, resource, { etag: etagFor(version) });
+    }));
     r.delete('/Groups/:id', async (ctx) => {
       await store.delete(tenantOf(ctx), ctx.params.id!, ctx.get('if-match') || undefined);
       ctx.status = 204;

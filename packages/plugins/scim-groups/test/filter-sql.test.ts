@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '@doorman/plugin-api';
 import { compileFilter, compileSort } from '@doorman/scim';
-import { GROUP_ATTRIBUTES } from '../src/filter-columns.ts';
+import { GROUP_ATTRIBUTES, userGroupsAttributes } from '../src/filter-columns.ts';
 
 // The Group filter's SQL over this plugin's tables (src/filter-columns.ts), table-driven, no I/O.
 const cases = [
@@ -41,5 +41,31 @@ describe('compileFilter (Groups)', () => {
 
   it('sorts groups by display name', () => {
     expect(compileSort('displayName', undefined, GROUP_ATTRIBUTES)).toEqual({ column: 'g.display_name_lc', direction: 'ASC' });
+  });
+});
+
+// The User attribute `groups` this plugin adds to scim-users' filters (scimUserFiltersRef), joined on
+// the User id expression scim-users hands it.
+describe('compileFilter (User groups, added to scim-users)', () => {
+  const USER_GROUPS = userGroupsAttributes('u.id');
+  const member = (cond: string) => `EXISTS (SELECT 1 FROM group_members gm0 WHERE gm0.connection_user_id = u.id AND ${cond})`;
+  it.each([
+    { filter: 'groups.value eq "G-1"', sql: member('gm0.group_id = :p0'), params: { p0: 'G-1' } },
+    { filter: 'groups[value eq "G-1"]', sql: member('gm0.group_id = :p0'), params: { p0: 'G-1' } },
+    { filter: 'groups.display eq "Platform Admins"', sql: member('(SELECT sg.display_name_lc FROM scim_groups sg WHERE sg.id = gm0.group_id) = :p0'), params: { p0: 'platform admins' } },
+    { filter: 'groups pr', sql: member("(gm0.group_id IS NOT NULL AND gm0.group_id <> '')"), params: {} },
+  ])('$filter', (c) => {
+    const out = compileFilter(c.filter, USER_GROUPS, 'mysql');
+    expect(out.sql).toBe(c.sql);
+    expect(out.params).toEqual(c.params);
+  });
+
+  it.each([
+    { filter: 'groups.value co 1', message: /"groups.value" is a string/ },
+    { filter: 'groups.flavour eq "x"', message: /Unknown attribute "groups.flavour"/ },
+  ])('rejects $filter with invalidFilter', ({ filter, message }) => {
+    const compile = () => compileFilter(filter, USER_GROUPS, 'sqlite');
+    expect(compile).toThrow(message);
+    expect(compile).toThrow(expect.objectContaining({ scimType: 'invalidFilter', status: 400 }));
   });
 });

@@ -365,3 +365,29 @@ describe('bad input and tenancy', () => {
     scimError(await bed.scim(bed.a, 'get', `/Groups?filter=${q('title eq "x"')}`), 400, 'invalidFilter');
   });
 });
+
+describe('Users filtered by their groups (the attribute this plugin adds to scim-users)', () => {
+  it('finds the members of a group by groups.value and groups.display, in this tenant only', async () => {
+    const ann = await bed.user(bed.a, 'filter.ann@acme.test');
+    const bob = await bed.user(bed.a, 'filter.bob@acme.test');
+    const g = await bed.scim(bed.a, 'post', '/Groups').send({ schemas: [GROUP], displayName: 'Filter Admins', members: [{ value: ann.id }] });
+    expect(g.status).toBe(201);
+    const userNames = async (tenant: typeof bed.a, filter: string) => {
+      const res = await bed.scim(tenant, 'get', `/Users?filter=${q(filter)}&attributes=userName`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body.Resources.map((r: { userName: string }) => r.userName);
+    };
+    expect(await userNames(bed.a, `groups.value eq "${g.body.id}"`)).toEqual(['filter.ann@acme.test']);
+    expect(await userNames(bed.a, 'groups.display eq "filter admins"')).toEqual(['filter.ann@acme.test']);
+    expect(await userNames(bed.a, `userName sw "filter." and not (groups[value eq "${g.body.id}"])`)).toEqual(['filter.bob@acme.test']);
+    expect(await userNames(bed.b, `groups.value eq "${g.body.id}"`)).toEqual([]);
+    void bob;
+  });
+
+  it('refuses a bad attributes / excludedAttributes on a write before writing (as on Users)', async () => {
+    const before = await db().getRepository(ScimGroupEntity).countBy({ displayNameLc: 'projection first' });
+    const res = await bed.scim(bed.a, 'post', `/Groups?attributes=${q('members[value eq "x"]')}`).send({ schemas: [GROUP], displayName: 'Projection First' });
+    scimError(res, 400, 'invalidValue');
+    expect(await db().getRepository(ScimGroupEntity).countBy({ displayNameLc: 'projection first' })).toBe(before);
+  });
+});

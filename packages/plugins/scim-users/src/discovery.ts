@@ -1,8 +1,6 @@
 import { NotFoundError, type ScimDiscovery, type ScimDiscoveryDocument } from '@doorman/plugin-api';
-import type { HttpSurface } from '@doorman/core';
+import { SCIM_CONTENT_TYPE as SCIM_JSON, type HttpSurface } from '@doorman/core';
 import { listResponse, resourceSchemaDocuments, resourceSchemaFor, resourceTypeDocument, serviceProviderConfig } from '@doorman/scim';
-
-const SCIM_JSON = 'application/scim+json; charset=utf-8';
 
 /**
  * SCIM discovery (RFC 7644 §4): /ServiceProviderConfig, and /ResourceTypes and /Schemas assembled

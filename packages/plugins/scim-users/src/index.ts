@@ -1,15 +1,15 @@
 import { z } from 'zod';
-import { coreServices, defineError, definePlugin, NotFoundError, roleMappingServiceRef, scimDiscoveryRef, scimUserDirectoryRef, SYSTEM_ACTOR, type CliCommand } from '@doorman/plugin-api';
-import type { ScimRouteContext } from '@doorman/core';
+import { coreServices, defineError, definePlugin, NotFoundError, roleMappingServiceRef, scimDiscoveryRef, scimUserDirectoryRef, scimUserFiltersRef, SYSTEM_ACTOR, type CliCommand } from '@doorman/plugin-api';
+import { mountScimResourceReads, type ScimRouteContext } from '@doorman/core';
 import { createScimUserDirectory } from './directory.ts';
 import { isMysql, recountConnectionUsers, SsoConnectionEntity } from '@doorman/model';
-import { checkProjection, etagFor, listResponse, parseListParams, projectAttributes, resourceSchemaFor, SEARCH_REQUEST_SCHEMA } from '@doorman/scim';
+import { resourceSchemaFor } from '@doorman/scim';
 import { deactivateUserJob } from '@doorman/jobs';
-import { InputError } from '@doorman/plugin-api';
 import { Histogram } from 'prom-client';
 import { ScimUserStore, type Tenant } from './store.ts';
 import { batchedDeprovisioner, DEPROVISION_BATCH } from './deprovision-batch.ts';
 import { mountDiscovery } from './discovery.ts';
+import { userFilterAttributes } from './filter-columns.ts';
 
 /** 501: POST /.search at the root (across resource types), which Doorman does not advertise. */
 const SearchUnsupported = defineError('DMN_SCIM_SEARCH_UNSUPPORTED', 501);
@@ -44,7 +44,6 @@ const CLI: readonly CliCommand[] = [
     path: '/connections/:connectionId/scim-users/recount',
   },
 ];
-const SCIM_JSON = 'application/scim+json; charset=utf-8';
 
 /**
  * SCIM 2.0 Users (RFC 7643/7644) as Okta and Entra ID provision against it, plus the discovery
@@ -58,7 +57,7 @@ export const scimUsersPlugin = definePlugin({
   optionalDependencies: ['audit'],
   configSchema: scimUsersConfigSchema,
   cli: CLI,
-  provides: [scimUserDirectoryRef, scimDiscoveryRef],
+  provides: [scimUserDirectoryRef, scimDiscoveryRef, scimUserFiltersRef],
   deps: {
     config: coreServices.config,
     gateway: coreServices.gateway,
@@ -75,6 +74,9 @@ export const scimUsersPlugin = definePlugin({
   register({ config, gateway, http, db, transaction, events, jobs, clock, metrics, provider, roleMapping }) {
     const baseUrl = `${gateway.publicUrl}/scim/v2`;
     provider.provide(scimUserDirectoryRef, createScimUserDirectory());
+    // Attributes over other plugins' tables (scim-groups: `groups`) are theirs to add.
+    const filterAttributes = userFilterAttributes();
+    provider.provide(scimUserFiltersRef, filterAttributes.filters);
     const dialect = isMysql(db) ? 'mysql' : 'sqlite';
     // How many gets by id / userName lookups shared each statement: 1 means no coalescing happened.
     const batchSizes = new Histogram({
@@ -108,6 +110,7 @@ export const scimUsersPlugin = definePlugin({
       baseUrl,
       now: () => clock.now(),
       listAnchorEvery: config.listAnchorEvery,
+      filterAttributes: filterAttributes.current,
       onLookupBatch: (lookup, size) => batchSeries[lookup].observe(size),
       groupCommit: config.groupCommit,
       createGroupCommit: config.groupCommit && config.createGroupCommit,
@@ -161,43 +164,19 @@ export const scimUsersPlugin = definePlugin({
 
     const r = http.scim;
     const tenantOf = (ctx: ScimRouteContext): Tenant => ({ connectionId: ctx.state.auth.connectionId, actor: ctx.state.actor });
-    const listOptions = { maxCount: config.maxPageSize, defaultCount: Math.min(config.defaultPageSize, config.maxPageSize), schema: USER_SCHEMA_DEF };
     // /ResourceTypes and /Schemas list what the enabled plugins register (Group: scim-groups).
     provider.provide(scimDiscoveryRef, mountDiscovery(http, { baseUrl, maxResults: config.maxPageSize, maxPayloadSize: gateway.bodyLimitBytes }));
 
-    const list = async (ctx: ScimRouteContext, source: Record<string, unknown>) => {
-      const params = parseListParams(source, listOptions);
-      const { resources, totalResults } = await store.list(tenantOf(ctx), params);
-      ctx.type = SCIM_JSON;
-      ctx.body = listResponse(
-        resources.map((res) => projectAttributes(res, params, USER_SCHEMA_DEF)),
-        { totalResults, startIndex: params.startIndex },
-      );
-    };
-    r.get('/Users', (ctx) => list(ctx, ctx.query));
-    r.post('/Users/.search', async (ctx) => {
-      const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-      const schemas = body.schemas;
-      if (!Array.isArray(schemas) || !schemas.includes(SEARCH_REQUEST_SCHEMA)) {
-        throw new InputError(`schemas must include "${SEARCH_REQUEST_SCHEMA}"`, { scimType: 'invalidValue', field: 'schemas' });
-      }
-      const { schemas: _s, ...params } = body;
-      void _s;
-      await list(ctx, params);
+    // List, .search and get by id (ETag, If-None-Match) are the shared SCIM resource routes (@doorman/core).
+    const { checked, respond } = mountScimResourceReads(r, {
+      path: '/Users',
+      schema: USER_SCHEMA_DEF,
+      maxPageSize: config.maxPageSize,
+      defaultPageSize: config.defaultPageSize,
+      list: (ctx, params) => store.list(tenantOf(ctx), params),
+      get: (ctx, id) => store.get(tenantOf(ctx), id),
     });
 
-    const respond = (ctx: ScimRouteContext, resource: Record<string, unknown> & { meta?: { version?: unknown } }, status = 200) => {
-      ctx.status = status;
-      ctx.type = SCIM_JSON;
-      ctx.set('ETag', String(resource.meta?.version));
-      ctx.body = projectAttributes(resource as any, { attributes: ctx.query.attributes, excludedAttributes: ctx.query.excludedAttributes }, USER_SCHEMA_DEF);
-    };
-
-    // A bad `attributes` / `excludedAttributes` is refused before anything is read or written.
-    const checked = (handler: (ctx: ScimRouteContext) => Promise<void>) => async (ctx: ScimRouteContext) => {
-      checkProjection(ctx.query, USER_SCHEMA_DEF);
-      await handler(ctx);
-    };
     // RFC 7644 §3.4.3 allows a search at the service root across resource types; Doorman serves
     // searches per type only, and says so (501) rather than answering as if nothing matched.
     r.post('/.search', () => {
@@ -207,17 +186,7 @@ export const scimUsersPlugin = definePlugin({
     r.post('/Users', checked(async (ctx) => {
       const created = await store.create(tenantOf(ctx), ctx.request.body);
       ctx.set('Location', String((created.meta as { location: string }).location));
-      respond(ctx, created, 201);
-    }));
-    r.get('/Users/:id', checked(async (ctx) => {
-      const { resource, version } = await store.get(tenantOf(ctx), ctx.params.id!);
-      const ifNoneMatch = ctx.get('if-none-match');
-      if (ifNoneMatch && (ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').map((t: string) => t.trim()).includes(etagFor(version)))) {
-        ctx.status = 304;
-        ctx.set('ETag', etagFor(version));
-        return;
-      }
-      respond(ctx, resource);
+      respond(ctx, created, { status: 201 });
     }));
     r.put('/Users/:id', checked(async (ctx) => {
       respond(ctx, await store.replace(tenantOf(ctx), ctx.params.id!, ctx.request.body, ctx.get('if-match') || undefined));

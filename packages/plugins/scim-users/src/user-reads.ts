@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import { NotFoundError } from '@doorman/plugin-api';
 import { ConnectionUserEntity, rowCodec, type ConnectionUser, type RowCodec } from '@doorman/model';
-import { compileFilter, compileSort, type Dialect, type ListParams, type ScimResource } from '@doorman/scim';
+import { compileFilter, compileSort, type AttributeMap, type Dialect, type ListParams, type ScimResource } from '@doorman/scim';
 import { USER_ATTRIBUTES } from './filter-columns.ts';
 import { connectionCountLoader } from './count-loader.ts';
 import { toScimUser } from './user-resource.ts';
@@ -18,6 +18,8 @@ export interface UserReadsDeps {
   listAnchorEvery?: number;
   /** Told the size of each batch of same-turn lookups (for the batch-size metric). */
   onLookupBatch?: (lookup: 'id' | 'userName', size: number) => void;
+  /** The filterable attributes as of now (USER_ATTRIBUTES and what other plugins added; filter-columns.ts). */
+  filterAttributes?: () => AttributeMap;
 }
 
 /** The SCIM Users reads: GET by id and list pages (filtered, sorted or in default order). No writes. */
@@ -67,8 +69,9 @@ export class UserReads {
   async list(tenant: Tenant, params: ListParams): Promise<{ resources: ScimResource[]; totalResults: number }> {
     const { connectionId } = tenant;
     const offset = params.startIndex - 1;
+    const attributes = this.deps.filterAttributes?.() ?? USER_ATTRIBUTES;
     // Compiled first: a bad sortBy is a 400 even where no page is read.
-    const sort = params.sortBy ? compileSort(params.sortBy, params.sortOrder, USER_ATTRIBUTES) : undefined;
+    const sort = params.sortBy ? compileSort(params.sortBy, params.sortOrder, attributes) : undefined;
     let rows: ConnectionUser[];
     let totalResults: number;
     if (!params.filter) {
@@ -82,7 +85,7 @@ export class UserReads {
       }
       totalResults = count.users;
     } else {
-      const where = compileFilter(params.filter, USER_ATTRIBUTES, this.deps.dialect, 'f');
+      const where = compileFilter(params.filter, attributes, this.deps.dialect, 'f');
       // `userName eq "…"`, Okta's and Entra's lookup before each create: unique per connection, so
       // the first page is the whole answer, read in the same turn's batch as other lookups.
       if (where.equals?.column === USER_NAME_COLUMN && !sort && params.startIndex === 1 && params.count > 0) {

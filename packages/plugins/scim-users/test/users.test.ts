@@ -248,6 +248,14 @@ describe('errors', () => {
     expect(await bed.t.gateway.db.getRepository(ConnectionUserEntity).count()).toBe(before);
   });
 
+  it('refuses a filter on groups without scim-groups (its tables, its attribute) as an unknown attribute: 400 invalidFilter', async () => {
+    for (const filter of ['groups.value eq "g-1"', 'groups[display eq "Admins"]', 'groups pr']) {
+      const res = await bed.scim(bed.a, 'get', `/Users?filter=${encodeURIComponent(filter)}`);
+      scimError(res, 400, 'invalidFilter');
+      expect(res.body.detail).toMatch(/Unknown attribute "groups/);
+    }
+  });
+
   it('refuses a duplicate userName with 409 uniqueness, changing an id with 400 mutability, unknown ids with 404', async () => {
     const created = await bed.scim(bed.a, 'post', '/Users').send(newUser('dup@acme.test'));
     const dup = await bed.scim(bed.a, 'post', '/Users').send(newUser('DUP@acme.test'));
