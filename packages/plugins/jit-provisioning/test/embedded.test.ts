@@ -5,7 +5,7 @@ import { startTestGateway } from '@doorman/core/testing';
 import { roleMappingPlugin } from '@doorman/plugin-role-mapping';
 import { jitProvisioningPlugin } from '../src/index.ts';
 import { spUrls } from '../src/saml.ts';
-import { authnRequestId, b64, CookieJar, createConnection, sessionSetCookie, createOrg, makeIdpKeys, samlResponseXml, signSaml } from '../src/test-support.ts';
+import { authnRequestId, b64, CookieJar, createConnection, sessionSetCookie, createOrg, makeIdpKeys, samlResponseXml, signSaml } from './fixtures.ts';
 
 describe('embedded mode', () => {
   it('signs in through SAML with the in-memory store and a per-process secret, warning loudly', async () => {

@@ -22,7 +22,7 @@ import {
   samlResponseXml,
   sessionSetCookie,
   signSaml,
-} from '../src/test-support.ts';
+} from './fixtures.ts';
 
 const PUBLIC = 'https://sso.doorman.test';
 let t: TestGateway;

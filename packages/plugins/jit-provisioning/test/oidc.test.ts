@@ -9,7 +9,7 @@ import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { adminPlugin } from '@doorman/plugin-admin';
 import { roleMappingPlugin } from '@doorman/plugin-role-mapping';
 import { jitProvisioningPlugin } from '../src/index.ts';
-import { CookieJar, createSignInWorld, membershipsOf, rowCounts, sessionSetCookie, setCookies } from '../src/test-support.ts';
+import { CookieJar, createSignInWorld, membershipsOf, rowCounts, sessionSetCookie, setCookies } from './fixtures.ts';
 
 const PUBLIC = 'http://localhost:8080';
 const CLIENT = { client_id: 'doorman', client_secret: `secret-${randomUUID()}` };

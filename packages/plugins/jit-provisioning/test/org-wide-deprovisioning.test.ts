@@ -11,7 +11,7 @@ import type { JobContext, JobDefinition } from '@doorman/core';
 import { newUser, PATCH_OP, startScimTestBed, type ScimTestBed } from '@doorman/plugin-scim-users/testing';
 import { jitProvisioningPlugin } from '../src/index.ts';
 import { spUrls } from '../src/saml.ts';
-import { authnRequestId, b64, CookieJar, createConnection, makeIdpKeys, rowCounts, samlResponseXml, sessionSetCookie, signSaml } from '../src/test-support.ts';
+import { authnRequestId, b64, CookieJar, createConnection, makeIdpKeys, rowCounts, samlResponseXml, sessionSetCookie, signSaml } from './fixtures.ts';
 
 const idp = makeIdpKeys();
 let bed: ScimTestBed;

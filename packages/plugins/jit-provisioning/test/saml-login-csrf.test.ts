@@ -10,7 +10,7 @@ import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { roleMappingPlugin } from '@doorman/plugin-role-mapping';
 import { jitProvisioningPlugin } from '../src/index.ts';
 import { spUrls } from '../src/saml.ts';
-import { authnRequestId, b64, CookieJar, createSignInWorld, makeIdpKeys, rowCounts, samlResponseXml, sessionSetCookie, setCookies, signSaml } from '../src/test-support.ts';
+import { authnRequestId, b64, CookieJar, createSignInWorld, makeIdpKeys, rowCounts, samlResponseXml, sessionSetCookie, setCookies, signSaml } from './fixtures.ts';
 
 const PUBLIC = 'https://sso.doorman.test';
 const events: DomainEvent[] = [];

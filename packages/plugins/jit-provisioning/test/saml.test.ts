@@ -7,7 +7,7 @@ import { adminPlugin } from '@doorman/plugin-admin';
 import { roleMappingPlugin } from '@doorman/plugin-role-mapping';
 import { jitProvisioningPlugin } from '../src/index.ts';
 import { spUrls } from '../src/saml.ts';
-import { authnRequestId, b64, CookieJar, createConnection, sessionSetCookie, createSignInWorld, makeIdpKeys, membershipsOf, rowCounts, samlResponseXml, signSaml, type ResponseOptions } from '../src/test-support.ts';
+import { authnRequestId, b64, CookieJar, createConnection, sessionSetCookie, createSignInWorld, makeIdpKeys, membershipsOf, rowCounts, samlResponseXml, signSaml, type ResponseOptions } from './fixtures.ts';
 
 const PUBLIC = 'http://localhost:8080';
 const events: DomainEvent[] = [];

@@ -9,7 +9,7 @@ import { startTestGateway } from '@doorman/core/testing';
 import { roleMappingPlugin } from '../src/index.ts';
 import type { RoleMappingServiceImpl } from '../src/service.ts';
 import { createSyncConnectionProcessor } from '../src/sync.ts';
-import { addConnectionUser, createUser, createWorld } from '../src/test-support.ts';
+import { addConnectionUser, createUser, createWorld } from '../test/support.ts';
 
 const N = Number(process.argv[2] ?? 2000);
 const t = await startTestGateway({ plugins: [roleMappingPlugin], redis: false });

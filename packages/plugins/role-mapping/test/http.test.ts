@@ -4,7 +4,7 @@ import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { OutboxMessageEntity } from '@doorman/model';
 import type { DataSource } from 'typeorm';
 import { roleMappingPlugin } from '../src/index.ts';
-import { createConnection, createOrg, createUser, createWorld, membershipsOf, rowCounts, TEST_ACTOR, type World } from '../src/test-support.ts';
+import { createConnection, createOrg, createUser, createWorld, membershipsOf, rowCounts, TEST_ACTOR, type World } from './support.ts';
 
 let t: TestGateway;
 let ds: DataSource;

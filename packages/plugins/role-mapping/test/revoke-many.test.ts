@@ -4,7 +4,7 @@ import type { ApplyMappingRequest } from '@doorman/plugin-api';
 import type { TestGateway } from '@doorman/core/testing';
 import type { DataSource } from 'typeorm';
 import type { RoleMappingServiceImpl } from '../src/service.ts';
-import { createUser, createWorld, eventRecorder, membershipsOf, startRoleMappingGateway, TEST_ACTOR, type World } from '../src/test-support.ts';
+import { createUser, createWorld, eventRecorder, membershipsOf, startRoleMappingGateway, TEST_ACTOR, type World } from './support.ts';
 
 const recorder = eventRecorder();
 let t: TestGateway;

@@ -8,7 +8,7 @@ import { createTransactionRunner, EventBus } from '@doorman/core';
 import { type ApplyMappingRequest, type DomainEvent } from '@doorman/plugin-api';
 import { createDataSource } from '@doorman/model';
 import { createRoleMappingService, previewMapping, type RoleMappingServiceImpl } from '../src/service.ts';
-import { addMembership, createConnection, createTeam, createUser, createWorld, membershipsOf, TEST_ACTOR, type World } from '../src/test-support.ts';
+import { addMembership, createConnection, createTeam, createUser, createWorld, membershipsOf, TEST_ACTOR, type World } from './support.ts';
 
 let ds: DataSource;
 let transaction: ReturnType<typeof createTransactionRunner>;

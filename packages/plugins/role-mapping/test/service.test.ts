@@ -18,7 +18,7 @@ import {
   startRoleMappingGateway,
   TEST_ACTOR,
   type World,
-} from '../src/test-support.ts';
+} from './support.ts';
 
 const recorder = eventRecorder();
 let t: TestGateway;

@@ -8,7 +8,7 @@ import type { ApplyMappingRequest } from '@doorman/plugin-api';
 import type { TestGateway } from '@doorman/core/testing';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { RoleMappingServiceImpl } from '../src/service.ts';
-import { addMembership, createConnection, createOrg, createUser, createWorld, eventRecorder, membershipsOf, startRoleMappingGateway, TEST_ACTOR, type World } from '../src/test-support.ts';
+import { addMembership, createConnection, createOrg, createUser, createWorld, eventRecorder, membershipsOf, startRoleMappingGateway, TEST_ACTOR, type World } from './support.ts';
 
 const recorder = eventRecorder();
 let t: TestGateway;

@@ -5,7 +5,7 @@ import { roleMappingServiceRef } from '@doorman/plugin-api';
 import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { startTestJobRuntime } from '@doorman/jobs/testing';
 import { roleMappingPlugin } from '../src/index.ts';
-import { addConnectionUser, createUser, createWorld, eventRecorder, membershipsOf, TEST_ACTOR } from '../src/test-support.ts';
+import { addConnectionUser, createUser, createWorld, eventRecorder, membershipsOf, TEST_ACTOR } from './support.ts';
 
 const recorder = eventRecorder();
 let t: TestGateway;

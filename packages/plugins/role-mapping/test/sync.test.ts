@@ -6,7 +6,7 @@ import { OutboxMessageEntity } from '@doorman/model';
 import type { DataSource } from 'typeorm';
 import { roleMappingPlugin } from '../src/index.ts';
 import { acquireSyncLock, SyncAlreadyRunningError, type SyncSummary } from '../src/sync.ts';
-import { addConnectionUser, addMembership, createConnection, createUser, createWorld, eventRecorder, membershipsOf, TEST_ACTOR, type World } from '../src/test-support.ts';
+import { addConnectionUser, addMembership, createConnection, createUser, createWorld, eventRecorder, membershipsOf, TEST_ACTOR, type World } from './support.ts';
 
 const recorder = eventRecorder();
 let t: TestGateway;

@@ -1,4 +1,4 @@
-/** Fixtures shared by this package's integration tests (not exported by the package). */
+/** Fixtures shared by this package's integration tests and bench/ (not exported by the package). */
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { coreServices, definePlugin, roleMappingServiceRef, type Actor, type DomainEvent } from '@doorman/plugin-api';
@@ -15,8 +15,8 @@ import {
   UserEntity,
   type OrgRole,
 } from '@doorman/model';
-import { roleMappingPlugin } from './index.ts';
-import type { RoleMappingServiceImpl } from './service.ts';
+import { roleMappingPlugin } from '../src/index.ts';
+import type { RoleMappingServiceImpl } from '../src/service.ts';
 
 /** Records every published domain event (rolled-back ones too: tests that count them avoid retries). */
 export function eventRecorder() {

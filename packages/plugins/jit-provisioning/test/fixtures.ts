@@ -271,4 +271,4 @@ export class CookieJar {
     this.cookies.clear();
   }
 }
-export { spUrls } from './saml.ts';
+export { spUrls } from '../src/saml.ts';
