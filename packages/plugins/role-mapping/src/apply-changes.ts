@@ -9,7 +9,8 @@ import { isDuplicateKeyError, type EventBus } from '@doorman/core';
 import { defineError, type Actor, type DomainEvent } from '@doorman/plugin-api';
 import { grantViaOf, type OrgRole } from '@doorman/model';
 import type { MappingDecision, MappingFlow, MembershipChange } from './policy.ts';
-import { locks, placeholders, type MappingState } from './state.ts';
+import type { MappingState } from './state.ts';
+import { locks, placeholders } from './union-read.ts';
 
 /** A planned change names a team neither found nor created earlier in the plan: a bug in the planner. */
 const ChangeWithoutTeam = defineError('DMN_ROLE_MAPPING_PLAN_INVALID', 500);

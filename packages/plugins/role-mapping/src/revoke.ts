@@ -18,7 +18,8 @@ import type { EntityManager } from 'typeorm';
 import type { EventBus } from '@doorman/core';
 import type { Actor, DomainEvent } from '@doorman/plugin-api';
 import type { SummaryChange } from './apply-changes.ts';
-import { lockOrgsAndCount, lockUsersMemberships, placeholders, type HeldMemberships, type OrgMembershipRow } from './state.ts';
+import { lockOrgsAndCount, lockUsersMemberships, type HeldMemberships, type OrgMembershipRow } from './state.ts';
+import { placeholders } from './union-read.ts';
 
 export interface RevokeRequest {
   connectionId: string;

@@ -29,7 +29,8 @@ import { decisionContexts } from './decision-context.ts';
 import { resolveGroups, type GroupFact, type GroupRuleSet } from './group-rules.ts';
 import { decideMemberships, type MappingDecision, type MappingFlow, type MappingInput } from './policy.ts';
 import { revokeConnectionMembershipsOf, type RevokeRequest, type RevokeSummary } from './revoke.ts';
-import { loadState, lockOrgsAndCount, locks, placeholders, type MappingState } from './state.ts';
+import { loadState, lockOrgsAndCount, type MappingState } from './state.ts';
+import { locks, placeholders } from './union-read.ts';
 
 export type { SummaryChange } from './apply-changes.ts';
 

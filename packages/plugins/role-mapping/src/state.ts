@@ -1,13 +1,7 @@
 /**
- * What the role-mapping service reads, in as few round trips as its locking allows (each statement
- * is a round trip, and SCIM writes are bound by round trips).
- *
- * The reads are UNION ALLs of raw SELECTs ("members"). MariaDB runs a union's members in order, so a
- * locking member (the user row, then the user's memberships) holds its locks before the next member
- * runs, exactly as separate statements would; and the first plain (snapshot) read, which fixes the
- * transaction's snapshot, happens after the user lock was granted. On MySQL/MariaDB each member is
- * parenthesised with its own locking clause: a FOR UPDATE after the last member would lock only that
- * member's rows. SQLite has no row locks and no parenthesised members.
+ * What the role-mapping service reads: the mapping state of a decision, a person's memberships under
+ * lock, seat and owner counts under lock; each in one statement where its locking allows (a UNION
+ * ALL of members, union-read.ts).
  *
  * Names (organization, team) come from scalar subqueries. A locking read does not lock the rows a
  * nested subquery reads (MySQL documents this; checked on MariaDB 10.11), whereas a JOIN would lock
@@ -15,7 +9,7 @@
  */
 import type { EntityManager } from 'typeorm';
 import { NotFoundError } from '@doorman/plugin-api';
-import { isMysql, type MembershipSource, type OrgRole } from '@doorman/model';
+import type { MembershipSource, OrgRole } from '@doorman/model';
 import { parseGroupName, type GroupFact, type GroupRule, type GroupRuleSet } from './group-rules.ts';
 import type { CurrentGrant, MappingInput, TeamGrant } from './policy.ts';
 
@@ -54,63 +48,7 @@ export interface MappingState {
   /** The connection's group mapping rules. */
   rules: GroupRuleSet;
 }
-
-export const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
-
-/** Lock clauses, empty on SQLite (no row locks there; its transactions are serialised). */
-export function locks(tx: EntityManager) {
-  const mysql = isMysql(tx.connection);
-  return { mysql, forUpdate: mysql ? ' FOR UPDATE' : '', forShare: mysql ? ' LOCK IN SHARE MODE' : '' };
-}
-
-// ---- UNION ALL of members with one row shape --------------------------------------------------
-
-const COLUMNS = [
-  'kind',
-  'id',
-  'org_id',
-  'team_id',
-  'team_org_id',
-  'name',
-  'org_name',
-  'role',
-  'source',
-  'connection_id',
-  'granted_by',
-  'seat_limit',
-  'seats_used',
-  'owner_count',
-  'default_org_id',
-  'default_team',
-  'default_team_key',
-  'team_name',
-  'flag',
-  'user_id',
-] as const;
-type Column = (typeof COLUMNS)[number];
-type Row = Record<Column, string | number | null>;
-
-interface Member {
-  sql: string;
-  params: unknown[];
-  lock?: 'update' | 'share';
-}
-
-/** One SELECT of the union: `kind` tags its rows, columns it does not set read NULL. */
-function member(kind: string, select: Partial<Record<Exclude<Column, 'kind'>, string>>, rest: string, params: unknown[], lock?: Member['lock']): Member {
-  const list = COLUMNS.map((c) => `${c === 'kind' ? `'${kind}'` : (select[c] ?? 'NULL')} AS ${c}`).join(', ');
-  return { sql: `SELECT ${list} ${rest}`, params, lock };
-}
-
-async function unionAll<T = Row>(tx: EntityManager, members: Member[]): Promise<T[]> {
-  const mysql = isMysql(tx.connection);
-  const clause = { update: ' FOR UPDATE', share: ' LOCK IN SHARE MODE' };
-  const sql = members.map((m) => (mysql ? `(${m.sql}${m.lock ? clause[m.lock] : ''})` : m.sql)).join(' UNION ALL ');
-  return tx.query(sql, members.flatMap((m) => m.params));
-}
-
-const str = (v: string | number | null) => (v === null ? null : String(v));
-const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+import { byId, locks, member, placeholders, str, unionAll, type Member, type Row } from './union-read.ts';
 
 // ---- The user and their memberships -------------------------------------------------------------
 
