@@ -59,7 +59,7 @@ describe('start-up configuration errors', () => {
   it('names a plugin enabled without its dependencies', async () => {
     const p = run({ DOORMAN_PLUGINS: 'scim-users', DATABASE_URL: 'sqlite::memory:' });
     expect(await p.exited).toBe(2);
-    expect(p.output()).toMatch(/plugin 'scim-users' needs 'token-auth', which is not enabled/);
+    expect(p.output()).toMatch(/plugin 'scim-users' needs service 'token-auth.scim-authentication' \(provided by 'token-auth'\), which no enabled plugin provides/);
     expect(p.output()).toMatch(/DMN_PLUGIN_DEPENDENCY_MISSING: plugin 'scim-users' needs service 'role-mapping.service' \(provided by 'role-mapping'\), which no enabled plugin provides/);
   });
 });

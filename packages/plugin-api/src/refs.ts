@@ -124,6 +124,28 @@ export interface ScimDiscovery {
 
 export const scimDiscoveryRef = createServiceRef<ScimDiscovery>('scim-users.discovery');
 
+/** An authentication scheme as /ServiceProviderConfig advertises it (RFC 7643 §5 `authenticationSchemes`). */
+export interface ScimAuthenticationScheme {
+  type: string;
+  name: string;
+  description: string;
+  specUri?: string;
+  documentationUri?: string;
+  primary?: boolean;
+}
+
+/**
+ * The SCIM authenticator (provided by token-auth, which installs it with `http.setScimAuthenticator`).
+ * Every plugin serving SCIM routes requires it, so a deployment without one stops at start-up
+ * (DMN_PLUGIN_DEPENDENCY_MISSING) instead of answering 401 to every request; scim-users advertises
+ * its schemes in /ServiceProviderConfig.
+ */
+export interface ScimAuthentication {
+  readonly schemes: readonly ScimAuthenticationScheme[];
+}
+
+export const scimAuthenticationRef = createServiceRef<ScimAuthentication>('token-auth.scim-authentication');
+
 /**
  * A SCIM filter attribute map: lower-cased attribute path → where it lives in SQL. @doorman/scim's
  * `AttributeMap`, filled in by that package (`RuntimeTypes['scimAttributeMap']`, runtime-types.ts);

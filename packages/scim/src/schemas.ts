@@ -14,6 +14,7 @@ import {
   type ResourceSchema,
   type SchemaDefinition,
 } from './schema-types.ts';
+import type { ScimAuthenticationScheme } from '@doorman/plugin-api';
 import { DOCKER_USER_SCHEMA_DEFINITION, ENTERPRISE_USER_SCHEMA_DEFINITION, USER_SCHEMA_DEFINITION } from './user-schema.ts';
 
 export * from './schema-types.ts';
@@ -151,6 +152,8 @@ export interface ServiceProviderConfigOptions {
   maxResults: number;
   /** Largest accepted request body, in bytes. */
   maxPayloadSize: number;
+  /** What the installed SCIM authenticator accepts (token-auth: OAuth bearer tokens). */
+  authenticationSchemes: readonly ScimAuthenticationScheme[];
   documentationUri?: string;
 }
 
@@ -165,15 +168,7 @@ export function serviceProviderConfig(opts: ServiceProviderConfigOptions) {
     changePassword: { supported: false },
     sort: { supported: true },
     etag: { supported: true },
-    authenticationSchemes: [
-      {
-        type: 'oauthbearertoken',
-        name: 'OAuth Bearer Token',
-        description: 'Authentication with the SCIM API token as an OAuth 2.0 bearer token',
-        specUri: 'https://www.rfc-editor.org/info/rfc6750',
-        primary: true,
-      },
-    ],
+    authenticationSchemes: opts.authenticationSchemes,
     meta: {
       resourceType: 'ServiceProviderConfig',
       location: `${trimBase(opts.baseUrl)}/ServiceProviderConfig`,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { coreServices, definePlugin, groupDirectoryRef, roleMappingServiceRef, scimDiscoveryRef, scimUserDirectoryRef, scimUserFiltersRef } from '@doorman/plugin-api';
+import { coreServices, definePlugin, groupDirectoryRef, roleMappingServiceRef, scimAuthenticationRef, scimDiscoveryRef, scimUserDirectoryRef, scimUserFiltersRef } from '@doorman/plugin-api';
 import { mountScimResourceReads, type ScimRouteContext } from '@doorman/core';
 import { isMysql } from '@doorman/model';
 import { etagFor, GROUP_SCHEMA, resourceSchemaDocuments, resourceSchemaFor, resourceTypeDocument } from '@doorman/scim';
@@ -50,7 +50,6 @@ function membersMode(query: Record<string, unknown>, single: boolean): MembersMo
 export const scimGroupsPlugin = definePlugin({
   id: 'scim-groups',
   description: 'SCIM 2.0 Groups with any name; what they grant is decided by role mapping rules',
-  dependencies: ['token-auth'],
   optionalDependencies: ['audit'],
   configSchema: scimGroupsConfigSchema,
   provides: [groupDirectoryRef],
@@ -67,6 +66,8 @@ export const scimGroupsPlugin = definePlugin({
     users: scimUserDirectoryRef,
     discovery: scimDiscoveryRef,
     userFilters: scimUserFiltersRef,
+    // The SCIM authenticator (token-auth): every route here is behind it.
+    authentication: scimAuthenticationRef,
   },
   register({ config, gateway, http, db, transaction, events, clock, provider, roleMapping, users, discovery, userFilters }) {
     const baseUrl = `${gateway.publicUrl}/scim/v2`;

@@ -1,4 +1,4 @@
-import { NotFoundError, type ScimDiscovery, type ScimDiscoveryDocument } from '@doorman/plugin-api';
+import { NotFoundError, type ScimAuthenticationScheme, type ScimDiscovery, type ScimDiscoveryDocument } from '@doorman/plugin-api';
 import { SCIM_CONTENT_TYPE as SCIM_JSON, type HttpSurface } from '@doorman/core';
 import { listResponse, resourceSchemaDocuments, resourceSchemaFor, resourceTypeDocument, serviceProviderConfig } from '@doorman/scim';
 
@@ -7,7 +7,7 @@ import { listResponse, resourceSchemaDocuments, resourceSchemaFor, resourceTypeD
  * from what each enabled plugin registers through `scimDiscoveryRef` (Users here; Groups by
  * scim-groups), so a deployment advertises exactly what it serves.
  */
-export function mountDiscovery(http: HttpSurface, options: { baseUrl: string; maxResults: number; maxPayloadSize: number }): ScimDiscovery {
+export function mountDiscovery(http: HttpSurface, options: { baseUrl: string; maxResults: number; maxPayloadSize: number; authenticationSchemes: readonly ScimAuthenticationScheme[] }): ScimDiscovery {
   const { baseUrl } = options;
   const resourceTypes: ScimDiscoveryDocument[] = [];
   const schemas: ScimDiscoveryDocument[] = [];
@@ -24,7 +24,7 @@ export function mountDiscovery(http: HttpSurface, options: { baseUrl: string; ma
   const r = http.scim;
   r.get('/ServiceProviderConfig', (ctx) => {
     ctx.type = SCIM_JSON;
-    ctx.body = serviceProviderConfig({ baseUrl, maxResults: options.maxResults, maxPayloadSize: options.maxPayloadSize });
+    ctx.body = serviceProviderConfig({ baseUrl, maxResults: options.maxResults, maxPayloadSize: options.maxPayloadSize, authenticationSchemes: options.authenticationSchemes });
   });
   const listOf = (all: ScimDiscoveryDocument[]) => listResponse(all, { totalResults: all.length, startIndex: 1 });
   const oneOf = (all: ScimDiscoveryDocument[], id: string, what: string) => {

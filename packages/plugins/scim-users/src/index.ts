@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { coreServices, defineError, definePlugin, NotFoundError, roleMappingServiceRef, scimDiscoveryRef, scimUserDirectoryRef, scimUserFiltersRef, SYSTEM_ACTOR, type CliCommand } from '@doorman/plugin-api';
+import { coreServices, defineError, definePlugin, NotFoundError, roleMappingServiceRef, scimAuthenticationRef, scimDiscoveryRef, scimUserDirectoryRef, scimUserFiltersRef, SYSTEM_ACTOR, type CliCommand } from '@doorman/plugin-api';
 import { mountScimResourceReads, type ScimRouteContext } from '@doorman/core';
 import { createScimUserDirectory } from './directory.ts';
 import { isMysql, recountConnectionUsers, SsoConnectionEntity } from '@doorman/model';
@@ -53,7 +53,6 @@ const CLI: readonly CliCommand[] = [
 export const scimUsersPlugin = definePlugin({
   id: 'scim-users',
   description: 'SCIM 2.0 Users service with discovery endpoints',
-  dependencies: ['token-auth'],
   optionalDependencies: ['audit'],
   configSchema: scimUsersConfigSchema,
   cli: CLI,
@@ -70,8 +69,10 @@ export const scimUsersPlugin = definePlugin({
     metrics: coreServices.metrics,
     provider: coreServices.provider,
     roleMapping: roleMappingServiceRef,
+    // The SCIM authenticator (token-auth): every route here is behind it; discovery advertises its schemes.
+    authentication: scimAuthenticationRef,
   },
-  register({ config, gateway, http, db, transaction, events, jobs, clock, metrics, provider, roleMapping }) {
+  register({ config, gateway, http, db, transaction, events, jobs, clock, metrics, provider, roleMapping, authentication }) {
     const baseUrl = `${gateway.publicUrl}/scim/v2`;
     provider.provide(scimUserDirectoryRef, createScimUserDirectory());
     // Attributes over other plugins' tables (scim-groups: `groups`) are theirs to add.
@@ -165,7 +166,7 @@ export const scimUsersPlugin = definePlugin({
     const r = http.scim;
     const tenantOf = (ctx: ScimRouteContext): Tenant => ({ connectionId: ctx.state.auth.connectionId, actor: ctx.state.actor });
     // /ResourceTypes and /Schemas list what the enabled plugins register (Group: scim-groups).
-    provider.provide(scimDiscoveryRef, mountDiscovery(http, { baseUrl, maxResults: config.maxPageSize, maxPayloadSize: gateway.bodyLimitBytes }));
+    provider.provide(scimDiscoveryRef, mountDiscovery(http, { baseUrl, maxResults: config.maxPageSize, maxPayloadSize: gateway.bodyLimitBytes, authenticationSchemes: authentication.schemes }));
 
     // List, .search and get by id (ETag, If-None-Match) are the shared SCIM resource routes (@doorman/core).
     const { checked, respond } = mountScimResourceReads(r, {

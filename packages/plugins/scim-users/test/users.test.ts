@@ -15,6 +15,10 @@ describe('discovery', () => {
     const spc = await bed.scim(bed.a, 'get', '/ServiceProviderConfig');
     expect(spc.status).toBe(200);
     expect(spc.body).toMatchObject({ patch: { supported: true }, bulk: { supported: false }, filter: { supported: true, maxResults: 200 }, sort: { supported: true }, etag: { supported: true }, changePassword: { supported: false } });
+    // The schemes are the SCIM authenticator's (token-auth, through scimAuthenticationRef).
+    expect(spc.body.authenticationSchemes).toEqual([
+      { type: 'oauthbearertoken', name: 'OAuth Bearer Token', description: 'Authentication with the SCIM API token as an OAuth 2.0 bearer token', specUri: 'https://www.rfc-editor.org/info/rfc6750', primary: true },
+    ]);
     const types = await bed.scim(bed.a, 'get', '/ResourceTypes');
     expect(types.body.Resources.map((r: { id: string }) => r.id)).toEqual(['User']);
     expect((await bed.scim(bed.a, 'get', '/ResourceTypes/User')).body.schemaExtensions).toHaveLength(2);

@@ -1,4 +1,4 @@
-import { coreServices, definePlugin } from '@doorman/plugin-api';
+import { coreServices, definePlugin, scimAuthenticationRef, type ScimAuthenticationScheme } from '@doorman/plugin-api';
 import { mountAdminRoutes } from './admin-routes.ts';
 import { scimAuthenticator } from './authenticator.ts';
 import { tokenAuthCli } from './cli.ts';
@@ -9,6 +9,15 @@ import { AuthFailureLimiter, TenantRateLimiter, createFailOpenCounter, throttled
 import { TokenCache } from './token-cache.ts';
 
 export type { TokenAuthConfig } from './config.ts';
+
+/** What the SCIM authenticator accepts, as /ServiceProviderConfig advertises it (scimAuthenticationRef). */
+const BEARER_TOKEN_SCHEME: ScimAuthenticationScheme = {
+  type: 'oauthbearertoken',
+  name: 'OAuth Bearer Token',
+  description: 'Authentication with the SCIM API token as an OAuth 2.0 bearer token',
+  specUri: 'https://www.rfc-editor.org/info/rfc6750',
+  primary: true,
+};
 
 /** Domain events after which a connection's cached token lookups must be dropped. */
 const CONNECTION_CHANGES = new Set(['connection.updated', 'connection.deleted']);
@@ -22,6 +31,7 @@ export const tokenAuthPlugin = definePlugin({
   description: 'SCIM bearer tokens per SSO connection, admin tokens, SCIM authentication and per-connection rate limits',
   configSchema: tokenAuthConfigSchema,
   cli: tokenAuthCli,
+  provides: [scimAuthenticationRef],
   deps: {
     config: coreServices.config,
     logger: coreServices.logger,
@@ -33,6 +43,7 @@ export const tokenAuthPlugin = definePlugin({
     metrics: coreServices.metrics,
     clock: coreServices.clock,
     lifecycle: coreServices.lifecycle,
+    provider: coreServices.provider,
   },
   async register(env) {
     const { config, logger } = env;
@@ -58,6 +69,8 @@ export const tokenAuthPlugin = definePlugin({
     env.http.setScimAuthenticator(
       scimAuthenticator({ db: env.db, cache, lastUsed, tenantLimiter, failureLimiter, defaultRatePerSecond: config.rateLimitPerSecond, now }),
     );
+    // The SCIM plugins require this ref (not the plugin id): whatever installs the authenticator provides it.
+    env.provider.provide(scimAuthenticationRef, { schemes: [BEARER_TOKEN_SCHEME] });
 
     mountAdminRoutes(env.http, {
       transaction: env.transaction,
