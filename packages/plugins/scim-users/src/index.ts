@@ -25,11 +25,10 @@ export const scimUsersConfigSchema = z
     /** PUTs/PATCHes arriving together share one transaction (docs/group-commit.md); false: one each. */
     groupCommit: z.stringbool().default(true),
     /**
-     * Creates arriving together share one transaction, each in a savepoint (docs/group-commit.md,
-     * "Creates"). Off by default: on the shared 2-core machine it measured 0.63–0.92× of one
-     * transaction each (bench/README.md); needs groupCommit too.
+     * Creates arriving together share one transaction and one INSERT per table (docs/group-commit.md,
+     * "Creates"; 1.29× of one transaction each in an A/B run, bench/README.md); needs groupCommit too.
      */
-    createGroupCommit: z.stringbool().default(false),
+    createGroupCommit: z.stringbool().default(true),
   })
   .strict();
 export type ScimUsersConfig = z.infer<typeof scimUsersConfigSchema>;

@@ -4,6 +4,7 @@ import { groupCommitter, isDuplicateKeyError, type EventBus, type JobRegistry } 
 import { defineError, InputError, NotFoundError, type Actor, type DomainEvent, type RoleMappingService } from '@doorman/plugin-api';
 import {
   AccountEmailTaken,
+  candidateUsername,
   ConnectionUserEmailEntity,
   ConnectionUserEntity,
   insertAccount,
@@ -34,7 +35,7 @@ export interface ScimUserStoreDeps extends UserReadsDeps {
   now(): Date;
   /** false: every PUT/PATCH (and create) in a transaction of its own (default: group commit, docs/group-commit.md). */
   groupCommit?: boolean;
-  /** true: creates arriving together share one transaction too (create-group.ts; default false, see bench/README.md). */
+  /** false: every create in a transaction of its own (default: creates arriving together share one, create-group.ts). */
   createGroupCommit?: boolean;
   /** Told the size of each group of PUTs/PATCHes that shared a transaction. */
   onWriteGroup?: (size: number) => void;
@@ -43,8 +44,10 @@ export interface ScimUserStoreDeps extends UserReadsDeps {
 }
 
 /** Creates per group, and groups committing at once (docs/group-commit.md, "Creates"). */
-const CREATE_GROUP_MAX = 8;
-const CREATE_GROUPS_IN_FLIGHT = 16;
+const CREATE_GROUP_MAX = 32;
+const CREATE_GROUPS_IN_FLIGHT = 4;
+
+const fullNameOf = (c: UserColumns) => [c.givenName, c.familyName].filter(Boolean).join(' ') || c.formattedName || null;
 
 export interface Tenant {
   connectionId: string;
@@ -87,18 +90,19 @@ export class ScimUserStore {
     const createHost: CreateGroupHost = {
       readAccounts: (tx, emailsLc) => this.readAccounts(tx, emailsLc),
       createMember: (tx, request, account) => this.createMember(tx, request, account),
+      createMembers: (tx, requests, accounts) => this.createMembers(tx, requests, accounts),
       countUsers: (tx, connectionId, delta) => recordConnectionUsersChange(tx, connectionId, delta),
     };
-    this.creates = deps.groupCommit === false || deps.createGroupCommit !== true
+    this.creates = deps.groupCommit === false || deps.createGroupCommit === false
       ? (request) => this.createAlone(request)
       : groupCommitter<CreateRequest, ScimResource>({
           transaction: deps.transaction,
           runGroup: (tx, requests) => runCreateGroup(createHost, tx, requests),
           runAlone: (request) => this.createAlone(request),
           onGroup: deps.onCreateGroup,
-          // A create is ~8 round trips run one member after another in its group (a transaction is
-          // one connection): small groups, many in flight, so the round trips of a burst still run
-          // side by side while BEGIN, COMMIT (its log flush), the audit INSERT and the counter are shared.
+          // A group inserts its members' rows together (one INSERT per table); what stays per member
+          // (role mapping: 2–3 round trips) runs one member after another on the group's connection.
+          // Groups as for writes, smaller: up to 32, 4 in flight (docs/group-commit.md, "Creates").
           maxGroup: CREATE_GROUP_MAX,
           maxInFlight: CREATE_GROUPS_IN_FLIGHT,
         });
@@ -144,24 +148,68 @@ export class ScimUserStore {
     const { tenant, columns, emails, email } = request;
     // No existence check first: the unique index on (connection, userName) answers a duplicate with
     // the INSERT below, and the transaction (or the member's savepoint) rolls back whatever came before it.
-    const account = existing ?? (await insertAccount(tx, { email, fullName: [columns.givenName, columns.familyName].filter(Boolean).join(' ') || columns.formattedName || null, now: this.deps.now() }));
-    const now = this.deps.now();
-    const row: ConnectionUser = { id: randomUUID(), connectionId: tenant.connectionId, userId: account.id, ...columns, version: 1, createdAt: now, updatedAt: now };
-    try {
-      await insertRows(tx, ConnectionUserEntity, row);
-    } catch (err) {
-      if (isDuplicateKeyError(err)) throw new UserNameTaken(`a user with userName '${columns.userName}' already exists`, { field: 'userName' });
-      throw err;
-    }
+    const account = existing ?? (await insertAccount(tx, { email, fullName: fullNameOf(columns), now: this.deps.now() }));
+    const row = this.newRow(tenant, columns, account);
+    await this.insertUserRows(tx, [row]);
     await this.writeEmails(tx, row.id, emails, true);
+    return { resource: await this.mapAndPublish(tx, tenant, row, existing !== null), account };
+  }
+
+  /**
+   * A create group's members at once (create-group.ts): the new accounts, the users and their emails
+   * in one INSERT per table, then each member's role mapping and events in arrival order — what
+   * `createMember` does for each, in as few statements. A member whose email an earlier member's
+   * account has is linked to it. Throws on any member's failure (the group goes member by member then).
+   */
+  private async createMembers(tx: EntityManager, requests: CreateRequest[], known: ReadonlyMap<string, User>): Promise<Array<{ resource: ScimResource; account: User }>> {
+    const now = this.deps.now();
+    const accounts = new Map(known);
+    const newAccounts: User[] = [];
+    const members = requests.map((request) => {
+      const emailLc = request.email.toLowerCase();
+      let account = accounts.get(emailLc);
+      const linked = account !== undefined;
+      if (!account) {
+        // insertAccount's row; a taken username or email fails the INSERT, and the member-by-member path retries or links.
+        account = { id: randomUUID(), email: request.email, emailLc, username: candidateUsername(request.email), fullName: fullNameOf(request.columns), createdAt: now, updatedAt: now };
+        accounts.set(emailLc, account);
+        newAccounts.push(account);
+      }
+      return { request, account, linked, row: this.newRow(request.tenant, request.columns, account) };
+    });
+    await insertRows(tx, UserEntity, newAccounts);
+    await this.insertUserRows(tx, members.map((m) => m.row));
+    await insertRows(tx, ConnectionUserEmailEntity, members.flatMap(({ row, request }) => request.emails.map((e) => ({ id: randomUUID(), connectionUserId: row.id, ...e }))));
+    const created: Array<{ resource: ScimResource; account: User }> = [];
+    for (const { request, account, linked, row } of members) created.push({ resource: await this.mapAndPublish(tx, request.tenant, row, linked), account });
+    return created;
+  }
+
+  private newRow(tenant: Tenant, columns: UserColumns, account: User): ConnectionUser {
+    const now = this.deps.now();
+    return { id: randomUUID(), connectionId: tenant.connectionId, userId: account.id, ...columns, version: 1, createdAt: now, updatedAt: now };
+  }
+
+  private async insertUserRows(tx: EntityManager, rows: ConnectionUser[]): Promise<void> {
+    try {
+      await insertRows(tx, ConnectionUserEntity, rows);
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+      const names = rows.length === 1 ? `'${rows[0]!.userName}'` : 'one of these userNames';
+      throw new UserNameTaken(`a user with ${rows.length === 1 ? 'userName ' : ''}${names} already exists`, { field: 'userName' });
+    }
+  }
+
+  /** A new user's role mapping and events (created, or linked to the account its email already had). */
+  private async mapAndPublish(tx: EntityManager, tenant: Tenant, row: ConnectionUser, linked: boolean): Promise<ScimResource> {
     // Docker: "If the user already exists by email, they are assigned to the organization" — linked, not duplicated.
-    const events = [this.event(tenant, row, existing ? 'user.linked' : 'user.created', diff(null, columns))];
+    const events = [this.event(tenant, row, linked ? 'user.linked' : 'user.created', diff(null, row))];
     if (row.active) {
       // The mapping's events follow from this request's event (docs/people-and-explain.md, "Causal links").
-      await this.deps.roleMapping.apply(tx, { connectionId: tenant.connectionId, userId: account.id, attributes: mappingAttributes(columns), flow: 'scim', firstTime: true, actor: { ...tenant.actor, cause: events[0]!.id } });
+      await this.deps.roleMapping.apply(tx, { connectionId: tenant.connectionId, userId: row.userId, attributes: mappingAttributes(row), flow: 'scim', firstTime: true, actor: { ...tenant.actor, cause: events[0]!.id } });
     }
     await this.deps.events.publish(tx, tenant.actor, ...events);
-    return { resource: toScimUser(row, this.deps.baseUrl), account };
+    return toScimUser(row, this.deps.baseUrl);
   }
 
   /** The global accounts of these lower-cased emails, keyed by them. */

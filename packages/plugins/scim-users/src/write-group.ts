@@ -90,10 +90,10 @@ export async function runWriteGroup(host: WriteGroupHost, tx: EntityManager, req
 
 /**
  * Runs `work` in a savepoint of `tx` (TypeORM's nested transaction: SAVEPOINT … RELEASE, and the
- * audit writer drops what a rolled-back savepoint published). The member's own error rolls back to
- * the savepoint and becomes its outcome; any other error fails the group.
+ * audit writer drops what a rolled-back savepoint published). An error that is the member's own
+ * (`own`; by default a 4xx) rolls back to the savepoint and becomes its outcome; any other error fails the group.
  */
-export async function inSavepoint<T>(tx: EntityManager, work: () => Promise<T>): Promise<MemberOutcome<T>> {
+export async function inSavepoint<T>(tx: EntityManager, work: () => Promise<T>, own: (err: unknown) => boolean = isMemberError): Promise<MemberOutcome<T>> {
   const qr = tx.queryRunner!;
   await qr.startTransaction();
   let value: T;
@@ -109,9 +109,9 @@ export async function inSavepoint<T>(tx: EntityManager, work: () => Promise<T>):
       // The savepoint is gone (InnoDB rolled the whole transaction back, or the connection broke):
       // end whatever is left, and fail the group.
       await qr.query('ROLLBACK').catch(() => undefined);
-      throw isMemberError(err) ? rollbackError : err;
+      throw own(err) ? rollbackError : err;
     }
-    if (!isMemberError(err)) throw err;
+    if (!own(err)) throw err;
     return { ok: false, error: err };
   }
   await qr.commitTransaction();

@@ -1,7 +1,8 @@
 /**
  * Group commit of SCIM creates (docs/group-commit.md, "Creates"), against MariaDB with the audit
- * plugin: creates that arrive in one turn share one transaction, each in a savepoint of its own, so
- * each keeps its own outcome (201, 409 uniqueness, 400), events and rows; the counter stays exact.
+ * plugin: creates that arrive in one turn share one transaction and one INSERT per table; when one of
+ * them fails, each goes in a savepoint of its own, so each keeps its own outcome (201, 409 uniqueness,
+ * 400), events and rows; the counter stays exact.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MysqlQueryRunner } from 'typeorm/driver/mysql/MysqlQueryRunner.js';
@@ -51,7 +52,7 @@ async function expectCounterExact(connectionId: string) {
 }
 
 describe('group commit of SCIM creates', () => {
-  it('runs creates of one turn in one transaction: one account read, one audit INSERT, one counter update, one COMMIT', async () => {
+  it('runs creates of one turn in one transaction: one account read, one INSERT per table, one audit INSERT, one counter update, one COMMIT', async () => {
     const spy = vi.spyOn(MysqlQueryRunner.prototype, 'query');
     groups.length = 0;
     transactions = 0;
@@ -67,11 +68,34 @@ describe('group commit of SCIM creates', () => {
     expect(transactions).toBe(1);
     // (The test gateway's background loops may run statements meanwhile: count only this store's.)
     expect(statements.filter((s) => /^SELECT .* FROM users WHERE email_lc IN \(\?, \?, \?, \?\)$/s.test(s))).toHaveLength(1);
-    expect(statements.filter((s) => s.startsWith('INSERT INTO `connection_users`') || s.startsWith('INSERT INTO connection_users'))).toHaveLength(4);
+    // Every member at once (createMembers): one multi-row INSERT of the accounts, the users and their emails.
+    const inserts = (table: string) => statements.filter((s) => s.startsWith(`INSERT INTO \`${table}\``) || s.startsWith(`INSERT INTO ${table} `));
+    for (const table of ['users', 'connection_users', 'connection_user_emails']) {
+      expect(inserts(table), table).toHaveLength(1);
+      expect(inserts(table)[0]!.match(/\),\s*\(/g), table).toHaveLength(3); // four rows in one INSERT
+    }
+    // One savepoint for the group, not one per member.
+    expect(statements.filter((s) => s.startsWith('SAVEPOINT'))).toHaveLength(1);
     expect(statements.filter((s) => s.startsWith('INSERT INTO connection_user_counts'))).toHaveLength(1);
     const audit = statements.filter((s) => s.startsWith('INSERT INTO audit_events'));
     expect(audit).toHaveLength(1);
     for (let i = 0; i < 4; i++) expect(await auditOf(`grouped${i}@acme.test`)).toContain('user.created');
+    await expectCounterExact(bed.a.connectionId);
+  });
+
+  it('a create alone in its group costs what a create alone does: no savepoint', async () => {
+    const spy = vi.spyOn(MysqlQueryRunner.prototype, 'query');
+    groups.length = 0;
+    let statements: string[];
+    try {
+      await store.create(as(bed.a.connectionId), newUser('alone@acme.test'));
+      statements = spy.mock.calls.map(([sql]) => String(sql));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(groups).toEqual([1]);
+    expect(statements.filter((s) => s.startsWith('SAVEPOINT') || s.startsWith('RELEASE'))).toEqual([]);
+    expect(await auditOf('alone@acme.test')).toEqual(['user.created']);
     await expectCounterExact(bed.a.connectionId);
   });
 
@@ -103,7 +127,16 @@ describe('group commit of SCIM creates', () => {
     expect(Number((await db().query('SELECT COUNT(*) AS n FROM connection_users WHERE user_name_lc = ?', ['refused@acme.test']))[0].n)).toBe(0);
     expect(Number((await db().query('SELECT COUNT(*) AS n FROM connection_user_emails WHERE value = ?', ['refused@acme.test']))[0].n)).toBe(0);
     expect(await auditOf('refused@acme.test')).toEqual([]);
-    for (const name of ['before@acme.test', 'after@acme.test']) expect(await auditOf(name)).toEqual(['user.created']);
+    for (const name of ['before@acme.test', 'after@acme.test']) {
+      expect(await auditOf(name)).toEqual(['user.created']);
+      // The first attempt (every member at once) was rolled back with its events, role mapping's too:
+      // each survivor's account has its events once.
+      const [{ id }] = await db().query('SELECT id FROM users WHERE email_lc = ?', [name]);
+      const actions = ((await db().query('SELECT action FROM audit_events WHERE target_id = ? ORDER BY seq', [id])) as Array<{ action: string }>).map((r) => r.action);
+      expect(actions.filter((a) => a === 'user.created')).toHaveLength(1);
+      expect(actions.length).toBeGreaterThan(1); // role mapping's membership events
+      expect(new Set(actions).size).toBe(actions.length);
+    }
     await expectCounterExact(bed.a.connectionId);
   });
 
