@@ -20,6 +20,12 @@ export interface RowCodec<T> {
    * default); every row must set the same properties.
    */
   insert(rows: ReadonlyArray<Partial<T>>): { sql: string; params: unknown[] };
+  /**
+   * One UPDATE giving several rows, found by `key`, each its own values of the same properties:
+   * `SET col = CASE key WHEN ? THEN ? … END, … WHERE key IN (…)`. Every row sets `key` and the same
+   * other properties.
+   */
+  updateEach(key: keyof T & string, rows: ReadonlyArray<Partial<T>>): { sql: string; params: unknown[] };
 }
 
 export function rowCodec<T extends ObjectLiteral>(db: DataSource, entity: EntityTarget<T>): RowCodec<T> {
@@ -71,6 +77,33 @@ export function rowCodec<T extends ObjectLiteral>(db: DataSource, entity: Entity
       const tuple = `(${columns.map(() => '?').join(', ')})`;
       return {
         sql: `INSERT INTO ${q(metadata.tableName)} (${columns.map((c) => q(c.databaseName)).join(', ')}) VALUES ${rows.map(() => tuple).join(', ')}`,
+        params,
+      };
+    },
+    updateEach(key, rows) {
+      const keyColumn = byProperty.get(key);
+      if (!keyColumn) throw new RowShapeInvalid(`${metadata.name} has no column ${key}`);
+      const properties = Object.keys(rows[0] ?? {}).filter((p) => p !== key);
+      const columns = properties.map((p) => {
+        const column = byProperty.get(p);
+        if (!column) throw new RowShapeInvalid(`${metadata.name} has no column ${p}`);
+        return column;
+      });
+      for (const row of rows) {
+        const keys = Object.keys(row);
+        if (!keys.includes(key) || keys.length !== properties.length + 1 || keys.some((k) => k !== key && !properties.includes(k))) {
+          throw new RowShapeInvalid(`every ${metadata.name} row of one UPDATE must set ${key} and the same properties`);
+        }
+      }
+      const keyOf = (row: Partial<T>) => driver.preparePersistentValue((row as Record<string, unknown>)[key], keyColumn);
+      const params: unknown[] = [];
+      const sets = columns.map((c) => {
+        for (const row of rows) params.push(keyOf(row), driver.preparePersistentValue((row as Record<string, unknown>)[c.propertyName], c));
+        return `${q(c.databaseName)} = CASE ${q(keyColumn.databaseName)}${' WHEN ? THEN ?'.repeat(rows.length)} END`;
+      });
+      for (const row of rows) params.push(keyOf(row));
+      return {
+        sql: `UPDATE ${q(metadata.tableName)} SET ${sets.join(', ')} WHERE ${q(keyColumn.databaseName)} IN (${rows.map(() => '?').join(', ')})`,
         params,
       };
     },

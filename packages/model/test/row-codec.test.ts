@@ -51,6 +51,21 @@ describe.each(TEST_ENGINES)('rowCodec on $name', ({ open }) => {
       expect(outbox.createdAt).toBeInstanceOf(Date);
       expect(Number(outbox.seq)).toBeGreaterThan(0);
       await expect(ds.transaction((tx) => insertRows(tx, ConnectionUserEntity, [rows[0]!, { id: 'x' }]))).rejects.toThrow(/same properties/);
+
+      // updateEach: one statement, each row its own values (converted per dialect), other rows untouched.
+      const third = { ...rows[0]!, id: randomUUID(), userId: 'u3', userName: 'u3@x.test', userNameLc: 'u3@x.test' };
+      await ds.transaction((tx) => insertRows(tx, ConnectionUserEntity, third));
+      const each = codec.updateEach('id', [
+        { id: rows[0]!.id, active: false, displayName: null, resource: { k: 1 }, version: 2, updatedAt: later },
+        { id: rows[1]!.id, active: true, displayName: 'Two', resource: { k: [2, 'ü'] }, version: 7, updatedAt: at },
+      ]);
+      expect(each.sql.match(/CASE/g)).toHaveLength(5);
+      await ds.query(each.sql, each.params);
+      expect(await repo.findOneByOrFail({ id: rows[0]!.id })).toMatchObject({ active: false, displayName: null, resource: { k: 1 }, version: 2, updatedAt: later, userName: 'u1@x.test' });
+      expect(await repo.findOneByOrFail({ id: rows[1]!.id })).toMatchObject({ active: true, displayName: 'Two', resource: { k: [2, 'ü'] }, version: 7, updatedAt: at, userName: 'u2@x.test' });
+      expect(await repo.findOneByOrFail({ id: third.id })).toMatchObject({ active: true, resource: { n: 1 }, version: 1 });
+      expect(() => codec.updateEach('id', [{ id: 'a', version: 1 }, { id: 'b', active: true }])).toThrow(/same properties/);
+      expect(() => codec.updateEach('id', [{ version: 1 }])).toThrow(/same properties/);
     } finally {
       await ds.destroy();
       await db.drop();

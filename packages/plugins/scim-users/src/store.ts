@@ -21,7 +21,7 @@ import { deactivateUserJob, jobIntent } from '@doorman/jobs';
 import { toScimUser, toUserColumns, type EmailRow, type UserColumns } from './user-resource.ts';
 import { UserReads, type UserReadsDeps } from './user-reads.ts';
 import { causeOf, diff, mappingAttributes, orStale, staleCheck } from './write-rules.ts';
-import { runWriteGroup, type WriteGroupHost, type WriteRequest, type WriteStep } from './write-group.ts';
+import { runWriteGroup, updateChangedRows, type WriteGroupHost, type WriteRequest, type WriteStep } from './write-group.ts';
 import { runCreateGroup, type CreateGroupHost, type CreateRequest } from './create-group.ts';
 
 /** 409 uniqueness: the connection already has a user with this userName (compared case-insensitively). */
@@ -76,6 +76,7 @@ export class ScimUserStore {
       events: deps.events,
       jobs: deps.jobs,
       lockRows: (tx, ids) => this.lockRows(tx, ids),
+      updateRows: (tx, rows) => updateChangedRows(tx, this.rows, rows),
       decide: (current, request) => this.decide(current, request),
       writeComplex: (tx, current, request) => this.writeComplex(tx, current, request),
     };
@@ -302,7 +303,7 @@ export class ScimUserStore {
     const emailsChanged = JSON.stringify((current.resource as { emails?: unknown }).emails ?? null) !== JSON.stringify((columns.resource as { emails?: unknown }).emails ?? null);
     const mappingChanged = current.dockerRole !== columns.dockerRole || current.dockerOrg !== columns.dockerOrg || current.dockerTeam !== columns.dockerTeam;
     if (emailsChanged || columns.userNameLc !== current.userNameLc || (columns.active && (mappingChanged || !current.active))) return { kind: 'complex' };
-    const { next, update } = this.nextRow(current, columns, resourceChanged);
+    const { next, changed, update } = this.nextRow(current, columns, resourceChanged);
     const tenant = request.tenant;
     if (current.active && !next.active) {
       // Deprovisioning runs as a job: committed with this change through the outbox, never lost.
@@ -314,9 +315,9 @@ export class ScimUserStore {
         reason: 'inactive',
         ...causeOf(tenant, event),
       });
-      return { kind: 'simple', next, update, events: [event], intents: [intent], resource: toScimUser(next, this.deps.baseUrl) };
+      return { kind: 'simple', next, changed, update, events: [event], intents: [intent], resource: toScimUser(next, this.deps.baseUrl) };
     }
-    return { kind: 'simple', next, update, events: [this.event(tenant, next, 'user.updated', changes)], intents: [], resource: toScimUser(next, this.deps.baseUrl) };
+    return { kind: 'simple', next, changed, update, events: [this.event(tenant, next, 'user.updated', changes)], intents: [], resource: toScimUser(next, this.deps.baseUrl) };
   }
 
   /** The next version of the row and the UPDATE that writes only the columns that changed (the resource JSON nearly always does). */
@@ -327,7 +328,7 @@ export class ScimUserStore {
       if (k === 'resource' ? resourceChanged : columns[k] !== current[k]) (changed as Record<string, unknown>)[k] = columns[k];
     }
     const set = this.rows.assignments(changed);
-    return { next, update: { sql: `UPDATE connection_users SET ${set.sql} WHERE id = ?`, params: [...set.params, current.id] } };
+    return { next, changed, update: { sql: `UPDATE connection_users SET ${set.sql} WHERE id = ?`, params: [...set.params, current.id] } };
   }
 
   /** A write that touches more than the row: emails, userName (uniqueness), role mapping, reactivation. */

@@ -53,7 +53,7 @@ async function auditActions(targetScimId: string): Promise<string[]> {
 }
 
 describe('group commit of SCIM writes', () => {
-  it('runs writes of one turn in one transaction: one BEGIN, one locking read, an UPDATE each, one audit INSERT, one COMMIT', async () => {
+  it('runs writes of one turn in one transaction: one BEGIN, one locking read, one UPDATE, one audit INSERT, one COMMIT', async () => {
     const spy = vi.spyOn(MysqlQueryRunner.prototype, 'query');
     groups.length = 0;
     transactions = 0;
@@ -69,7 +69,10 @@ describe('group commit of SCIM writes', () => {
     expect(transactions).toBe(1);
     // (The test gateway's background loops — outbox relay, audit sealer — may run statements meanwhile.)
     expect(statements.filter((s) => /^SELECT .* FROM connection_users WHERE id IN \(\?, \?, \?, \?\) ORDER BY id FOR UPDATE$/s.test(s.sql))).toHaveLength(1);
-    expect(statements.filter((s) => s.sql.startsWith('UPDATE connection_users'))).toHaveLength(4);
+    // The four rows' changes in one UPDATE (each row its own values: CASE id WHEN … THEN …).
+    const updates = statements.filter((s) => /^UPDATE `?connection_users`? /.test(s.sql));
+    expect(updates).toHaveLength(1);
+    expect(updates[0]!.sql).toMatch(/WHERE `?id`? IN \(\?, \?, \?, \?\)$/);
     const audit = statements.filter((s) => s.sql.startsWith('INSERT INTO audit_events'));
     expect(audit).toHaveLength(1);
     expect(audit[0]!.sql.match(/\),\s*\(/g)).toHaveLength(3); // four rows in one INSERT
@@ -107,6 +110,47 @@ describe('group commit of SCIM writes', () => {
     expect((await store.get(asA(), ids[5]!)).version).toBe(1);
     expect(await auditActions(ids[5]!)).not.toContain('user.updated');
     expect((await store.get(asA(), ids[2]!)).resource.displayName).not.toBe('Other tenant');
+  });
+
+  it('a complex member after simple ones of the same user: each sees the one before it, nothing lost', async () => {
+    const id = ids[0]!;
+    const before = (await store.get(asA(), id)).version;
+    const [a, b, c] = await Promise.all([
+      store.patch(asA(), id, replace('displayName', 'First')),
+      store.patch(asA(), id, replace('title', 'Second')),
+      // Complex (emails change): the simple changes before it must be in the database when it runs,
+      // and must not be written over it afterwards.
+      store.patch(asA(), id, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'emails', value: [{ value: 'mixed@acme.test', type: 'work', primary: true }] }, { op: 'replace', path: 'name.givenName', value: 'Third' }] }),
+    ]);
+    expect(groups.at(-1)).toBe(3);
+    expect([a.meta, b.meta, c.meta].map((m) => (m as { version: string }).version)).toEqual([`W/"${before + 1}"`, `W/"${before + 2}"`, `W/"${before + 3}"`]);
+    const { resource, version } = await store.get(asA(), id);
+    expect(version).toBe(before + 3);
+    expect(resource).toMatchObject({ displayName: 'First', title: 'Second', name: { givenName: 'Third' }, emails: [{ value: 'mixed@acme.test' }] });
+    const [{ n }] = await bed.t.gateway.db.query('SELECT COUNT(*) AS n FROM connection_user_emails WHERE connection_user_id = ? AND value = ?', [id, 'mixed@acme.test']);
+    expect(Number(n)).toBe(1);
+  });
+
+  it('a group of deactivations: one locking read, one UPDATE, one outbox INSERT, one audit INSERT', async () => {
+    const targets = await Promise.all([0, 1, 2].map(async (i) => (await store.create(asB(), { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `off${i}@initech.test`, active: true })).id as string));
+    const spy = vi.spyOn(MysqlQueryRunner.prototype, 'query');
+    let statements: string[];
+    try {
+      const done = await Promise.all(targets.map((id) => store.patch(asB(), id, replace('active', false))));
+      expect(done.map((r) => r.active)).toEqual([false, false, false]);
+      statements = spy.mock.calls.map(([sql]) => String(sql));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(groups.at(-1)).toBe(3);
+    expect(statements.filter((s) => /^SELECT .* FROM connection_users WHERE id IN \(\?, \?, \?\) ORDER BY id FOR UPDATE$/s.test(s))).toHaveLength(1);
+    expect(statements.filter((s) => /^UPDATE `?connection_users`? /.test(s))).toHaveLength(1);
+    expect(statements.filter((s) => /^INSERT INTO `?outbox`? /.test(s))).toHaveLength(1);
+    expect(statements.filter((s) => s.startsWith('INSERT INTO audit_events'))).toHaveLength(1);
+    for (const id of targets) {
+      expect((await store.get(asB(), id)).resource.active).toBe(false);
+      expect(await auditActions(id)).toContain('user.deactivated');
+    }
   });
 
   it('records each deactivation of a group with its own job intent and audit event, in the one transaction', async () => {
