@@ -9,7 +9,7 @@
 import { buildGateway, ConfigError, coreServices, definePlugin, parseGatewayConfig, readRawConfig, resolvePlugins, validatePluginSettings } from '@doorman/core';
 import { stubScimAuthenticator } from '@doorman/plugin-token-auth/bench';
 import { BUILTIN_PLUGINS, PLUGIN_CATALOG } from '@doorman/gateway';
-import { PROVISIONING_QUEUE, startJobRuntime, SYNC_QUEUE } from '@doorman/jobs';
+import { startJobRuntime } from '@doorman/jobs';
 
 const connectionId = process.env.BENCH_NOAUTH_CONNECTION_ID;
 if (!connectionId) {
@@ -46,7 +46,7 @@ async function main() {
     mode: config.mode,
     logger: gateway.logger.child({ component: 'jobs' }),
     metrics: gateway.metrics,
-    extraQueues: [PROVISIONING_QUEUE, SYNC_QUEUE],
+    extraQueues: ['provisioning', 'sync'], // scim-users' and role mapping's queues, as the gateway's dashboard shows them
   });
   gateway.addShutdownHook(() => runtime.close());
   const server = await gateway.listen();

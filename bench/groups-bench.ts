@@ -27,7 +27,7 @@ import { buildGateway, parseGatewayConfig } from '@doorman/core';
 import { TEST_IDP_CERT } from '@doorman/core/testing/idp-cert';
 import { BUILTIN_PLUGINS, PLUGIN_CATALOG } from '@doorman/gateway';
 import { connectionUsersChangeSql } from '@doorman/model';
-import { startJobRuntime, PROVISIONING_QUEUE, SYNC_QUEUE, type JobRuntime } from '@doorman/jobs';
+import { startJobRuntime, type JobRuntime } from '@doorman/jobs';
 
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -100,7 +100,7 @@ async function main() {
       logger: gateway.logger,
       metrics: gateway.metrics,
       prefix: jobsPrefix,
-      extraQueues: [PROVISIONING_QUEUE, SYNC_QUEUE],
+      extraQueues: ['provisioning', 'sync'], // scim-users' and role mapping's queues, as the gateway's dashboard shows them
     });
     const server = await gateway.listen();
     const port = (server.address() as { port: number }).port;

@@ -11,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { JobRegistry } from '@doorman/core';
 import { OrganizationEntity } from '@doorman/model';
 import { openTestDataSource } from '@doorman/model/testing';
-import { reactivateUserJob, startJobRuntime, type JobsLogger } from '@doorman/jobs';
+import { z } from 'zod';
+import { startJobRuntime, type JobsLogger } from '@doorman/jobs';
 import { measureBullmqThroughput } from '@doorman/jobs/bench';
 
 type DataSource = Awaited<ReturnType<typeof openTestDataSource>>['ds'];
@@ -35,8 +36,8 @@ function benchRegistry(db: DataSource, write: boolean, onDone: () => void): JobR
   registry.define({
     queue: QUEUE,
     name: 'write',
-    // Any small payload schema does; this one is the reactivation payload.
-    schema: reactivateUserJob.schema,
+    // Any small payload schema does.
+    schema: z.object({ connectionId: z.string(), connectionUserId: z.string(), userId: z.string() }),
     attempts: 3,
     async process(data) {
       if (write) await db.getRepository(OrganizationEntity).insert({ id: randomUUID(), name: `bench.${data.connectionUserId}` });

@@ -1,5 +1,7 @@
 import type { Gateway } from '@doorman/core';
-import { startJobRuntime, PROVISIONING_QUEUE, SYNC_QUEUE, type JobRuntime } from '@doorman/jobs';
+import { startJobRuntime, type JobRuntime } from '@doorman/jobs';
+import { PROVISIONING_QUEUE } from '@doorman/plugin-scim-users';
+import { SYNC_QUEUE } from '@doorman/plugin-role-mapping';
 
 /**
  * Starts the job runtime for this process's role: the outbox relay everywhere, BullMQ workers in
@@ -17,6 +19,7 @@ export async function startJobs(gateway: Gateway): Promise<JobRuntime> {
     logger: gateway.logger,
     metrics: gateway.metrics,
     prefix: gateway.config.jobsPrefix,
+    // The dashboard shows these even when the plugins that own them are off.
     extraQueues: [PROVISIONING_QUEUE, SYNC_QUEUE],
   });
   gateway.addShutdownHook(() => runtime.close());

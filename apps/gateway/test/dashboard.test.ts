@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as delay } from 'node:timers/promises';
 import { coreServices, definePlugin } from '@doorman/core';
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from '@doorman/core/testing';
-import { deactivateUserJob, jobIntent, PROVISIONING_QUEUE, SYNC_QUEUE, type JobRuntime } from '@doorman/jobs';
+import type { JobRuntime } from '@doorman/jobs';
+import { deactivateUserJob, PROVISIONING_QUEUE } from '@doorman/plugin-scim-users';
+import { SYNC_QUEUE } from '@doorman/plugin-role-mapping';
 import { startTestJobRuntime } from '@doorman/jobs/testing';
 import { mountJobDashboard } from '../src/dashboard.ts';
 
@@ -84,8 +86,8 @@ describe('job dashboard', () => {
     await t.gateway.transaction((tx) =>
       t.gateway.jobs.enqueue(
         tx,
-        jobIntent(deactivateUserJob, 'deactivate-user.cu1.v1', { ...ids, reason: 'inactive' }),
-        jobIntent(deactivateUserJob, 'deactivate-user.cu1.v2', { ...ids, reason: 'deleted' }),
+        deactivateUserJob.intent('deactivate-user.cu1.v1', { ...ids, reason: 'inactive' }),
+        deactivateUserJob.intent('deactivate-user.cu1.v2', { ...ids, reason: 'deleted' }),
       ),
     );
     await until(async () => (await queue.getJobCounts('failed')).failed === 2, 'both jobs failed');

@@ -1,17 +1,4 @@
 export { startJobRuntime, hashTaggedPrefix, INLINE_WARNING, DEFAULT_PREFIX, type JobRuntime, type JobRuntimeOptions, type JobsLogger } from './runtime.ts';
-export {
-  PROVISIONING_QUEUE,
-  SYNC_QUEUE,
-  deactivateUserJob,
-  reactivateUserJob,
-  syncConnectionJob,
-  jobIntent,
-  assertJobId,
-  type JobSpec,
-  type DeactivateUserPayload,
-  type ReactivateUserPayload,
-  type SyncConnectionPayload,
-} from './specs.ts';
 export { toBullJobId, fromBullJobId, jobOptionsFor, DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS } from './job-options.ts';
 export { countPendingIntents, countUnfinishedIntents, type Transact } from './outbox.ts';
 export type { Queue } from 'bullmq';

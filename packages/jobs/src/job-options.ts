@@ -1,6 +1,5 @@
 import type { JobsOptions } from 'bullmq';
 import type { JobDefinition } from '@doorman/core';
-import type { JobSpec } from './specs.ts';
 
 export const DEFAULT_ATTEMPTS = 8;
 export const DEFAULT_BACKOFF_MS = 1000;
@@ -23,9 +22,9 @@ export function fromBullJobId(id: string): string {
   return body.replace(/%(25|3A)/g, (_, code: string) => (code === '25' ? '%' : ':'));
 }
 
-/** The deduplication key a definition declares (carried over from its JobSpec), if any. */
+/** The deduplication key a definition declares (carried over from its `defineJob` spec), if any. */
 export function deduplicationKeyOf(definition: JobDefinition | undefined, data: unknown): string | undefined {
-  const key = (definition as (JobDefinition & Pick<JobSpec<unknown>, 'deduplicationKey'>) | undefined)?.deduplicationKey;
+  const key = definition?.deduplicationKey;
   if (!key) return undefined;
   try {
     return key(data);

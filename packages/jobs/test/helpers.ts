@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type { DataSource } from 'typeorm';
-import { JobRegistry } from '@doorman/core';
+import { defineJob, JobRegistry } from '@doorman/core';
 import { OrganizationEntity } from '@doorman/model';
 import type { JobsLogger } from '../src/index.ts';
 
@@ -111,3 +111,14 @@ export async function startPrivateRedis(port: number): Promise<{ process: ChildP
     },
   };
 }
+
+/**
+ * A job with a deduplication key shaped like role mapping's sync (one run per connection at a time;
+ * the spec itself lives in that plugin): what the runtime's deduplication is tested with.
+ */
+export const dedupJob = defineJob({
+  queue: 'sync',
+  name: 'sync-connection',
+  schema: z.object({ connectionId: z.string().min(1), trigger: z.enum(['schedule', 'default-changed', 'manual']) }),
+  deduplicationKey: (data) => `sync.${data.connectionId}`,
+});

@@ -6,9 +6,9 @@ import { openTestDataSource } from '@doorman/model/testing';
 import { OutboxMessageEntity } from '@doorman/model';
 import { coreServices, definePlugin } from '@doorman/core';
 import { startTestGateway } from '@doorman/core/testing';
-import { INLINE_WARNING, SYNC_QUEUE, countPendingIntents, jobIntent, startJobRuntime, syncConnectionJob, toBullJobId, type JobRuntime } from '../src/index.ts';
+import { INLINE_WARNING, countPendingIntents, startJobRuntime, toBullJobId, type JobRuntime } from '../src/index.ts';
 import { deleteKeysUnder } from '../src/testing.ts';
-import { memoryLogger, recordJobRegistry, runsOf, TEST_QUEUE, TEST_REDIS_URL, uniquePrefix, waitFor } from './helpers.ts';
+import { dedupJob, memoryLogger, recordJobRegistry, runsOf, TEST_QUEUE, TEST_REDIS_URL, uniquePrefix, waitFor } from './helpers.ts';
 
 let db: DataSource;
 let closeDb: () => Promise<void>;
@@ -159,7 +159,7 @@ describe('sync deduplication', () => {
     const gate = new Promise<void>((r) => (release = r));
     const registry = recordJobRegistry(db, (r) =>
       r.define({
-        ...syncConnectionJob,
+        ...dedupJob,
         concurrency: 5,
         async process(data) {
           running.set(data.connectionId, (running.get(data.connectionId) ?? 0) + 1);
@@ -173,7 +173,7 @@ describe('sync deduplication', () => {
     );
     const runtime = await start({ registry });
     const request = (connectionId: string, n: number, trigger: 'manual' | 'schedule' | 'default-changed') =>
-      db.transaction((tx) => registry.enqueue(tx, jobIntent(syncConnectionJob, `sync-connection.${connectionId}.r${n}`, { connectionId, trigger })));
+      db.transaction((tx) => registry.enqueue(tx, dedupJob.intent(`sync-connection.${connectionId}.r${n}`, { connectionId, trigger })));
 
     await request('c1', 1, 'manual');
     await request('c2', 1, 'manual');
@@ -183,7 +183,7 @@ describe('sync deduplication', () => {
     await waitFor(async () => (await countPendingIntents(db)) === 0, 'requests relayed');
     release();
 
-    const queue = runtime.queues.get(SYNC_QUEUE)!;
+    const queue = runtime.queues.get(dedupJob.queue)!;
     await waitFor(async () => {
       const c = await queue.getJobCounts('waiting', 'active', 'delayed');
       return runs.length === 3 && c.waiting + c.active + c.delayed === 0;

@@ -11,6 +11,7 @@ import { exportQuerySchema, exportStream, listEvents, listQuerySchema, verifyBod
 import { purgeExpired } from './retention.ts';
 import { ChainSealer } from './sealer.ts';
 import { AuditWriter } from './writer.ts';
+import { exportCheckpointJob, purgeExpiredJob, sealChainsJob } from './jobs.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -215,9 +216,7 @@ export const auditPlugin = definePlugin({
       },
     });
     jobs.define({
-      queue: 'audit',
-      name: 'export-checkpoint',
-      schema: z.object({}).loose(),
+      ...exportCheckpointJob,
       async process(_data, job) {
         const { checkpoint, file } = await exportCheckpoint();
         job.logger.info({ file, chains: checkpoint.chains.length, keyId: checkpoint.keyId }, 'audit checkpoint written');
@@ -225,7 +224,7 @@ export const auditPlugin = definePlugin({
       },
     });
     if (signingKey && config.checkpointDir) {
-      jobs.schedule({ id: 'audit-export-checkpoint', queue: 'audit', name: 'export-checkpoint', pattern: config.checkpointCron, data: {} });
+      jobs.schedule(exportCheckpointJob.schedule('audit-export-checkpoint', config.checkpointCron));
     } else if (env.gateway.mode === 'production') {
       logger.info('AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_DIR are not both set: no signed checkpoints anchor the audit chains outside the database');
     }
@@ -251,21 +250,17 @@ export const auditPlugin = definePlugin({
     });
 
     jobs.define({
-      queue: 'audit',
-      name: 'seal-chains',
-      schema: z.object({}).loose(),
+      ...sealChainsJob,
       async process(_data, job) {
         const result = await sealer.sealAll();
         if (result.sealed > 0) job.logger.debug(result, 'audit events sealed');
         return result;
       },
     });
-    jobs.schedule({ id: 'audit-seal-chains', queue: 'audit', name: 'seal-chains', pattern: config.sealCron, data: {} });
+    jobs.schedule(sealChainsJob.schedule('audit-seal-chains', config.sealCron));
 
     jobs.define({
-      queue: 'audit',
-      name: 'purge-expired',
-      schema: z.object({}).loose(),
+      ...purgeExpiredJob,
       async process(_data, job) {
         if (config.retentionDays === 0) return { deleted: 0 };
         const cutoff = new Date(clock.now().getTime() - config.retentionDays * DAY_MS);
@@ -285,7 +280,7 @@ export const auditPlugin = definePlugin({
       },
     });
     if (config.retentionDays > 0) {
-      jobs.schedule({ id: 'audit-purge-expired', queue: 'audit', name: 'purge-expired', pattern: config.purgeCron, data: {} });
+      jobs.schedule(purgeExpiredJob.schedule('audit-purge-expired', config.purgeCron));
     }
   },
 });

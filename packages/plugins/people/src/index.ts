@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { ownerOrgIds } from '@doorman/core';
 import { auditSettingsRef, coreServices, definePlugin, optionalRef, NotFoundError, refusalRecorderRef, ssoSessionServiceRef, type Actor, type CliCommand } from '@doorman/plugin-api';
 import { explainPerson } from './explain.ts';
@@ -11,6 +10,7 @@ import { ActivityRecorder } from './activity/recorder.ts';
 import { findConnection, listActivity } from './activity/list.ts';
 import { purgeActivity } from './activity/retention.ts';
 import { activityQuery, activityResult, endSessionsResult } from './activity/schemas.ts';
+import { purgeActivityJob } from './jobs.ts';
 
 export { searchPeople } from './search.ts';
 export { showPerson, findPersonId } from './show.ts';
@@ -95,9 +95,7 @@ export const peoplePlugin = definePlugin({
     // Refused requests are kept as long as audit events (AUDIT_RETENTION_DAYS; the audit plugin's default when it is off).
     const retentionDays = () => env.auditSettings()?.retentionDays ?? 365;
     jobs.define({
-      queue: 'people',
-      name: 'purge-activity',
-      schema: z.object({}).loose(),
+      ...purgeActivityJob,
       async process(_data, job) {
         const days = retentionDays();
         if (!days) return { deleted: 0 };
@@ -106,7 +104,7 @@ export const peoplePlugin = definePlugin({
         return { deleted };
       },
     });
-    jobs.schedule({ id: 'people-purge-activity', queue: 'people', name: 'purge-activity', pattern: config.activityPurgeCron, data: {} });
+    jobs.schedule(purgeActivityJob.schedule('people-purge-activity', config.activityPurgeCron));
 
     /** The organizations a person is a member of (none for an unknown person: owners get 404 either way). */
     const personOrgs = async (_ctx: unknown, { params }: { params: Record<string, string> }) => {

@@ -5,7 +5,7 @@ import type { RoleMappingEnv } from './deps.ts';
 import { SsoConnectionEntity, UserEntity } from '@doorman/model';
 import { isMembershipChange } from './apply-changes.ts';
 import { previewMapping, type ServiceDeps } from './service.ts';
-import { syncIntent } from './sync.ts';
+import { syncIntent } from './jobs.ts';
 
 
 const attributeFields = {

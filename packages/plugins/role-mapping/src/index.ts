@@ -4,7 +4,10 @@ import { roleMappingDeps } from './deps.ts';
 import { CLI_COMMANDS, registerAdminRoutes } from './http.ts';
 import { registerRuleRoutes, RULE_CLI_COMMANDS } from './rules-http.ts';
 import { createRoleMappingService } from './service.ts';
-import { createSyncAllProcessor, createSyncConnectionProcessor, syncAllJob, syncConnectionJob, syncIntent } from './sync.ts';
+import { syncAllJob, syncConnectionJob, syncIntent } from './jobs.ts';
+import { createSyncAllProcessor, createSyncConnectionProcessor } from './sync.ts';
+
+export { syncAllJob, syncConnectionJob, SYNC_QUEUE, type SyncConnectionData } from './jobs.ts';
 
 const CRON = /^(\S+\s+){4,5}\S+$/;
 
@@ -74,7 +77,7 @@ export const roleMappingPlugin = definePlugin({
     });
     env.jobs.define({ ...syncAllJob, process: createSyncAllProcessor(deps), attempts: 3, backoffMs: 60_000 });
     if (env.config.syncCron) {
-      env.jobs.schedule({ id: 'role-mapping-sync-all', queue: syncAllJob.queue, name: syncAllJob.name, pattern: env.config.syncCron, data: {} });
+      env.jobs.schedule(syncAllJob.schedule('role-mapping-sync-all', env.config.syncCron));
     }
 
     // A new default org or team changes what every user of the connection should hold: sync, in

@@ -22,7 +22,7 @@ import {
   type RuleChange,
 } from './rules-store.ts';
 import type { ServiceDeps } from './service.ts';
-import { syncIntent } from './sync.ts';
+import { syncIntent } from './jobs.ts';
 
 const ruleFields = {
   groupId: z.string().trim().min(1).max(255).optional(),

@@ -4,40 +4,13 @@
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import { MoreThan } from 'typeorm';
-import { z } from 'zod';
 import { isRetryableTransactionError, type EventBus, type JobRegistry } from '@doorman/core';
-import { defineError, isRefusal, SYSTEM_ACTOR, type JobContext, type JobIntent, type SsoSessionService } from '@doorman/plugin-api';
-import { SYNC_QUEUE, syncConnectionJob } from '@doorman/jobs';
+import { defineError, isRefusal, SYSTEM_ACTOR, type JobContext, type SsoSessionService } from '@doorman/plugin-api';
 import { ConnectionUserEntity, isMysql, SsoConnectionEntity } from '@doorman/model';
-import { randomUUID } from 'node:crypto';
 import type { GroupDirectory } from '@doorman/plugin-api';
 import { isMembershipChange } from './apply-changes.ts';
+import { syncIntent, type SyncConnectionData } from './jobs.ts';
 import { grantHolders, type ApplySummary, type RoleMappingServiceImpl } from './service.ts';
-
-export { SYNC_QUEUE, syncConnectionJob };
-export type SyncConnectionData = z.infer<typeof syncConnectionJob.schema>;
-export type SyncTrigger = SyncConnectionData['trigger'];
-
-/** Fans the schedule out: one sync-connection job per SCIM-enabled connection. */
-export const syncAllJob = { queue: SYNC_QUEUE, name: 'sync-all', schema: z.object({}).loose() } as const;
-
-/**
- * `sync:<connectionId>:<timestamp>`: relaying the same intent twice enqueues one job. (The jobs
- * runtime escapes ':' for BullMQ; the spec's deduplication key merges requests for one connection.)
- */
-export function syncIntent(connectionId: string, trigger: SyncTrigger, now: Date, groupIds?: string[]): JobIntent {
-  if (groupIds) {
-    // Scoped runs are never merged (docs/group-mapping.md): a unique id and deduplication key each.
-    const requestId = randomUUID();
-    return { queue: syncConnectionJob.queue, name: syncConnectionJob.name, id: `sync:${connectionId}:${now.getTime()}:${requestId}`, data: { connectionId, trigger, groupIds, requestId } };
-  }
-  return {
-    queue: syncConnectionJob.queue,
-    name: syncConnectionJob.name,
-    id: `sync:${connectionId}:${now.getTime()}`,
-    data: { connectionId, trigger },
-  };
-}
 
 export interface SyncSummary {
   /** Users looked at (active and inactive). */

@@ -118,7 +118,7 @@ describe('POST /admin/v1/connections/:id/sync', () => {
   it('answers 202 with the job id and records the job intent', async () => {
     const res = await t.admin('post', `/admin/v1/connections/${w.c1}/sync`);
     expect(res.status).toBe(202);
-    expect(res.body.jobId).toMatch(new RegExp(`^sync:${w.c1}:\\d+$`));
+    expect(res.body.jobId).toMatch(new RegExp(`^sync-connection\\.${w.c1}\\.\\d+$`));
     const outbox = await ds.getRepository(OutboxMessageEntity).findBy({ jobId: res.body.jobId });
     expect(outbox).toMatchObject([{ queue: 'sync', jobName: 'sync-connection', payload: { connectionId: w.c1, trigger: 'manual' }, relayedAt: null }]);
   });

@@ -151,7 +151,7 @@ describe('sync-all processor and schedule', () => {
     expect(intents.map((i) => i.payload).sort((a, b) => String(a.connectionId).localeCompare(String(b.connectionId)))).toEqual(
       enabled.map((c) => ({ connectionId: c.id, trigger: 'schedule' })).sort((a, b) => a.connectionId.localeCompare(b.connectionId)),
     );
-    expect(intents.every((i) => i.queue === 'sync' && i.jobName === 'sync-connection' && /^sync:[^:]+:\d+$/.test(i.jobId))).toBe(true);
+    expect(intents.every((i) => i.queue === 'sync' && i.jobName === 'sync-connection' && /^sync-connection\.[^.]+\.\d+$/.test(i.jobId))).toBe(true);
   });
 
   it('schedules sync-all daily at 03:00 by default', () => {

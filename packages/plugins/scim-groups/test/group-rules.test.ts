@@ -81,7 +81,7 @@ describe('rules: preview, save through the sync job, unmapped groups', () => {
   it('saves the rule and re-decides the people through the sync job, reporting progress', async () => {
     const saved = await bed.t.admin('post', rules()).send({ groupExternalId: 'obj-staff', org: 'globex', team: 'Staff', role: 'editor' });
     expect(saved.status, JSON.stringify(saved.body)).toBe(201);
-    expect(saved.body.jobId).toMatch(/^sync:/);
+    expect(saved.body.jobId).toMatch(/^sync-connection\./);
     // Nothing changes until the job runs.
     expect(await roleOf(people[0]!.userId, bed.orgs.globex!)).toBeUndefined();
     const { result, progress } = await bed.runSyncJob(saved.body.jobId);

@@ -3,7 +3,7 @@ import { IsNull } from 'typeorm';
 import { type EventBus } from '@doorman/core';
 import { SYSTEM_ACTOR, type Actor, type RoleMappingService } from '@doorman/plugin-api';
 import { SsoSessionEntity } from '@doorman/model';
-import type { DeactivateUserPayload } from '@doorman/jobs';
+import type { DeactivateUserPayload } from './jobs.ts';
 
 /**
  * The deactivation job's unit of work: remove the memberships this connection governs, end the

@@ -4,12 +4,14 @@ import { mountScimResourceReads, type ScimRouteContext } from '@doorman/core';
 import { createScimUserDirectory } from './directory.ts';
 import { isMysql, recountConnectionUsers, SsoConnectionEntity } from '@doorman/model';
 import { resourceSchemaFor } from '@doorman/scim';
-import { deactivateUserJob } from '@doorman/jobs';
+import { deactivateUserJob } from './jobs.ts';
 import { Histogram } from 'prom-client';
 import { ScimUserStore, type Tenant } from './store.ts';
 import { batchedDeprovisioner, DEPROVISION_BATCH } from './deprovision-batch.ts';
 import { mountDiscovery } from './discovery.ts';
 import { userFilterAttributes } from './filter-columns.ts';
+
+export { deactivateUserJob, PROVISIONING_QUEUE, type DeactivateUserPayload } from './jobs.ts';
 
 /** 501: POST /.search at the root (across resource types), which Doorman does not advertise. */
 const SearchUnsupported = defineError('DMN_SCIM_SEARCH_UNSUPPORTED', 501);

@@ -17,7 +17,7 @@ import {
   type User,
 } from '@doorman/model';
 import { applyPatch, assertIfMatch, type ListParams, type ScimResource } from '@doorman/scim';
-import { deactivateUserJob, jobIntent } from '@doorman/jobs';
+import { deactivateUserJob } from './jobs.ts';
 import { toScimUser, toUserColumns, type EmailRow, type UserColumns } from './user-resource.ts';
 import { UserReads, type UserReadsDeps } from './user-reads.ts';
 import { causeOf, diff, mappingAttributes, orStale, staleCheck } from './write-rules.ts';
@@ -308,7 +308,7 @@ export class ScimUserStore {
     if (current.active && !next.active) {
       // Deprovisioning runs as a job: committed with this change through the outbox, never lost.
       const event = this.event(tenant, next, 'user.deactivated', changes);
-      const intent = jobIntent(deactivateUserJob, `deactivate-user.${current.id}.v${next.version}`, {
+      const intent = deactivateUserJob.intent(`deactivate-user.${current.id}.v${next.version}`, {
         connectionId: tenant.connectionId,
         connectionUserId: current.id,
         userId: current.userId,
@@ -356,7 +356,7 @@ export class ScimUserStore {
       const event = this.event(tenant, next, 'user.deactivated', changes);
       await this.deps.jobs.enqueue(
         tx,
-        jobIntent(deactivateUserJob, `deactivate-user.${current.id}.v${next.version}`, {
+        deactivateUserJob.intent(`deactivate-user.${current.id}.v${next.version}`, {
           connectionId: tenant.connectionId,
           connectionUserId: current.id,
           userId: current.userId,
@@ -389,7 +389,7 @@ export class ScimUserStore {
       const event = this.event(tenant, current, 'user.deleted', { userName: { before: current.userName } });
       await this.deps.jobs.enqueue(
         tx,
-        jobIntent(deactivateUserJob, `deactivate-user.${current.id}.deleted`, {
+        deactivateUserJob.intent(`deactivate-user.${current.id}.deleted`, {
           connectionId: tenant.connectionId,
           connectionUserId: current.id,
           userId: current.userId,

@@ -3,7 +3,7 @@ import { roleMappingServiceRef } from '@doorman/core';
 import { randomUUID } from 'node:crypto';
 import { IsNull } from 'typeorm';
 import { ConnectionUserEntity, OrgMembershipEntity, SsoSessionEntity } from '@doorman/model';
-import type { DeactivateUserPayload } from '@doorman/jobs';
+import type { DeactivateUserPayload } from '../src/jobs.ts';
 import type { EntityManager } from 'typeorm';
 import { batchedDeprovisioner } from '../src/deprovision-batch.ts';
 import { newUser, PATCH_OP, startScimTestBed, type ScimTestBed } from './setup.ts';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roleMappingServiceRef } from '@doorman/core';
 import { ConnectionUserEntity, OrgMembershipEntity, OutboxMessageEntity, TeamMembershipEntity } from '@doorman/model';
-import type { DeactivateUserPayload } from '@doorman/jobs';
+import type { DeactivateUserPayload } from '../src/jobs.ts';
 import type { EntityManager } from 'typeorm';
 import { deprovisionUser } from '../src/deprovision.ts';
 import { DOCKER, newUser, PATCH_OP, startScimTestBed, type ScimTestBed } from './setup.ts';

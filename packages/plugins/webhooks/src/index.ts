@@ -147,7 +147,7 @@ export const webhooksPlugin = definePlugin({
         return result;
       },
     });
-    if (retentionDays > 0) jobs.schedule({ id: 'webhooks-purge-expired', queue: purgeJob.queue, name: purgeJob.name, pattern: config.purgeCron, data: {} });
+    if (retentionDays > 0) jobs.schedule(purgeJob.schedule('webhooks-purge-expired', config.purgeCron));
 
     const endpoints = new EndpointService({ transaction, events, clock, config });
     const idParams = z.object({ id: z.string().min(1).max(36) });
