@@ -140,7 +140,6 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   collectDefaultMetrics({ register: metrics, prefix: 'doorman_' });
   const events = new EventBus();
   const jobs = new JobRegistry();
-  jobs.notifyAfterCommit(db);
   const transaction = createTransactionRunner(db);
   const clock = options.clock ?? { now: () => new Date() };
   const services = new Map<string, unknown>();

@@ -21,6 +21,7 @@ export * from './admin-routes.ts';
 export { ADMIN_API_PREFIX, adminErrorSchema, buildOpenApiDocument, documentResponseChecker, type OpenApiDocument } from './openapi.ts';
 export { createLogger, loggerOptions, serializeError, scrubErrorText, wantsPrettyLogs, type LogSettings } from './logging.ts';
 export * from './group-commit.ts';
+export { afterCommit, beforeCommit, inTransaction, transactionBuffer, type TransactionBuffer } from './commit-hooks.ts';
 export { assertLiteralAllowed, assertTargetAllowed, guardedLookup, isPublicAddress, OutboundFetchError, outboundGet, TargetRefused, type OutboundGetOptions } from './outbound.ts';
 export { redactDetail, requestValues, routePattern } from './http/refusal.ts';
 export { mountScimResourceReads, SCIM_CONTENT_TYPE, type ScimPage, type ScimResourceReads, type ScimResourceResponder } from './http/scim-resource-routes.ts';

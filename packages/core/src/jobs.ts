@@ -1,6 +1,7 @@
-import type { DataSource, EntityManager, TransactionCommitEvent } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { PluginDeclaredTwice, type JobDefinition, type JobIntent, type JobSchedule, type MinimalJobs } from '@doorman/plugin-api';
 import { insertRows, OutboxMessageEntity } from '@doorman/model';
+import { afterCommit, inTransaction } from './commit-hooks.ts';
 
 /**
  * Where plugins declare background work and record job intents. Intents go to the outbox table in
@@ -29,29 +30,12 @@ export class JobRegistry implements MinimalJobs {
       OutboxMessageEntity,
       intents.map((i) => ({ queue: i.queue, jobName: i.name, jobId: i.id, payload: i.data, attempts: 0, relayedAt: null, completedAt: null, lastError: null })),
     );
-    // Inside a transaction, the relay is woken after commit (see notifyAfterCommit): before it, the
-    // rows are invisible to the relay's own connection.
-    const runner = tx.queryRunner;
-    if (runner?.isTransactionActive) runner.data = { ...(runner.data ?? {}), [OUTBOX_WRITTEN]: true };
+    // Inside a transaction the relay is woken once it committed: before, its own connection cannot see the rows.
+    if (inTransaction(tx)) afterCommit(tx, this, () => this.notifyEnqueued());
     else this.notifyEnqueued();
   }
 
   notifyEnqueued(): void {
     for (const listener of this.enqueueListeners) listener();
   }
-
-  /** Wakes the relay when a transaction that wrote job intents commits. */
-  notifyAfterCommit(db: DataSource): void {
-    db.subscribers.push({
-      afterTransactionCommit: (event: TransactionCommitEvent) => {
-        const data = event.queryRunner.data as Record<string, unknown> | undefined;
-        if (data?.[OUTBOX_WRITTEN]) {
-          delete data[OUTBOX_WRITTEN];
-          this.notifyEnqueued();
-        }
-      },
-    });
-  }
 }
-
-const OUTBOX_WRITTEN = 'doorman.outboxWritten';

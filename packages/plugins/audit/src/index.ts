@@ -96,7 +96,7 @@ export const auditPlugin = definePlugin({
     const signingKey = config.checkpointKey ? parseSigningKey(config.checkpointKey) : null;
     const verifyKey = config.checkpointPublicKey ? parseVerifyKey(config.checkpointPublicKey) : signingKey ? createPublicKey(signingKey) : null;
     const refused = new Set<number>();
-    const writer = new AuditWriter(db, macKey);
+    const writer = new AuditWriter(macKey);
     const sealer = new ChainSealer(db, env.transaction, config.sealBatchSize, {
       macKey,
       onRefused: ({ seq, orgId, check }) => {

@@ -1,14 +1,8 @@
-import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import { transactionBuffer } from '@doorman/core';
 import type { Actor, DomainEvent } from '@doorman/plugin-api';
 import { eventRow, sqlTime, type EventRow } from './chain.ts';
 import { macEvent } from './mac.ts';
-
-interface Pending {
-  row: EventRow;
-  /** Transaction depth at publish time: a rolled-back savepoint drops what was published inside it. */
-  depth: number;
-}
-const depthOf = (qr: QueryRunner) => (qr as unknown as { transactionDepth?: number }).transactionDepth ?? 1;
 
 const COLUMNS = 'id, occurred_at, org_id, connection_id, actor_type, actor_id, request_id, action, target_type, target_id, changes, mac, job_id, cause_id, context';
 const PLACEHOLDERS = `(${new Array(15).fill('?').join(',')})`;
@@ -19,20 +13,17 @@ const PLACEHOLDERS = `(${new Array(15).fill('?').join(',')})`;
  * nothing is hashed here, so transactions of one organization never wait for each other; the sealer
  * links committed events into their chain later.
  *
- * Events are recorded at publish time and written in one multi-row INSERT just before COMMIT (TypeORM's
- * beforeTransactionCommit hook): one round trip per transaction, and seq order close to commit order.
- * A failure there fails the commit. Savepoint-aware: what a rolled-back savepoint published is dropped.
+ * Events are recorded at publish time and written in one multi-row INSERT just before COMMIT (core's
+ * `transactionBuffer`, packages/core/src/commit-hooks.ts): one round trip per transaction, and seq
+ * order close to commit order. A failure there fails the commit. What a rolled-back savepoint
+ * published is dropped (group commit, docs/group-commit.md); outside a transaction, one INSERT at once.
  */
-export class AuditWriter implements EntitySubscriberInterface {
-  private readonly pending = new WeakMap<QueryRunner, Pending[]>();
+export class AuditWriter {
+  /** Flushed before COMMIT: every event the transaction published, in one INSERT. */
+  private readonly unwritten = transactionBuffer<EventRow>(insertRows);
 
   /** `macKey`: AUDIT_HMAC_KEY; each row gets its HMAC at publish time (src/mac.ts). None: `mac` stays NULL. */
-  constructor(
-    db: DataSource,
-    private readonly macKey: Buffer | null = null,
-  ) {
-    db.subscribers.push(this);
-  }
+  constructor(private readonly macKey: Buffer | null = null) {}
 
   private row(actor: Actor, event: DomainEvent, now: Date): EventRow {
     const row = eventRow(actor, event, now);
@@ -42,39 +33,7 @@ export class AuditWriter implements EntitySubscriberInterface {
 
   /** Called by the event bus at publish time. */
   async record(tx: EntityManager, actor: Actor, event: DomainEvent, now: Date): Promise<void> {
-    const row = this.row(actor, event, now);
-    const qr = tx.queryRunner;
-    if (!qr?.isTransactionActive) {
-      // Published outside a transaction: one INSERT is atomic on its own.
-      await insertRows(tx, [row]);
-      return;
-    }
-    const list = this.pending.get(qr) ?? [];
-    list.push({ row, depth: depthOf(qr) });
-    this.pending.set(qr, list);
-  }
-
-  async beforeTransactionCommit(event: TransactionCommitEvent): Promise<void> {
-    const qr = event.queryRunner;
-    const list = this.pending.get(qr);
-    if (!list?.length) return;
-    const depth = depthOf(qr);
-    if (depth > 1) {
-      // A savepoint is released: its events now belong to the enclosing level.
-      for (const p of list) if (p.depth >= depth) p.depth = depth - 1;
-      return;
-    }
-    this.pending.delete(qr);
-    await insertRows(qr.manager, list.map((p) => p.row));
-  }
-
-  beforeTransactionRollback(event: TransactionRollbackEvent): void {
-    const qr = event.queryRunner;
-    const depth = depthOf(qr);
-    const list = this.pending.get(qr);
-    if (!list) return;
-    if (depth <= 1) this.pending.delete(qr);
-    else this.pending.set(qr, list.filter((p) => p.depth < depth));
+    await this.unwritten.add(tx, this.row(actor, event, now));
   }
 
   /** Writes one event now, unsealed, in `tx`. */

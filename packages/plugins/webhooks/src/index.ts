@@ -99,7 +99,7 @@ export const webhooksPlugin = definePlugin({
   },
   register(env) {
     const { db, http, events, jobs, clock, config, logger, transaction } = env;
-    const recorder = new EventRecorder(db, jobs, transaction, clock);
+    const recorder = new EventRecorder(jobs, transaction, clock);
     events.subscribe((tx, actor, event) => recorder.record(tx, actor, event));
 
     const sequencer = new EventSequencer(db, transaction);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
-import type { JobRegistry } from '@doorman/core';
+import type { EntityManager } from 'typeorm';
+import { inTransaction, transactionBuffer, type JobRegistry } from '@doorman/core';
 import type { Actor, DomainEvent, TransactionRunner } from '@doorman/plugin-api';
 import { deliverIntent } from './jobs.ts';
 import { bumpSubjectCounters, marks, sqlTime } from './sql.ts';
@@ -12,68 +12,36 @@ interface PendingEvent {
   orgId: string | null;
   connectionId: string | null;
   occurredAt: Date;
-  /** Transaction depth at publish time: a rolled-back savepoint drops what it published. */
-  depth: number;
 }
 
-const depthOf = (qr: QueryRunner) => (qr as unknown as { transactionDepth?: number }).transactionDepth ?? 1;
 const EVENT_COLUMNS = 'id, type, occurred_at, org_id, connection_id, subject_type, subject_id, subject_seq, actor_type, data';
 const DELIVERY_COLUMNS = 'id, endpoint_id, event_id, subject_key, subject_seq, kind, status, attempts, next_attempt_at, created_at, updated_at';
 
 /**
  * Records published domain events as webhook events, with their deliveries and job intents, in the
- * publisher's transaction (docs/webhooks.md). Written just before COMMIT (TypeORM's
- * beforeTransactionCommit), so one transaction costs one statement of each kind; a failure there
- * fails the commit, so no change commits without its events and their outbox intents.
+ * publisher's transaction (docs/webhooks.md). Written just before COMMIT (core's `transactionBuffer`,
+ * packages/core/src/commit-hooks.ts), so one transaction costs one statement of each kind; a failure
+ * there fails the commit, so no change commits without its events and their outbox intents. What a
+ * rolled-back savepoint published is dropped.
  */
-export class EventRecorder implements EntitySubscriberInterface {
-  private readonly pending = new WeakMap<QueryRunner, PendingEvent[]>();
+export class EventRecorder {
+  /** Flushed before COMMIT: every event the transaction published. */
+  private readonly unwritten = transactionBuffer<PendingEvent>((tx, published) => this.write(tx, published));
 
   constructor(
-    db: DataSource,
     private readonly jobs: JobRegistry,
     private readonly transaction: TransactionRunner,
     private readonly clock: { now(): Date },
-  ) {
-    db.subscribers.push(this);
-  }
+  ) {}
 
   /** The event bus subscriber. */
   async record(tx: EntityManager, actor: Actor, event: DomainEvent): Promise<void> {
     const mapped = mapDomainEvent(event);
     if (!mapped) return;
-    const item = { mapped, actor, orgId: event.orgId ?? null, connectionId: event.connectionId ?? null, occurredAt: this.clock.now(), depth: 1 };
-    const qr = tx.queryRunner;
-    if (!qr?.isTransactionActive) {
-      await this.transaction((own) => this.write(own, [item]));
-      return;
-    }
-    item.depth = depthOf(qr);
-    const list = this.pending.get(qr) ?? [];
-    list.push(item);
-    this.pending.set(qr, list);
-  }
-
-  async beforeTransactionCommit(event: TransactionCommitEvent): Promise<void> {
-    const qr = event.queryRunner;
-    const list = this.pending.get(qr);
-    if (!list?.length) return;
-    const depth = depthOf(qr);
-    if (depth > 1) {
-      for (const p of list) if (p.depth >= depth) p.depth = depth - 1;
-      return;
-    }
-    this.pending.delete(qr);
-    await this.write(qr.manager, list);
-  }
-
-  beforeTransactionRollback(event: TransactionRollbackEvent): void {
-    const qr = event.queryRunner;
-    const list = this.pending.get(qr);
-    if (!list) return;
-    const depth = depthOf(qr);
-    if (depth <= 1) this.pending.delete(qr);
-    else this.pending.set(qr, list.filter((p) => p.depth < depth));
+    const item = { mapped, actor, orgId: event.orgId ?? null, connectionId: event.connectionId ?? null, occurredAt: this.clock.now() };
+    // Outside a transaction: a transaction of its own, so the event, its deliveries and intents commit together.
+    if (!inTransaction(tx)) await this.transaction((own) => this.write(own, [item]));
+    else await this.unwritten.add(tx, item);
   }
 
   private async write(tx: EntityManager, published: PendingEvent[]): Promise<void> {
