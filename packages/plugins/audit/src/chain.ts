@@ -16,14 +16,33 @@ export const chainKeyOf = (orgId: string | null | undefined): string => (orgId ?
 /** The fields the hash covers (everything but `seq`, `chainSeq` and `hash`). */
 export type HashedFields = Omit<AuditEvent, 'seq' | 'hash' | 'chainSeq'>;
 
-/** JSON with object keys sorted at every depth: one byte sequence per value. */
+/**
+ * JSON with object keys sorted at every depth: one byte sequence per value. Every event is serialized
+ * this way three times (its MAC when written; the sealer's MAC check and chain hash), so it is written
+ * as plain loops without intermediate arrays; the bytes are those of the original map/filter/join form
+ * (test/units.test.ts compares them), which stored hashes and MACs depend on.
+ */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(value as object)
-    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      // Array.prototype.join writes a hole, and an item JSON cannot represent, as nothing.
+      if (i in value) out += (canonicalJson(value[i]) as string | undefined) ?? '';
+    }
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  for (const k of keys) {
+    const item = record[k];
+    if (item === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += `${JSON.stringify(k)}:${canonicalJson(item)}`;
+  }
+  return `${out}}`;
 }
 
 /** The causal links (docs/people-and-explain.md): set on events written since migration 1733030000000. */

@@ -40,6 +40,33 @@ describe('canonical serialization and hash', () => {
     expect(canonicalJson(input)).toBe(expected);
   });
 
+  it('canonicalJson writes the bytes of its first (map/filter/join) form, which stored hashes and MACs depend on', () => {
+    const reference = (value: unknown): string => {
+      if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+      if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+      const keys = Object.keys(value as object)
+        .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+        .sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${reference((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    };
+    const sparse = [1, , 3];
+    const odd = [sparse, [undefined, null, () => 1], { a: undefined, b: () => 1, c: [undefined] }, new Date(0), '', 0, -0, 1e21, 'ü\u2028"\\', { '': 1, 'a"b': { z: 1, a: [{}] } }];
+    for (const value of odd) expect(canonicalJson(value), String(value)).toBe(reference(value));
+    // Random JSON-shaped values, as events' changes and contexts are.
+    let seed = 26;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const gen = (depth: number): unknown => {
+      const r = rand();
+      if (depth > 3 || r < 0.3) return [null, true, false, 1.5, -7, 'x', 'Ö"\n', undefined][Math.floor(rand() * 8)];
+      if (r < 0.6) return Array.from({ length: Math.floor(rand() * 4) }, () => gen(depth + 1));
+      return Object.fromEntries(Array.from({ length: Math.floor(rand() * 5) }, () => [['b', 'a', 'B', 'é', '10', '9', 'k"'][Math.floor(rand() * 7)]!, gen(depth + 1)]));
+    };
+    for (let i = 0; i < 500; i++) {
+      const value = gen(0);
+      expect(canonicalJson(value)).toBe(reference(value));
+    }
+  });
+
   const base: HashedFields = {
     id: '00000000-0000-4000-8000-000000000000',
     occurredAt: new Date('2025-01-01T00:00:00.000Z'),
