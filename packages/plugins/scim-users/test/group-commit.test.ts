@@ -153,6 +153,28 @@ describe('group commit of SCIM writes', () => {
     }
   });
 
+  it('simple members changing different columns: one UPDATE per set of columns, each row its own values', async () => {
+    const [p1, p2, d1] = await Promise.all([0, 1, 2].map(async (i) => (await store.create(asB(), { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `sets${i}@initech.test`, active: true })).id as string));
+    const spy = vi.spyOn(MysqlQueryRunner.prototype, 'query');
+    let statements: string[];
+    try {
+      await Promise.all([
+        store.patch(asB(), p1!, replace('displayName', 'Sets One')),
+        store.patch(asB(), d1!, replace('active', false)),
+        store.patch(asB(), p2!, replace('displayName', 'Sets Two')),
+      ]);
+      statements = spy.mock.calls.map(([sql]) => String(sql));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(groups.at(-1)).toBe(3);
+    expect(statements.filter((s) => /^UPDATE `?connection_users`? /.test(s))).toHaveLength(2);
+    expect((await store.get(asB(), p1!)).resource).toMatchObject({ displayName: 'Sets One', active: true });
+    expect((await store.get(asB(), p2!)).resource).toMatchObject({ displayName: 'Sets Two', active: true });
+    expect((await store.get(asB(), d1!)).resource).toMatchObject({ active: false });
+    expect((await store.get(asB(), d1!)).resource.displayName).toBeUndefined();
+  });
+
   it('records each deactivation of a group with its own job intent and audit event, in the one transaction', async () => {
     const targets = [ids[2]!, ids[3]!];
     await Promise.all(targets.map((id) => store.patch(asA(), id, replace('active', false))));
