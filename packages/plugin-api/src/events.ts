@@ -20,15 +20,22 @@ export interface Actor {
 
 export const SYSTEM_ACTOR: Actor = { type: 'system', id: null, requestId: null };
 
-/** A provisioning change, published inside the transaction that made it. */
-export interface DomainEvent {
-  /** Dotted action name, e.g. `user.created`, `member.role_changed`. */
-  action: string;
+/** Changed fields, before and after. Never secrets. */
+export type EventChanges = Record<string, { before?: unknown; after?: unknown }>;
+
+/** What an event is about (`{ type: 'user', id }`, `{ type: 'connection', id }`, …). */
+export interface EventTarget {
+  type: string;
+  id: string;
+}
+
+/** What a domain event carries besides its action name. */
+export interface EventPayload {
   orgId?: string | null;
   connectionId?: string | null;
-  target?: { type: string; id: string } | null;
+  target?: EventTarget | null;
   /** Changed fields, before and after. Never secrets. */
-  changes?: Record<string, { before?: unknown; after?: unknown }> | null;
+  changes?: EventChanges | null;
   /** The audit event id, when the publisher must name it as another event's or job's cause (else generated). */
   id?: string;
   /**
@@ -40,15 +47,53 @@ export interface DomainEvent {
   cause?: string | null;
 }
 
-export type EventSubscriber = (tx: Transaction, actor: Actor, event: DomainEvent) => Promise<void>;
+/** A provisioning change, published inside the transaction that made it. */
+export interface DomainEvent<A extends string = string> extends EventPayload {
+  /** Dotted action name, e.g. `user.created`, `member.role_changed` (the catalog: event-catalog.ts). */
+  action: A;
+}
+
+// Type-only brand: an event is published only as its definition built it, so no action is spelt by hand.
+declare const defined: unique symbol;
+
+/** A domain event built by its definition (`userCreated({ ... })`): what `publish` accepts. */
+export type PublishedEvent<A extends string = string, P extends EventPayload = EventPayload> = DomainEvent<A> & P & { readonly [defined]: true };
+
+/**
+ * A domain event's definition (docs/architecture.md "Events"): its action name, typed as a literal,
+ * and the payload it carries. Calling it builds the event to publish; `events.on` subscribes to it.
+ */
+export interface EventDefinition<A extends string = string, P extends EventPayload = EventPayload> {
+  (payload: P): PublishedEvent<A, P>;
+  readonly action: A;
+}
+
+/** Defines a domain event: `export const userCreated = defineEvent<'user.created', ScimUserPayload>('user.created')`. */
+export function defineEvent<const A extends string, P extends EventPayload = EventPayload>(action: A): EventDefinition<A, P> {
+  const build = (payload: P) => ({ ...payload, action }) as PublishedEvent<A, P>;
+  return Object.assign(build, { action });
+}
+
+export type AnyEventDefinition = EventDefinition<string, any>;
+
+/** The event a subscriber to `D` (one definition or a union of them) receives. */
+export type EventOf<D extends AnyEventDefinition> = D extends EventDefinition<infer A, infer P> ? DomainEvent<A> & P : never;
+
+export type EventHandler<E extends DomainEvent = DomainEvent> = (tx: Transaction, actor: Actor, event: E) => Promise<void>;
+
+/** Subscribes to every event (audit, webhooks). */
+export type EventSubscriber = EventHandler<DomainEvent>;
 
 /**
  * In-transaction domain events (the runtime's EventBus): subscribers run inside the publisher's
- * transaction, so what they write commits or rolls back with the change.
+ * transaction, in the order they subscribed, so what they write commits or rolls back with the change.
  */
 export interface MinimalEvents {
+  /** Every event, whatever its action (audit, webhooks). */
   subscribe(subscriber: EventSubscriber): void;
-  publish(tx: Transaction, actor: Actor, ...events: DomainEvent[]): Promise<void>;
+  /** The events of these definitions only, typed: `events.on([userDeleted, userDeactivated], handler)`. */
+  on<const D extends AnyEventDefinition>(events: D | readonly D[], handler: EventHandler<EventOf<D>>): void;
+  publish(tx: Transaction, actor: Actor, ...events: PublishedEvent[]): Promise<void>;
 }
 
 /** The runtime's event bus (packages/core/src/events.ts), or the minimal interface above. */

@@ -8,3 +8,4 @@ export * from './plugin.ts';
 export * from './events.ts';
 export * from './jobs.ts';
 export * from './refs.ts';
+export * from './event-catalog.ts';

@@ -6,7 +6,13 @@ import { openTestDataSource } from '@doorman/model/testing';
 import { buildGateway, type Gateway } from '../gateway.ts';
 import { parseGatewayConfig } from '../config.ts';
 import { loggerOptions } from '../logging.ts';
-import type { AnyPluginDefinition } from '@doorman/plugin-api';
+import { defineEvent, type AnyPluginDefinition, type DomainEvent, type PublishedEvent } from '@doorman/plugin-api';
+
+/**
+ * An event of any action name, as its definition would build it: for tests of the bus, the audit
+ * writer or webhooks that publish generic events (producers use the catalog's definitions).
+ */
+export const testEvent = ({ action, ...payload }: DomainEvent): PublishedEvent => defineEvent(action)(payload);
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789abcdef';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { In, type EntityManager } from 'typeorm';
 import { connectionOrgIds, isDuplicateKeyError, isUuid, ownerOrgIds, scopeAllows, type EventBus, type HttpSurface } from '@doorman/core';
-import { defineError, InputError, NotFoundError, type Actor, type TransactionRunner } from '@doorman/plugin-api';
+import { connectionCreated, connectionDeleted, connectionDomainAdded, connectionDomainRemoved, connectionDomainVerified, connectionUpdated, defineError, InputError, NotFoundError, type Actor, type TransactionRunner } from '@doorman/plugin-api';
 import { ConnectionDomainEntity, ConnectionOrgEntity, SsoConnectionEntity, type DeprovisioningScope, type SsoConnection } from '@doorman/model';
 import { missingSsoSettings, publicConnection } from './connections.ts';
 import { findOrg } from './lookup.ts';
@@ -75,13 +75,12 @@ export function registerConnectionRoutes(http: HttpSurface, transaction: Transac
         if (domains.length) {
           await tx.getRepository(ConnectionDomainEntity).insert(domains.map((domain) => ({ id: randomUUID(), connectionId: connection.id, domain, verified: false, createdAt: new Date() })));
         }
-        await events.publish(tx, actorOf(ctx), {
-          action: 'connection.created',
+        await events.publish(tx, actorOf(ctx), connectionCreated({
           orgId: connection.defaultOrgId,
           connectionId: connection.id,
           target: { type: 'connection', id: connection.id },
           changes: { name: { after: connection.name }, type: { after: connection.type }, orgIds: { after: orgs.map((o) => o.id) }, jitEnabled: { after: connection.jitEnabled }, scimEnabled: { after: connection.scimEnabled } },
-        });
+        }));
         return connectionView(tx, connection);
       });
       ctx.status = 201;
@@ -154,7 +153,7 @@ export function registerConnectionRoutes(http: HttpSurface, transaction: Transac
           void createdAt;
           void updatedAt;
           await tx.getRepository(SsoConnectionEntity).update({ id }, columns);
-          await events.publish(tx, actorOf(ctx), { action: 'connection.updated', orgId: next.defaultOrgId, connectionId: id, target: { type: 'connection', id }, changes });
+          await events.publish(tx, actorOf(ctx), connectionUpdated({ orgId: next.defaultOrgId, connectionId: id, target: { type: 'connection', id }, changes }));
         }
         return connectionView(tx, await findConnection(tx, current.id));
       });
@@ -172,7 +171,7 @@ export function registerConnectionRoutes(http: HttpSurface, transaction: Transac
         await tx.getRepository(ConnectionDomainEntity).delete({ connectionId: connection.id });
         await tx.getRepository(ConnectionOrgEntity).delete({ connectionId: connection.id });
         await tx.getRepository(SsoConnectionEntity).delete({ id: connection.id });
-        await events.publish(tx, actorOf(ctx), { action: 'connection.deleted', orgId: connection.defaultOrgId, connectionId: connection.id, target: { type: 'connection', id: connection.id }, changes: { name: { before: connection.name } } });
+        await events.publish(tx, actorOf(ctx), connectionDeleted({ orgId: connection.defaultOrgId, connectionId: connection.id, target: { type: 'connection', id: connection.id }, changes: { name: { before: connection.name } } }));
       });
       ctx.status = 204;
     },
@@ -194,7 +193,7 @@ export function registerConnectionRoutes(http: HttpSurface, transaction: Transac
           if (isDuplicateKeyError(err)) throw new DomainExists(`domain '${body.domain}' is already on this connection`, { field: 'domain' });
           throw err;
         }
-        await events.publish(tx, actorOf(ctx), { action: 'connection.domain_added', orgId: connection.defaultOrgId, connectionId: connection.id, target: { type: 'domain', id: domain.domain }, changes: { verified: { after: domain.verified } } });
+        await events.publish(tx, actorOf(ctx), connectionDomainAdded({ orgId: connection.defaultOrgId, connectionId: connection.id, target: { type: 'domain', id: domain.domain }, changes: { verified: { after: domain.verified } } }));
         return domain;
       });
       ctx.status = 201;
@@ -214,7 +213,7 @@ export function registerConnectionRoutes(http: HttpSurface, transaction: Transac
         if (!domain) throw new NotFoundError(`domain '${ctx.params.domain}' is not on this connection`, { field: 'domain' });
         if (!domain.verified) {
           await repo.update({ id: domain.id }, { verified: true });
-          await events.publish(tx, actorOf(ctx), { action: 'connection.domain_verified', orgId: connection.defaultOrgId, connectionId: connection.id, target: { type: 'domain', id: domain.domain }, changes: { verified: { before: false, after: true } } });
+          await events.publish(tx, actorOf(ctx), connectionDomainVerified({ orgId: connection.defaultOrgId, connectionId: connection.id, target: { type: 'domain', id: domain.domain }, changes: { verified: { before: false, after: true } } }));
         }
         return { ...domain, verified: true };
       });
@@ -231,7 +230,7 @@ export function registerConnectionRoutes(http: HttpSurface, transaction: Transac
         const connection = await findConnection(tx, ctx.params.connectionId!);
         const result = await tx.getRepository(ConnectionDomainEntity).delete({ connectionId: connection.id, domain: ctx.params.domain!.toLowerCase() });
         if (!result.affected) throw new NotFoundError(`domain '${ctx.params.domain}' is not on this connection`, { field: 'domain' });
-        await events.publish(tx, actorOf(ctx), { action: 'connection.domain_removed', orgId: connection.defaultOrgId, connectionId: connection.id, target: { type: 'domain', id: ctx.params.domain!.toLowerCase() } });
+        await events.publish(tx, actorOf(ctx), connectionDomainRemoved({ orgId: connection.defaultOrgId, connectionId: connection.id, target: { type: 'domain', id: ctx.params.domain!.toLowerCase() } }));
       });
       ctx.status = 204;
     },

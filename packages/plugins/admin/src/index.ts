@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { In } from 'typeorm';
 import { isDuplicateKeyError, isUuid, ownerOrgIds } from '@doorman/core';
-import { coreServices, defineError, definePlugin, NotFoundError, type Actor, type CliCommand } from '@doorman/plugin-api';
+import { coreServices, defineError, definePlugin, NotFoundError, orgCreated, orgUpdated, teamCreated, teamRenamed, type Actor, type CliCommand } from '@doorman/plugin-api';
 import { OrganizationEntity, OrgMembershipEntity, TeamEntity, TeamMembershipEntity, UserEntity, type Organization } from '@doorman/model';
 import { createOrgBody, createTeamBody, listQuery, renameTeamBody, updateOrgBody } from './schemas.ts';
 import { registerConnectionRoutes } from './connection-routes.ts';
@@ -103,7 +103,7 @@ export const adminPlugin = definePlugin({
             if (isDuplicateKeyError(err)) throw new OrgExists(`organization '${body.name}' already exists`, { field: 'name' });
             throw err;
           }
-          await events.publish(tx, actorOf(ctx), { action: 'org.created', orgId: org.id, target: { type: 'org', id: org.id }, changes: { name: { after: org.name } } });
+          await events.publish(tx, actorOf(ctx), orgCreated({ orgId: org.id, target: { type: 'org', id: org.id }, changes: { name: { after: org.name } } }));
           return tx.getRepository(OrganizationEntity).findOneByOrFail({ id: org.id });
         });
         ctx.status = 201;
@@ -150,7 +150,7 @@ export const adminPlugin = definePlugin({
           }
           if (Object.keys(changes).length) {
             await tx.getRepository(OrganizationEntity).update({ id: org.id }, { ...body });
-            await events.publish(tx, actorOf(ctx), { action: 'org.updated', orgId: org.id, target: { type: 'org', id: org.id }, changes });
+            await events.publish(tx, actorOf(ctx), orgUpdated({ orgId: org.id, target: { type: 'org', id: org.id }, changes }));
           }
           return tx.getRepository(OrganizationEntity).findOneByOrFail({ id: org.id });
         });
@@ -173,7 +173,7 @@ export const adminPlugin = definePlugin({
             if (isDuplicateKeyError(err)) throw new TeamExists(`team '${body.name}' already exists in '${org.name}'`, { field: 'name' });
             throw err;
           }
-          await events.publish(tx, actorOf(ctx), { action: 'team.created', orgId: org.id, target: { type: 'team', id: team.id }, changes: { name: { after: team.name } } });
+          await events.publish(tx, actorOf(ctx), teamCreated({ orgId: org.id, target: { type: 'team', id: team.id }, changes: { name: { after: team.name } } }));
           return team;
         });
         ctx.status = 201;
@@ -202,7 +202,7 @@ export const adminPlugin = definePlugin({
             if (isDuplicateKeyError(err)) throw new TeamExists(`team '${body.name}' already exists in '${org.name}'`, { field: 'name' });
             throw err;
           }
-          await events.publish(tx, actorOf(ctx), { action: 'team.renamed', orgId: org.id, target: { type: 'team', id: team.id }, changes: { name: { before: team.name, after: body.name } } });
+          await events.publish(tx, actorOf(ctx), teamRenamed({ orgId: org.id, target: { type: 'team', id: team.id }, changes: { name: { before: team.name, after: body.name } } }));
           return repo.findOneByOrFail({ id: team.id });
         }),
     });

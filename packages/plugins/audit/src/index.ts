@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError, resolveFilterRef } from '@doorman/core';
-import { auditSettingsRef, coreServices, definePlugin, InputError, SYSTEM_ACTOR } from '@doorman/plugin-api';
+import { auditPurged, auditSettingsRef, coreServices, definePlugin, InputError, SYSTEM_ACTOR } from '@doorman/plugin-api';
 import { checkpointSchema, CheckpointKeyInvalid, createCheckpoint, parseSigningKey, parseVerifyKey, verifyCheckpoint, writeCheckpointFile } from './checkpoint.ts';
 import { macKeyOf } from './mac.ts';
 import { auditConfigSchema } from './config.ts';
@@ -269,10 +269,9 @@ export const auditPlugin = definePlugin({
         if (result.deleted > 0) {
           // The purge itself is recorded, on the deployment chain.
           await env.transaction((tx) =>
-            writer.append(tx, SYSTEM_ACTOR, {
-              action: 'audit.purged',
+            writer.append(tx, SYSTEM_ACTOR, auditPurged({
               changes: { deleted: { after: result.deleted }, chains: { after: result.chains }, cutoff: { after: cutoff.toISOString() } },
-            }, clock.now()),
+            }), clock.now()),
           );
         }
         job.logger.info({ ...result, cutoff: cutoff.toISOString() }, 'audit retention purge done');

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { coreServices, definePlugin, InputError, type Actor } from '@doorman/core';
+import { coreServices, definePlugin, InputError, memberAdded, userCreated, type Actor } from '@doorman/core';
 import { OrgMembershipEntity, UserEntity, isMysql, type JsonDocument } from '@doorman/model';
-import type { TestGateway } from '@doorman/core/testing';
+import { testEvent, type TestGateway } from '@doorman/core/testing';
 import { chainKeyOf, hashEvent, sqlTime, type HashedFields } from '../src/chain.ts';
 import { ChainSealer } from '../src/sealer.ts';
 
@@ -40,8 +40,9 @@ export const producerPlugin = definePlugin({
         await events.publish(
           tx,
           actor,
-          { action: 'user.created', orgId: body.orgId, target: { type: 'user', id: userId }, changes: { email: { after: body.email } } },
-          { action: 'member.added', orgId: body.orgId, target: { type: 'user', id: userId }, changes: { role: { after: 'member' } } },
+          // Published without a connection (a generic producer): built from its action name.
+          testEvent({ action: userCreated.action, orgId: body.orgId, target: { type: 'user', id: userId }, changes: { email: { after: body.email } } }),
+          memberAdded({ orgId: body.orgId, target: { type: 'user', id: userId }, changes: { role: { after: 'member' } } }),
         );
         if (body.fail) throw new InputError('forced failure after publishing', { field: 'fail' });
         return { userId };
@@ -51,31 +52,31 @@ export const producerPlugin = definePlugin({
     http.admin.post('/producer/savepoint', async (ctx) => {
       const body = publishBody.parse(ctx.request.body);
       await transaction(async (tx) => {
-        await events.publish(tx, actorOf(ctx.state), { ...body, action: `${body.action}.outer` });
+        await events.publish(tx, actorOf(ctx.state), testEvent({ ...body, action: `${body.action}.outer` }));
         await tx
           .transaction(async (inner) => {
-            await events.publish(inner, actorOf(ctx.state), { ...body, action: `${body.action}.inner` });
+            await events.publish(inner, actorOf(ctx.state), testEvent({ ...body, action: `${body.action}.inner` }));
             throw new Error('roll back the savepoint');
           })
           .catch(() => undefined);
-        await tx.transaction((inner) => events.publish(inner, actorOf(ctx.state), { ...body, action: `${body.action}.released` }));
+        await tx.transaction((inner) => events.publish(inner, actorOf(ctx.state), testEvent({ ...body, action: `${body.action}.released` })));
       });
       ctx.status = 204;
     });
     // A producer publishing outside any transaction still gets its event.
     http.admin.post('/producer/untransacted', async (ctx) => {
       const body = publishBody.parse(ctx.request.body);
-      await events.publish(db.manager, actorOf(ctx.state), body);
+      await events.publish(db.manager, actorOf(ctx.state), testEvent(body));
       ctx.status = 204;
     });
     http.admin.post('/producer/pair', async (ctx) => {
       const body = z.object({ first: z.string(), second: z.string() }).parse(ctx.request.body);
-      await transaction((tx) => events.publish(tx, actorOf(ctx.state), { action: 'member.added', orgId: body.first }, { action: 'member.added', orgId: body.second }));
+      await transaction((tx) => events.publish(tx, actorOf(ctx.state), memberAdded({ orgId: body.first }), memberAdded({ orgId: body.second })));
       ctx.status = 204;
     });
     http.admin.post('/producer/events', async (ctx) => {
       const body = publishBody.parse(ctx.request.body);
-      await transaction((tx) => events.publish(tx, actorOf(ctx.state), body));
+      await transaction((tx) => events.publish(tx, actorOf(ctx.state), testEvent(body)));
       ctx.status = 204;
     });
   },

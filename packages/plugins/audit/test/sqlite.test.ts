@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { createTransactionRunner, EventBus, type Actor } from '@doorman/core';
+import { testEvent } from '@doorman/core/testing';
 import { AuditEventEntity, createDataSource } from '@doorman/model';
 import { verifyChain } from '../src/chain.ts';
 import { ChainSealer } from '../src/sealer.ts';
@@ -27,15 +28,15 @@ describe('on SQLite', () => {
     let now = new Date('2024-01-01T00:00:00Z');
     bus.subscribe((tx, a, e) => writer.record(tx, a, e, now));
 
-    for (let i = 0; i < 5; i++) await transaction((tx) => bus.publish(tx, actor, { action: 'user.updated', orgId: 'o1', target: { type: 'user', id: `u${i}` } }));
+    for (let i = 0; i < 5; i++) await transaction((tx) => bus.publish(tx, actor, testEvent({ action: 'user.updated', orgId: 'o1', target: { type: 'user', id: `u${i}` } })));
     await expect(
       transaction(async (tx) => {
-        await bus.publish(tx, actor, { action: 'user.deleted', orgId: 'o1' });
+        await bus.publish(tx, actor, testEvent({ action: 'user.deleted', orgId: 'o1' }));
         throw new Error('rolled back');
       }),
     ).rejects.toThrow('rolled back');
     now = new Date();
-    for (let i = 0; i < 3; i++) await transaction((tx) => bus.publish(tx, actor, { action: 'member.added', orgId: 'o1', changes: { role: { after: 'member' } } }));
+    for (let i = 0; i < 3; i++) await transaction((tx) => bus.publish(tx, actor, testEvent({ action: 'member.added', orgId: 'o1', changes: { role: { after: 'member' } } })));
 
     expect(await ds.getRepository(AuditEventEntity).count()).toBe(8);
     expect(await verifyChain(ds, 'o1')).toMatchObject({ ok: true, checked: 0, unsealed: 8 });
@@ -54,7 +55,7 @@ describe('on SQLite', () => {
 
     expect(await purgeExpired(ds, transaction, new Date('2024-06-01T00:00:00Z'), 2)).toMatchObject({ deleted: 5, chains: 1 });
     expect(await verifyChain(ds, 'o1')).toMatchObject({ ok: true, checked: 3 });
-    await transaction((tx) => bus.publish(tx, actor, { action: 'user.created', orgId: 'o1' }));
+    await transaction((tx) => bus.publish(tx, actor, testEvent({ action: 'user.created', orgId: 'o1' })));
     expect(await sealer.sealChain('o1')).toBe(1);
     expect(await verifyChain(ds, 'o1')).toMatchObject({ ok: true, checked: 4, lastChainSeq: 9 });
     await ds.query("UPDATE audit_events SET action = 'member.removed' WHERE seq = (SELECT MAX(seq) FROM audit_events)");

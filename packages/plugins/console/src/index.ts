@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { hashSecret, jsonBodyMiddleware, verifyAdminToken } from '@doorman/core';
-import { adminSessionAuthRef, coreServices, defineError, definePlugin, InputError, optionalRef, ssoIdentityRef } from '@doorman/plugin-api';
+import { adminSessionAuthRef, consoleSignedIn, consoleSignedOut, coreServices, defineError, definePlugin, InputError, optionalRef, ssoIdentityRef } from '@doorman/plugin-api';
 import { consoleAssets, CONSOLE_PATH, findAssetsDir } from './assets.ts';
 import { configSchema } from './config.ts';
 import { ConsoleSessions, type ValidSession } from './sessions.ts';
@@ -91,7 +91,7 @@ export const consolePlugin = definePlugin({
       if (!tokenId) throw new AdminTokenInvalid('this admin token is not valid (unknown or revoked)', { field: 'token' });
       const { setCookie, session } = await sessions.open(tokenId);
       const actor = { type: 'admin_token' as const, id: tokenId, requestId: ctx.state.requestId ?? null };
-      await transaction((tx) => events.publish(tx, actor, { action: 'console.signed_in', target: { type: 'admin_token', id: tokenId } }));
+      await transaction((tx) => events.publish(tx, actor, consoleSignedIn({ target: { type: 'admin_token', id: tokenId } })));
       ctx.append('Set-Cookie', setCookie);
       await respond(ctx, session, 201);
     });
@@ -103,10 +103,10 @@ export const consolePlugin = definePlugin({
       const cleared = await sessions.close(ctx);
       if (auth?.kind === 'owner') {
         const actor = { type: 'sso_user' as const, id: auth.userId, requestId: ctx.state.requestId ?? null };
-        await transaction((tx) => events.publish(tx, actor, { action: 'console.signed_out', target: { type: 'user', id: auth.userId } }));
+        await transaction((tx) => events.publish(tx, actor, consoleSignedOut({ target: { type: 'user', id: auth.userId } })));
       } else if (auth) {
         const actor = { type: 'admin_token' as const, id: auth.tokenId, requestId: ctx.state.requestId ?? null };
-        await transaction((tx) => events.publish(tx, actor, { action: 'console.signed_out', target: { type: 'admin_token', id: auth.tokenId } }));
+        await transaction((tx) => events.publish(tx, actor, consoleSignedOut({ target: { type: 'admin_token', id: auth.tokenId } })));
       }
       ctx.append('Set-Cookie', cleared);
       ctx.status = 204;

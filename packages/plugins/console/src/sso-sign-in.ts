@@ -7,7 +7,7 @@
  * `ssoIdentityRef`.
  */
 import type { Context } from 'koa';
-import { AuthenticationError, defineError, InputError, type Database, type Events, type GatewaySettings, type PluginHttp, type SsoIdentityService, type TransactionRunner } from '@doorman/plugin-api';
+import { AuthenticationError, consoleSignedIn, consoleSignInDenied, defineError, InputError, type Database, type Events, type GatewaySettings, type PluginHttp, type SsoIdentityService, type TransactionRunner } from '@doorman/plugin-api';
 
 /** What SSO sign-in needs of the console plugin's services. */
 type SsoEnv = { db: Database; gateway: GatewaySettings; transaction: TransactionRunner; events: Events; sso: () => SsoIdentityService | undefined };
@@ -62,12 +62,12 @@ export function registerSsoSignIn(env: SsoEnv, r: PluginHttp['public'], sessions
     const orgIds = await sessions.ownedOrgs(signedIn.userId);
     const actor = { type: 'sso_user' as const, id: signedIn.userId, requestId: ctx.state.requestId ?? null };
     if (!orgIds.length) {
-      await env.transaction((tx) => env.events.publish(tx, actor, { action: 'console.sign_in_denied', connectionId: signedIn.connectionId, target: { type: 'user', id: signedIn.userId }, context: { reason: 'not_an_owner' } }));
+      await env.transaction((tx) => env.events.publish(tx, actor, consoleSignInDenied({ connectionId: signedIn.connectionId, target: { type: 'user', id: signedIn.userId }, context: { reason: 'not_an_owner' } })));
       throw new NotAnOwner('the console is for organization owners: you do not own an organization here');
     }
     const { setCookie, session } = await sessions.open(null, { userId: signedIn.userId, ssoSessionId: signedIn.sessionId, orgIds });
     await env.transaction((tx) =>
-      env.events.publish(tx, actor, { action: 'console.signed_in', connectionId: signedIn.connectionId, target: { type: 'user', id: signedIn.userId }, context: { organizations: orgIds } }),
+      env.events.publish(tx, actor, consoleSignedIn({ connectionId: signedIn.connectionId, target: { type: 'user', id: signedIn.userId }, context: { organizations: orgIds } })),
     );
     ctx.append('Set-Cookie', setCookie);
     await respond(ctx, session, 201);

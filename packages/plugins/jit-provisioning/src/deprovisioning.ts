@@ -12,7 +12,7 @@
  */
 import type { EntityManager } from 'typeorm';
 import { type EventBus } from '@doorman/core';
-import { SYSTEM_ACTOR, type Actor, type DomainEvent, type SsoSessionService } from '@doorman/plugin-api';
+import { connectionDeleted, ssoSessionsEnded, SYSTEM_ACTOR, userCreated, userDeactivated, userDeleted, userLinked, userReactivated, type Actor, type SsoSessionService } from '@doorman/plugin-api';
 import { isMysql, SsoSessionEntity } from '@doorman/model';
 
 /** `YYYY-MM-DD HH:MM:SS.mmm` UTC: how both dialects store DATETIME(3) (better-sqlite3 binds no Date). */
@@ -83,12 +83,11 @@ export async function recordDeprovisioning(
     .execute();
   const sessionsEnded = result.affected ?? 0;
   if (sessionsEnded > 0) {
-    await events.publish(tx, request.actor ?? SYSTEM_ACTOR, {
-      action: 'sso.sessions_ended',
+    await events.publish(tx, request.actor ?? SYSTEM_ACTOR, ssoSessionsEnded({
       connectionId,
       target: { type: 'user', id: userId },
       changes: { sessions: { after: sessionsEnded }, reason: { after: reason }, scope: { after: orgWide ? 'organization' : 'connection' } },
-    });
+    }));
   }
   return { sessionsEnded };
 }
@@ -99,39 +98,39 @@ export async function clearDeprovisioning(tx: EntityManager, userId: string, con
 }
 
 /**
- * The domain events of SCIM Users that change whether a person may hold a session (published by
- * scim-users in the transaction that made the change; this plugin never imports it).
+ * Subscribes to the domain events that change whether a person may hold a session: SCIM Users'
+ * (published by scim-users in the transaction that made the change; this plugin never imports it,
+ * the definitions are the contract's) and a connection's deletion (admin).
  */
-export function deprovisioningSubscriber(events: EventBus, now: () => Date) {
-  return async (tx: EntityManager, actor: Actor, event: DomainEvent): Promise<void> => {
-    const userId = event.target?.type === 'user' ? event.target.id : null;
+export function subscribeDeprovisioning(events: EventBus, now: () => Date): void {
+  events.on(connectionDeleted, async (tx, _actor, event) => {
+    await tx.query('DELETE FROM sso_deprovisionings WHERE connection_id = ?', [event.connectionId]);
+  });
+  events.on([userDeactivated, userDeleted, userReactivated, userCreated, userLinked], async (tx, actor, event) => {
+    const userId = event.target.type === 'user' ? event.target.id : null;
     const connectionId = event.connectionId;
-    if (event.action === 'connection.deleted' && connectionId) {
-      await tx.query('DELETE FROM sso_deprovisionings WHERE connection_id = ?', [connectionId]);
-      return;
-    }
     if (!userId || !connectionId) return;
     // Sessions ended here follow from the SCIM event (docs/people-and-explain.md, "Causal links").
     const by: Actor = event.id ? { ...actor, cause: event.id } : actor;
     switch (event.action) {
-      case 'user.deactivated':
+      case userDeactivated.action:
         await recordDeprovisioning(tx, events, { userId, connectionId, reason: 'inactive', now: now(), actor: by });
         return;
-      case 'user.deleted':
+      case userDeleted.action:
         await recordDeprovisioning(tx, events, { userId, connectionId, reason: 'deleted', now: now(), actor: by });
         return;
-      case 'user.reactivated':
+      case userReactivated.action:
         await clearDeprovisioning(tx, userId, connectionId);
         return;
-      case 'user.created':
-      case 'user.linked':
+      case userCreated.action:
+      case userLinked.action:
         // Created (or linked) inactive: deprovisioned from the start; active: any earlier row of this connection goes.
         if (event.changes?.active?.after === false) await recordDeprovisioning(tx, events, { userId, connectionId, reason: 'inactive', now: now(), actor: by });
         else await clearDeprovisioning(tx, userId, connectionId);
         return;
       default:
     }
-  };
+  });
 }
 
 /** What the role-mapping sync calls for each inactive SCIM user (through `ssoSessionServiceRef`). */
@@ -148,11 +147,10 @@ export function ssoSessionService(events: EventBus, now: () => Date): SsoSession
         .execute();
       const sessionsEnded = result.affected ?? 0;
       // Audited even when nothing was open: the admin's action is the fact recorded.
-      await events.publish(tx, actor, {
-        action: 'sso.sessions_ended',
+      await events.publish(tx, actor, ssoSessionsEnded({
         target: { type: 'user', id: userId },
         changes: { sessions: { after: sessionsEnded }, reason: { after: 'admin' }, scope: { after: 'all' } },
-      });
+      }));
       return { sessionsEnded };
     },
   };

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConfigError } from '@doorman/core';
 import { definePlugin, ssoIdentityRef, ssoSessionServiceRef } from '@doorman/plugin-api';
 import { ssoIdentityService } from './identity.ts';
-import { deprovisioningSubscriber, ssoSessionService } from './deprovisioning.ts';
+import { ssoSessionService, subscribeDeprovisioning } from './deprovisioning.ts';
 import { configSchema } from './config.ts';
 import { jitDeps } from './deps.ts';
 import { registerRoutes } from './routes.ts';
@@ -28,7 +28,7 @@ export const jitProvisioningPlugin = definePlugin({
     registerRoutes(env, { store, sessionSecret });
     // Organization-wide deprovisioning (docs/org-wide-deprovisioning.md): in the SCIM change's transaction.
     const now = () => env.clock.now();
-    env.events.subscribe(deprovisioningSubscriber(env.events, now));
+    subscribeDeprovisioning(env.events, now);
     env.provider.provide(ssoSessionServiceRef, ssoSessionService(env.events, now));
     // Who is signed in, for the console's organization-owner sign-in (docs/console.md).
     env.provider.provide(ssoIdentityRef, ssoIdentityService(env, { sessionSecret, cookieName: env.config.cookieName }));

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { In } from 'typeorm';
-import { DoormanError, type Actor } from '@doorman/plugin-api';
+import { DoormanError, jitProvisioned, ssoSignedIn, ssoSignInDenied, type Actor } from '@doorman/plugin-api';
 import type { JitEnv } from './deps.ts';
 import {
   AccountEmailTaken,
@@ -115,21 +115,19 @@ async function signInTx(deps: Deps, tx: EntityManager, request: SignInRequest): 
 
   const target = { type: 'user', id: u.id };
   if (connection.jitEnabled && (firstTime || accountCreated)) {
-    await deps.events.publish(tx, actor, {
-      action: 'jit.provisioned',
+    await deps.events.publish(tx, actor, jitProvisioned({
       orgId: connection.defaultOrgId,
       connectionId: connection.id,
       target,
       changes: { accountCreated: { after: accountCreated }, firstTime: { after: firstTime }, membershipChanges: { after: changes } },
-    });
+    }));
   }
-  await deps.events.publish(tx, actor, {
-    action: 'sso.signed_in',
+  await deps.events.publish(tx, actor, ssoSignedIn({
     orgId: connection.defaultOrgId,
     connectionId: connection.id,
     target,
     changes: { protocol: { after: request.protocol }, sessionId: { after: sessionId }, expiresAt: { after: expiresAt.toISOString() } },
-  });
+  }));
   return { user: { id: u.id, email: u.email, username: u.username, fullName: u.fullName }, sessionId, expiresAt, firstTime, accountCreated };
 }
 
@@ -141,8 +139,7 @@ export async function recordDenial(
 ): Promise<void> {
   try {
     await deps.transaction((tx) =>
-      deps.events.publish(tx, { type: 'system', id: null, requestId: context.requestId }, {
-        action: 'sso.sign_in_denied',
+      deps.events.publish(tx, { type: 'system', id: null, requestId: context.requestId }, ssoSignInDenied({
         orgId: context.orgId,
         connectionId: context.connectionId,
         target: context.email ? { type: 'email', id: context.email } : null,
@@ -150,7 +147,7 @@ export async function recordDenial(
         // Why, for explain (docs/people-and-explain.md): the refusal as the person saw it, and the field it names
         // (e.g. dockerOrg: an organization the connection does not serve). Never the assertion.
         context: { reason: denial.reason, status: denial.error.status, field: denial.error.field ?? null, detail: denial.error.message.replace(/ TraceID: \S+$/, '') },
-      }),
+      })),
     );
   } catch (err) {
     // The refusal itself stands; losing its event is logged, not turned into a 500.

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { isDuplicateKeyError, type EventBus } from '@doorman/core';
-import { defineError, type Actor, type DomainEvent } from '@doorman/plugin-api';
+import { defineError, memberAdded, memberRemoved, memberRoleChanged, teamCreated, teamMemberAdded, teamMemberRemoved, type Actor, type PublishedEvent } from '@doorman/plugin-api';
 import { grantViaOf, type OrgRole } from '@doorman/model';
 import type { MappingDecision, MappingFlow, MembershipChange } from './policy.ts';
 import type { MappingState } from './state.ts';
@@ -98,7 +98,7 @@ export async function applyChanges(ctx: ApplyContext, state: MappingState, decis
   const created = new Map<string, string>();
   const user = { type: 'user', id: userId };
   let current: MembershipChange | undefined;
-  const publish = (event: DomainEvent) => events.publish(tx, actor, { connectionId, ...event, ...(ctx.context && current ? { context: ctx.context(current) } : {}) });
+  const publish = (event: PublishedEvent) => events.publish(tx, actor, { connectionId, ...event, ...(ctx.context && current ? { context: ctx.context(current) } : {}) });
   const orgMembershipOf = (orgId: string) => state.orgMemberships.find((m) => m.orgId === orgId);
 
   for (const [i, c] of decision.changes.entries()) {
@@ -123,20 +123,20 @@ export async function applyChanges(ctx: ApplyContext, state: MappingState, decis
           if (isDuplicateKeyError(err)) throw new ChangedConcurrently(`the user's membership in organization '${summary.org}' changed concurrently; retry`, { cause: err });
           throw err;
         }
-        await publish({ action: 'member.added', orgId: c.orgId, target: user, changes: { role: { after: c.role }, source: { after: flow } } });
+        await publish(memberAdded({ orgId: c.orgId, target: user, changes: { role: { after: c.role }, source: { after: flow } } }));
         done.push(summary);
         break;
       }
       case 'changeRole': {
         await tx.query('UPDATE org_memberships SET role = ?, updated_at = CURRENT_TIMESTAMP WHERE org_id = ? AND user_id = ?', [c.to, c.orgId, userId]);
-        await publish({ action: 'member.role_changed', orgId: c.orgId, target: user, changes: { role: { before: c.from, after: c.to } } });
+        await publish(memberRoleChanged({ orgId: c.orgId, target: user, changes: { role: { before: c.from, after: c.to } } }));
         done.push(summary);
         break;
       }
       case 'removeOrgMembership': {
         const m = orgMembershipOf(c.orgId)!;
         await tx.query('DELETE FROM org_memberships WHERE id = ?', [m.id]);
-        await publish({ action: 'member.removed', orgId: c.orgId, target: user, changes: { role: { before: m.role } } });
+        await publish(memberRemoved({ orgId: c.orgId, target: user, changes: { role: { before: m.role } } }));
         done.push(summary);
         break;
       }
@@ -144,7 +144,7 @@ export async function applyChanges(ctx: ApplyContext, state: MappingState, decis
         const team = await createOrFindTeam(ctx, c.orgId, c.name);
         created.set(teamKey(c.orgId, c.name), team.id);
         if (team.created) {
-          await publish({ action: 'team.created', orgId: c.orgId, target: { type: 'team', id: team.id }, changes: { name: { after: team.name } } });
+          await publish(teamCreated({ orgId: c.orgId, target: { type: 'team', id: team.id }, changes: { name: { after: team.name } } }));
           done.push({ ...(summary as Extract<SummaryChange, { kind: 'createTeam' }>), teamId: team.id });
         }
         break;
@@ -169,12 +169,11 @@ export async function applyChanges(ctx: ApplyContext, state: MappingState, decis
           if (isDuplicateKeyError(err)) break;
           throw err;
         }
-        await publish({
-          action: 'team_member.added',
+        await publish(teamMemberAdded({
           orgId: c.orgId,
           target: user,
           changes: { team: { after: c.teamName }, teamId: { after: teamId }, grantedBy: { after: c.grantedBy } },
-        });
+        }));
         done.push({ ...(summary as Extract<SummaryChange, { kind: 'addTeamMembership' }>), teamId });
         break;
       }
@@ -209,7 +208,7 @@ export async function applyChanges(ctx: ApplyContext, state: MappingState, decis
         if (!removed.length) break;
         await tx.query(`DELETE FROM team_memberships WHERE id IN (${placeholders(removed.length)})`, removed.map((t) => t.id));
         const team = (summary as Extract<SummaryChange, { kind: 'removeTeamMembership' }>).team;
-        await publish({ action: 'team_member.removed', orgId: c.orgId, target: user, changes: { team: { before: team }, teamId: { before: c.teamId } } });
+        await publish(teamMemberRemoved({ orgId: c.orgId, target: user, changes: { team: { before: team }, teamId: { before: c.teamId } } }));
         done.push(summary);
         break;
       }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { definePlugin, roleMappingServiceRef } from '@doorman/plugin-api';
+import { connectionUpdated, definePlugin, roleMappingServiceRef } from '@doorman/plugin-api';
 import { roleMappingDeps } from './deps.ts';
 import { CLI_COMMANDS, registerAdminRoutes } from './http.ts';
 import { registerRuleRoutes, RULE_CLI_COMMANDS } from './rules-http.ts';
@@ -82,8 +82,7 @@ export const roleMappingPlugin = definePlugin({
 
     // A new default org or team changes what every user of the connection should hold: sync, in
     // the transaction that made the change (the job exists iff the change committed).
-    env.events.subscribe(async (tx, _actor, event) => {
-      if (event.action !== 'connection.updated') return;
+    env.events.on(connectionUpdated, async (tx, _actor, event) => {
       const changes = event.changes ?? {};
       const changed = DEFAULTS_CHANGED.some((k) => k in changes && changes[k]?.before !== changes[k]?.after);
       const connectionId = event.connectionId ?? (event.target?.type === 'connection' ? event.target.id : null);

@@ -16,7 +16,7 @@
  */
 import type { EntityManager } from 'typeorm';
 import type { EventBus } from '@doorman/core';
-import type { Actor, DomainEvent } from '@doorman/plugin-api';
+import { memberRemoved, teamMemberRemoved, type Actor, type PublishedEvent } from '@doorman/plugin-api';
 import type { SummaryChange } from './apply-changes.ts';
 import { lockOrgsAndCount, lockUsersMemberships, type HeldMemberships, type OrgMembershipRow } from './state.ts';
 import { placeholders } from './union-read.ts';
@@ -60,7 +60,7 @@ export async function revokeConnectionMembershipsOf(tx: EntityManager, events: E
   const deleteGrants: string[] = [];
   const deleteTeams: string[] = [];
   const deleteOrgs: string[] = [];
-  const published: Array<{ actor: Actor; events: DomainEvent[] }> = [];
+  const published: Array<{ actor: Actor; events: PublishedEvent[] }> = [];
   requests.forEach((request, i) => {
     const of = held.get(request.userId);
     if (!of) return;
@@ -88,14 +88,14 @@ export async function revokeConnectionMembershipsOf(tx: EntityManager, events: E
     }
     // The events, one per membership, teams first, as a single person's revoke always wrote them.
     const user = { type: 'user', id: userId };
-    const list: DomainEvent[] = [];
+    const list: PublishedEvent[] = [];
     for (const t of mine.teams) {
       const name = t.teamName ?? t.teamId;
-      list.push({ action: 'team_member.removed', orgId: t.orgId, connectionId, target: user, changes: { team: { before: name }, teamId: { before: t.teamId } } });
+      list.push(teamMemberRemoved({ orgId: t.orgId, connectionId, target: user, changes: { team: { before: name }, teamId: { before: t.teamId } } }));
       summary.changes.push({ kind: 'removeTeamMembership', orgId: t.orgId, org: org(t.orgId), team: name, teamId: t.teamId });
     }
     for (const m of removeOrgs) {
-      list.push({ action: 'member.removed', orgId: m.orgId, connectionId, target: user, changes: { role: { before: m.role } } });
+      list.push(memberRemoved({ orgId: m.orgId, connectionId, target: user, changes: { role: { before: m.role } } }));
       summary.changes.push({ kind: 'removeOrgMembership', orgId: m.orgId, org: org(m.orgId), role: m.role });
     }
     deleteTeams.push(...mine.teams.map((t) => t.id));

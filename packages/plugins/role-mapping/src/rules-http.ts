@@ -5,7 +5,7 @@
  * the sync job (progress on the job dashboard).
  */
 import { z } from 'zod';
-import type { Actor, CliCommand } from '@doorman/plugin-api';
+import { groupRuleCreated, groupRuleDeleted, groupRulesBuiltinChanged, type Actor, type CliCommand } from '@doorman/plugin-api';
 import type { RoleMappingEnv } from './deps.ts';
 import { GroupMappingRuleEntity, ORG_ROLES } from '@doorman/model';
 import {
@@ -48,6 +48,8 @@ export const rulePreviewBody = z
   })
   .refine((b) => b.org === undefined || exactlyOneGroup(b), { path: ['group'], message: GROUP_MESSAGE });
 
+/** The events a rule change publishes. */
+type RuleEvent = typeof groupRuleCreated | typeof groupRuleDeleted | typeof groupRulesBuiltinChanged;
 type RuleFields = { groupId?: string; groupExternalId?: string; groupName?: string; org?: string; team?: string; role?: string };
 const newRule = (b: RuleFields) => ({
   matchBy: b.groupId !== undefined ? ('id' as const) : b.groupExternalId !== undefined ? ('externalId' as const) : ('displayName' as const),
@@ -125,7 +127,7 @@ export function registerRuleRoutes(env: RoleMappingEnv, deps: Pick<ServiceDeps, 
   const actorOf = (ctx: { state: { actor?: Actor } }): Actor => ctx.state.actor!;
 
   /** Saves `change`, records the event and, when groups are concerned, the sync job for their people. */
-  const save = (ctx: { state: { actor?: Actor } }, connectionId: string, build: (tx: Parameters<Parameters<typeof env.transaction>[0]>[0]) => Promise<{ change: RuleChange; event: Record<string, { before?: unknown; after?: unknown }>; action: string }>) =>
+  const save = (ctx: { state: { actor?: Actor } }, connectionId: string, build: (tx: Parameters<Parameters<typeof env.transaction>[0]>[0]) => Promise<{ change: RuleChange; event: Record<string, { before?: unknown; after?: unknown }>; action: RuleEvent }>) =>
     env.transaction(async (tx) => {
       const { change, event, action } = await build(tx);
       const orgs = await servedOrgs(tx, connectionId);
@@ -137,7 +139,7 @@ export function registerRuleRoutes(env: RoleMappingEnv, deps: Pick<ServiceDeps, 
         await env.jobs.enqueue(tx, intent);
         jobId = intent.id;
       }
-      await env.events.publish(tx, actorOf(ctx), { action, connectionId, target: { type: 'connection', id: connectionId }, changes: { ...event, groupsConcerned: { after: concerned.length } } });
+      await env.events.publish(tx, actorOf(ctx), action({ connectionId, target: { type: 'connection', id: connectionId }, changes: { ...event, groupsConcerned: { after: concerned.length } } }));
       return { jobId, groupsConcerned: concerned.length };
     });
 
@@ -175,7 +177,7 @@ export function registerRuleRoutes(env: RoleMappingEnv, deps: Pick<ServiceDeps, 
         const { org: _org, ...rule } = created;
         void _org;
         await insertRule(tx, params.connectionId, rule);
-        return { change: { create: rule }, action: 'group_rule.created', event: { rule: { after: rule } } };
+        return { change: { create: rule }, action: groupRuleCreated, event: { rule: { after: rule } } };
       });
       return { rule: created!, ...result };
     },
@@ -192,7 +194,7 @@ export function registerRuleRoutes(env: RoleMappingEnv, deps: Pick<ServiceDeps, 
         await servedOrgs(tx, params.connectionId); // 404 for an unknown connection before an unknown rule
         const rule = await findRule(tx, params.connectionId, params.ruleId);
         await tx.getRepository(GroupMappingRuleEntity).delete({ id: rule.id });
-        return { change: { delete: rule }, action: 'group_rule.deleted', event: { rule: { before: rule } } };
+        return { change: { delete: rule }, action: groupRuleDeleted, event: { rule: { before: rule } } };
       });
       return { deleted: params.ruleId, ...result };
     },
@@ -210,7 +212,7 @@ export function registerRuleRoutes(env: RoleMappingEnv, deps: Pick<ServiceDeps, 
         await servedOrgs(tx, params.connectionId);
         const before = (await loadRuleSet(tx, params.connectionId)).builtinOrgTeam;
         await saveBuiltin(tx, params.connectionId, body.enabled, env.clock.now());
-        return { change: { builtinOrgTeam: body.enabled }, action: 'group_rules.builtin_changed', event: { builtinOrgTeam: { before, after: body.enabled } } };
+        return { change: { builtinOrgTeam: body.enabled }, action: groupRulesBuiltinChanged, event: { builtinOrgTeam: { before, after: body.enabled } } };
       });
       return { builtinOrgTeam: body.enabled, ...result };
     },

@@ -5,7 +5,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { MoreThan } from 'typeorm';
 import { isRetryableTransactionError, type EventBus, type JobRegistry } from '@doorman/core';
-import { defineError, isRefusal, SYSTEM_ACTOR, type JobContext, type SsoSessionService } from '@doorman/plugin-api';
+import { defineError, isRefusal, syncCompleted, SYSTEM_ACTOR, type JobContext, type SsoSessionService } from '@doorman/plugin-api';
 import { ConnectionUserEntity, isMysql, SsoConnectionEntity } from '@doorman/model';
 import type { GroupDirectory } from '@doorman/plugin-api';
 import { isMembershipChange } from './apply-changes.ts';
@@ -195,12 +195,11 @@ export function createSyncConnectionProcessor(deps: SyncDeps) {
         if (batch.length < deps.batchSize) break;
       }
       await deps.transaction((tx) =>
-        deps.events.publish(tx, actor, {
-          action: 'sync.completed',
+        deps.events.publish(tx, actor, syncCompleted({
           connectionId,
           target: { type: 'connection', id: connectionId },
           changes: { summary: { after: { ...summary, trigger } } },
-        }),
+        })),
       );
       job.logger.info({ connectionId, trigger, ...summary, errors: undefined }, 'sync completed');
       return summary;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { roleMappingServiceRef, SYSTEM_ACTOR } from '@doorman/plugin-api';
-import { startTestGateway, type TestGateway } from '@doorman/core/testing';
+import { startTestGateway, testEvent, type TestGateway } from '@doorman/core/testing';
 import { OutboxMessageEntity } from '@doorman/model';
 import type { DataSource } from 'typeorm';
 import { roleMappingPlugin } from '../src/index.ts';
@@ -137,7 +137,7 @@ describe('POST /admin/v1/connections/:id/sync', () => {
 
 describe('connection.updated subscriber', () => {
   const publish = (changes: Record<string, { before?: unknown; after?: unknown }>) =>
-    t.gateway.transaction((tx) => t.gateway.events.publish(tx, SYSTEM_ACTOR, { action: 'connection.updated', connectionId: w.c1, target: { type: 'connection', id: w.c1 }, changes }));
+    t.gateway.transaction((tx) => t.gateway.events.publish(tx, SYSTEM_ACTOR, testEvent({ action: 'connection.updated', connectionId: w.c1, target: { type: 'connection', id: w.c1 }, changes })));
   const intents = () => ds.getRepository(OutboxMessageEntity).findBy({ queue: 'sync', jobName: 'sync-connection' });
 
   it('enqueues a sync, in the same transaction, when the default org or team changes', async () => {
@@ -149,7 +149,7 @@ describe('connection.updated subscriber', () => {
 
     await t.gateway
       .transaction(async (tx) => {
-        await t.gateway.events.publish(tx, SYSTEM_ACTOR, { action: 'connection.updated', connectionId: w.c1, changes: { defaultOrgId: { before: w.moby, after: w.whale } } });
+        await t.gateway.events.publish(tx, SYSTEM_ACTOR, testEvent({ action: 'connection.updated', connectionId: w.c1, changes: { defaultOrgId: { before: w.moby, after: w.whale } } }));
         throw new Error('rolled back');
       })
       .catch(() => undefined);
@@ -160,7 +160,7 @@ describe('connection.updated subscriber', () => {
     const before = (await intents()).length;
     await publish({ name: { before: 'a', after: 'b' } });
     await publish({ defaultTeam: { before: 'same', after: 'same' } });
-    await t.gateway.transaction((tx) => t.gateway.events.publish(tx, SYSTEM_ACTOR, { action: 'connection.created', connectionId: w.c1, changes: { defaultTeam: { after: 'x' } } }));
+    await t.gateway.transaction((tx) => t.gateway.events.publish(tx, SYSTEM_ACTOR, testEvent({ action: 'connection.created', connectionId: w.c1, changes: { defaultTeam: { after: 'x' } } })));
     expect(await intents()).toHaveLength(before);
   });
 });

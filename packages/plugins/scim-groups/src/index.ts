@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { coreServices, definePlugin, groupDirectoryRef, roleMappingServiceRef, scimAuthenticationRef, scimDiscoveryRef, scimUserDirectoryRef, scimUserFiltersRef } from '@doorman/plugin-api';
+import { coreServices, definePlugin, groupDirectoryRef, roleMappingServiceRef, scimAuthenticationRef, scimDiscoveryRef, scimUserDirectoryRef, scimUserFiltersRef, userDeleted } from '@doorman/plugin-api';
 import { mountScimResourceReads, type ScimRouteContext } from '@doorman/core';
 import { isMysql } from '@doorman/model';
 import { etagFor, GROUP_SCHEMA, resourceSchemaDocuments, resourceSchemaFor, resourceTypeDocument } from '@doorman/scim';
@@ -88,8 +88,7 @@ export const scimGroupsPlugin = definePlugin({
     provider.provide(groupDirectoryRef, store.members.directory());
 
     // A deleted SCIM user leaves every group (the deactivation job revokes what they held).
-    events.subscribe(async (tx, _actor, event) => {
-      if (event.action !== 'user.deleted') return;
+    events.on(userDeleted, async (tx, _actor, event) => {
       const scimId = event.changes?.scimId?.after;
       if (typeof scimId === 'string') await store.members.forget(tx, scimId);
     });

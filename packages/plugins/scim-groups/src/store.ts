@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { isDuplicateKeyError, type EventBus } from '@doorman/core';
-import { defineError, InputError, NotFoundError, type Actor, type DomainEvent, type GroupsChangedResult, type RoleMappingService, type ScimUserDirectory } from '@doorman/plugin-api';
+import { defineError, groupCreated, groupDeleted, groupMembersAdded, groupMembersRemoved, groupUpdated, InputError, NotFoundError, type Actor, type GroupsChangedResult, type PublishedEvent, type RoleMappingService, type ScimUserDirectory } from '@doorman/plugin-api';
 import { ScimGroupEntity, type ScimGroup } from '@doorman/model';
 import { assertIfMatch, compileFilter, compileSort, type Dialect, type ListParams, type ScimResource } from '@doorman/scim';
 import { GROUP_ATTRIBUTES } from './filter-columns.ts';
@@ -157,15 +157,15 @@ export class ScimGroupStore {
     const mapping = await this.regrant(tx, tenant, saved.id, changes, cause);
     const effect: Record<string, { after: unknown }> = mapping ? { peopleApplied: { after: mapping.applied }, syncJobId: { after: mapping.jobId } } : {};
     const base = { connectionId: tenant.connectionId, target: { type: 'group', id: saved.id } };
-    const events: DomainEvent[] = [];
+    const events: PublishedEvent[] = [];
     if (!before) {
-      events.push({ ...base, action: 'group.created', changes: { displayName: { after: saved.displayName }, externalId: { after: saved.externalId } } });
+      events.push(groupCreated({ ...base, changes: { displayName: { after: saved.displayName }, externalId: { after: saved.externalId } } }));
     } else if (Object.keys(changes.fields).length) {
-      events.push({ ...base, action: 'group.updated', changes: { ...changes.fields, ...(changes.regroup ? effect : {}) } });
+      events.push(groupUpdated({ ...base, changes: { ...changes.fields, ...(changes.regroup ? effect : {}) } }));
     }
-    if (changes.added.count) events.push({ ...base, action: 'group.members_added', changes: { count: { after: changes.added.count }, members: { after: changes.added.ids }, ...effect } });
-    if (changes.removed.count) events.push({ ...base, action: 'group.members_removed', changes: { count: { after: changes.removed.count }, members: { after: changes.removed.ids }, ...effect } });
-    const main = events.find((e) => e.action === 'group.members_added') ?? events.find((e) => e.action === 'group.members_removed') ?? events[0];
+    if (changes.added.count) events.push(groupMembersAdded({ ...base, changes: { count: { after: changes.added.count }, members: { after: changes.added.ids }, ...effect } }));
+    if (changes.removed.count) events.push(groupMembersRemoved({ ...base, changes: { count: { after: changes.removed.count }, members: { after: changes.removed.ids }, ...effect } }));
+    const main = events.find((e) => e.action === groupMembersAdded.action) ?? events.find((e) => e.action === groupMembersRemoved.action) ?? events[0];
     if (main) main.id = cause;
     await this.deps.events.publish(tx, tenant.actor, ...events);
     return saved;
@@ -309,9 +309,9 @@ export class ScimGroupStore {
       const mapping = await this.deps.roleMapping.groupsChanged(tx, { connectionId: tenant.connectionId, groupIds: [row.id], userIds: [...changes.userIds], actor: { ...tenant.actor, cause } });
       const base = { connectionId: tenant.connectionId, target: { type: 'group', id: row.id } };
       const effect = { peopleApplied: { after: mapping.applied }, syncJobId: { after: mapping.jobId } };
-      const events: DomainEvent[] = [];
-      if (changes.removed.count) events.push({ ...base, action: 'group.members_removed', changes: { count: { after: changes.removed.count }, members: { after: changes.removed.ids }, ...effect } });
-      events.push({ ...base, action: 'group.deleted', changes: { displayName: { before: row.displayName }, ...effect } });
+      const events: PublishedEvent[] = [];
+      if (changes.removed.count) events.push(groupMembersRemoved({ ...base, changes: { count: { after: changes.removed.count }, members: { after: changes.removed.ids }, ...effect } }));
+      events.push(groupDeleted({ ...base, changes: { displayName: { before: row.displayName }, ...effect } }));
       events[0]!.id = cause;
       await this.deps.events.publish(tx, tenant.actor, ...events);
     });

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { IsNull } from 'typeorm';
 import { type EventBus } from '@doorman/core';
-import { SYSTEM_ACTOR, type Actor, type RoleMappingService } from '@doorman/plugin-api';
+import { SYSTEM_ACTOR, userDeprovisioned, type Actor, type RoleMappingService } from '@doorman/plugin-api';
 import { SsoSessionEntity } from '@doorman/model';
 import type { DeactivateUserPayload } from './jobs.ts';
 
@@ -37,12 +37,11 @@ export async function deprovisionUser(
     .update({ userId: job.userId, connectionId: job.connectionId, endedAt: IsNull() }, { endedAt: deps.now() });
   const sessionsEnded = ended.affected ?? 0;
   if (summary.changes.length || sessionsEnded) {
-    await deps.events.publish(tx, actor, {
-      action: 'user.deprovisioned',
+    await deps.events.publish(tx, actor, userDeprovisioned({
       connectionId: job.connectionId,
       target: { type: 'user', id: job.userId },
       changes: { memberships: { after: summary.changes.length }, sessions: { after: sessionsEnded }, reason: { after: job.reason } },
-    });
+    }));
   }
   return { removed: summary.changes.length, sessionsEnded };
 }
@@ -103,12 +102,11 @@ export async function deprovisionUsers(tx: EntityManager, deps: Deps, jobs: Job[
     ended.delete(key); // a second job of the same person in this batch ended nothing more
     outcomes[i] = { removed: count, sessionsEnded };
     if (count || sessionsEnded) {
-      await deps.events.publish(tx, jobActor(job), {
-        action: 'user.deprovisioned',
+      await deps.events.publish(tx, jobActor(job), userDeprovisioned({
         connectionId: job.connectionId,
         target: { type: 'user', id: job.userId },
         changes: { memberships: { after: count }, sessions: { after: sessionsEnded }, reason: { after: job.reason } },
-      });
+      }));
     }
   }
   return outcomes;

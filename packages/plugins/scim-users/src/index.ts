@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { coreServices, defineError, definePlugin, NotFoundError, roleMappingServiceRef, scimAuthenticationRef, scimDiscoveryRef, scimUserDirectoryRef, scimUserFiltersRef, SYSTEM_ACTOR, type CliCommand } from '@doorman/plugin-api';
+import { coreServices, defineError, definePlugin, NotFoundError, roleMappingServiceRef, scimAuthenticationRef, scimDiscoveryRef, scimUserDirectoryRef, scimUserFiltersRef, scimUsersRecounted, SYSTEM_ACTOR, type CliCommand } from '@doorman/plugin-api';
 import { mountScimResourceReads, type ScimRouteContext } from '@doorman/core';
 import { createScimUserDirectory } from './directory.ts';
 import { isMysql, recountConnectionUsers, SsoConnectionEntity } from '@doorman/model';
@@ -151,12 +151,11 @@ export const scimUsersPlugin = definePlugin({
           }
           const counts = await recountConnectionUsers(tx, connectionId);
           if (counts.before !== counts.after) {
-            await events.publish(tx, ctx.state.actor ?? SYSTEM_ACTOR, {
-              action: 'scim_users.recounted',
+            await events.publish(tx, ctx.state.actor ?? SYSTEM_ACTOR, scimUsersRecounted({
               connectionId,
               target: { type: 'connection', id: connectionId },
               changes: { users: { before: counts.before, after: counts.after } },
-            });
+            }));
           }
           return counts;
         });

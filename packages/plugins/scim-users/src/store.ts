@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { groupCommitter, isDuplicateKeyError, type EventBus, type JobRegistry } from '@doorman/core';
-import { defineError, InputError, NotFoundError, type Actor, type DomainEvent, type RoleMappingService } from '@doorman/plugin-api';
+import { defineError, InputError, NotFoundError, userCreated, userDeactivated, userDeleted, userLinked, userReactivated, userUpdated, type Actor, type EventChanges, type EventDefinition, type PublishedEvent, type RoleMappingService, type ScimUserPayload } from '@doorman/plugin-api';
 import {
   AccountEmailTaken,
   candidateUsername,
@@ -109,9 +109,9 @@ export class ScimUserStore {
         });
   }
 
-  private event(tenant: Tenant, row: Pick<ConnectionUser, 'id' | 'userId'>, action: string, changes?: DomainEvent['changes']): DomainEvent {
+  private event(tenant: Tenant, row: Pick<ConnectionUser, 'id' | 'userId'>, definition: EventDefinition<string, ScimUserPayload>, changes?: EventChanges | null): PublishedEvent {
     // The id is chosen here so that what follows from the event (mapping changes, jobs) can name it as their cause.
-    return { id: randomUUID(), action, connectionId: tenant.connectionId, target: { type: 'user', id: row.userId }, changes: { ...(changes ?? {}), scimId: { after: row.id } } };
+    return definition({ id: randomUUID(), connectionId: tenant.connectionId, target: { type: 'user', id: row.userId }, changes: { ...(changes ?? {}), scimId: { after: row.id } } });
   }
 
   async create(tenant: Tenant, body: unknown): Promise<ScimResource> {
@@ -204,7 +204,7 @@ export class ScimUserStore {
   /** A new user's role mapping and events (created, or linked to the account its email already had). */
   private async mapAndPublish(tx: EntityManager, tenant: Tenant, row: ConnectionUser, linked: boolean): Promise<ScimResource> {
     // Docker: "If the user already exists by email, they are assigned to the organization" — linked, not duplicated.
-    const events = [this.event(tenant, row, linked ? 'user.linked' : 'user.created', diff(null, row))];
+    const events = [this.event(tenant, row, linked ? userLinked : userCreated, diff(null, row))];
     if (row.active) {
       // The mapping's events follow from this request's event (docs/people-and-explain.md, "Causal links").
       await this.deps.roleMapping.apply(tx, { connectionId: tenant.connectionId, userId: row.userId, attributes: mappingAttributes(row), flow: 'scim', firstTime: true, actor: { ...tenant.actor, cause: events[0]!.id } });
@@ -307,7 +307,7 @@ export class ScimUserStore {
     const tenant = request.tenant;
     if (current.active && !next.active) {
       // Deprovisioning runs as a job: committed with this change through the outbox, never lost.
-      const event = this.event(tenant, next, 'user.deactivated', changes);
+      const event = this.event(tenant, next, userDeactivated, changes);
       const intent = deactivateUserJob.intent(`deactivate-user.${current.id}.v${next.version}`, {
         connectionId: tenant.connectionId,
         connectionUserId: current.id,
@@ -317,7 +317,7 @@ export class ScimUserStore {
       });
       return { kind: 'simple', next, changed, update, events: [event], intents: [intent], resource: toScimUser(next, this.deps.baseUrl) };
     }
-    return { kind: 'simple', next, changed, update, events: [this.event(tenant, next, 'user.updated', changes)], intents: [], resource: toScimUser(next, this.deps.baseUrl) };
+    return { kind: 'simple', next, changed, update, events: [this.event(tenant, next, userUpdated, changes)], intents: [], resource: toScimUser(next, this.deps.baseUrl) };
   }
 
   /** The next version of the row and the UPDATE that writes only the columns that changed (the resource JSON nearly always does). */
@@ -351,9 +351,9 @@ export class ScimUserStore {
     const storedEmails = (current.resource as { emails?: unknown }).emails;
     if (JSON.stringify(storedEmails ?? null) !== JSON.stringify((columns.resource as { emails?: unknown }).emails ?? null)) await this.writeEmails(tx, current.id, emails);
     const mappingChanged = current.dockerRole !== columns.dockerRole || current.dockerOrg !== columns.dockerOrg || current.dockerTeam !== columns.dockerTeam;
-    const events: DomainEvent[] = [];
+    const events: PublishedEvent[] = [];
     if (current.active && !next.active) {
-      const event = this.event(tenant, next, 'user.deactivated', changes);
+      const event = this.event(tenant, next, userDeactivated, changes);
       await this.deps.jobs.enqueue(
         tx,
         deactivateUserJob.intent(`deactivate-user.${current.id}.v${next.version}`, {
@@ -366,7 +366,7 @@ export class ScimUserStore {
       );
       events.push(event);
     } else if (next.active) {
-      const event = this.event(tenant, next, current.active ? 'user.updated' : 'user.reactivated', changes);
+      const event = this.event(tenant, next, current.active ? userUpdated : userReactivated, changes);
       // Reactivation and mapping-attribute changes re-apply role mapping in this transaction (the
       // mapping is idempotent; drift with unchanged attributes is the sync job's to repair).
       if (mappingChanged || !current.active) {
@@ -374,7 +374,7 @@ export class ScimUserStore {
       }
       events.push(event);
     } else {
-      events.push(this.event(tenant, next, 'user.updated', changes));
+      events.push(this.event(tenant, next, userUpdated, changes));
     }
     await this.deps.events.publish(tx, tenant.actor, ...events);
     return { resource: toScimUser(next, this.deps.baseUrl), next };
@@ -386,7 +386,7 @@ export class ScimUserStore {
       assertIfMatch(ifMatch, current.version);
       await tx.getRepository(ConnectionUserEmailEntity).delete({ connectionUserId: current.id });
       await tx.getRepository(ConnectionUserEntity).delete({ id: current.id });
-      const event = this.event(tenant, current, 'user.deleted', { userName: { before: current.userName } });
+      const event = this.event(tenant, current, userDeleted, { userName: { before: current.userName } });
       await this.deps.jobs.enqueue(
         tx,
         deactivateUserJob.intent(`deactivate-user.${current.id}.deleted`, {

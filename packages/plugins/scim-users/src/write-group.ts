@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { isMemberError, NotFoundError, type Actor, type DomainEvent, type EventBus, type JobIntent, type JobRegistry, type MemberOutcome } from '@doorman/core';
+import { isMemberError, NotFoundError, type Actor, type EventBus, type JobIntent, type JobRegistry, type MemberOutcome, type PublishedEvent } from '@doorman/core';
 import type { ConnectionUser, RowCodec } from '@doorman/model';
 import type { ScimResource } from '@doorman/scim';
 import type { Tenant } from './store.ts';
@@ -21,7 +21,7 @@ export interface WriteRequest {
  */
 export type WriteStep =
   | { kind: 'unchanged'; resource: ScimResource }
-  | { kind: 'simple'; next: ConnectionUser; changed: Partial<ConnectionUser>; update: { sql: string; params: unknown[] }; events: DomainEvent[]; intents: JobIntent[]; resource: ScimResource }
+  | { kind: 'simple'; next: ConnectionUser; changed: Partial<ConnectionUser>; update: { sql: string; params: unknown[] }; events: PublishedEvent[]; intents: JobIntent[]; resource: ScimResource }
   | { kind: 'complex' };
 
 export interface WriteGroupHost {
@@ -50,7 +50,7 @@ export interface WriteGroupHost {
 export async function runWriteGroup(host: WriteGroupHost, tx: EntityManager, requests: WriteRequest[]): Promise<Array<MemberOutcome<ScimResource>>> {
   const rows = await host.lockRows(tx, [...new Set(requests.map((r) => r.id))].sort());
   const outcomes: Array<MemberOutcome<ScimResource>> = [];
-  let published: Array<{ actor: Actor; events: DomainEvent[] }> = [];
+  let published: Array<{ actor: Actor; events: PublishedEvent[] }> = [];
   const intents: JobIntent[] = [];
   // Simple members' changes, merged per row (a later member's value of a column wins; the row map
   // holds what they add up to): written together, one UPDATE per set of changed columns — usually one

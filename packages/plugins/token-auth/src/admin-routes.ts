@@ -3,7 +3,7 @@ import type { Context } from './types.ts';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { issueSecret, type EventBus, type HttpSurface } from '@doorman/core';
-import { defineError, NotFoundError, SYSTEM_ACTOR, type Actor } from '@doorman/plugin-api';
+import { adminTokenIssued, adminTokenRevoked, defineError, NotFoundError, SYSTEM_ACTOR, tokenIssued, tokenRevoked, tokenRotated, type Actor } from '@doorman/plugin-api';
 import { AdminTokenEntity, ScimTokenEntity, SsoConnectionEntity, type AdminToken, type ScimToken } from '@doorman/model';
 import type { Invalidation } from './token-cache.ts';
 
@@ -135,12 +135,11 @@ export function mountAdminRoutes(http: HttpSurface, deps: AdminRouteDeps): void 
       const { token, secret } = await transaction(async (tx) => {
         await requireConnection(tx, connectionId);
         const issued = await insertScimToken(tx, connectionId, body.name ?? null, expiresAt);
-        await events.publish(tx, actorOf(ctx), {
-          action: 'token.issued',
+        await events.publish(tx, actorOf(ctx), tokenIssued({
           connectionId,
           target: { type: 'scim_token', id: issued.token.id },
           changes: { name: { after: issued.token.name }, prefix: { after: issued.token.prefix }, expiresAt: { after: iso(expiresAt) } },
-        });
+        }));
         return issued;
       });
       ctx.status = 201;
@@ -188,18 +187,16 @@ export function mountAdminRoutes(http: HttpSurface, deps: AdminRouteDeps): void 
         await events.publish(
           tx,
           actor,
-          {
-            action: 'token.issued',
+          tokenIssued({
             connectionId,
             target: { type: 'scim_token', id: issued.token.id },
             changes: { name: { after: issued.token.name }, prefix: { after: issued.token.prefix }, expiresAt: { after: iso(expiresAt) }, replaces: { after: old.id } },
-          },
-          {
-            action: 'token.rotated',
+          }),
+          tokenRotated({
             connectionId,
             target: { type: 'scim_token', id: old.id },
             changes: { expiresAt: { before: iso(old.expiresAt), after: iso(oldExpiresAt) }, replacedBy: { after: issued.token.id } },
-          },
+          }),
         );
         return { ...issued, previous: { ...old, expiresAt: oldExpiresAt } };
       });
@@ -222,12 +219,11 @@ export function mountAdminRoutes(http: HttpSurface, deps: AdminRouteDeps): void 
         const token = await lockScimToken(tx, connectionId, tokenId);
         if (token.revokedAt) return; // Idempotent: revoking twice changes nothing and records nothing.
         await tx.getRepository(ScimTokenEntity).update({ id: token.id }, { revokedAt: now });
-        await events.publish(tx, actorOf(ctx), {
-          action: 'token.revoked',
+        await events.publish(tx, actorOf(ctx), tokenRevoked({
           connectionId,
           target: { type: 'scim_token', id: token.id },
           changes: { revokedAt: { before: null, after: now.toISOString() } },
-        });
+        }));
       });
       await deps.invalidate({ tokenIds: [tokenId] });
       ctx.status = 204;
@@ -247,11 +243,10 @@ export function mountAdminRoutes(http: HttpSurface, deps: AdminRouteDeps): void 
         const issued = issueSecret('admin', id);
         await tx.getRepository(AdminTokenEntity).insert({ id, name: body.name, prefix: issued.prefix, hash: issued.hash, lastUsedAt: null, revokedAt: null });
         const row = await tx.getRepository(AdminTokenEntity).findOneByOrFail({ id });
-        await events.publish(tx, actorOf(ctx), {
-          action: 'admin_token.issued',
+        await events.publish(tx, actorOf(ctx), adminTokenIssued({
           target: { type: 'admin_token', id },
           changes: { name: { after: row.name }, prefix: { after: row.prefix } },
-        });
+        }));
         return { token: row, secret: issued.secret };
       });
       ctx.status = 201;
@@ -284,11 +279,10 @@ export function mountAdminRoutes(http: HttpSurface, deps: AdminRouteDeps): void 
         if (!token) throw new NotFoundError(`admin token ${id} not found`, { field: 'id' });
         if (token.revokedAt) return;
         await tx.getRepository(AdminTokenEntity).update({ id }, { revokedAt: now });
-        await events.publish(tx, actorOf(ctx), {
-          action: 'admin_token.revoked',
+        await events.publish(tx, actorOf(ctx), adminTokenRevoked({
           target: { type: 'admin_token', id },
           changes: { revokedAt: { before: null, after: now.toISOString() } },
-        });
+        }));
       });
       ctx.status = 204;
     },

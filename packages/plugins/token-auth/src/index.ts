@@ -1,4 +1,4 @@
-import { coreServices, definePlugin, scimAuthenticationRef, type ScimAuthenticationScheme } from '@doorman/plugin-api';
+import { connectionDeleted, connectionUpdated, coreServices, definePlugin, scimAuthenticationRef, type ScimAuthenticationScheme } from '@doorman/plugin-api';
 import { mountAdminRoutes } from './admin-routes.ts';
 import { scimAuthenticator } from './authenticator.ts';
 import { tokenAuthCli } from './cli.ts';
@@ -18,9 +18,6 @@ const BEARER_TOKEN_SCHEME: ScimAuthenticationScheme = {
   specUri: 'https://www.rfc-editor.org/info/rfc6750',
   primary: true,
 };
-
-/** Domain events after which a connection's cached token lookups must be dropped. */
-const CONNECTION_CHANGES = new Set(['connection.updated', 'connection.deleted']);
 
 /**
  * SCIM bearer tokens per SSO connection, admin tokens, the SCIM authenticator, brute-force
@@ -82,8 +79,7 @@ export const tokenAuthPlugin = definePlugin({
 
     // SCIM toggled or connection deleted (admin plugin). This runs inside that transaction, before
     // commit; TokenCache refuses to re-cache the connection for one TTL, which covers the race.
-    env.events.subscribe(async (_tx, _actor, event) => {
-      if (!CONNECTION_CHANGES.has(event.action)) return;
+    env.events.on([connectionUpdated, connectionDeleted], async (_tx, _actor, event) => {
       const connectionId = event.target?.id ?? event.connectionId;
       if (connectionId) await bus.publish({ connectionIds: [connectionId] });
     });

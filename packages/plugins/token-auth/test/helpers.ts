@@ -1,6 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import { coreServices, definePlugin, type Actor, type DomainEvent, type Gateway } from '@doorman/core';
+import { connectionDeleted, connectionUpdated, coreServices, definePlugin, type Actor, type DomainEvent, type Gateway } from '@doorman/core';
 import type { TestGateway } from '@doorman/core/testing';
 import { ScimTokenEntity, SsoConnectionEntity, type SsoConnection } from '@doorman/model';
 
@@ -69,9 +69,9 @@ export function recordEvents(gateway: Gateway) {
 }
 
 /** Publishes a connection event the way the admin plugin does, inside a transaction. */
-export async function publishConnectionEvent(gateway: Gateway, action: 'connection.updated' | 'connection.deleted', connectionId: string, change: (tx: Parameters<Parameters<Gateway['transaction']>[0]>[0]) => Promise<unknown>) {
+export async function publishConnectionEvent(gateway: Gateway, event: typeof connectionUpdated | typeof connectionDeleted, connectionId: string, change: (tx: Parameters<Parameters<Gateway['transaction']>[0]>[0]) => Promise<unknown>) {
   await gateway.transaction(async (tx) => {
     await change(tx);
-    await gateway.events.publish(tx, { type: 'admin_token', id: 'bootstrap', requestId: null }, { action, connectionId, target: { type: 'connection', id: connectionId } });
+    await gateway.events.publish(tx, { type: 'admin_token', id: 'bootstrap', requestId: null }, event({ connectionId, target: { type: 'connection', id: connectionId } }));
   });
 }

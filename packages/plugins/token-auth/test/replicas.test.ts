@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway, type Gateway } from '@doorman/core';
+import { buildGateway, connectionUpdated, type Gateway } from '@doorman/core';
 import { startTestGateway, type TestGateway } from '@doorman/core/testing';
 import { ScimTokenEntity, SsoConnectionEntity } from '@doorman/model';
 import { tokenAuthPlugin } from '../src/index.ts';
@@ -77,7 +77,7 @@ describe('across replicas', () => {
     const c = await createConnection(a.gateway);
     const token = await issueToken(a, c.id);
     expect(await statusOn(b, token.token)).toBe(200);
-    await publishConnectionEvent(a.gateway, 'connection.updated', c.id, (tx) => tx.getRepository(SsoConnectionEntity).update({ id: c.id }, { scimEnabled: false }));
+    await publishConnectionEvent(a.gateway, connectionUpdated, c.id, (tx) => tx.getRepository(SsoConnectionEntity).update({ id: c.id }, { scimEnabled: false }));
     await expect.poll(() => statusOn(b, token.token), { timeout: 5_000, interval: 50 }).toBe(403);
   });
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { SCIM_ERROR_SCHEMA } from '@doorman/core';
+import { connectionDeleted, connectionUpdated, SCIM_ERROR_SCHEMA } from '@doorman/core';
 import { ScimTokenEntity, SsoConnectionEntity } from '@doorman/model';
 import { createConnection, publishConnectionEvent, randomIp } from './helpers.ts';
 import { events, expectNoSecretLeaked, expectScim401, issue, scim, secrets, t, useGateway, wellFormedUnknown } from './scim-auth-harness.ts';
@@ -75,12 +75,12 @@ describe('SCIM authentication', () => {
     await t.gateway.db.getRepository(SsoConnectionEntity).update({ id: c.id }, { scimEnabled: false });
     expect((await scim('get', token.token)).status).toBe(200);
     // ...until the connection event arrives, published inside the changing transaction.
-    await publishConnectionEvent(t.gateway, 'connection.updated', c.id, async () => undefined);
+    await publishConnectionEvent(t.gateway, connectionUpdated, c.id, async () => undefined);
     expect((await scim('get', token.token)).status).toBe(403);
 
-    await publishConnectionEvent(t.gateway, 'connection.updated', c.id, (tx) => tx.getRepository(SsoConnectionEntity).update({ id: c.id }, { scimEnabled: true }));
+    await publishConnectionEvent(t.gateway, connectionUpdated, c.id, (tx) => tx.getRepository(SsoConnectionEntity).update({ id: c.id }, { scimEnabled: true }));
     expect((await scim('get', token.token)).status).toBe(200);
-    await publishConnectionEvent(t.gateway, 'connection.deleted', c.id, (tx) => tx.getRepository(SsoConnectionEntity).delete({ id: c.id }));
+    await publishConnectionEvent(t.gateway, connectionDeleted, c.id, (tx) => tx.getRepository(SsoConnectionEntity).delete({ id: c.id }));
     expectScim401(await scim('get', token.token), /connection no longer exists/);
   });
 });

@@ -3,7 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { EventBus, JobRegistry } from '@doorman/core';
 import { isRetryableTransactionError } from '@doorman/core';
 import type { JobIntent, TransactionRunner } from '@doorman/plugin-api';
-import { defineError, SYSTEM_ACTOR } from '@doorman/plugin-api';
+import { defineError, SYSTEM_ACTOR, webhookEndpointDisabled } from '@doorman/plugin-api';
 import { Coalescer } from './coalescer.ts';
 import type { WebhooksConfig } from './config.ts';
 import { EVENT_SELECT, toPublicEvent } from './events-api.ts';
@@ -300,12 +300,11 @@ export class Deliverer {
     if (!ep || threshold === 0 || Number(ep.enabled) !== 1 || ep.consecutive_dead < threshold) return;
     const reason = `${ep.consecutive_dead} deliveries in a row dead-lettered after ${this.deps.config.maxAttempts} attempts`;
     await tx.query('UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?', [reason, sqlTime(this.deps.clock.now()), endpointId]);
-    await this.deps.events.publish(tx, SYSTEM_ACTOR, {
-      action: 'webhook_endpoint.disabled',
+    await this.deps.events.publish(tx, SYSTEM_ACTOR, webhookEndpointDisabled({
       orgId: ep.org_id,
       target: { type: 'webhook_endpoint', id: endpointId },
       changes: { enabled: { before: true, after: false }, reason: { after: reason } },
-    });
+    }));
   }
 
   /**

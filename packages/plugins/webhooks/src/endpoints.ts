@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
-import { defineError, NotFoundError, type Actor, type Events, type TransactionRunner } from '@doorman/plugin-api';
+import { defineError, NotFoundError, webhookEndpointCreated, webhookEndpointDeleted, webhookEndpointSecretRotated, webhookEndpointUpdated, type Actor, type Events, type TransactionRunner } from '@doorman/plugin-api';
 import { WebhookEndpointEntity, type WebhookEndpoint } from '@doorman/model';
 import type { WebhooksConfig } from './config.ts';
 import { newSecret } from './sender.ts';
@@ -114,12 +114,11 @@ export class EndpointService {
     };
     await this.deps.transaction(async (tx) => {
       await tx.getRepository(WebhookEndpointEntity).insert(endpoint);
-      await this.deps.events.publish(tx, actor, {
-        action: 'webhook_endpoint.created',
+      await this.deps.events.publish(tx, actor, webhookEndpointCreated({
         orgId: endpoint.orgId,
         target: { type: 'webhook_endpoint', id: endpoint.id },
         changes: { url: { after: auditUrl(endpoint.url) }, eventTypes: { after: endpoint.eventTypes }, enabled: { after: endpoint.enabled } },
-      });
+      }));
     });
     // The only time the secret is shown.
     return { ...toView(endpoint), secret: endpoint.secret };
@@ -149,7 +148,7 @@ export class EndpointService {
         if (JSON.stringify(next[k]) !== JSON.stringify(current[k])) changes[k] = { before: current[k], after: next[k] };
       }
       if (Object.keys(changes).length) {
-        await this.deps.events.publish(tx, actor, { action: 'webhook_endpoint.updated', orgId: next.orgId, target: { type: 'webhook_endpoint', id }, changes });
+        await this.deps.events.publish(tx, actor, webhookEndpointUpdated({ orgId: next.orgId, target: { type: 'webhook_endpoint', id }, changes }));
       }
       return { view: toView(next), reenabled };
     });
@@ -161,7 +160,7 @@ export class EndpointService {
       await tx.query('DELETE FROM webhook_attempts WHERE endpoint_id = ?', [id]);
       await tx.query('DELETE FROM webhook_deliveries WHERE endpoint_id = ?', [id]);
       await tx.getRepository(WebhookEndpointEntity).delete({ id });
-      await this.deps.events.publish(tx, actor, { action: 'webhook_endpoint.deleted', orgId: current.orgId, target: { type: 'webhook_endpoint', id }, changes: { url: { before: auditUrl(current.url) } } });
+      await this.deps.events.publish(tx, actor, webhookEndpointDeleted({ orgId: current.orgId, target: { type: 'webhook_endpoint', id }, changes: { url: { before: auditUrl(current.url) } } }));
     });
   }
 
@@ -174,12 +173,11 @@ export class EndpointService {
       const secret = newSecret();
       const previousSecretExpiresAt = overlap > 0 ? new Date(now.getTime() + overlap * 60_000) : null;
       await tx.getRepository(WebhookEndpointEntity).update({ id }, { secret, previousSecret: overlap > 0 ? current.secret : null, previousSecretExpiresAt, updatedAt: now });
-      await this.deps.events.publish(tx, actor, {
-        action: 'webhook_endpoint.secret_rotated',
+      await this.deps.events.publish(tx, actor, webhookEndpointSecretRotated({
         orgId: current.orgId,
         target: { type: 'webhook_endpoint', id },
         changes: { overlapEndsAt: { after: previousSecretExpiresAt?.toISOString() ?? null } },
-      });
+      }));
       return { id, secret, previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? null };
     });
   }

@@ -1,5 +1,29 @@
 import { SECRET_PATTERN } from '@doorman/core';
-import { type DomainEvent } from '@doorman/plugin-api';
+import {
+  connectionCreated,
+  connectionDeleted,
+  connectionDomainAdded,
+  connectionDomainRemoved,
+  connectionDomainVerified,
+  connectionUpdated,
+  groupCreated,
+  groupDeleted,
+  groupMembersAdded,
+  groupMembersRemoved,
+  groupUpdated,
+  memberAdded,
+  memberRemoved,
+  memberRoleChanged,
+  ssoSignedIn,
+  ssoSignInDenied,
+  userCreated,
+  userDeactivated,
+  userDeleted,
+  userLinked,
+  userReactivated,
+  userUpdated,
+  type DomainEvent,
+} from '@doorman/plugin-api';
 
 /**
  * Which domain events become webhook events, under which public type, and about which subject
@@ -26,32 +50,38 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** Domain action → public type. Actions not listed (tokens, audit, sync runs, teams) are not published. */
+/**
+ * Domain event (its definition in the contract's catalog) → public type. Events not listed (tokens,
+ * audit, sync runs, teams) are not published.
+ */
 const ACTIONS: Record<string, EventType> = {
-  'user.created': 'person.created',
+  [userCreated.action]: 'person.created',
   // A SCIM create that found the account already there (another connection made it): new to this connection.
-  'user.linked': 'person.created',
-  'user.updated': 'person.updated',
-  'user.deactivated': 'person.deactivated',
-  'user.reactivated': 'person.reactivated',
-  'user.deleted': 'person.deleted',
-  'member.added': 'membership.added',
-  'member.removed': 'membership.removed',
-  'member.role_changed': 'membership.role_changed',
-  'group.created': 'group.created',
-  'group.updated': 'group.updated',
-  'group.deleted': 'group.deleted',
-  'group.members_added': 'group.members_changed',
-  'group.members_removed': 'group.members_changed',
-  'connection.created': 'connection.created',
-  'connection.updated': 'connection.updated',
-  'connection.deleted': 'connection.deleted',
-  'connection.domain_added': 'connection.updated',
-  'connection.domain_verified': 'connection.updated',
-  'connection.domain_removed': 'connection.updated',
-  'sso.signed_in': 'sso.signed_in',
-  'sso.sign_in_denied': 'sso.sign_in_refused',
+  [userLinked.action]: 'person.created',
+  [userUpdated.action]: 'person.updated',
+  [userDeactivated.action]: 'person.deactivated',
+  [userReactivated.action]: 'person.reactivated',
+  [userDeleted.action]: 'person.deleted',
+  [memberAdded.action]: 'membership.added',
+  [memberRemoved.action]: 'membership.removed',
+  [memberRoleChanged.action]: 'membership.role_changed',
+  [groupCreated.action]: 'group.created',
+  [groupUpdated.action]: 'group.updated',
+  [groupDeleted.action]: 'group.deleted',
+  [groupMembersAdded.action]: 'group.members_changed',
+  [groupMembersRemoved.action]: 'group.members_changed',
+  [connectionCreated.action]: 'connection.created',
+  [connectionUpdated.action]: 'connection.updated',
+  [connectionDeleted.action]: 'connection.deleted',
+  [connectionDomainAdded.action]: 'connection.updated',
+  [connectionDomainVerified.action]: 'connection.updated',
+  [connectionDomainRemoved.action]: 'connection.updated',
+  [ssoSignedIn.action]: 'sso.signed_in',
+  [ssoSignInDenied.action]: 'sso.sign_in_refused',
 };
+
+/** The domain actions published as webhook events (docs/webhooks.md). */
+export const WEBHOOK_ACTIONS: readonly string[] = Object.keys(ACTIONS);
 
 /** What a webhook event is about; its sequence numbers count per subject. */
 export interface Subject {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { DomainEvent } from '@doorman/core';
-import type { TestGateway } from '@doorman/core/testing';
+import { testEvent, type TestGateway } from '@doorman/core/testing';
 import { countRows, createEndpoint, personChange, Receiver, startHarness, waitFor } from './helpers.ts';
 
 let t: TestGateway;
@@ -44,7 +44,7 @@ describe('signed deliveries', () => {
       // A tampered body does not verify.
       expect(() => Receiver.verify(endpoint.secret, { ...first!, body: first!.body.replace('ada', 'eve') })).toThrow();
       // Actions that are not published (tokens, audit) make no delivery.
-      await t.gateway.transaction((tx) => t.gateway.events.publish(tx, { type: 'system', id: null, requestId: null }, { action: 'token.issued', target: { type: 'token', id: 'x' } }));
+      await t.gateway.transaction((tx) => t.gateway.events.publish(tx, { type: 'system', id: null, requestId: null }, testEvent({ action: 'token.issued', target: { type: 'token', id: 'x' } })));
       await personChange(t.gateway, person, 'user.deleted');
       await waitFor(() => receiver.received.length === 3, 'third delivery');
       expect(receiver.received[2]!.payload).toMatchObject({ type: 'person.deleted', data: { sequence: 3 } });

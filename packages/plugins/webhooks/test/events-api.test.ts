@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { adminRouteCoverage, ADMIN_API_PREFIX } from '@doorman/core';
-import type { TestGateway } from '@doorman/core/testing';
+import { testEvent, type TestGateway } from '@doorman/core/testing';
 import { countRows, personChange, startHarness, waitFor } from './helpers.ts';
 
 let t: TestGateway;
@@ -37,7 +37,7 @@ describe('pull API', () => {
     });
     const late = t.gateway.transaction(async (tx) => {
       tx.queryRunner!.data = { ...(tx.queryRunner!.data ?? {}), holdForTest: true };
-      await t.gateway.events.publish(tx, actor, { action: 'group.created', target: { type: 'group', id: 'g-late' } });
+      await t.gateway.events.publish(tx, actor, testEvent({ action: 'group.created', target: { type: 'group', id: 'g-late' } }));
     });
     // Seen uncommitted: the late event holds a seq below everything that follows.
     await waitFor(
@@ -67,9 +67,9 @@ describe('pull API', () => {
       t.gateway.events.publish(
         tx,
         actor,
-        { action: 'member.added', orgId: org, target: { type: 'user', id: person }, changes: { role: { after: 'member' } } },
-        { action: 'member.role_changed', orgId: org, target: { type: 'user', id: person }, changes: { role: { before: 'member', after: 'owner' } } },
-        { action: 'member.added', orgId: randomUUID(), target: { type: 'user', id: person } },
+        testEvent({ action: 'member.added', orgId: org, target: { type: 'user', id: person }, changes: { role: { after: 'member' } } }),
+        testEvent({ action: 'member.role_changed', orgId: org, target: { type: 'user', id: person }, changes: { role: { before: 'member', after: 'owner' } } }),
+        testEvent({ action: 'member.added', orgId: randomUUID(), target: { type: 'user', id: person } }),
       ),
     );
     const byOrg = await pullAll(`&org=${org}`);
@@ -85,14 +85,14 @@ describe('pull API', () => {
     const person = randomUUID();
     await expect(
       t.gateway.transaction(async (tx) => {
-        await t.gateway.events.publish(tx, actor, { action: 'user.created', target: { type: 'user', id: person } });
+        await t.gateway.events.publish(tx, actor, testEvent({ action: 'user.created', target: { type: 'user', id: person } }));
         throw new Error('the change failed');
       }),
     ).rejects.toThrow('the change failed');
     await t.gateway.transaction(async (tx) => {
-      await t.gateway.events.publish(tx, actor, { action: 'user.created', target: { type: 'user', id: person } });
+      await t.gateway.events.publish(tx, actor, testEvent({ action: 'user.created', target: { type: 'user', id: person } }));
       await tx.queryRunner!.startTransaction();
-      await t.gateway.events.publish(tx, actor, { action: 'user.updated', target: { type: 'user', id: person } });
+      await t.gateway.events.publish(tx, actor, testEvent({ action: 'user.updated', target: { type: 'user', id: person } }));
       await tx.queryRunner!.rollbackTransaction();
     });
     const events = await countRows(t, "SELECT COUNT(*) AS n FROM webhook_events WHERE subject_id = ?", [person]);

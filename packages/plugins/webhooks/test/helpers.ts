@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
 import type { DomainEvent, Gateway } from '@doorman/core';
-import { startTestGateway, type TestGateway } from '@doorman/core/testing';
+import { startTestGateway, testEvent, type TestGateway } from '@doorman/core/testing';
 import { startTestJobRuntime } from '@doorman/jobs/testing';
 import { webhooksPlugin } from '../src/index.ts';
 import { TEST_SETTINGS } from './settings.ts';
@@ -76,7 +76,7 @@ export class Receiver {
 
 /** A provisioning change about a person, published in its own transaction like a SCIM write. */
 export function personChange(gateway: Gateway, personId: string, action = 'user.updated', changes: DomainEvent['changes'] = { displayName: { after: randomUUID() } }) {
-  return gateway.transaction((tx) => gateway.events.publish(tx, { type: 'scim_token', id: 'token-1', requestId: null }, { action, connectionId: null, orgId: null, target: { type: 'user', id: personId }, changes }));
+  return gateway.transaction((tx) => gateway.events.publish(tx, { type: 'scim_token', id: 'token-1', requestId: null }, testEvent({ action, connectionId: null, orgId: null, target: { type: 'user', id: personId }, changes })));
 }
 
 export async function createEndpoint(t: TestGateway, body: Record<string, unknown>): Promise<{ id: string; secret: string }> {
