@@ -6,8 +6,8 @@ import { mapDomainEvent, WEBHOOK_ACTIONS } from '../src/types.ts';
 
 // Every action the contract's catalog defines (packages/plugin-api/src/event-catalog.ts).
 const CATALOG = new Set(
-  Object.values(contract)
-    .filter((v): v is { action: string } & ((...a: never[]) => unknown) => typeof v === 'function' && typeof (v as { action?: unknown }).action === 'string')
+  (Object.values(contract) as unknown[])
+    .filter((v): v is { action: string } => typeof v === 'function' && typeof (v as { action?: unknown }).action === 'string')
     .map((d) => d.action),
 );
 
