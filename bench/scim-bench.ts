@@ -13,11 +13,13 @@ import { cpus, loadavg } from 'node:os';
 import { createPool, type RowDataPacket } from 'mysql2/promise';
 import { parseBenchArgs, type BenchOptions } from './lib/args.ts';
 import { cpuSeconds, databasePid, freePort, RssSampler, startChild, waitForReadyLine } from './lib/children.ts';
+import { drainDeprovisioning, openTransactions, pauseWorkerIdle, waitForRelay } from './lib/deprovision-drain.ts';
+import { activeJobCount } from './lib/redis.ts';
 import { measure, type LoadResult, type LoadSpec } from './lib/load.ts';
 import { fixed, pct, type ScenarioLine } from './lib/report.ts';
 import { bundleGatewayEntries } from './lib/build.ts';
 import { measureAuthenticatorCost } from '@doorman/plugin-token-auth/bench';
-import { call, createBenchStores, createTenant, expectStatus, gatewayEnv, startGateway, ROOT } from './lib/gateway.ts';
+import { call, createBenchStores, createTenant, expectStatus, gatewayEnv, startGateway, REDIS_HOST, REDIS_PORT, ROOT } from './lib/gateway.ts';
 import { cleanup, log, queryCosts, databaseStorage, scenarios, scimHeaders, settle, shuffled, state, TARGETS, verifySeeded, type Tenant } from './lib/scim-scenarios.ts';
 import { scimReport } from './lib/scim-report.ts';
 import { createCeilingRows, seedUserBody, seedUsers, verifyMirror, type SeedTarget } from './lib/seed.ts';
@@ -25,6 +27,8 @@ import { createCeilingRows, seedUserBody, seedUsers, verifyMirror, type SeedTarg
 const BARE_ENTRY = 'bench/bare-koa.ts';
 const ALL_PLUGINS = 'token-auth,role-mapping,scim-users,audit';
 const NO_AUDIT_PLUGINS = 'token-auth,role-mapping,scim-users';
+/** The A/B gateways are api processes too: jobs run only in the worker process (README, "What it does"). */
+const API = { DOORMAN_ROLE: 'api' };
 
 // ---- main ------------------------------------------------------------------------------------
 
@@ -32,7 +36,7 @@ async function main(options: BenchOptions) {
   const tag = randomBytes(3).toString('hex');
   const adminToken = randomBytes(24).toString('hex');
   const settleLimitMs = options.quick ? 30_000 : 120_000;
-  /** Processes whose CPU per request a scenario against this base URL reports (the main gateway, the bare app). */
+  /** Processes whose CPU per request a scenario against this base URL reports (the api and worker processes, the bare app). */
   const cpuWatch = new Map<string, Record<string, number>>();
   const dbPid = databasePid();
   const databaseWatch: Record<string, number> = dbPid === null ? {} : { database: dbPid };
@@ -68,13 +72,20 @@ async function main(options: BenchOptions) {
   const { databaseUrl, redisUrl } = stores;
   log(`database ${state.dbName}, redis db ${state.redisDb}`);
 
-  // The gateway under test (runs the migrations on first start).
-  const port = await freePort();
+  // The gateway under test as production splits it (README, "What it does"): role `api` (HTTP and the
+  // outbox relay) and role `worker` (the jobs), two processes with the same settings, started together
+  // (one runs the migrations, the other waits for its lock). `gateway` below is the api process.
+  const [port, workerPort] = [await freePort(), await freePort()];
   let started = Date.now();
-  const gateway = await startGateway('gateway', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, port, adminToken, ALL_PLUGINS));
+  const [gateway, worker] = await Promise.all([
+    startGateway('gateway', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, port, adminToken, ALL_PLUGINS, { DOORMAN_ROLE: 'api' })),
+    startGateway('worker', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, workerPort, adminToken, ALL_PLUGINS, { DOORMAN_ROLE: 'worker' })),
+  ]);
   const sampler = (state.sampler = new RssSampler(gateway.child.pid));
-  cpuWatch.set(gateway.baseUrl, { gateway: gateway.child.pid, ...databaseWatch });
-  log(`gateway pid ${gateway.child.pid} ready on ${gateway.baseUrl} in ${Date.now() - started} ms`);
+  const workerSampler = (state.workerSampler = new RssSampler(worker.child.pid));
+  // The worker's share of a scenario (it seals audit events on a timer, as the api does) is its own part.
+  cpuWatch.set(gateway.baseUrl, { gateway: gateway.child.pid, worker: worker.child.pid, ...databaseWatch });
+  log(`gateway (api) pid ${gateway.child.pid} on ${gateway.baseUrl} and worker pid ${worker.child.pid} ready in ${Date.now() - started} ms`);
 
   const main = await createTenant(gateway.baseUrl, adminToken, `bench-${tag}`, `Bench ${tag}`);
   const small = await createTenant(gateway.baseUrl, adminToken, `bench-${tag}-small`, `Bench ${tag} small`);
@@ -241,11 +252,11 @@ async function main(options: BenchOptions) {
   const noauthPort = await freePort();
   // Started together, so neither is systematically the older process.
   const [withAuthGateway, noauth] = await Promise.all([
-    startGateway('gateway-auth', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, authPort, adminToken, ALL_PLUGINS)),
+    startGateway('gateway-auth', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, authPort, adminToken, ALL_PLUGINS, API)),
     // --auth-control: token-auth on both sides, so the line shows what the method reads when nothing differs.
     options.authControl
-      ? startGateway('gateway-auth-control', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, noauthPort, adminToken, ALL_PLUGINS))
-      : startGateway('gateway-noauth', NOAUTH_ENTRY, gatewayEnv(databaseUrl, redisUrl, noauthPort, adminToken, ALL_PLUGINS, { BENCH_NOAUTH_CONNECTION_ID: tMain.connectionId })),
+      ? startGateway('gateway-auth-control', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, noauthPort, adminToken, ALL_PLUGINS, API))
+      : startGateway('gateway-noauth', NOAUTH_ENTRY, gatewayEnv(databaseUrl, redisUrl, noauthPort, adminToken, ALL_PLUGINS, { ...API, BENCH_NOAUTH_CONNECTION_ID: tMain.connectionId })),
   ]);
   const authRuns = await concurrentPair(
     `get by id, token-auth (A) vs ${options.authControl ? 'token-auth again (B, control)' : 'auth stubbed (B)'}, concurrently`,
@@ -284,8 +295,8 @@ async function main(options: BenchOptions) {
   await phase('create', () => load(gateway.baseUrl, scim(tMain), s.create('m')), vsInsert(TARGETS.create));
   const auditPort = await freePort();
   const noAuditPort = await freePort();
-  const withAudit = await startGateway('gateway-audit', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, auditPort, adminToken, ALL_PLUGINS));
-  const noAudit = await startGateway('gateway-no-audit', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, noAuditPort, adminToken, NO_AUDIT_PLUGINS));
+  const withAudit = await startGateway('gateway-audit', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, auditPort, adminToken, ALL_PLUGINS, API));
+  const noAudit = await startGateway('gateway-no-audit', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, noAuditPort, adminToken, NO_AUDIT_PLUGINS, API));
   const auditRuns = await abba(
     'create, audit (A) vs no audit plugin (B)',
     { url: withAudit.baseUrl, headers: scim(tMain), next: s.create('a'), pid: withAudit.child.pid },
@@ -297,33 +308,35 @@ async function main(options: BenchOptions) {
   const createNoAudit = combined(auditRuns.b);
   const auditRatio = createAudit.rps / createNoAudit.rps;
 
-  // Deactivate last: each request a distinct active seeded user; deprovisioning jobs follow.
+  // Deactivate last: each request a distinct active seeded user. The worker is paused (SIGSTOP) for the
+  // warm-up and the measured run, so the row is the SCIM answer alone, as #26's target reads; its jobs
+  // wait in BullMQ and are measured after, on the deprovisioning line (lib/deprovision-drain.ts).
   const deactivatePool = shuffled(tMain.seeded.ids);
+  await settle(pool, stores.dbName, settleLimitMs);
+  const workerPause = await pauseWorkerIdle(worker.child, {
+    activeJobs: () => activeJobCount(REDIS_HOST, REDIS_PORT, stores.redisDb, '{doorman}'),
+    transactions: () => openTransactions(pool, stores.dbName),
+  });
+  log(`worker paused (attempt ${workerPause.attempts}; ${workerPause.active} jobs active, ${workerPause.transactions} transactions open)`);
   const deactivate = await phase('deactivate (PATCH active=false)', () =>
     load(gateway.baseUrl, scim(tMain), s.deactivate(deactivatePool), { maxRequests: deactivatePool.length - 2 * options.connections }),
   vsUpdate(TARGETS.write));
-
-  // The deprovisioning jobs (outbox → BullMQ → worker) drain in the background: wait for them, bounded.
+  // The api process relays the last intents to BullMQ; then the worker runs the backlog alone.
+  const unrelayed = await waitForRelay(pool, 10_000);
+  if (unrelayed) log(`${unrelayed} job intents not yet relayed when the worker was resumed`);
   sampler.setPhase('deprovision drain');
+  const drain = await drainDeprovisioning({
+    pool,
+    connectionId: tMain.connectionId,
+    worker: worker.child,
+    pause: workerPause,
+    cpuOf: { worker: worker.child.pid, ...databaseWatch, api: gateway.child.pid },
+    limitMs: options.quick ? 30_000 : 120_000,
+  });
   const [[inactive]] = await pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM connection_users WHERE connection_id = ? AND active = 0', [tMain.connectionId]);
-  const pendingMemberships = async () => {
-    const [[row]] = await pool.query<RowDataPacket[]>(
-      `SELECT COUNT(*) AS n FROM connection_users cu JOIN org_memberships m ON m.user_id = cu.user_id AND m.connection_id = cu.connection_id
-        WHERE cu.connection_id = ? AND cu.active = 0`,
-      [tMain.connectionId],
-    );
-    return Number(row!.n);
-  };
-  const drainStarted = Date.now();
-  const drainLimitMs = options.quick ? 30_000 : 120_000;
-  let pending = await pendingMemberships();
-  while (pending > 0 && Date.now() - drainStarted < drainLimitMs) {
-    await new Promise((r) => setTimeout(r, 1_000));
-    pending = await pendingMemberships();
-  }
-  const drainSeconds = (Date.now() - drainStarted) / 1000;
-  log(`deprovisioning: ${inactive!.n} users inactive; ${pending} memberships still pending after ${drainSeconds.toFixed(1)} s`);
+  log(`deprovisioning: ${drain.jobs} jobs in ${drain.seconds.toFixed(2)} s (worker paused ${drain.pausedSeconds.toFixed(1)} s); ${inactive!.n} users inactive; ${drain.pendingMemberships} memberships still pending`);
   sampler.stop();
+  workerSampler.stop();
   const costs = await queryCosts(pool, tMain, tSmall);
   const storage = await databaseStorage(pool, stores.dbName);
   const loadAfter = loadavg();
@@ -333,8 +346,10 @@ async function main(options: BenchOptions) {
   const { text, json } = scimReport({
     options, lines, totals, bareGet, barePost, dbGet, dbPage, dbWrite, dbInsert, listBig, listSmall,
     authRuns, withAuth, withoutAuth, authRps, noAuthRps, throughputOverhead, authOverhead, roundSpread, rounds, roundSe, isolated, isolatedShare,
-    createAudit, createNoAudit, auditRatio, sampler, storage, costs, seedSeconds, inactive, pending, drainSeconds, deactivate,
+    createAudit, createNoAudit, auditRatio, sampler, storage, costs, seedSeconds,
+    deprovision: { inactive: Number(inactive!.n), deactivateRequests: deactivate.requests, pause: workerPause, drain },
     loadBefore, loadAfter, gatewayWarnings, gatewayWarningLines: gateway.child.warningLines,
+    worker: { rssMaxMb: workerSampler.max, warnings: worker.child.warnings, warningLines: worker.child.warningLines },
   });
   process.stdout.write(text);
   process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);

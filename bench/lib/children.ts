@@ -53,6 +53,8 @@ export function startChild(name: string, entry: string, env: NodeJS.ProcessEnv, 
     exited,
     async stop() {
       if (exitCode !== undefined) return;
+      // A paused child (pauseChild) acts on SIGTERM only once it runs again.
+      proc.kill('SIGCONT');
       proc.kill('SIGTERM');
       const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
       await exited;
@@ -80,6 +82,19 @@ export function startChild(name: string, entry: string, env: NodeJS.ProcessEnv, 
 /** Every child still running: stopped at exit, even on error or SIGINT. */
 export async function stopAllChildren(): Promise<void> {
   await Promise.all([...children].map((c) => c.stop().catch(() => undefined)));
+}
+
+/**
+ * SIGSTOP: the child keeps its sockets (database and Redis connections stay open) but runs nothing
+ * until `resumeChild`; `stop()` resumes it first, so clean-up also ends a paused child.
+ */
+export function pauseChild(child: Child): void {
+  child.process.kill('SIGSTOP');
+}
+
+/** SIGCONT: a child paused by `pauseChild` runs again. */
+export function resumeChild(child: Child): void {
+  child.process.kill('SIGCONT');
 }
 
 /** Resolves with the port printed as `READY <port>` by our own entries. */

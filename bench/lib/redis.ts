@@ -39,3 +39,17 @@ export async function deleteKeys(host: string, port: number, db: number, pattern
     return deleted;
   });
 }
+
+/**
+ * Jobs BullMQ workers hold right now: the length of every `<prefix>:<queue>:active` list in `db` (the
+ * bench's own database), summed.
+ */
+export async function activeJobCount(host: string, port: number, db: number, prefix: string): Promise<number> {
+  return withDb(host, port, db, async (redis) => {
+    let active = 0;
+    for await (const keys of redis.scanStream({ match: `${prefix}:*:active`, count: 500 }) as AsyncIterable<string[]>) {
+      for (const key of keys) if ((await redis.type(key)) === 'list') active += await redis.llen(key);
+    }
+    return active;
+  });
+}

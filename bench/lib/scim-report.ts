@@ -3,9 +3,9 @@
  * document, from the figures of one run.
  */
 import { cpus, totalmem } from 'node:os';
-import type { RowDataPacket } from 'mysql2/promise';
 import type { AuthenticatorCost } from '@doorman/plugin-token-auth/bench';
 import type { BenchOptions } from './args.ts';
+import { deprovisionSummary, type DeprovisionFigures } from './deprovision-report.ts';
 import type { LoadResult } from './load.ts';
 import { cpuBudgetMicros, cpuParts, cpuTotal, fixed, pct, ratioOf, scenarioTable, verdict, type ScenarioLine } from './report.ts';
 import { TARGETS, type databaseStorage, type queryCosts } from './scim-scenarios.ts';
@@ -41,20 +41,20 @@ export interface ScimFigures {
   storage: Awaited<ReturnType<typeof databaseStorage>>;
   costs: Awaited<ReturnType<typeof queryCosts>>;
   seedSeconds: number;
-  inactive: RowDataPacket | undefined;
-  pending: number;
-  drainSeconds: number;
-  deactivate: LoadResult;
+  deprovision: DeprovisionFigures;
   loadBefore: number[];
   loadAfter: number[];
   gatewayWarnings: number;
   gatewayWarningLines: string[];
+  /** The worker process (role `worker`): its RSS maximum and warn/error log lines. */
+  worker: { rssMaxMb: number; warnings: number; warningLines: string[] };
 }
 
 export function scimReport(f: ScimFigures): { text: string; json: Record<string, unknown> } {
   const { options, lines, totals, bareGet, barePost, dbGet, dbPage, dbWrite, dbInsert, listBig, listSmall } = f;
   const { authRuns, withAuth, withoutAuth, authRps, noAuthRps, throughputOverhead, authOverhead, roundSpread, rounds, roundSe, isolated, isolatedShare } = f;
-  const { createAudit, createNoAudit, auditRatio, sampler, storage, costs, seedSeconds, inactive, pending, drainSeconds, deactivate, loadBefore, loadAfter, gatewayWarnings, gatewayWarningLines } = f;
+  const { createAudit, createNoAudit, auditRatio, sampler, storage, costs, seedSeconds, deprovision, loadBefore, loadAfter, gatewayWarnings, gatewayWarningLines, worker } = f;
+  const deprovisioned = deprovisionSummary(deprovision);
   // A run where no request completed has no latency: every request took longer than the run.
   const listP99Ratio = listBig.requests && listSmall.requests ? listBig.p99 / listSmall.p99 : Number.NaN;
   const out: string[] = [];
@@ -100,17 +100,18 @@ export function scimReport(f: ScimFigures): { text: string; json: Record<string,
     `  the authenticator alone (one process, cache hit, keep-alive): ${fixed(isolated.authenticatorMicros, 2)} µs vs ${fixed(isolated.stubMicros, 2)} µs for the stub = +${fixed(isolated.addedMicros, 2)} µs per request = ${pct(isolatedShare)} of the stubbed gateway's CPU per get by id`,
   );
   out.push(`audit cost (create): ${fixed(createAudit.rps)} req/s with audit vs ${fixed(createNoAudit.rps)} req/s without = ${pct(auditRatio)}   target >= ${pct(TARGETS.auditRatio)}  ${verdict(auditRatio >= TARGETS.auditRatio)}`);
-  out.push(`gateway RSS max: ${fixed(sampler.max)} MB   target < ${TARGETS.rssMb} MB  ${verdict(sampler.max < TARGETS.rssMb)}   (per phase: ${Object.entries(sampler.byPhase).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')})`);
+  out.push(`gateway RSS max: ${fixed(sampler.max)} MB   target < ${TARGETS.rssMb} MB  ${verdict(sampler.max < TARGETS.rssMb)}   (per phase: ${Object.entries(sampler.byPhase).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}); worker process ${fixed(worker.rssMaxMb)} MB`);
   out.push(`database: ${fixed(storage.dataMb + storage.indexMb, 0)} MB of data and indexes at the end (${fixed(storage.dataMb, 0)} + ${fixed(storage.indexMb, 0)}), InnoDB buffer pool ${fixed(storage.bufferPoolMb, 0)} MB${storage.bufferPoolMb < storage.dataMb + storage.indexMb ? '  (smaller than the data: writes and list pages also wait for disk reads)' : ''}`);
   out.push(`seeding: ${options.users + options.smallUsers} users in ${fixed(seedSeconds)} s (${fixed((options.users + options.smallUsers) / seedSeconds, 0)} users/s)`);
-  out.push(`deprovisioning after deactivate: ${inactive!.n} inactive users, ${pending} memberships still pending after ${fixed(drainSeconds)} s`);
+  out.push(deprovisioned.line);
   out.push(`where the time goes (server-side query time, median of 5, gateway idle; ${options.users} vs ${options.smallUsers} users):`);
   for (const [name, c] of Object.entries(costs)) out.push(`  ${name.padEnd(46)} ${fixed(c.big, 2).padStart(8)} ms vs ${fixed(c.small, 2).padStart(6)} ms   EXPLAIN: ${c.explainBig}`);
   // The end figure counts the run's own processes (gateway, MariaDB, load generator); only the start
   // figure says whether something else was busy.
   out.push(`machine load average (1 min): ${fixed(loadBefore[0]!, 2)} at start, ${fixed(loadAfter[0]!, 2)} at end (the run's own processes included), on ${cpus().length} cores${loadBefore[0]! > cpus().length / 2 ? '  !! the machine was busy when the run started: figures may be low and noisy' : ''}`);
-  out.push(`non-2xx responses: ${totals.non2xx}, connection errors: ${totals.errors}; gateway warn/error log lines: ${gatewayWarnings}`);
+  out.push(`non-2xx responses: ${totals.non2xx}, connection errors: ${totals.errors}; gateway warn/error log lines: ${gatewayWarnings}, worker: ${worker.warnings}`);
   for (const line of gatewayWarningLines) out.push(`  gateway: ${line}`);
+  for (const line of worker.warningLines) out.push(`  worker: ${line}`);
   out.push('');
 
   const scenarioJson = Object.fromEntries(
@@ -154,11 +155,12 @@ export function scimReport(f: ScimFigures): { text: string; json: Record<string,
       cpuPass: authOverhead < TARGETS.authOverhead,
     },
     auditCost: { withAuditRps: Math.round(createAudit.rps), withoutAuditRps: Math.round(createNoAudit.rps), ratio: Math.round(auditRatio * 1000) / 1000, target: TARGETS.auditRatio, pass: auditRatio >= TARGETS.auditRatio },
-    rss: { maxMb: Math.round(sampler.max), byPhaseMb: Object.fromEntries(Object.entries(sampler.byPhase).map(([k, v]) => [k, Math.round(v)])), target: TARGETS.rssMb, pass: sampler.max < TARGETS.rssMb },
-    deprovision: { inactive: Number(inactive!.n), deactivateRequests: deactivate.requests, pendingMemberships: pending, waitedSeconds: drainSeconds },
+    rss: { maxMb: Math.round(sampler.max), byPhaseMb: Object.fromEntries(Object.entries(sampler.byPhase).map(([k, v]) => [k, Math.round(v)])), target: TARGETS.rssMb, pass: sampler.max < TARGETS.rssMb, workerMaxMb: Math.round(worker.rssMaxMb) },
+    deprovision: deprovisioned.json,
     non2xx: totals.non2xx,
     errors: totals.errors,
     gatewayWarnings,
+    workerWarnings: worker.warnings,
     queryCostsMs: costs,
     loadAverage: { start: loadBefore[0], end: loadAfter[0] },
   };

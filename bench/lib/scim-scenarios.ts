@@ -33,13 +33,14 @@ export interface Tenant {
 
 // ---- cleanup ---------------------------------------------------------------------------------
 
-export const state: { dbName?: string; redisDb?: number; pool?: Pool; sampler?: RssSampler } = {};
+export const state: { dbName?: string; redisDb?: number; pool?: Pool; sampler?: RssSampler; workerSampler?: RssSampler } = {};
 let cleaning: Promise<void> | undefined;
 
 export async function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     stopLoad();
     state.sampler?.stop();
+    state.workerSampler?.stop();
     await stopAllChildren();
     await state.pool?.end().catch(() => undefined);
     try {
