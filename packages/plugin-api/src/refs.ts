@@ -36,6 +36,13 @@ export interface MappingSummary {
 export interface RoleMappingService {
   /** Decides and applies memberships in the caller's transaction. Throws InputError/NotAllowedError on bad values. */
   apply(tx: Transaction, request: ApplyMappingRequest): Promise<MappingSummary>;
+  /**
+   * `apply` for several people in one go (a group of SCIM creates): one summary per request, in
+   * order, with the changes and events `apply` would make for each in turn, and the reads of one
+   * person when they are of one connection. Throws on the first refusal, as such a loop would; what
+   * it wrote before is undone by the caller's savepoint or transaction (docs/group-commit.md, "Creates").
+   */
+  applyMany(tx: Transaction, requests: ApplyMappingRequest[]): Promise<MappingSummary[]>;
   /** What `apply` would do, without writing. */
   preview(tx: Transaction, request: Omit<ApplyMappingRequest, 'actor'>): Promise<MappingSummary>;
   /** Removes every membership this connection's provisioning granted to the user (deactivation). */

@@ -71,6 +71,59 @@ export interface ApplyContext {
   flow: MappingFlow;
   /** The decision's inputs for each change, recorded on its event (decision-context.ts). */
   context?: (change: MembershipChange) => Record<string, unknown>;
+  /** Several people's decisions at once (`applyMany`): new rows wait here, one INSERT per table. */
+  batch?: RowBatch;
+}
+
+const INSERTS = {
+  org_memberships: 'INSERT INTO org_memberships (id, org_id, user_id, role, source, connection_id, grant_via, grant_ref) VALUES',
+  team_memberships: 'INSERT INTO team_memberships (id, team_id, org_id, user_id, source, connection_id, granted_by, grant_via, grant_ref) VALUES',
+  membership_grants: 'INSERT INTO membership_grants (id, user_id, org_id, team_id, kind, connection_id, source_ref, role) VALUES',
+} as const;
+type Table = keyof typeof INSERTS;
+
+/**
+ * The new membership and grant rows of several people's decisions, written by `flush` as one
+ * multi-row INSERT per table instead of one INSERT per row. Their users' rows are locked by the
+ * state read, so a duplicate can only come from a writer that does not take that lock (an admin):
+ * the whole batch then fails with 409 and the caller re-runs the people one at a time, each then
+ * answered as `apply` answers it (docs/group-commit.md, "Creates").
+ */
+export class RowBatch {
+  private readonly rows = new Map<Table, unknown[][]>();
+
+  add(table: Table, values: unknown[]): void {
+    const rows = this.rows.get(table) ?? [];
+    rows.push(values);
+    this.rows.set(table, rows);
+  }
+
+  async flush(tx: EntityManager): Promise<void> {
+    for (const [table, rows] of this.rows) {
+      try {
+        await tx.query(`${INSERTS[table]} ${rows.map((r) => `(${placeholders(r.length)})`).join(', ')}`, rows.flat());
+      } catch (err) {
+        if (isDuplicateKeyError(err)) throw new ChangedConcurrently(`a membership of one of these users changed concurrently; retry`, { cause: err });
+        throw err;
+      }
+    }
+    this.rows.clear();
+  }
+}
+
+/** Inserts one row now, or adds it to the batch; 'duplicate' when the row exists already (unique keys). */
+async function insertRow(ctx: ApplyContext, table: Table, values: unknown[]): Promise<'inserted' | 'duplicate'> {
+  if (ctx.batch) {
+    ctx.batch.add(table, values);
+    return 'inserted';
+  }
+  try {
+    await ctx.tx.query(`${INSERTS[table]} (${placeholders(values.length)})`, values);
+    return 'inserted';
+  } catch (err) {
+    if (isDuplicateKeyError(err)) return 'duplicate';
+    throw err;
+  }
 }
 
 /** Creates a team, or finds the one a concurrent transaction created first (uq_teams_org_name). */
@@ -106,23 +159,10 @@ export async function applyChanges(ctx: ApplyContext, state: MappingState, decis
     current = c;
     switch (c.kind) {
       case 'addOrgMembership': {
-        try {
-          // Provenance (docs/people-and-explain.md): how and by what the row was first granted.
-          await tx.query('INSERT INTO org_memberships (id, org_id, user_id, role, source, connection_id, grant_via, grant_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
-            randomUUID(),
-            c.orgId,
-            userId,
-            c.role,
-            flow,
-            connectionId,
-            c.groupId && flow === 'scim' ? 'scim_group' : grantViaOf(flow),
-            c.groupId ?? null,
-          ]);
-        } catch (err) {
-          // Only a writer that does not take the user lock (e.g. an admin adding the member) can get here.
-          if (isDuplicateKeyError(err)) throw new ChangedConcurrently(`the user's membership in organization '${summary.org}' changed concurrently; retry`, { cause: err });
-          throw err;
-        }
+        // Provenance (docs/people-and-explain.md): how and by what the row was first granted.
+        const org = await insertRow(ctx, 'org_memberships', [randomUUID(), c.orgId, userId, c.role, flow, connectionId, c.groupId && flow === 'scim' ? 'scim_group' : grantViaOf(flow), c.groupId ?? null]);
+        // Only a writer that does not take the user lock (e.g. an admin adding the member) can get here.
+        if (org === 'duplicate') throw new ChangedConcurrently(`the user's membership in organization '${summary.org}' changed concurrently; retry`);
         await publish(memberAdded({ orgId: c.orgId, target: user, changes: { role: { after: c.role }, source: { after: flow } } }));
         done.push(summary);
         break;
@@ -152,23 +192,9 @@ export async function applyChanges(ctx: ApplyContext, state: MappingState, decis
       case 'addTeamMembership': {
         const teamId = c.teamId ?? created.get(teamKey(c.orgId, c.teamName));
         if (!teamId) throw new ChangeWithoutTeam(`addTeamMembership without a team for '${c.teamName}'`);
-        try {
-          await tx.query('INSERT INTO team_memberships (id, team_id, org_id, user_id, source, connection_id, granted_by, grant_via, grant_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
-            randomUUID(),
-            teamId,
-            c.orgId,
-            userId,
-            flow,
-            connectionId,
-            c.grantedBy,
-            grantViaOf(flow, c.grantedBy),
-            c.groupId ?? null,
-          ]);
-        } catch (err) {
-          // Already a member (a team re-read after a concurrent creation): nothing to do, nothing to record.
-          if (isDuplicateKeyError(err)) break;
-          throw err;
-        }
+        const added = await insertRow(ctx, 'team_memberships', [randomUUID(), teamId, c.orgId, userId, flow, connectionId, c.grantedBy, grantViaOf(flow, c.grantedBy), c.groupId ?? null]);
+        // Already a member (a team re-read after a concurrent creation): nothing to do, nothing to record.
+        if (added === 'duplicate') break;
         await publish(teamMemberAdded({
           orgId: c.orgId,
           target: user,
@@ -180,20 +206,8 @@ export async function applyChanges(ctx: ApplyContext, state: MappingState, decis
       case 'addGrant': {
         const teamId = c.teamName === null ? '' : (c.teamId ?? created.get(teamKey(c.orgId, c.teamName)) ?? null);
         if (teamId === null) throw new ChangeWithoutTeam(`addGrant without a team for '${c.teamName}'`);
-        try {
-          await tx.query("INSERT INTO membership_grants (id, user_id, org_id, team_id, kind, connection_id, source_ref, role) VALUES (?, ?, ?, ?, 'group', ?, ?, ?)", [
-            randomUUID(),
-            userId,
-            c.orgId,
-            teamId,
-            connectionId,
-            c.groupId,
-            c.role,
-          ]);
-        } catch (err) {
-          // Recorded already (a team re-read after a concurrent creation): the provenance holds.
-          if (!isDuplicateKeyError(err)) throw err;
-        }
+        // A duplicate: recorded already (a team re-read after a concurrent creation); the provenance holds.
+        await insertRow(ctx, 'membership_grants', [randomUUID(), userId, c.orgId, teamId, 'group', connectionId, c.groupId, c.role]);
         done.push({ ...(summary as Extract<SummaryChange, { kind: 'addGrant' }>), teamId: teamId || null });
         break;
       }

@@ -24,12 +24,12 @@ import type { EntityManager } from 'typeorm';
 import { type EventBus } from '@doorman/core';
 import { InputError, type Actor, type ApplyMappingRequest, type GroupDirectory, type GroupsChangedRequest, type GroupsChangedResult, type MappingSummary, type RoleMappingService } from '@doorman/plugin-api';
 import type { OrgRole } from '@doorman/model';
-import { applyChanges, describeChanges, type SummaryChange } from './apply-changes.ts';
+import { applyChanges, describeChanges, RowBatch, type SummaryChange } from './apply-changes.ts';
 import { decisionContexts } from './decision-context.ts';
 import { resolveGroups, type GroupFact, type GroupRuleSet } from './group-rules.ts';
 import { decideMemberships, type MappingDecision, type MappingFlow, type MappingInput } from './policy.ts';
 import { revokeConnectionMembershipsOf, type RevokeRequest, type RevokeSummary } from './revoke.ts';
-import { loadState, lockOrgsAndCount, type MappingState } from './state.ts';
+import { loadState, loadStates, lockOrgsAndCount, type MappingState } from './state.ts';
 import { locks, placeholders } from './union-read.ts';
 
 export type { SummaryChange } from './apply-changes.ts';
@@ -111,6 +111,20 @@ function toInput(state: MappingState, request: { flow: MappingFlow; firstTime: b
  */
 async function lockAndRecount(tx: EntityManager, state: MappingState, decision: MappingDecision): Promise<boolean> {
   if (!locks(tx).mysql) return false;
+  const { seatOrgs, ownerOrgs } = countsRelied(state, decision);
+  if (!seatOrgs.size && !ownerOrgs.size) return false;
+  const orgById = new Map(state.orgs.map((o) => [o.id, o]));
+  const { seats, owners } = await lockOrgsAndCount(tx, [...seatOrgs], [...ownerOrgs]);
+  for (const [id, n] of seats) orgById.get(id)!.seatsUsed = n;
+  for (const [id, n] of owners) orgById.get(id)!.ownerCount = n;
+  return true;
+}
+
+/**
+ * The organizations whose counts a decision relied on: seat-limited ones it adds the person to, and
+ * ones where it demotes or removes an owner (the last-owner rule).
+ */
+export function countsRelied(state: MappingState, decision: MappingDecision): { seatOrgs: Set<string>; ownerOrgs: Set<string> } {
   const orgById = new Map(state.orgs.map((o) => [o.id, o]));
   const roleIn = new Map(state.orgMemberships.map((m) => [m.orgId, m.role]));
   const seatOrgs = new Set<string>();
@@ -120,11 +134,17 @@ async function lockAndRecount(tx: EntityManager, state: MappingState, decision: 
     if (c.kind === 'changeRole' && c.from === 'owner') ownerOrgs.add(c.orgId);
     if (c.kind === 'removeOrgMembership' && roleIn.get(c.orgId) === 'owner') ownerOrgs.add(c.orgId);
   }
-  if (!seatOrgs.size && !ownerOrgs.size) return false;
-  const { seats, owners } = await lockOrgsAndCount(tx, [...seatOrgs], [...ownerOrgs]);
-  for (const [id, n] of seats) orgById.get(id)!.seatsUsed = n;
-  for (const [id, n] of owners) orgById.get(id)!.ownerCount = n;
-  return true;
+  return { seatOrgs, ownerOrgs };
+}
+
+/**
+ * Whether a decision made on a state read together with other people's may differ from the one made
+ * after theirs were applied: it relies on counts their changes move, or creates a team one of them
+ * may create first. Such a group is applied one person at a time (`applyMany`).
+ */
+export function dependsOnOthers(state: MappingState, decision: MappingDecision): boolean {
+  const { seatOrgs, ownerOrgs } = countsRelied(state, decision);
+  return seatOrgs.size > 0 || ownerOrgs.size > 0 || decision.changes.some((c) => c.kind === 'createTeam');
 }
 
 /** What applying `request` would change, read-only (no locks, no writes). */
@@ -158,6 +178,7 @@ export async function storedAttributes(tx: EntityManager, connectionId: string, 
 /** RoleMappingService with the precise result types this plugin returns. */
 export interface RoleMappingServiceImpl extends RoleMappingService {
   apply(tx: EntityManager, request: ApplyMappingRequest): Promise<ApplySummary>;
+  applyMany(tx: EntityManager, requests: ApplyMappingRequest[]): Promise<ApplySummary[]>;
   preview(tx: EntityManager, request: Omit<ApplyMappingRequest, 'actor'>): Promise<PreviewResult>;
   revokeConnectionMemberships(tx: EntityManager, request: RevokeRequest): Promise<RevokeSummary>;
   revokeConnectionMembershipsOfMany(tx: EntityManager, requests: RevokeRequest[]): Promise<RevokeSummary[]>;
@@ -167,6 +188,17 @@ export interface RoleMappingServiceImpl extends RoleMappingService {
 
 export function createRoleMappingService(deps: ServiceDeps): RoleMappingServiceImpl {
   const { events } = deps;
+  /** Writes a decision's changes and publishes their events (nothing when it changes nothing). */
+  const applyDecision = async (tx: EntityManager, request: ApplyMappingRequest, state: MappingState, input: MappingInput, decision: MappingDecision, batch?: RowBatch): Promise<ApplySummary> => {
+    if (!decision.changes.length) return { changes: [], ignoredGroups: decision.ignoredGroups };
+    const contextOf = decisionContexts(input, decision);
+    const changes = await applyChanges(
+      { tx, events, actor: request.actor, connectionId: request.connectionId, userId: request.userId, flow: request.flow, context: (c) => ({ ...contextOf(c) }), batch },
+      state,
+      decision,
+    );
+    return { changes, ignoredGroups: decision.ignoredGroups };
+  };
   const service: RoleMappingServiceImpl = {
     async apply(tx, request) {
       // The person's groups first, with a locking read: a group change committing meanwhile is seen,
@@ -177,14 +209,33 @@ export function createRoleMappingService(deps: ServiceDeps): RoleMappingServiceI
       let decision = decideMemberships(input());
       // Decide again on fresh, locked counts when the first decision relied on them.
       if (await lockAndRecount(tx, state, decision)) decision = decideMemberships(input());
-      if (!decision.changes.length) return { changes: [], ignoredGroups: decision.ignoredGroups };
-      const contextOf = decisionContexts(input(), decision);
-      const changes = await applyChanges(
-        { tx, events, actor: request.actor, connectionId: request.connectionId, userId: request.userId, flow: request.flow, context: (c) => ({ ...contextOf(c) }) },
-        state,
-        decision,
-      );
-      return { changes, ignoredGroups: decision.ignoredGroups };
+      return applyDecision(tx, request, state, input(), decision);
+    },
+
+    async applyMany(tx, requests) {
+      const connectionId = requests[0]?.connectionId;
+      const people = new Set(requests.map((r) => r.userId));
+      const one = async () => {
+        const summaries: ApplySummary[] = [];
+        for (const request of requests) summaries.push(await service.apply(tx, request));
+        return summaries;
+      };
+      if (requests.length < 2 || people.size < requests.length || requests.some((r) => r.connectionId !== connectionId)) return one();
+      // Everyone's groups, then everyone's state in one statement (the users' rows locked in id order).
+      const groups: GroupFact[][] = [];
+      for (const request of requests) groups.push(request.flow === 'scim' ? await groupsOf(deps, tx, request.connectionId, request.userId, true) : []);
+      const states = await loadStates(tx, connectionId!, requests.map((r, i) => ({ ...r, groups: groups[i] })), true);
+      const inputs = requests.map((request, i) => toInput(states[i]!, request, groups[i]!));
+      const decisions = inputs.map((input) => decideMemberships(input));
+      // A decision another person's changes could alter (seats, owners, a new team): one at a time,
+      // each reading what the ones before it wrote. The statement above then read nothing for them.
+      if (decisions.some((decision, i) => dependsOnOthers(states[i]!, decision))) return one();
+      // Their new rows in one INSERT per table (apply-changes.ts, RowBatch).
+      const batch = new RowBatch();
+      const summaries: ApplySummary[] = [];
+      for (const [i, request] of requests.entries()) summaries.push(await applyDecision(tx, request, states[i]!, inputs[i]!, decisions[i]!, batch));
+      await batch.flush(tx);
+      return summaries;
     },
 
     async preview(tx, request) {

@@ -194,6 +194,15 @@ function namedTeams(attributes: MappingInput['attributes'], groups: readonly Gro
 const teamColumns = { id: 't.id', org_id: 't.org_id', name: 't.name' };
 const servedTeams = 'FROM connection_orgs co JOIN teams t ON t.org_id = co.org_id WHERE co.connection_id = ?';
 
+/** A person whose mapping state is read: `userId` null for a person with no account yet. */
+export interface StateRequest {
+  userId: string | null;
+  attributes: MappingInput['attributes'];
+  groups?: readonly GroupFact[];
+}
+
+const userKinds = new Set(['user', 'org_membership', 'team_membership', 'grant']);
+
 /**
  * Everything `decideMemberships` needs, in one statement (two in rare cases, below):
  * - with `lock`, the user row FOR UPDATE and the user's memberships with locking reads; NotFound
@@ -210,15 +219,25 @@ const servedTeams = 'FROM connection_orgs co JOIN teams t ON t.org_id = co.org_i
  * memberships are locking reads, the teams are not), or when SQL cannot lower-case and trim the
  * default team exactly as the policy does (whitespace other than spaces, non-ASCII on SQLite).
  */
-export async function loadState(
-  tx: EntityManager,
-  request: { connectionId: string; userId: string | null; attributes: MappingInput['attributes']; groups?: readonly GroupFact[] },
-  lock: boolean,
-): Promise<MappingState> {
-  const { connectionId, userId } = request;
-  const names = namedTeams(request.attributes, request.groups ?? []);
+export async function loadState(tx: EntityManager, request: StateRequest & { connectionId: string }, lock: boolean): Promise<MappingState> {
+  return (await loadStates(tx, request.connectionId, [request], lock))[0]!;
+}
+
+/**
+ * `loadState` for several people of one connection in the same one statement (a group of SCIM
+ * creates, docs/group-commit.md "Creates"): the users' rows and memberships are read by the same
+ * members with `IN (…)` (rows locked in primary-key order, as `lockUsersMemberships` does), the
+ * connection's organizations, rules and teams once. Each person's state is what `loadState` would
+ * read for them alone, except that `teams` may hold more teams of the served organizations (those
+ * another person's attributes name): the policy only looks teams up by id or name, so a team it was
+ * not asked about changes nothing. States in the order of `requests`.
+ */
+export async function loadStates(tx: EntityManager, connectionId: string, requests: readonly StateRequest[], lock: boolean): Promise<MappingState[]> {
+  const names = [...new Set(requests.flatMap((r) => namedTeams(r.attributes, r.groups ?? [])))];
+  const userIds = [...new Set(requests.flatMap((r) => (r.userId === null ? [] : [r.userId])))].sort();
+  const of = (column: string) => (userIds.length === 1 ? `${column} = ?` : `${column} IN (${placeholders(userIds.length)})`);
   const members = [
-    ...(userId === null ? [] : userMembers([userId], lock)),
+    ...(userIds.length ? userMembers(userIds, lock) : []),
     member(
       'connection',
       { id: 'c.id', default_org_id: 'c.default_org_id', default_team: 'c.default_team', default_team_key: 'LOWER(TRIM(c.default_team))' },
@@ -232,11 +251,11 @@ export async function loadState(
         name: 'o.name',
         seat_limit: 'o.seat_limit',
         seats_used: 'CASE WHEN o.seat_limit IS NULL THEN 0 ELSE (SELECT COUNT(*) FROM org_memberships m WHERE m.org_id = o.id) END',
-        owner_count: `CASE WHEN EXISTS (SELECT 1 FROM org_memberships mine WHERE mine.org_id = o.id AND mine.user_id = ? AND mine.role = 'owner')
+        owner_count: `CASE WHEN EXISTS (SELECT 1 FROM org_memberships mine WHERE mine.org_id = o.id AND ${userIds.length ? of('mine.user_id') : 'mine.user_id = ?'} AND mine.role = 'owner')
                       THEN (SELECT COUNT(*) FROM org_memberships m WHERE m.org_id = o.id AND m.role = 'owner') ELSE 0 END`,
       },
       'FROM connection_orgs co JOIN organizations o ON o.id = co.org_id WHERE co.connection_id = ?',
-      [userId ?? '', connectionId],
+      [...(userIds.length ? userIds : ['']), connectionId],
     ),
     ...(names.length ? [member('team', teamColumns, `${servedTeams} AND t.name_lc IN (${placeholders(names.length)})`, [connectionId, ...names])] : []),
     member('team', teamColumns, `${servedTeams} AND t.name_lc = (SELECT LOWER(TRIM(c.default_team)) FROM sso_connections c WHERE c.id = ?)`, [connectionId, connectionId]),
@@ -249,19 +268,42 @@ export async function loadState(
     ),
     member('rules_settings', { flag: 's.builtin_org_team' }, 'FROM group_mapping_settings s WHERE s.connection_id = ?', [connectionId]),
     member('team', teamColumns, 'FROM group_mapping_rules r JOIN teams t ON t.org_id = r.org_id AND t.name_lc = LOWER(r.team) WHERE r.connection_id = ?', [connectionId]),
-    ...(userId === null
-      ? []
-      : [member('team', teamColumns, "FROM membership_grants g JOIN teams t ON t.id = g.team_id WHERE g.user_id = ? AND g.kind = 'group' AND g.team_id <> ''", [userId])]),
+    ...(userIds.length
+      ? [member('team', teamColumns, `FROM membership_grants g JOIN teams t ON t.id = g.team_id WHERE ${of('g.user_id')} AND g.kind = 'group' AND g.team_id <> ''`, userIds)]
+      : []),
   ];
   const rows = await unionAll(tx, members);
 
-  const { userFound, orgMemberships, teamMemberships, grants } = readMemberships(rows);
-  if (userId !== null && !userFound) throw new NotFoundError(`user '${userId}' not found`, { field: 'userId' });
-  const conn = rows.find((r) => r.kind === 'connection');
+  // The rows every person shares, and each person's own (tagged with user_id).
+  const shared: Row[] = [];
+  const byUser = new Map<string, Row[]>();
+  for (const r of rows) {
+    if (!userKinds.has(String(r.kind))) shared.push(r);
+    else {
+      const list = byUser.get(String(r.user_id)) ?? [];
+      list.push(r);
+      byUser.set(String(r.user_id), list);
+    }
+  }
+  const held = requests.map((request) => {
+    const { userFound, ...memberships } = readMemberships(request.userId === null ? [] : (byUser.get(request.userId) ?? []));
+    if (request.userId !== null && !userFound) throw new NotFoundError(`user '${request.userId}' not found`, { field: 'userId' });
+    return memberships;
+  });
+  const conn = shared.find((r) => r.kind === 'connection');
   if (!conn) throw new NotFoundError(`SSO connection '${connectionId}' not found`, { field: 'connectionId' });
-  const connection = { id: String(conn.id), defaultOrgId: str(conn.default_org_id), defaultTeam: str(conn.default_team) };
+  const rules = readRules(shared);
+  const states: MappingState[] = [];
+  for (const memberships of held) states.push(await stateOf(tx, connectionId, conn, shared, memberships, rules, lock));
+  return states;
+}
 
-  const orgs = rows
+/** One person's state from the union's shared rows and their memberships (a second statement only in rare cases, above). */
+async function stateOf(tx: EntityManager, connectionId: string, conn: Row, shared: Row[], held: HeldMemberships, rules: GroupRuleSet, lock: boolean): Promise<MappingState> {
+  const { orgMemberships, teamMemberships, grants } = held;
+  const connection = { id: String(conn.id), defaultOrgId: str(conn.default_org_id), defaultTeam: str(conn.default_team) };
+  // Each person's own copy: the service may update an organization's counts for one decision.
+  const orgs = shared
     .filter((r) => r.kind === 'org')
     .map((r) => ({
       id: String(r.id),
@@ -274,7 +316,7 @@ export async function loadState(
   const served = new Set(orgs.map((o) => o.id));
 
   const teams = new Map<string, MappingInput['teams'][number]>();
-  for (const r of rows) if (r.kind === 'team') teams.set(String(r.id), { id: String(r.id), orgId: String(r.org_id), name: String(r.name) });
+  for (const r of shared) if (r.kind === 'team') teams.set(String(r.id), { id: String(r.id), orgId: String(r.org_id), name: String(r.name) });
   for (const m of teamMemberships) {
     if (m.teamName !== null && m.teamOrgId !== null && served.has(m.teamOrgId)) teams.set(m.teamId, { id: m.teamId, orgId: m.teamOrgId, name: m.teamName });
   }
@@ -297,7 +339,7 @@ export async function loadState(
     );
     for (const t of found) teams.set(t.id, { id: t.id, orgId: t.orgId, name: t.name });
   }
-  return { connection, orgs, teams: [...teams.values()], orgMemberships, teamMemberships, grants, rules: readRules(rows) };
+  return { connection, orgs, teams: [...teams.values()], orgMemberships, teamMemberships, grants, rules: { ...rules, rules: [...rules.rules] } };
 }
 
 function readRules(rows: Row[]): GroupRuleSet {

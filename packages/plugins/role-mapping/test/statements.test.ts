@@ -109,6 +109,15 @@ describe('statements per role-mapping operation (MariaDB Questions)', () => {
     expect(statementsOf(run), run.sql.join('\n')).toBeLessThanOrEqual(3);
   });
 
+  it('first-time SCIM creates of 5 people at once (applyMany), default org and default team: 3, as for one (was 15)', async () => {
+    const people: string[] = [];
+    for (let i = 0; i < 5; i++) people.push(await createUser(ds));
+    const run = await counted((tx) => service.applyMany(tx, people.map((user) => request(user, { dockerRole: 'editor' }, { firstTime: true }))));
+    expect(run.result.map((s) => s.changes.map((c) => c.kind))).toEqual(people.map(() => ['addOrgMembership', 'addTeamMembership']));
+    for (const user of people) expect((await membershipsOf(ds, user)).teams).toHaveLength(1);
+    expect(statementsOf(run), run.sql.join('\n')).toBeLessThanOrEqual(3);
+  });
+
   it('first-time SCIM create into a seat-limited org, recounting under lock: 3 (was 10)', async () => {
     const org = await createOrg(ds, `seats-${Date.now()}`, 100);
     const conn = await createConnection(ds, { orgIds: [org], defaultOrgId: org });

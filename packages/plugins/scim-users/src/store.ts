@@ -101,9 +101,9 @@ export class ScimUserStore {
           runGroup: (tx, requests) => runCreateGroup(createHost, tx, requests),
           runAlone: (request) => this.createAlone(request),
           onGroup: deps.onCreateGroup,
-          // A group inserts its members' rows together (one INSERT per table); what stays per member
-          // (role mapping: 2–3 round trips) runs one member after another on the group's connection.
-          // Groups as for writes, smaller: up to 32, 4 in flight (docs/group-commit.md, "Creates").
+          // A group inserts its members' rows together (one INSERT per table) and maps their roles
+          // together (one read, one INSERT per membership table). Groups as for writes, smaller: up
+          // to 32, 4 in flight (docs/group-commit.md, "Creates").
           maxGroup: CREATE_GROUP_MAX,
           maxInFlight: CREATE_GROUPS_IN_FLIGHT,
         });
@@ -181,9 +181,18 @@ export class ScimUserStore {
     await insertRows(tx, UserEntity, newAccounts);
     await this.insertUserRows(tx, members.map((m) => m.row));
     await insertRows(tx, ConnectionUserEmailEntity, members.flatMap(({ row, request }) => request.emails.map((e) => ({ id: randomUUID(), connectionUserId: row.id, ...e }))));
-    const created: Array<{ resource: ScimResource; account: User }> = [];
-    for (const { request, account, linked, row } of members) created.push({ resource: await this.mapAndPublish(tx, request.tenant, row, linked), account });
-    return created;
+    // Everyone's role mapping in one call (one read of their states when they share a connection),
+    // then each member's events in arrival order, as `mapAndPublish` does for one.
+    const events = members.map(({ request, row, linked }) => this.event(request.tenant, row, linked ? userLinked : userCreated, diff(null, row)));
+    const mapped = members.flatMap(({ request, row }, i) => (row.active ? [this.mappingRequest(request.tenant, row, events[i]!)] : []));
+    await this.deps.roleMapping.applyMany(tx, mapped);
+    for (const [i, { request }] of members.entries()) await this.deps.events.publish(tx, request.tenant.actor, events[i]!);
+    return members.map(({ row, account }) => ({ resource: toScimUser(row, this.deps.baseUrl), account }));
+  }
+
+  /** The role mapping of a new user (flow SCIM, first time), its events following from `cause` (docs/people-and-explain.md, "Causal links"). */
+  private mappingRequest(tenant: Tenant, row: ConnectionUser, cause: PublishedEvent) {
+    return { connectionId: tenant.connectionId, userId: row.userId, attributes: mappingAttributes(row), flow: 'scim' as const, firstTime: true, actor: { ...tenant.actor, cause: cause.id } };
   }
 
   private newRow(tenant: Tenant, columns: UserColumns, account: User): ConnectionUser {
@@ -205,10 +214,7 @@ export class ScimUserStore {
   private async mapAndPublish(tx: EntityManager, tenant: Tenant, row: ConnectionUser, linked: boolean): Promise<ScimResource> {
     // Docker: "If the user already exists by email, they are assigned to the organization" — linked, not duplicated.
     const events = [this.event(tenant, row, linked ? userLinked : userCreated, diff(null, row))];
-    if (row.active) {
-      // The mapping's events follow from this request's event (docs/people-and-explain.md, "Causal links").
-      await this.deps.roleMapping.apply(tx, { connectionId: tenant.connectionId, userId: row.userId, attributes: mappingAttributes(row), flow: 'scim', firstTime: true, actor: { ...tenant.actor, cause: events[0]!.id } });
-    }
+    if (row.active) await this.deps.roleMapping.apply(tx, this.mappingRequest(tenant, row, events[0]!));
     await this.deps.events.publish(tx, tenant.actor, ...events);
     return toScimUser(row, this.deps.baseUrl);
   }

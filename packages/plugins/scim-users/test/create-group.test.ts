@@ -53,6 +53,9 @@ async function expectCounterExact(connectionId: string) {
 
 describe('group commit of SCIM creates', () => {
   it('runs creates of one turn in one transaction: one account read, one INSERT per table, one audit INSERT, one counter update, one COMMIT', async () => {
+    // The connection's default team exists once its first user has it (a group whose members would
+    // create a team maps them one by one, role-mapping's applyMany).
+    await store.create(as(bed.a.connectionId), newUser('grouped-first@acme.test'));
     const spy = vi.spyOn(MysqlQueryRunner.prototype, 'query');
     groups.length = 0;
     transactions = 0;
@@ -74,6 +77,10 @@ describe('group commit of SCIM creates', () => {
       expect(inserts(table), table).toHaveLength(1);
       expect(inserts(table)[0]!.match(/\),\s*\(/g), table).toHaveLength(3); // four rows in one INSERT
     }
+    // Their role mapping at once (applyMany): one read of the four states, their org memberships in one INSERT.
+    expect(statements.filter((s) => s.startsWith("(SELECT 'user' AS kind"))).toHaveLength(1);
+    expect(inserts('org_memberships')).toHaveLength(1);
+    expect(inserts('org_memberships')[0]!.match(/\),\s*\(/g)).toHaveLength(3);
     // One savepoint for the group, not one per member.
     expect(statements.filter((s) => s.startsWith('SAVEPOINT'))).toHaveLength(1);
     expect(statements.filter((s) => s.startsWith('INSERT INTO connection_user_counts'))).toHaveLength(1);
