@@ -10,6 +10,30 @@
  * that records it), so the chain can be checked against the hash chain (`doorman audit verify`).
  */
 import type { GrantVia } from '@doorman/model';
+import {
+  groupCreated,
+  groupDeleted,
+  groupMembersAdded,
+  groupMembersRemoved,
+  groupUpdated,
+  jitProvisioned,
+  memberAdded,
+  memberRemoved,
+  memberRoleChanged,
+  ssoSessionsEnded,
+  ssoSignInDenied,
+  ssoSignedIn,
+  teamCreated,
+  teamMemberAdded,
+  teamMemberRemoved,
+  userCreated,
+  userDeactivated,
+  userDeleted,
+  userDeprovisioned,
+  userLinked,
+  userReactivated,
+  userUpdated,
+} from '@doorman/plugin-api';
 
 export interface ExplainEvent {
   id: string;
@@ -83,23 +107,23 @@ export interface Explanation {
 }
 
 const ROOTS: Record<string, StepKind> = {
-  'user.created': 'idp_request',
-  'user.linked': 'idp_request',
-  'user.updated': 'idp_request',
-  'user.reactivated': 'idp_request',
-  'group.created': 'idp_request',
-  'group.updated': 'idp_request',
-  'group.members_added': 'idp_request',
-  'group.members_removed': 'idp_request',
-  'group.deleted': 'idp_request',
-  'sso.signed_in': 'idp_request',
-  'jit.provisioned': 'idp_request',
-  'user.deactivated': 'deactivation',
-  'user.deleted': 'deactivation',
-  'sso.sign_in_denied': 'refused_sign_in',
-  'user.deprovisioned': 'job',
+  [userCreated.action]: 'idp_request',
+  [userLinked.action]: 'idp_request',
+  [userUpdated.action]: 'idp_request',
+  [userReactivated.action]: 'idp_request',
+  [groupCreated.action]: 'idp_request',
+  [groupUpdated.action]: 'idp_request',
+  [groupMembersAdded.action]: 'idp_request',
+  [groupMembersRemoved.action]: 'idp_request',
+  [groupDeleted.action]: 'idp_request',
+  [ssoSignedIn.action]: 'idp_request',
+  [jitProvisioned.action]: 'idp_request',
+  [userDeactivated.action]: 'deactivation',
+  [userDeleted.action]: 'deactivation',
+  [ssoSignInDenied.action]: 'refused_sign_in',
+  [userDeprovisioned.action]: 'job',
 };
-const CHANGES = new Set(['member.added', 'member.role_changed', 'member.removed', 'team.created', 'team_member.added', 'team_member.removed']);
+const CHANGES = new Set<string>([memberAdded, memberRoleChanged, memberRemoved, teamCreated, teamMemberAdded, teamMemberRemoved].map((d) => d.action));
 const ORDER: Record<StepKind, number> = { job: 0, deactivation: 1, refused_sign_in: 1, idp_request: 1, admin_request: 1, not_served: 2, decision: 3, change: 4, sessions_ended: 5 };
 
 const after = (e: ExplainEvent, k: string) => e.changes?.[k]?.after;
@@ -110,7 +134,7 @@ const teamOf = (e: ExplainEvent) => str(after(e, 'teamId') ?? before(e, 'teamId'
 function kindOf(e: ExplainEvent): StepKind | null {
   if (ROOTS[e.action]) return ROOTS[e.action]!;
   if (CHANGES.has(e.action)) return 'change';
-  if (e.action === 'sso.sessions_ended') return 'sessions_ended';
+  if (e.action === ssoSessionsEnded.action) return 'sessions_ended';
   return null;
 }
 
@@ -228,46 +252,46 @@ function summarize(e: ExplainEvent, kind: StepKind, conn: Name, org: Name, group
   const req = e.requestId ? ` (request ${e.requestId})` : '';
   const team = str(after(e, 'team') ?? before(e, 'team'));
   switch (e.action) {
-    case 'user.created':
-    case 'user.linked':
-    case 'user.updated':
-    case 'user.reactivated': {
-      const verb = { 'user.created': 'provisioned', 'user.linked': 'linked to the existing account', 'user.updated': 'updated', 'user.reactivated': 'reactivated' }[e.action];
+    case userCreated.action:
+    case userLinked.action:
+    case userUpdated.action:
+    case userReactivated.action: {
+      const verb = { [userCreated.action]: 'provisioned', [userLinked.action]: 'linked to the existing account', [userUpdated.action]: 'updated', [userReactivated.action]: 'reactivated' }[e.action];
       return `SCIM: ${via} ${verb}${req}`;
     }
-    case 'group.members_added':
+    case groupMembersAdded.action:
       return `SCIM: ${via} added ${after(e, 'count') ?? '?'} member(s) to group ${group(e.targetId)}${req}`;
-    case 'group.members_removed':
+    case groupMembersRemoved.action:
       return `SCIM: ${via} removed ${after(e, 'count') ?? '?'} member(s) from group ${group(e.targetId)}${req}`;
-    case 'group.created':
-    case 'group.updated':
-    case 'group.deleted':
+    case groupCreated.action:
+    case groupUpdated.action:
+    case groupDeleted.action:
       return `SCIM: ${via} ${e.action.slice(6)} group ${group(e.targetId)}${req}`;
-    case 'sso.signed_in':
+    case ssoSignedIn.action:
       return `SSO sign-in through ${via}${req}`;
-    case 'jit.provisioned':
+    case jitProvisioned.action:
       return `JIT provisioning at sign-in through ${via}${after(e, 'firstTime') ? ' (first time)' : ''}${req}`;
-    case 'user.deactivated':
+    case userDeactivated.action:
       return `SCIM: ${via} deactivated the person${req}`;
-    case 'user.deleted':
+    case userDeleted.action:
       return `SCIM: ${via} deleted the person${req}`;
-    case 'sso.sign_in_denied':
+    case ssoSignInDenied.action:
       return `sign-in refused through ${via}: ${str(after(e, 'reason')) ?? 'refused'}${req}`;
-    case 'user.deprovisioned':
+    case userDeprovisioned.action:
       return `job ${e.jobId ?? '(no id)'}: removed ${after(e, 'memberships') ?? 0} membership(s), ended ${after(e, 'sessions') ?? 0} session(s) from ${via}`;
-    case 'sso.sessions_ended':
+    case ssoSessionsEnded.action:
       return `${after(e, 'sessions') ?? '?'} SSO session(s) ended (${str(after(e, 'scope')) ?? 'connection'} scope)`;
-    case 'member.added':
+    case memberAdded.action:
       return `membership added: ${org(e.orgId)} as ${str(after(e, 'role'))}${rule(e)}`;
-    case 'member.role_changed':
+    case memberRoleChanged.action:
       return `role set in ${org(e.orgId)}: ${str(before(e, 'role'))} → ${str(after(e, 'role'))}${rule(e)}`;
-    case 'member.removed':
+    case memberRemoved.action:
       return `membership removed: ${org(e.orgId)} (was ${str(before(e, 'role'))})${e.jobId ? ` by job ${e.jobId}` : ''}`;
-    case 'team.created':
+    case teamCreated.action:
       return `team created: ${org(e.orgId)}/${str(after(e, 'name'))}`;
-    case 'team_member.added':
+    case teamMemberAdded.action:
       return `team added: ${org(e.orgId)}/${team}${rule(e)}`;
-    case 'team_member.removed':
+    case teamMemberRemoved.action:
       return `team removed: ${org(e.orgId)}/${team}${e.jobId ? ` by job ${e.jobId}` : ''}`;
     default:
       return `${e.action}${kind === 'change' ? '' : req}`;

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { findOrgId, InputError, isUuid, NotFoundError } from '@doorman/core';
+import { ssoSignInDenied } from '@doorman/plugin-api';
 import { membershipProvenance, type GrantVia, type MembershipSource } from '@doorman/model';
 import { buildExplanation, type ExplainEvent } from './explain-chain.ts';
 import { orgMembershipRows, teamMembershipRows } from './membership-rows.ts';
@@ -78,7 +79,7 @@ export async function explainPerson(db: DataSource, userId: string, query: { org
   // Two index range scans (ix_audit_events_target), each the newest MAX_EVENTS.
   const [own, refused]: Row[][] = await Promise.all([
     db.query(`SELECT ${EVENT_COLUMNS} FROM audit_events WHERE target_id = ? ORDER BY seq DESC LIMIT ${MAX_EVENTS}`, [userId]),
-    db.query(`SELECT ${EVENT_COLUMNS} FROM audit_events WHERE target_id IN (?, ?) AND action = 'sso.sign_in_denied' ORDER BY seq DESC LIMIT ${MAX_EVENTS}`, [account.email, account.email.toLowerCase()]),
+    db.query(`SELECT ${EVENT_COLUMNS} FROM audit_events WHERE target_id IN (?, ?) AND action = ? ORDER BY seq DESC LIMIT ${MAX_EVENTS}`, [account.email, account.email.toLowerCase(), ssoSignInDenied.action]),
   ]);
   const byId = new Map<string, ExplainEvent>();
   for (const r of [...own, ...refused]) byId.set(String(r.id), toEvent(r));

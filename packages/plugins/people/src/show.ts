@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { isUuid } from '@doorman/core';
-import { NotFoundError } from '@doorman/plugin-api';
+import { NotFoundError, userDeleted } from '@doorman/plugin-api';
 import { membershipProvenance, type GrantVia, type MembershipSource } from '@doorman/model';
 import { orgMembershipRows, teamMembershipRows } from './membership-rows.ts';
 import { toIso } from './search.ts';
@@ -39,8 +39,8 @@ export async function showPerson(db: DataSource, userId: string, now: Date) {
     ),
     db.query(
       `SELECT e.connection_id AS connectionId, c.name AS connectionName, e.occurred_at AS at, e.changes AS changes FROM audit_events e
-         LEFT JOIN sso_connections c ON c.id = e.connection_id WHERE e.target_id = ? AND e.action = 'user.deleted' ORDER BY e.seq`,
-      [userId],
+         LEFT JOIN sso_connections c ON c.id = e.connection_id WHERE e.target_id = ? AND e.action = ? ORDER BY e.seq`,
+      [userId, userDeleted.action],
     ),
     orgMembershipRows(db, userId),
     teamMembershipRows(db, userId),
