@@ -5,9 +5,9 @@
  * its chain no longer matches its MAC: the sealer refuses to link it and verification reports it. The MAC
  * covers what the hash covers except `prev_hash` (unknown at write time). Pure: no I/O.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { AuditEvent } from '@doorman/model';
-import { canonicalJson, eventFields, hasLinks } from './chain.ts';
+import { canonicalJson, eventFields, hasLinks, type HashedFields } from './chain.ts';
 
 export type MacFields = Pick<AuditEvent, 'id' | 'occurredAt' | 'orgId' | 'connectionId' | 'actorType' | 'actorId' | 'requestId' | 'action' | 'targetType' | 'targetId' | 'changes' | 'jobId' | 'causeId' | 'context'>;
 
@@ -25,8 +25,30 @@ export type MacCheck = 'ok' | 'missing' | 'mismatch';
 
 /** Whether a stored event still matches its MAC. */
 export function checkMac(key: Buffer, e: MacFields & { mac?: string | null }): MacCheck {
-  if (!e.mac) return 'missing';
-  const expected = Buffer.from(macEvent(key, e));
-  const given = Buffer.from(e.mac);
+  return compareMac(macEvent(key, e), e.mac);
+}
+
+function compareMac(computed: string, stored: string | null | undefined): MacCheck {
+  if (!stored) return 'missing';
+  const expected = Buffer.from(computed);
+  const given = Buffer.from(stored);
   return expected.length === given.length && timingSafeEqual(expected, given) ? 'ok' : 'mismatch';
+}
+
+/**
+ * The sealer's two digests of a STORED event (a row read back from the database) with its fields
+ * serialized once instead of twice: its MAC check and its chain hash given the previous hash. The bytes
+ * are `checkMac`'s and `hashEvent`'s: a row read back holds JSON-parsed `changes` and `context`, which the
+ * MAC's JSON round trip leaves as they are, so the MAC's field list and the hash's serialize alike
+ * (test/seal-digests.test.ts). Not for an event about to be written: its values may not be JSON-clean.
+ */
+export function storedEventDigests(e: Omit<HashedFields, 'prevHash'>): { checkMac(key: Buffer): MacCheck; hash(prevHash: string | null): string } {
+  // canonicalJson of a list is `[` + its items' serializations joined by `,` + `]`: the fields' middle is shared.
+  const fields = canonicalJson(eventFields(e, e.changes ?? null)).slice(1, -1);
+  const linked = hasLinks(e);
+  return {
+    checkMac: (key) => compareMac(createHmac('sha256', key).update(`[${JSON.stringify(linked ? 'doorman-audit-mac/2' : 'doorman-audit-mac/1')},${fields}]`, 'utf8').digest('hex'), e.mac),
+    hash: (prevHash) =>
+      createHash('sha256').update(`[${JSON.stringify(linked ? 'doorman-audit/2' : 'doorman-audit/1')},${fields},${canonicalJson(prevHash ?? null)}]`, 'utf8').digest('hex'),
+  };
 }

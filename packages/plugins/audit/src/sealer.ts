@@ -1,8 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { defineError, type Logger } from '@doorman/plugin-api';
 import { AuditEventEntity, rowCodec, type AuditEvent, type RowCodec } from '@doorman/model';
-import { chainKeyOf, chainTransactionRunner, hashEvent, lockHead, sqlTime, type ChainTransaction } from './chain.ts';
-import { checkMac, type MacCheck } from './mac.ts';
+import { chainKeyOf, chainTransactionRunner, lockHead, sqlTime, type ChainTransaction } from './chain.ts';
+import { storedEventDigests, type MacCheck } from './mac.ts';
 
 /** A sealing batch that could not create its chain head or seal every event it read: rolled back, retried next round. */
 const SealFailed = defineError('DMN_AUDIT_SEAL_FAILED', 500);
@@ -87,11 +87,14 @@ export class ChainSealer {
     ).map((r: Record<string, unknown>) => this.events.hydrate(r));
     // With a key, link only events that still match their HMAC: an event edited or forged with SQL access
     // before sealing stops its chain here (nothing after it is linked either, so it cannot be skipped over).
+    // Each event's fields are serialized once for both its MAC check and its hash (storedEventDigests).
+    const digests = rows.map((r) => storedEventDigests(r));
     const key = this.options.macKey;
     if (key) {
-      const bad = rows.findIndex((r) => checkMac(key, r) !== 'ok');
+      let check: MacCheck = 'ok';
+      const bad = digests.findIndex((d) => (check = d.checkMac(key)) !== 'ok');
       if (bad >= 0) {
-        this.options.onRefused?.({ seq: Number(rows[bad]!.seq), orgId, check: checkMac(key, rows[bad]!) as Exclude<MacCheck, 'ok'> });
+        this.options.onRefused?.({ seq: Number(rows[bad]!.seq), orgId, check: check as Exclude<MacCheck, 'ok'> });
         rows.splice(bad);
       }
     }
@@ -99,9 +102,9 @@ export class ChainSealer {
     let prevHash = head.lastHash;
     let chainSeq = head.lastChainSeq;
     const params: { prev: unknown[]; hash: unknown[]; chain: unknown[] } = { prev: [], hash: [], chain: [] };
-    for (const r of rows) {
+    for (const [i, r] of rows.entries()) {
       // Hash what was read back, so verification (which reads the same way) computes the same bytes.
-      const hash = hashEvent({ ...r, prevHash });
+      const hash = digests[i]!.hash(prevHash);
       const seq = Number(r.seq);
       params.prev.push(seq, prevHash);
       params.hash.push(seq, hash);
