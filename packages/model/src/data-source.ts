@@ -20,6 +20,7 @@ import { ConsoleOwnerSessions1733034000000 } from './migrations/1733034000000-Co
 import { GroupMapping1733023000000 } from './migrations/1733023000000-GroupMapping.ts';
 import { AuditCausalLinks1733030000000 } from './migrations/1733030000000-AuditCausalLinks.ts';
 import { DatabaseUrlInvalid } from './errors.ts';
+import { mysqlDriver } from './mysql-driver.ts';
 
 export const MIGRATIONS = [
   Initial1732800000000,
@@ -67,6 +68,8 @@ export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions
       // trace: false — mysql2 otherwise captures a stack trace on every query (3–5% of a busy
       // gateway's CPU) only to decorate errors with the caller's frames.
       extra: { connectionLimit: settings.poolSize ?? 10, dateStrings: false, trace: false },
+      // mysql2 with one promise wrapper per pooled connection instead of one per statement (mysql-driver.ts).
+      driver: mysqlDriver(),
     } as DataSourceOptions;
   }
   throw new DatabaseUrlInvalid(`unsupported database url scheme in ${redactUrl(url)}`);
