@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { v7 as newRowId } from 'uuid';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { candidateUsername, connectionUsersChangeSql } from '@doorman/model';
 
@@ -55,8 +55,8 @@ export function seedRows(target: SeedTarget, body: ReturnType<typeof seedUserBod
   const givenName = trimmedOrNull(body.name.givenName);
   const familyName = trimmedOrNull(body.name.familyName);
   const displayName = trimmedOrNull(body.displayName);
-  const userId = randomUUID();
-  const id = randomUUID();
+  const userId = newRowId();
+  const id = newRowId();
   const user: Row = {
     id: userId,
     email: userName,
@@ -95,7 +95,7 @@ export function seedRows(target: SeedTarget, body: ReturnType<typeof seedUserBod
     updated_at: at,
   };
   const emails: Row[] = body.emails.map((e) => ({
-    id: randomUUID(),
+    id: newRowId(),
     connection_user_id: id,
     value: e.value.trim(),
     value_lc: e.value.trim().toLowerCase(),
@@ -104,7 +104,7 @@ export function seedRows(target: SeedTarget, body: ReturnType<typeof seedUserBod
     is_primary: e.primary ? 1 : 0,
   }));
   const membership: Row = {
-    id: randomUUID(),
+    id: newRowId(),
     org_id: target.orgId,
     user_id: userId,
     role: 'member',

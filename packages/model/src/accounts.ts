@@ -1,7 +1,8 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { UserEntity, type User } from './entities.ts';
 import { insertRows } from './insert.ts';
+import { newRowId } from './row-ids.ts';
 import { AccountEmailTaken, UsernameExhausted } from './errors.ts';
 
 export { AccountEmailTaken };
@@ -34,7 +35,7 @@ export async function insertAccount(tx: EntityManager, account: { email: string;
   const mysql = tx.connection.options.type === 'mysql' || tx.connection.options.type === 'mariadb';
   for (let attempt = 1; attempt <= 5; attempt++) {
     const row: User = {
-      id: randomUUID(),
+      id: newRowId(),
       email: account.email,
       emailLc: account.email.toLowerCase(),
       username: candidateUsername(account.email),

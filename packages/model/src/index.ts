@@ -16,3 +16,4 @@ export * from './row-codec.ts';
 export * from './provenance.ts';
 export * from './open.ts';
 export * from './migrate.ts';
+export * from './row-ids.ts';

@@ -1,9 +1,8 @@
 /** The SSO connection and domain routes of the admin API. */
-import { randomUUID } from 'node:crypto';
 import { In, type EntityManager } from 'typeorm';
 import { connectionOrgIds, isDuplicateKeyError, isUuid, ownerOrgIds, scopeAllows, type EventBus, type HttpSurface } from '@doorman/core';
 import { connectionCreated, connectionDeleted, connectionDomainAdded, connectionDomainRemoved, connectionDomainVerified, connectionUpdated, defineError, InputError, NotFoundError, type Actor, type TransactionRunner } from '@doorman/plugin-api';
-import { ConnectionDomainEntity, ConnectionOrgEntity, SsoConnectionEntity, type DeprovisioningScope, type SsoConnection } from '@doorman/model';
+import { ConnectionDomainEntity, ConnectionOrgEntity, SsoConnectionEntity, type DeprovisioningScope, type SsoConnection, newRowId } from '@doorman/model';
 import { missingSsoSettings, publicConnection } from './connections.ts';
 import { findOrg } from './lookup.ts';
 import { addDomainBody, createConnectionBody, idpSettingsOf, listQuery, updateConnectionBody } from './schemas.ts';
@@ -55,7 +54,7 @@ export function registerConnectionRoutes(http: HttpSurface, transaction: Transac
         const defaultOrg = body.defaultOrgId ? await findOrg(tx, body.defaultOrgId) : orgs.length === 1 ? orgs[0]! : null;
         if (defaultOrg && !orgs.some((o) => o.id === defaultOrg.id)) throw new InputError('defaultOrgId must be one of orgIds', { field: 'defaultOrgId' });
         const connection: SsoConnection = {
-          id: randomUUID(),
+          id: newRowId(),
           name: body.name,
           type: body.type,
           defaultOrgId: defaultOrg?.id ?? null,
@@ -73,7 +72,7 @@ export function registerConnectionRoutes(http: HttpSurface, transaction: Transac
         await tx.getRepository(ConnectionOrgEntity).insert([...new Set(orgs.map((o) => o.id))].map((orgId) => ({ connectionId: connection.id, orgId })));
         const domains = [...new Set(body.domains ?? [])];
         if (domains.length) {
-          await tx.getRepository(ConnectionDomainEntity).insert(domains.map((domain) => ({ id: randomUUID(), connectionId: connection.id, domain, verified: false, createdAt: new Date() })));
+          await tx.getRepository(ConnectionDomainEntity).insert(domains.map((domain) => ({ id: newRowId(), connectionId: connection.id, domain, verified: false, createdAt: new Date() })));
         }
         await events.publish(tx, actorOf(ctx), connectionCreated({
           orgId: connection.defaultOrgId,
@@ -186,7 +185,7 @@ export function registerConnectionRoutes(http: HttpSurface, transaction: Transac
       const { body } = input;
       ctx.body = await transaction(async (tx) => {
         const connection = await findConnection(tx, ctx.params.connectionId!);
-        const domain = { id: randomUUID(), connectionId: connection.id, domain: body.domain, verified: body.verified ?? false, createdAt: new Date() };
+        const domain = { id: newRowId(), connectionId: connection.id, domain: body.domain, verified: body.verified ?? false, createdAt: new Date() };
         try {
           await tx.getRepository(ConnectionDomainEntity).insert(domain);
         } catch (err) {

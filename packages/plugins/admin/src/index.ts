@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { In } from 'typeorm';
 import { isDuplicateKeyError, isUuid, ownerOrgIds } from '@doorman/core';
 import { coreServices, defineError, definePlugin, NotFoundError, orgCreated, orgUpdated, teamCreated, teamRenamed, type Actor, type CliCommand } from '@doorman/plugin-api';
-import { OrganizationEntity, OrgMembershipEntity, TeamEntity, TeamMembershipEntity, UserEntity, type Organization } from '@doorman/model';
+import { OrganizationEntity, OrgMembershipEntity, TeamEntity, TeamMembershipEntity, UserEntity, type Organization, newRowId } from '@doorman/model';
 import { createOrgBody, createTeamBody, listQuery, renameTeamBody, updateOrgBody } from './schemas.ts';
 import { registerConnectionRoutes } from './connection-routes.ts';
 import { adminConfigSchema } from './config.ts';
@@ -96,7 +95,7 @@ export const adminPlugin = definePlugin({
       handler: async (ctx, input) => {
         const { body } = input;
         ctx.body = await transaction(async (tx) => {
-          const org: Organization = { id: randomUUID(), name: body.name, displayName: body.displayName ?? null, seatLimit: body.seatLimit ?? null, createdAt: new Date(), updatedAt: new Date() };
+          const org: Organization = { id: newRowId(), name: body.name, displayName: body.displayName ?? null, seatLimit: body.seatLimit ?? null, createdAt: new Date(), updatedAt: new Date() };
           try {
             await tx.getRepository(OrganizationEntity).insert(org);
           } catch (err) {
@@ -166,7 +165,7 @@ export const adminPlugin = definePlugin({
         const { body } = input;
         ctx.body = await transaction(async (tx) => {
           const org = await findOrg(tx, ctx.params.org!);
-          const team = { id: randomUUID(), orgId: org.id, name: body.name, nameLc: body.name.toLowerCase(), createdAt: new Date() };
+          const team = { id: newRowId(), orgId: org.id, name: body.name, nameLc: body.name.toLowerCase(), createdAt: new Date() };
           try {
             await tx.getRepository(TeamEntity).insert(team);
           } catch (err) {

@@ -1,8 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { isRetryableTransactionError } from '@doorman/core';
 import { type Actor, type DomainEvent } from '@doorman/plugin-api';
-import { AuditEventEntity, isMysql, type AuditEvent } from '@doorman/model';
+import { AuditEventEntity, isMysql, type AuditEvent, newRowId } from '@doorman/model';
 import { cleanField, sanitizeChanges } from './redact.ts';
 import { checkMac } from './mac.ts';
 
@@ -87,7 +87,7 @@ export const sqlTime = (d: Date) => d.toISOString().replace('T', ' ').replace('Z
 /** Turns a published domain event into the row to store (secrets removed, fields clipped to their columns). */
 export function eventRow(actor: Actor, event: DomainEvent, now: Date): EventRow {
   return {
-    id: cleanField(event.id, 36) ?? randomUUID(),
+    id: cleanField(event.id, 36) ?? newRowId(),
     occurredAt: now,
     orgId: cleanField(event.orgId, 36),
     connectionId: cleanField(event.connectionId, 36),

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { isUuidV7 } from '@doorman/model';
 import { canonicalJson, eventRow, hashEvent, type HashedFields } from '../src/chain.ts';
 import { checkMac, macEvent } from '../src/mac.ts';
 
@@ -52,5 +53,7 @@ describe('causal links in the hash and the MAC', () => {
     expect(row).toMatchObject({ id: '00000000-0000-4000-8000-0000000000bb', requestId: 'r1', jobId: 'j1', causeId: 'e0', context: { reason: 'inactive' } });
     expect(eventRow({ type: 'system', id: null, requestId: null, cause: 'e0' }, { action: 'x', cause: 'e1' }, base.occurredAt).causeId).toBe('e1');
     expect(eventRow({ type: 'system', id: null, requestId: null }, { action: 'x' }, base.occurredAt)).toMatchObject({ jobId: null, causeId: null, context: null });
+    // An event published without an id gets a time-ordered one (docs/row-ids.md).
+    expect(isUuidV7(eventRow({ type: 'system', id: null, requestId: null }, { action: 'x' }, base.occurredAt).id)).toBe(true);
   });
 });

@@ -99,6 +99,8 @@ async function signInTx(deps: Deps, tx: EntityManager, request: SignInRequest): 
         attributes: identity.attributes,
         flow: 'jit',
         firstTime,
+        // A new account holds nothing yet: role mapping then reads and locks none of it (docs/row-ids.md, "Locks").
+        ...(accountCreated ? { createdInTransaction: 'account' as const } : {}),
         actor,
       });
       changes = summary.changes.length;

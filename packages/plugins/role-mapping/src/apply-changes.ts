@@ -3,11 +3,10 @@
  * per membership change, in the caller's transaction. Grants (provenance rows, docs/group-mapping.md)
  * are bookkeeping: written with the memberships, no events of their own.
  */
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { isDuplicateKeyError, type EventBus } from '@doorman/core';
 import { defineError, memberAdded, memberRemoved, memberRoleChanged, teamCreated, teamMemberAdded, teamMemberRemoved, type Actor, type PublishedEvent } from '@doorman/plugin-api';
-import { grantViaOf, type OrgRole } from '@doorman/model';
+import { grantViaOf, type OrgRole, newRowId } from '@doorman/model';
 import type { MappingDecision, MappingFlow, MembershipChange } from './policy.ts';
 import type { MappingState } from './state.ts';
 import { locks, placeholders } from './union-read.ts';
@@ -128,7 +127,7 @@ async function insertRow(ctx: ApplyContext, table: Table, values: unknown[]): Pr
 
 /** Creates a team, or finds the one a concurrent transaction created first (uq_teams_org_name). */
 async function createOrFindTeam(ctx: ApplyContext, orgId: string, name: string): Promise<{ id: string; name: string; created: boolean }> {
-  const id = randomUUID();
+  const id = newRowId();
   try {
     await ctx.tx.query('INSERT INTO teams (id, org_id, name, name_lc) VALUES (?, ?, ?, ?)', [id, orgId, name, name.toLowerCase()]);
     return { id, name, created: true };
@@ -160,7 +159,7 @@ export async function applyChanges(ctx: ApplyContext, state: MappingState, decis
     switch (c.kind) {
       case 'addOrgMembership': {
         // Provenance (docs/people-and-explain.md): how and by what the row was first granted.
-        const org = await insertRow(ctx, 'org_memberships', [randomUUID(), c.orgId, userId, c.role, flow, connectionId, c.groupId && flow === 'scim' ? 'scim_group' : grantViaOf(flow), c.groupId ?? null]);
+        const org = await insertRow(ctx, 'org_memberships', [newRowId(), c.orgId, userId, c.role, flow, connectionId, c.groupId && flow === 'scim' ? 'scim_group' : grantViaOf(flow), c.groupId ?? null]);
         // Only a writer that does not take the user lock (e.g. an admin adding the member) can get here.
         if (org === 'duplicate') throw new ChangedConcurrently(`the user's membership in organization '${summary.org}' changed concurrently; retry`);
         await publish(memberAdded({ orgId: c.orgId, target: user, changes: { role: { after: c.role }, source: { after: flow } } }));
@@ -192,7 +191,7 @@ export async function applyChanges(ctx: ApplyContext, state: MappingState, decis
       case 'addTeamMembership': {
         const teamId = c.teamId ?? created.get(teamKey(c.orgId, c.teamName));
         if (!teamId) throw new ChangeWithoutTeam(`addTeamMembership without a team for '${c.teamName}'`);
-        const added = await insertRow(ctx, 'team_memberships', [randomUUID(), teamId, c.orgId, userId, flow, connectionId, c.grantedBy, grantViaOf(flow, c.grantedBy), c.groupId ?? null]);
+        const added = await insertRow(ctx, 'team_memberships', [newRowId(), teamId, c.orgId, userId, flow, connectionId, c.grantedBy, grantViaOf(flow, c.grantedBy), c.groupId ?? null]);
         // Already a member (a team re-read after a concurrent creation): nothing to do, nothing to record.
         if (added === 'duplicate') break;
         await publish(teamMemberAdded({
@@ -207,7 +206,7 @@ export async function applyChanges(ctx: ApplyContext, state: MappingState, decis
         const teamId = c.teamName === null ? '' : (c.teamId ?? created.get(teamKey(c.orgId, c.teamName)) ?? null);
         if (teamId === null) throw new ChangeWithoutTeam(`addGrant without a team for '${c.teamName}'`);
         // A duplicate: recorded already (a team re-read after a concurrent creation); the provenance holds.
-        await insertRow(ctx, 'membership_grants', [randomUUID(), userId, c.orgId, teamId, 'group', connectionId, c.groupId, c.role]);
+        await insertRow(ctx, 'membership_grants', [newRowId(), userId, c.orgId, teamId, 'group', connectionId, c.groupId, c.role]);
         done.push({ ...(summary as Extract<SummaryChange, { kind: 'addGrant' }>), teamId: teamId || null });
         break;
       }

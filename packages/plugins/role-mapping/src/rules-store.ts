@@ -3,10 +3,9 @@
  * concerns, and its dry run: how many people would gain or lose which membership.
  * docs/group-mapping.md.
  */
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { defineError, InputError, isRefusal, NotFoundError, type DirectoryGroup, type GroupDirectory } from '@doorman/plugin-api';
-import { GroupMappingRuleEntity, GroupMappingSettingsEntity, SsoConnectionEntity, type GroupMappingRule, type OrgRole } from '@doorman/model';
+import { GroupMappingRuleEntity, GroupMappingSettingsEntity, SsoConnectionEntity, type GroupMappingRule, type OrgRole, newRowId } from '@doorman/model';
 import { isMembershipChange } from './apply-changes.ts';
 import { parseGroupName, resolveGroups, ruleMatches, type GroupRule, type GroupRuleMatch, type GroupRuleSet } from './group-rules.ts';
 import { isValidTeamName } from './policy.ts';
@@ -55,7 +54,7 @@ export async function validateRule(tx: EntityManager, connectionId: string, inpu
       throw new InputError(`team '${team}' does not exist and is not a valid name for a new team (1-100 letters, digits, spaces, '.', '_' or '-')`, { field: 'team' });
     }
   }
-  return { id: randomUUID(), matchBy: input.matchBy, matchValue: input.matchValue.trim(), orgId: org.id, team, role: input.role, org: org.name };
+  return { id: newRowId(), matchBy: input.matchBy, matchValue: input.matchValue.trim(), orgId: org.id, team, role: input.role, org: org.name };
 }
 
 export async function insertRule(tx: EntityManager, connectionId: string, rule: GroupRule): Promise<void> {

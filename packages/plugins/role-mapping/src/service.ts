@@ -81,6 +81,12 @@ export async function groupsOf(deps: Pick<ServiceDeps, 'directory'>, tx: EntityM
   return directory.groupsOfUser(tx, connectionId, userId, lock);
 }
 
+/** A request's SCIM groups (locking read), none for a SCIM user created in this transaction: no group can hold them yet. */
+async function requestGroups(deps: Pick<ServiceDeps, 'directory'>, tx: EntityManager, request: ApplyMappingRequest): Promise<GroupFact[]> {
+  if (request.flow !== 'scim' || request.createdInTransaction) return [];
+  return groupsOf(deps, tx, request.connectionId, request.userId, true);
+}
+
 function toInput(state: MappingState, request: { flow: MappingFlow; firstTime: boolean; attributes: MappingInput['attributes'] }, groups: GroupFact[], rules?: GroupRuleSet): MappingInput {
   return {
     flow: request.flow,
@@ -203,7 +209,7 @@ export function createRoleMappingService(deps: ServiceDeps): RoleMappingServiceI
     async apply(tx, request) {
       // The person's groups first, with a locking read: a group change committing meanwhile is seen,
       // and one starting later waits (docs/group-mapping.md, "Concurrency").
-      const groups = request.flow === 'scim' ? await groupsOf(deps, tx, request.connectionId, request.userId, true) : [];
+      const groups = await requestGroups(deps, tx, request);
       const state = await loadState(tx, { ...request, groups }, true);
       const input = () => toInput(state, request, groups);
       let decision = decideMemberships(input());
@@ -223,7 +229,7 @@ export function createRoleMappingService(deps: ServiceDeps): RoleMappingServiceI
       if (requests.length < 2 || people.size < requests.length || requests.some((r) => r.connectionId !== connectionId)) return one();
       // Everyone's groups, then everyone's state in one statement (the users' rows locked in id order).
       const groups: GroupFact[][] = [];
-      for (const request of requests) groups.push(request.flow === 'scim' ? await groupsOf(deps, tx, request.connectionId, request.userId, true) : []);
+      for (const request of requests) groups.push(await requestGroups(deps, tx, request));
       const states = await loadStates(tx, connectionId!, requests.map((r, i) => ({ ...r, groups: groups[i] })), true);
       const inputs = requests.map((request, i) => toInput(states[i]!, request, groups[i]!));
       const decisions = inputs.map((input) => decideMemberships(input));

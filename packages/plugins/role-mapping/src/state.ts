@@ -199,6 +199,8 @@ export interface StateRequest {
   userId: string | null;
   attributes: MappingInput['attributes'];
   groups?: readonly GroupFact[];
+  /** `account`: the account was created in this transaction, so it holds nothing and is not read (docs/row-ids.md, "Locks"). */
+  createdInTransaction?: 'account' | 'scimUser';
 }
 
 const userKinds = new Set(['user', 'org_membership', 'team_membership', 'grant']);
@@ -234,7 +236,9 @@ export async function loadState(tx: EntityManager, request: StateRequest & { con
  */
 export async function loadStates(tx: EntityManager, connectionId: string, requests: readonly StateRequest[], lock: boolean): Promise<MappingState[]> {
   const names = [...new Set(requests.flatMap((r) => namedTeams(r.attributes, r.groups ?? [])))];
-  const userIds = [...new Set(requests.flatMap((r) => (r.userId === null ? [] : [r.userId])))].sort();
+  // A just-created account holds nothing: reading it would only take gap locks (docs/row-ids.md, "Locks").
+  const created = new Set(requests.flatMap((r) => (r.userId !== null && r.createdInTransaction === 'account' ? [r.userId] : [])));
+  const userIds = [...new Set(requests.flatMap((r) => (r.userId === null || created.has(r.userId) ? [] : [r.userId])))].sort();
   const of = (column: string) => (userIds.length === 1 ? `${column} = ?` : `${column} IN (${placeholders(userIds.length)})`);
   const members = [
     ...(userIds.length ? userMembers(userIds, lock) : []),
@@ -287,7 +291,7 @@ export async function loadStates(tx: EntityManager, connectionId: string, reques
   }
   const held = requests.map((request) => {
     const { userFound, ...memberships } = readMemberships(request.userId === null ? [] : (byUser.get(request.userId) ?? []));
-    if (request.userId !== null && !userFound) throw new NotFoundError(`user '${request.userId}' not found`, { field: 'userId' });
+    if (request.userId !== null && !userFound && !created.has(request.userId)) throw new NotFoundError(`user '${request.userId}' not found`, { field: 'userId' });
     return memberships;
   });
   const conn = shared.find((r) => r.kind === 'connection');

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApplyMappingRequest } from '@doorman/plugin-api';
 import type { TestGateway } from '@doorman/core/testing';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { insertAccount, newRowId } from '@doorman/model';
 import { RowBatch } from '../src/apply-changes.ts';
 import type { RoleMappingServiceImpl } from '../src/service.ts';
 import { createConnection, createOrg, createUser, createWorld, eventRecorder, membershipsOf, startRoleMappingGateway, TEST_ACTOR, type World } from './support.ts';
@@ -105,6 +106,45 @@ describe('applyMany', () => {
     const err = await applyMany([request(a, { dockerRole: 'editor' }), request(b, { dockerRole: 'emperor' })]).catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 400, field: 'dockerRole' });
     expect(await held(a)).toEqual({ orgs: [], teams: [] });
+  });
+
+  it('new accounts are neither read nor locked: a second group of new people does not wait for an uncommitted first', async () => {
+    // With time-ordered ids every new person's keys share the last gap of each index; a locking read
+    // of their (empty) memberships would hold that gap until commit (docs/row-ids.md, "Locks").
+    const fresh = async (tx: EntityManager, n: number) => {
+      const ids: string[] = [];
+      for (let i = 0; i < n; i++) ids.push((await insertAccount(tx, { email: `fresh-${newRowId()}@example.com`, fullName: null, now: new Date() })).id);
+      return ids.map((u) => ({ ...request(u, {}), createdInTransaction: 'account' as const }));
+    };
+    let release!: () => void;
+    const hold = new Promise<void>((resolve) => (release = resolve));
+    let applied!: (people: string[]) => void;
+    const firstApplied = new Promise<string[]>((resolve) => (applied = resolve));
+    const first = t.gateway.transaction(async (tx) => {
+      const requests = await fresh(tx, 2);
+      await service.applyMany(tx, requests);
+      applied(requests.map((r) => r.userId));
+      await hold;
+    });
+    const firstPeople = await firstApplied;
+    let secondPeople: string[] = [];
+    try {
+      await t.gateway.transaction(async (tx) => {
+        await tx.query('SET SESSION innodb_lock_wait_timeout = 1');
+        try {
+          const requests = await fresh(tx, 2);
+          await service.applyMany(tx, requests);
+          secondPeople = requests.map((r) => r.userId);
+        } finally {
+          await tx.query('SET SESSION innodb_lock_wait_timeout = DEFAULT');
+        }
+      });
+    } finally {
+      release();
+      await first;
+    }
+    for (const u of [...firstPeople, ...secondPeople]) expect((await held(u)).orgs).toMatchObject([{ role: 'member', source: 'scim', connectionId: w.c1 }]);
+    expect(secondPeople).toHaveLength(2);
   });
 
   it('a row another writer added meanwhile fails the batch with 409 (the caller re-runs people one by one)', async () => {

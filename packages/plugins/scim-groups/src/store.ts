@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { isDuplicateKeyError, type EventBus } from '@doorman/core';
 import { defineError, groupCreated, groupDeleted, groupMembersAdded, groupMembersRemoved, groupUpdated, InputError, NotFoundError, type Actor, type GroupsChangedResult, type PublishedEvent, type RoleMappingService, type ScimUserDirectory } from '@doorman/plugin-api';
-import { ScimGroupEntity, type ScimGroup } from '@doorman/model';
+import { ScimGroupEntity, type ScimGroup, newRowId } from '@doorman/model';
 import { assertIfMatch, compileFilter, compileSort, type Dialect, type ListParams, type ScimResource } from '@doorman/scim';
 import { GROUP_ATTRIBUTES } from './filter-columns.ts';
 import { readGroupBody, toScimGroup, type MemberRow } from './group-resource.ts';
@@ -153,7 +152,7 @@ export class ScimGroupStore {
       );
     }
     // The mapping changes follow from this request's main group event, whose id is chosen now (docs/people-and-explain.md).
-    const cause = randomUUID();
+    const cause = newRowId();
     const mapping = await this.regrant(tx, tenant, saved.id, changes, cause);
     const effect: Record<string, { after: unknown }> = mapping ? { peopleApplied: { after: mapping.applied }, syncJobId: { after: mapping.jobId } } : {};
     const base = { connectionId: tenant.connectionId, target: { type: 'group', id: saved.id } };
@@ -182,7 +181,7 @@ export class ScimGroupStore {
       await this.assertNameFree(tx, tenant, input.displayName, null);
       const now = this.deps.now();
       const row: ScimGroup = {
-        id: randomUUID(),
+        id: newRowId(),
         connectionId: tenant.connectionId,
         displayName: input.displayName,
         displayNameLc: input.displayName.toLowerCase(),
@@ -305,7 +304,7 @@ export class ScimGroupStore {
       await tx.getRepository(ScimGroupEntity).delete({ id: row.id });
       // Everyone it granted something is re-decided: members just removed, and (when many) the sync
       // job finds the rest through the grants the group left behind.
-      const cause = randomUUID();
+      const cause = newRowId();
       const mapping = await this.deps.roleMapping.groupsChanged(tx, { connectionId: tenant.connectionId, groupIds: [row.id], userIds: [...changes.userIds], actor: { ...tenant.actor, cause } });
       const base = { connectionId: tenant.connectionId, target: { type: 'group', id: row.id } };
       const effect = { peopleApplied: { after: mapping.applied }, syncJobId: { after: mapping.jobId } };

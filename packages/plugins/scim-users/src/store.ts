@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { groupCommitter, isDuplicateKeyError, type EventBus, type JobRegistry } from '@doorman/core';
-import { defineError, InputError, NotFoundError, userCreated, userDeactivated, userDeleted, userLinked, userReactivated, userUpdated, type Actor, type EventChanges, type EventDefinition, type PublishedEvent, type RoleMappingService, type ScimUserPayload } from '@doorman/plugin-api';
+import { defineError, InputError, NotFoundError, userCreated, userDeactivated, userDeleted, userLinked, userReactivated, userUpdated, type Actor, type ApplyMappingRequest, type EventChanges, type EventDefinition, type PublishedEvent, type RoleMappingService, type ScimUserPayload } from '@doorman/plugin-api';
 import {
   AccountEmailTaken,
   candidateUsername,
@@ -15,6 +14,7 @@ import {
   UserEntity,
   type ConnectionUser,
   type User,
+  newRowId,
 } from '@doorman/model';
 import { applyPatch, assertIfMatch, type ListParams, type ScimResource } from '@doorman/scim';
 import { deactivateUserJob } from './jobs.ts';
@@ -111,7 +111,7 @@ export class ScimUserStore {
 
   private event(tenant: Tenant, row: Pick<ConnectionUser, 'id' | 'userId'>, definition: EventDefinition<string, ScimUserPayload>, changes?: EventChanges | null): PublishedEvent {
     // The id is chosen here so that what follows from the event (mapping changes, jobs) can name it as their cause.
-    return definition({ id: randomUUID(), connectionId: tenant.connectionId, target: { type: 'user', id: row.userId }, changes: { ...(changes ?? {}), scimId: { after: row.id } } });
+    return definition({ id: newRowId(), connectionId: tenant.connectionId, target: { type: 'user', id: row.userId }, changes: { ...(changes ?? {}), scimId: { after: row.id } } });
   }
 
   async create(tenant: Tenant, body: unknown): Promise<ScimResource> {
@@ -172,7 +172,7 @@ export class ScimUserStore {
       const linked = account !== undefined;
       if (!account) {
         // insertAccount's row; a taken username or email fails the INSERT, and the member-by-member path retries or links.
-        account = { id: randomUUID(), email: request.email, emailLc, username: candidateUsername(request.email), fullName: fullNameOf(request.columns), createdAt: now, updatedAt: now };
+        account = { id: newRowId(), email: request.email, emailLc, username: candidateUsername(request.email), fullName: fullNameOf(request.columns), createdAt: now, updatedAt: now };
         accounts.set(emailLc, account);
         newAccounts.push(account);
       }
@@ -180,24 +180,26 @@ export class ScimUserStore {
     });
     await insertRows(tx, UserEntity, newAccounts);
     await this.insertUserRows(tx, members.map((m) => m.row));
-    await insertRows(tx, ConnectionUserEmailEntity, members.flatMap(({ row, request }) => request.emails.map((e) => ({ id: randomUUID(), connectionUserId: row.id, ...e }))));
+    await insertRows(tx, ConnectionUserEmailEntity, members.flatMap(({ row, request }) => request.emails.map((e) => ({ id: newRowId(), connectionUserId: row.id, ...e }))));
     // Everyone's role mapping in one call (one read of their states when they share a connection),
     // then each member's events in arrival order, as `mapAndPublish` does for one.
     const events = members.map(({ request, row, linked }) => this.event(request.tenant, row, linked ? userLinked : userCreated, diff(null, row)));
-    const mapped = members.flatMap(({ request, row }, i) => (row.active ? [this.mappingRequest(request.tenant, row, events[i]!)] : []));
+    const mapped = members.flatMap(({ request, row, linked }, i) => (row.active ? [this.mappingRequest(request.tenant, row, events[i]!, linked)] : []));
     await this.deps.roleMapping.applyMany(tx, mapped);
     for (const [i, { request }] of members.entries()) await this.deps.events.publish(tx, request.tenant.actor, events[i]!);
     return members.map(({ row, account }) => ({ resource: toScimUser(row, this.deps.baseUrl), account }));
   }
 
   /** The role mapping of a new user (flow SCIM, first time), its events following from `cause` (docs/people-and-explain.md, "Causal links"). */
-  private mappingRequest(tenant: Tenant, row: ConnectionUser, cause: PublishedEvent) {
-    return { connectionId: tenant.connectionId, userId: row.userId, attributes: mappingAttributes(row), flow: 'scim' as const, firstTime: true, actor: { ...tenant.actor, cause: cause.id } };
+  private mappingRequest(tenant: Tenant, row: ConnectionUser, cause: PublishedEvent, linked: boolean): ApplyMappingRequest {
+    // What this transaction created, so role mapping skips reads of rows that cannot exist (docs/row-ids.md, "Locks").
+    const createdInTransaction = linked ? 'scimUser' : 'account';
+    return { connectionId: tenant.connectionId, userId: row.userId, attributes: mappingAttributes(row), flow: 'scim', firstTime: true, createdInTransaction, actor: { ...tenant.actor, cause: cause.id } };
   }
 
   private newRow(tenant: Tenant, columns: UserColumns, account: User): ConnectionUser {
     const now = this.deps.now();
-    return { id: randomUUID(), connectionId: tenant.connectionId, userId: account.id, ...columns, version: 1, createdAt: now, updatedAt: now };
+    return { id: newRowId(), connectionId: tenant.connectionId, userId: account.id, ...columns, version: 1, createdAt: now, updatedAt: now };
   }
 
   private async insertUserRows(tx: EntityManager, rows: ConnectionUser[]): Promise<void> {
@@ -214,7 +216,7 @@ export class ScimUserStore {
   private async mapAndPublish(tx: EntityManager, tenant: Tenant, row: ConnectionUser, linked: boolean): Promise<ScimResource> {
     // Docker: "If the user already exists by email, they are assigned to the organization" — linked, not duplicated.
     const events = [this.event(tenant, row, linked ? userLinked : userCreated, diff(null, row))];
-    if (row.active) await this.deps.roleMapping.apply(tx, this.mappingRequest(tenant, row, events[0]!));
+    if (row.active) await this.deps.roleMapping.apply(tx, this.mappingRequest(tenant, row, events[0]!, linked));
     await this.deps.events.publish(tx, tenant.actor, ...events);
     return toScimUser(row, this.deps.baseUrl);
   }
@@ -227,7 +229,7 @@ export class ScimUserStore {
 
   private async writeEmails(tx: EntityManager, connectionUserId: string, emails: EmailRow[], isNewUser = false) {
     if (!isNewUser) await tx.getRepository(ConnectionUserEmailEntity).delete({ connectionUserId });
-    await insertRows(tx, ConnectionUserEmailEntity, emails.map((e) => ({ id: randomUUID(), connectionUserId, ...e })));
+    await insertRows(tx, ConnectionUserEmailEntity, emails.map((e) => ({ id: newRowId(), connectionUserId, ...e })));
   }
 
   get(tenant: Tenant, id: string): Promise<{ resource: ScimResource; version: number }> {

@@ -77,8 +77,11 @@ describe('group commit of SCIM creates', () => {
       expect(inserts(table), table).toHaveLength(1);
       expect(inserts(table)[0]!.match(/\),\s*\(/g), table).toHaveLength(3); // four rows in one INSERT
     }
-    // Their role mapping at once (applyMany): one read of the four states, their org memberships in one INSERT.
-    expect(statements.filter((s) => s.startsWith("(SELECT 'user' AS kind"))).toHaveLength(1);
+    // Their role mapping at once (applyMany): one read of the state they share, their org memberships
+    // in one INSERT. New accounts hold nothing: none of their memberships is read or locked
+    // (docs/row-ids.md, "Locks").
+    expect(statements.filter((s) => s.startsWith("(SELECT 'connection' AS kind"))).toHaveLength(1);
+    expect(statements.filter((s) => s.includes('FROM org_memberships m WHERE m.user_id'))).toEqual([]);
     expect(inserts('org_memberships')).toHaveLength(1);
     expect(inserts('org_memberships')[0]!.match(/\),\s*\(/g)).toHaveLength(3);
     // One savepoint for the group, not one per member.

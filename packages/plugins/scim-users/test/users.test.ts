@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectionUserEntity, OrgMembershipEntity, OutboxMessageEntity, TeamMembershipEntity, UserEntity } from '@doorman/model';
+import { ConnectionUserEmailEntity, ConnectionUserEntity, isUuidV7, OrgMembershipEntity, OutboxMessageEntity, TeamMembershipEntity, UserEntity } from '@doorman/model';
 import { DOCKER, ENTERPRISE, newUser, PATCH_OP, scimError, startScimTestBed, USER, type ScimTestBed } from './setup.ts';
 
 let bed: ScimTestBed;
@@ -55,6 +55,10 @@ describe('Okta provisioning sequence (Okta SCIM 2.0 developer guide)', () => {
     const m = await bed.t.gateway.db.getRepository(OrgMembershipEntity).findBy({ userId: cu.userId });
     expect(m).toMatchObject([{ orgId: bed.orgs.acme, role: 'member', source: 'scim', connectionId: bed.a.connectionId }]);
     expect(await bed.t.gateway.db.getRepository(TeamMembershipEntity).countBy({ userId: cu.userId })).toBe(1);
+    // Every row the create wrote is keyed by a time-ordered id (docs/row-ids.md).
+    const emails = await bed.t.gateway.db.getRepository(ConnectionUserEmailEntity).findBy({ connectionUserId: cu.id });
+    expect(emails).toHaveLength(1);
+    expect([cu.id, cu.userId, ...m.map((r) => r.id), ...emails.map((e) => e.id)].filter((x) => !isUuidV7(x))).toEqual([]);
   });
 
   it('pushes a profile update with PUT and keeps unmodelled attributes', async () => {

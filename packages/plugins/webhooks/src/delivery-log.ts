@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { type JobRegistry } from '@doorman/core';
 import { InputError, NotFoundError, type TransactionRunner } from '@doorman/plugin-api';
 import { deliverIntent } from './jobs.ts';
 import { marks, readTime, readTimeOrNull, sqlTime } from './sql.ts';
+import { newRowId } from '@doorman/model';
 
 export const deliveriesQuerySchema = z
   .object({
@@ -91,7 +91,7 @@ export async function showDelivery(db: DataSource, id: string) {
  * the per-subject order (it is a repeat of something already sent or given up).
  */
 export async function redeliver(deps: { db: DataSource; transaction: TransactionRunner; jobs: JobRegistry; clock: { now(): Date } }, id: string) {
-  const newId = randomUUID();
+  const newId = newRowId();
   await deps.transaction(async (tx) => {
     const [row]: Array<{ endpoint_id: string; event_id: string; subject_key: string; subject_seq: number; enabled: number }> = await tx.query(
       'SELECT d.endpoint_id, d.event_id, d.subject_key, d.subject_seq, ep.enabled FROM webhook_deliveries d JOIN webhook_endpoints ep ON ep.id = d.endpoint_id WHERE d.id = ?',

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { defineError, NotFoundError, webhookEndpointCreated, webhookEndpointDeleted, webhookEndpointSecretRotated, webhookEndpointUpdated, type Actor, type Events, type TransactionRunner } from '@doorman/plugin-api';
-import { WebhookEndpointEntity, type WebhookEndpoint } from '@doorman/model';
+import { WebhookEndpointEntity, type WebhookEndpoint, newRowId } from '@doorman/model';
 import type { WebhooksConfig } from './config.ts';
 import { newSecret } from './sender.ts';
 import { assertTargetAllowed, TargetRefused } from './target.ts';
@@ -98,7 +97,7 @@ export class EndpointService {
     await this.checkTarget(input.url);
     const now = this.deps.clock.now();
     const endpoint: WebhookEndpoint = {
-      id: randomUUID(),
+      id: newRowId(),
       url: input.url,
       description: input.description ?? null,
       eventTypes: input.eventTypes?.length ? input.eventTypes : null,

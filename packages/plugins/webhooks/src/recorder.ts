@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { inTransaction, transactionBuffer, type JobRegistry } from '@doorman/core';
 import type { Actor, DomainEvent, TransactionRunner } from '@doorman/plugin-api';
 import { deliverIntent } from './jobs.ts';
 import { bumpSubjectCounters, marks, sqlTime } from './sql.ts';
 import { mapDomainEvent, subjectKey, typeMatches, type MappedEvent } from './types.ts';
+import { newRowId } from '@doorman/model';
 
 interface PendingEvent {
   mapped: MappedEvent;
@@ -68,7 +68,7 @@ export class EventRecorder {
       const seq = next.get(key)!;
       next.set(key, seq + 1);
       const orgId = i.orgId ?? (i.connectionId ? (defaultOrg.get(i.connectionId) ?? null) : null);
-      return { id: randomUUID(), item: i, key, seq, orgId };
+      return { id: newRowId(), item: i, key, seq, orgId };
     });
     const params: unknown[] = [];
     for (const e of events) {
@@ -88,7 +88,7 @@ export class EventRecorder {
       for (const ep of filters) {
         if (ep.orgId && ep.orgId !== e.orgId) continue;
         if (!typeMatches(ep.types, e.item.mapped.type)) continue;
-        const id = randomUUID();
+        const id = newRowId();
         ids.push(id);
         rows.push(id, ep.id, e.id, e.key, e.seq, 'event', 'pending', 0, now, now, now);
       }
