@@ -7,9 +7,9 @@
  * of the database — a second, informational ceiling that includes MariaDB:
  * `GET /bare/row/<id>` reads one row by primary key; `POST /bare/row/<id>` writes the parsed body into
  * one row with a single autocommit UPDATE (durable as the server is configured: InnoDB flushes its log
- * at every commit); `POST /bare/insert` inserts the parsed body as a new row (a time-ordered UUID key, as
- * the gateway makes them: docs/row-ids.md) in one
- * durable autocommit INSERT — one INSERT transaction, the create ceiling; `GET /bare/page/<id>` reads
+ * at every commit); `POST /bare/insert` inserts the parsed body as a new row (a time-ordered UUID key
+ * from the gateway's own `newRowId`, docs/row-ids.md) in one durable autocommit INSERT — one INSERT
+ * transaction, the create ceiling; `GET /bare/page/<id>` reads
  * the 100 rows from `<id>` on in primary-key order and answers them as a JSON list with each row's
  * body parsed — the raw page query a list page needs at least. The rows are the bench's
  * `ceiling_rows` and `ceiling_inserts` tables (scim-bench creates them).
@@ -19,7 +19,7 @@
  */
 import Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
-import { v7 as newRowId } from 'uuid';
+import { newRowId } from '@doorman/model/row-ids';
 import { createPool, type RowDataPacket } from 'mysql2/promise';
 
 // The gateway's pool size (DATABASE_POOL_SIZE default), so both meet MariaDB with the same concurrency.

@@ -1,4 +1,4 @@
-import { v7 as newRowId } from 'uuid';
+import { newRowId } from '@doorman/model/row-ids';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { candidateUsername, connectionUsersChangeSql } from '@doorman/model';
 
