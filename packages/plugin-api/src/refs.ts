@@ -25,13 +25,12 @@ export interface ApplyMappingRequest {
   /** True on the person's first provisioning through this connection. */
   firstTime: boolean;
   /**
-   * What the caller's transaction has just created for this person, so that role mapping neither
-   * reads nor locks what cannot exist yet: `account` — their account (no memberships, grants or
-   * SCIM groups anywhere); `scimUser` — their SCIM user in this connection, linked to an existing
-   * account (no SCIM group can hold them yet). A locking read of a key no row has yet takes a gap
-   * lock that, with time-ordered ids, every new person shares (docs/row-ids.md, "Locks").
+   * True when the caller's transaction has just created the person's account: it holds no
+   * membership, grant or SCIM group anywhere, so role mapping neither reads nor locks them. A
+   * locking read of a key no row has yet takes a gap lock that, with time-ordered ids, every new
+   * person shares (docs/row-ids.md, "Locks").
    */
-  createdInTransaction?: 'account' | 'scimUser';
+  accountCreated?: boolean;
   actor: Actor;
 }
 

@@ -100,7 +100,7 @@ async function signInTx(deps: Deps, tx: EntityManager, request: SignInRequest): 
         flow: 'jit',
         firstTime,
         // A new account holds nothing yet: role mapping then reads and locks none of it (docs/row-ids.md, "Locks").
-        ...(accountCreated ? { createdInTransaction: 'account' as const } : {}),
+        accountCreated,
         actor,
       });
       changes = summary.changes.length;

@@ -81,9 +81,9 @@ export async function groupsOf(deps: Pick<ServiceDeps, 'directory'>, tx: EntityM
   return directory.groupsOfUser(tx, connectionId, userId, lock);
 }
 
-/** A request's SCIM groups (locking read), none for a SCIM user created in this transaction: no group can hold them yet. */
+/** A request's SCIM groups (locking read); none for an account created in this transaction: no group can hold it yet. */
 async function requestGroups(deps: Pick<ServiceDeps, 'directory'>, tx: EntityManager, request: ApplyMappingRequest): Promise<GroupFact[]> {
-  if (request.flow !== 'scim' || request.createdInTransaction) return [];
+  if (request.flow !== 'scim' || request.accountCreated) return [];
   return groupsOf(deps, tx, request.connectionId, request.userId, true);
 }
 

@@ -199,8 +199,8 @@ export interface StateRequest {
   userId: string | null;
   attributes: MappingInput['attributes'];
   groups?: readonly GroupFact[];
-  /** `account`: the account was created in this transaction, so it holds nothing and is not read (docs/row-ids.md, "Locks"). */
-  createdInTransaction?: 'account' | 'scimUser';
+  /** The account was created in this transaction: it holds nothing and is not read (docs/row-ids.md, "Locks"). */
+  accountCreated?: boolean;
 }
 
 const userKinds = new Set(['user', 'org_membership', 'team_membership', 'grant']);
@@ -237,7 +237,7 @@ export async function loadState(tx: EntityManager, request: StateRequest & { con
 export async function loadStates(tx: EntityManager, connectionId: string, requests: readonly StateRequest[], lock: boolean): Promise<MappingState[]> {
   const names = [...new Set(requests.flatMap((r) => namedTeams(r.attributes, r.groups ?? [])))];
   // A just-created account holds nothing: reading it would only take gap locks (docs/row-ids.md, "Locks").
-  const created = new Set(requests.flatMap((r) => (r.userId !== null && r.createdInTransaction === 'account' ? [r.userId] : [])));
+  const created = new Set(requests.flatMap((r) => (r.userId !== null && r.accountCreated ? [r.userId] : [])));
   const userIds = [...new Set(requests.flatMap((r) => (r.userId === null || created.has(r.userId) ? [] : [r.userId])))].sort();
   const of = (column: string) => (userIds.length === 1 ? `${column} = ?` : `${column} IN (${placeholders(userIds.length)})`);
   const members = [

@@ -114,7 +114,7 @@ describe('applyMany', () => {
     const fresh = async (tx: EntityManager, n: number) => {
       const ids: string[] = [];
       for (let i = 0; i < n; i++) ids.push((await insertAccount(tx, { email: `fresh-${newRowId()}@example.com`, fullName: null, now: new Date() })).id);
-      return ids.map((u) => ({ ...request(u, {}), createdInTransaction: 'account' as const }));
+      return ids.map((u) => ({ ...request(u, {}), accountCreated: true }));
     };
     let release!: () => void;
     const hold = new Promise<void>((resolve) => (release = resolve));

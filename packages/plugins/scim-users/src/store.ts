@@ -192,9 +192,8 @@ export class ScimUserStore {
 
   /** The role mapping of a new user (flow SCIM, first time), its events following from `cause` (docs/people-and-explain.md, "Causal links"). */
   private mappingRequest(tenant: Tenant, row: ConnectionUser, cause: PublishedEvent, linked: boolean): ApplyMappingRequest {
-    // What this transaction created, so role mapping skips reads of rows that cannot exist (docs/row-ids.md, "Locks").
-    const createdInTransaction = linked ? 'scimUser' : 'account';
-    return { connectionId: tenant.connectionId, userId: row.userId, attributes: mappingAttributes(row), flow: 'scim', firstTime: true, createdInTransaction, actor: { ...tenant.actor, cause: cause.id } };
+    // A new account holds nothing: role mapping skips reading (and locking) it (docs/row-ids.md, "Locks").
+    return { connectionId: tenant.connectionId, userId: row.userId, attributes: mappingAttributes(row), flow: 'scim', firstTime: true, accountCreated: !linked, actor: { ...tenant.actor, cause: cause.id } };
   }
 
   private newRow(tenant: Tenant, columns: UserColumns, account: User): ConnectionUser {
