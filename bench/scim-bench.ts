@@ -78,7 +78,7 @@ async function main(options: BenchOptions) {
   const [port, workerPort] = [await freePort(), await freePort()];
   let started = Date.now();
   const [gateway, worker] = await Promise.all([
-    startGateway('gateway', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, port, adminToken, ALL_PLUGINS, { DOORMAN_ROLE: 'api' })),
+    startGateway('gateway', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, port, adminToken, ALL_PLUGINS, API)),
     startGateway('worker', GATEWAY_ENTRY, gatewayEnv(databaseUrl, redisUrl, workerPort, adminToken, ALL_PLUGINS, { DOORMAN_ROLE: 'worker' })),
   ]);
   const sampler = (state.sampler = new RssSampler(gateway.child.pid));

@@ -75,10 +75,15 @@ export function eventFields(e: Omit<HashedFields, 'prevHash' | 'mac'>, changes: 
   return fields;
 }
 
+/** The chain hash's format tag: version 2 covers the causal links (job, cause, context). */
+export const hashFormat = (e: Parameters<typeof hasLinks>[0]) => (hasLinks(e) ? 'doorman-audit/2' : 'doorman-audit/1');
+
+/** SHA-256 (hex) of a serialized payload. */
+export const sha256Hex = (payload: string) => createHash('sha256').update(payload, 'utf8').digest('hex');
+
 /** SHA-256 (hex) over a versioned, canonical serialization of the event and the previous hash. */
 export function hashEvent(e: HashedFields): string {
-  const payload = canonicalJson([hasLinks(e) ? 'doorman-audit/2' : 'doorman-audit/1', ...eventFields(e, e.changes ?? null), e.prevHash ?? null]);
-  return createHash('sha256').update(payload, 'utf8').digest('hex');
+  return sha256Hex(canonicalJson([hashFormat(e), ...eventFields(e, e.changes ?? null), e.prevHash ?? null]));
 }
 
 /** `YYYY-MM-DD HH:MM:SS.mmm` in UTC, as both dialects store DATETIME(3). */

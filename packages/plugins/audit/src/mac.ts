@@ -5,20 +5,24 @@
  * its chain no longer matches its MAC: the sealer refuses to link it and verification reports it. The MAC
  * covers what the hash covers except `prev_hash` (unknown at write time). Pure: no I/O.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AuditEvent } from '@doorman/model';
-import { canonicalJson, eventFields, hasLinks, type HashedFields } from './chain.ts';
+import { canonicalJson, eventFields, hashFormat, hasLinks, sha256Hex, type HashedFields } from './chain.ts';
 
 export type MacFields = Pick<AuditEvent, 'id' | 'occurredAt' | 'orgId' | 'connectionId' | 'actorType' | 'actorId' | 'requestId' | 'action' | 'targetType' | 'targetId' | 'changes' | 'jobId' | 'causeId' | 'context'>;
 
 /** The HMAC key from the setting's text (the text itself is the key material; ≥ 32 characters by the schema). */
 export const macKeyOf = (setting: string): Buffer => Buffer.from(setting, 'utf8');
 
+/** The MAC's format tag: version 2 covers the causal links (job, cause, context). */
+const macFormat = (e: MacFields) => (hasLinks(e) ? 'doorman-audit-mac/2' : 'doorman-audit-mac/1');
+
+const hmacHex = (key: Buffer, payload: string) => createHmac('sha256', key).update(payload, 'utf8').digest('hex');
+
 /** HMAC-SHA256 (hex) over a versioned canonical serialization of the event (changes as stored: JSON round trip). */
 export function macEvent(key: Buffer, e: MacFields): string {
   const changes = e.changes === null || e.changes === undefined ? null : JSON.parse(JSON.stringify(e.changes));
-  const payload = canonicalJson([hasLinks(e) ? 'doorman-audit-mac/2' : 'doorman-audit-mac/1', ...eventFields(e, changes)]);
-  return createHmac('sha256', key).update(payload, 'utf8').digest('hex');
+  return hmacHex(key, canonicalJson([macFormat(e), ...eventFields(e, changes)]));
 }
 
 export type MacCheck = 'ok' | 'missing' | 'mismatch';
@@ -45,10 +49,8 @@ function compareMac(computed: string, stored: string | null | undefined): MacChe
 export function storedEventDigests(e: Omit<HashedFields, 'prevHash'>): { checkMac(key: Buffer): MacCheck; hash(prevHash: string | null): string } {
   // canonicalJson of a list is `[` + its items' serializations joined by `,` + `]`: the fields' middle is shared.
   const fields = canonicalJson(eventFields(e, e.changes ?? null)).slice(1, -1);
-  const linked = hasLinks(e);
   return {
-    checkMac: (key) => compareMac(createHmac('sha256', key).update(`[${JSON.stringify(linked ? 'doorman-audit-mac/2' : 'doorman-audit-mac/1')},${fields}]`, 'utf8').digest('hex'), e.mac),
-    hash: (prevHash) =>
-      createHash('sha256').update(`[${JSON.stringify(linked ? 'doorman-audit/2' : 'doorman-audit/1')},${fields},${canonicalJson(prevHash ?? null)}]`, 'utf8').digest('hex'),
+    checkMac: (key) => compareMac(hmacHex(key, `[${canonicalJson(macFormat(e))},${fields}]`), e.mac),
+    hash: (prevHash) => sha256Hex(`[${canonicalJson(hashFormat(e))},${fields},${canonicalJson(prevHash ?? null)}]`),
   };
 }

@@ -114,6 +114,11 @@ export class ScimUserStore {
     return definition({ id: newRowId(), connectionId: tenant.connectionId, target: { type: 'user', id: row.userId }, changes: { ...(changes ?? {}), scimId: { after: row.id } } });
   }
 
+  /** A new user's event: created, or linked to the account its email already had. */
+  private createdEvent(tenant: Tenant, row: ConnectionUser, linked: boolean): PublishedEvent {
+    return this.event(tenant, row, linked ? userLinked : userCreated, diff(null, row));
+  }
+
   async create(tenant: Tenant, body: unknown): Promise<ScimResource> {
     const { columns, emails, email } = toUserColumns(body);
     const request = { tenant, columns, emails, email };
@@ -183,7 +188,7 @@ export class ScimUserStore {
     await insertRows(tx, ConnectionUserEmailEntity, members.flatMap(({ row, request }) => request.emails.map((e) => ({ id: newRowId(), connectionUserId: row.id, ...e }))));
     // Everyone's role mapping in one call (one read of their states when they share a connection),
     // then each member's events in arrival order, as `mapAndPublish` does for one.
-    const events = members.map(({ request, row, linked }) => this.event(request.tenant, row, linked ? userLinked : userCreated, diff(null, row)));
+    const events = members.map(({ request, row, linked }) => this.createdEvent(request.tenant, row, linked));
     const mapped = members.flatMap(({ request, row, linked }, i) => (row.active ? [this.mappingRequest(request.tenant, row, events[i]!, linked)] : []));
     await this.deps.roleMapping.applyMany(tx, mapped);
     for (const [i, { request }] of members.entries()) await this.deps.events.publish(tx, request.tenant.actor, events[i]!);
@@ -214,7 +219,7 @@ export class ScimUserStore {
   /** A new user's role mapping and events (created, or linked to the account its email already had). */
   private async mapAndPublish(tx: EntityManager, tenant: Tenant, row: ConnectionUser, linked: boolean): Promise<ScimResource> {
     // Docker: "If the user already exists by email, they are assigned to the organization" — linked, not duplicated.
-    const events = [this.event(tenant, row, linked ? userLinked : userCreated, diff(null, row))];
+    const events = [this.createdEvent(tenant, row, linked)];
     if (row.active) await this.deps.roleMapping.apply(tx, this.mappingRequest(tenant, row, events[0]!, linked));
     await this.deps.events.publish(tx, tenant.actor, ...events);
     return toScimUser(row, this.deps.baseUrl);
